@@ -1,0 +1,731 @@
+#include "sb_value.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/sb_alloc.h"
+
+/* Heap objects. `refs` counts sb_val references; the static OOM error has
+ * refs == 0 and is never freed. */
+typedef struct sb_obj {
+    uint32_t refs;
+    uint32_t kind;
+} sb_obj;
+
+typedef struct sb_strobj {
+    sb_obj h;
+    size_t len;
+    char data[]; /* len bytes + NUL */
+} sb_strobj;
+
+typedef struct sb_listobj {
+    sb_obj h;
+    size_t len, cap;
+    sb_val *items;
+} sb_listobj;
+
+/* Small maps are scanned linearly; from MAP_INDEX_MIN entries on, an
+ * open-addressing index (slot = entry index + 1, 0 = empty) is kept. */
+#define MAP_INDEX_MIN 9
+
+typedef struct sb_mapobj {
+    sb_obj h;
+    size_t len, cap;
+    sb_val *keys;
+    sb_val *vals;
+    uint32_t *index;
+    size_t index_cap; /* power of two, or 0 */
+} sb_mapobj;
+
+static sb_obj oom_obj = {0, SB_ERROR};
+static const char oom_msg[] = "out of memory";
+
+sb_val sb_oom(void)
+{
+    sb_val v = {SB_ERROR, 0, 0, 0, {.o = &oom_obj}};
+    return v;
+}
+
+bool sb_is_oom(sb_val v) { return v.kind == SB_ERROR && v.as.o == &oom_obj; }
+
+static sb_val mk(sb_kind k)
+{
+    sb_val v;
+    memset(&v, 0, sizeof v);
+    v.kind = (uint8_t)k;
+    return v;
+}
+
+sb_val sb_null(void) { return mk(SB_NULL); }
+sb_val sb_bool(bool b) { sb_val v = mk(SB_BOOL); v.as.b = b; return v; }
+sb_val sb_int(int64_t i) { sb_val v = mk(SB_INT); v.as.i = i; return v; }
+sb_val sb_uint(uint64_t u) { sb_val v = mk(SB_UINT); v.as.u = u; return v; }
+sb_val sb_double(double d) { sb_val v = mk(SB_DOUBLE); v.as.d = d; return v; }
+
+static sb_val strobj(sb_kind k, const void *s, size_t len)
+{
+    if (len > ((size_t)-1 >> 2))
+        return sb_oom();
+    sb_strobj *o = sb_malloc(sizeof *o + len + 1);
+    if (!o)
+        return sb_oom();
+    o->h.refs = 1;
+    o->h.kind = k;
+    o->len = len;
+    if (len)
+        memcpy(o->data, s, len);
+    o->data[len] = '\0';
+    sb_val v = mk(k);
+    v.as.o = &o->h;
+    return v;
+}
+
+sb_val sb_string(const char *s, size_t len) { return strobj(SB_STRING, s, len); }
+sb_val sb_string_cstr(const char *s) { return strobj(SB_STRING, s, strlen(s)); }
+sb_val sb_bytes(const void *p, size_t len) { return strobj(SB_BYTES, p, len); }
+sb_val sb_type(const char *name) { return strobj(SB_TYPE, name, strlen(name)); }
+sb_val sb_error(const char *msg) { return strobj(SB_ERROR, msg, strlen(msg)); }
+
+sb_val sb_errorf(const char *fmt, ...)
+{
+    sb_buf b = SB_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (sb_buf_failed(&b)) {
+        sb_buf_free(&b);
+        return sb_oom();
+    }
+    sb_val v = sb_error(sb_buf_str(&b));
+    sb_buf_free(&b);
+    return v;
+}
+
+sb_val sb_list_new(size_t cap_hint)
+{
+    sb_listobj *o = sb_calloc(1, sizeof *o);
+    if (!o)
+        return sb_oom();
+    o->h.refs = 1;
+    o->h.kind = SB_LIST;
+    if (cap_hint) {
+        o->items = sb_malloc(cap_hint * sizeof *o->items);
+        if (!o->items) {
+            sb_free(o);
+            return sb_oom();
+        }
+        o->cap = cap_hint;
+    }
+    sb_val v = mk(SB_LIST);
+    v.as.o = &o->h;
+    return v;
+}
+
+sb_val sb_map_new(size_t cap_hint)
+{
+    sb_mapobj *o = sb_calloc(1, sizeof *o);
+    if (!o)
+        return sb_oom();
+    o->h.refs = 1;
+    o->h.kind = SB_MAP;
+    if (cap_hint) {
+        o->keys = sb_malloc(cap_hint * sizeof *o->keys);
+        o->vals = sb_malloc(cap_hint * sizeof *o->vals);
+        if (!o->keys || !o->vals) {
+            sb_free(o->keys);
+            sb_free(o->vals);
+            sb_free(o);
+            return sb_oom();
+        }
+        o->cap = cap_hint;
+    }
+    sb_val v = mk(SB_MAP);
+    v.as.o = &o->h;
+    return v;
+}
+
+static bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
+
+sb_val sb_val_ref(sb_val v)
+{
+    if (has_obj(v) && v.as.o->refs)
+        v.as.o->refs++;
+    return v;
+}
+
+void sb_val_free(sb_val v)
+{
+    if (!has_obj(v) || !v.as.o || v.as.o->refs == 0)
+        return;
+    if (--v.as.o->refs)
+        return;
+    switch (v.kind) {
+    case SB_LIST: {
+        sb_listobj *l = (sb_listobj *)v.as.o;
+        for (size_t i = 0; i < l->len; i++)
+            sb_val_free(l->items[i]);
+        sb_free(l->items);
+        break;
+    }
+    case SB_MAP: {
+        sb_mapobj *m = (sb_mapobj *)v.as.o;
+        for (size_t i = 0; i < m->len; i++) {
+            sb_val_free(m->keys[i]);
+            sb_val_free(m->vals[i]);
+        }
+        sb_free(m->keys);
+        sb_free(m->vals);
+        sb_free(m->index);
+        break;
+    }
+    default:
+        break;
+    }
+    sb_free(v.as.o);
+}
+
+const char *sb_kind_name(sb_kind k)
+{
+    static const char *const names[] = {"null", "bool", "int", "uint", "double", "string",
+                                        "bytes", "list", "map", "type", "error"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
+}
+
+const char *sb_str(sb_val v)
+{
+    if (sb_is_oom(v))
+        return oom_msg;
+    if (v.kind < SB_STRING || v.kind == SB_LIST || v.kind == SB_MAP)
+        return "";
+    return ((sb_strobj *)v.as.o)->data;
+}
+
+size_t sb_str_len(sb_val v)
+{
+    if (sb_is_oom(v))
+        return sizeof oom_msg - 1;
+    if (v.kind < SB_STRING || v.kind == SB_LIST || v.kind == SB_MAP)
+        return 0;
+    return ((sb_strobj *)v.as.o)->len;
+}
+
+bool sb_str_eq(sb_val v, const char *s)
+{
+    if (v.kind != SB_STRING)
+        return false;
+    size_t n = strlen(s);
+    return sb_str_len(v) == n && memcmp(sb_str(v), s, n) == 0;
+}
+
+/* --- lists --- */
+
+size_t sb_list_len(sb_val list)
+{
+    return list.kind == SB_LIST ? ((sb_listobj *)list.as.o)->len : 0;
+}
+
+const sb_val *sb_list_at(sb_val list, size_t i)
+{
+    if (list.kind != SB_LIST)
+        return NULL;
+    sb_listobj *l = (sb_listobj *)list.as.o;
+    return i < l->len ? &l->items[i] : NULL;
+}
+
+bool sb_list_push(sb_val *list, sb_val item)
+{
+    if (list->kind != SB_LIST || list->as.o->refs != 1) {
+        sb_val_free(item);
+        return false;
+    }
+    sb_listobj *l = (sb_listobj *)list->as.o;
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        sb_val *p = sb_realloc(l->items, cap * sizeof *p);
+        if (!p) {
+            sb_val_free(item);
+            return false;
+        }
+        l->items = p;
+        l->cap = cap;
+    }
+    l->items[l->len++] = item;
+    return true;
+}
+
+bool sb_list_set(sb_val *list, size_t i, sb_val item)
+{
+    if (list->kind != SB_LIST || list->as.o->refs != 1 || i >= sb_list_len(*list)) {
+        sb_val_free(item);
+        return false;
+    }
+    sb_listobj *l = (sb_listobj *)list->as.o;
+    sb_val_free(l->items[i]);
+    l->items[i] = item;
+    return true;
+}
+
+/* --- maps --- */
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+
+size_t sb_map_len(sb_val map)
+{
+    return map.kind == SB_MAP ? ((sb_mapobj *)map.as.o)->len : 0;
+}
+
+const sb_val *sb_map_key_at(sb_val map, size_t i)
+{
+    if (map.kind != SB_MAP)
+        return NULL;
+    sb_mapobj *m = (sb_mapobj *)map.as.o;
+    return i < m->len ? &m->keys[i] : NULL;
+}
+
+const sb_val *sb_map_val_at(sb_val map, size_t i)
+{
+    if (map.kind != SB_MAP)
+        return NULL;
+    sb_mapobj *m = (sb_mapobj *)map.as.o;
+    return i < m->len ? &m->vals[i] : NULL;
+}
+
+static bool index_rebuild(sb_mapobj *m, size_t want)
+{
+    size_t cap = 16;
+    while (cap < want * 2)
+        cap *= 2;
+    uint32_t *idx = sb_calloc(cap, sizeof *idx);
+    if (!idx)
+        return false;
+    for (size_t i = 0; i < m->len; i++) {
+        size_t s = (size_t)sb_val_hash(m->keys[i]) & (cap - 1);
+        while (idx[s])
+            s = (s + 1) & (cap - 1);
+        idx[s] = (uint32_t)i + 1;
+    }
+    sb_free(m->index);
+    m->index = idx;
+    m->index_cap = cap;
+    return true;
+}
+
+static long map_find(sb_mapobj *m, sb_val key)
+{
+    if (m->index) {
+        size_t s = (size_t)sb_val_hash(key) & (m->index_cap - 1);
+        while (m->index[s]) {
+            size_t i = m->index[s] - 1;
+            if (sb_val_equal(m->keys[i], key))
+                return (long)i;
+            s = (s + 1) & (m->index_cap - 1);
+        }
+        return -1;
+    }
+    for (size_t i = 0; i < m->len; i++)
+        if (sb_val_equal(m->keys[i], key))
+            return (long)i;
+    return -1;
+}
+
+const sb_val *sb_map_get(sb_val map, sb_val key)
+{
+    if (map.kind != SB_MAP)
+        return NULL;
+    sb_mapobj *m = (sb_mapobj *)map.as.o;
+    long i = map_find(m, key);
+    return i < 0 ? NULL : &m->vals[i];
+}
+
+const sb_val *sb_map_get_str(sb_val map, const char *key)
+{
+    if (map.kind != SB_MAP)
+        return NULL;
+    sb_mapobj *m = (sb_mapobj *)map.as.o;
+    size_t n = strlen(key);
+    if (m->index) {
+        /* Same hash as sb_val_hash gives a string key, without building one. */
+        uint64_t h = fnv(key, n, 14695981039346656037ULL ^ SB_STRING);
+        size_t slot = (size_t)h & (m->index_cap - 1);
+        while (m->index[slot]) {
+            size_t i = m->index[slot] - 1;
+            if (sb_str_eq(m->keys[i], key))
+                return &m->vals[i];
+            slot = (slot + 1) & (m->index_cap - 1);
+        }
+        return NULL;
+    }
+    for (size_t i = 0; i < m->len; i++)
+        if (sb_str_eq(m->keys[i], key))
+            return &m->vals[i];
+    return NULL;
+}
+
+bool sb_map_set(sb_val *map, sb_val key, sb_val val)
+{
+    if (map->kind != SB_MAP || map->as.o->refs != 1 || key.kind >= SB_LIST) {
+        sb_val_free(key);
+        sb_val_free(val);
+        return false;
+    }
+    sb_mapobj *m = (sb_mapobj *)map->as.o;
+    long found = map_find(m, key);
+    if (found >= 0) {
+        sb_val_free(key);
+        sb_val_free(m->vals[found]);
+        m->vals[found] = val;
+        return true;
+    }
+    if (m->len == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4;
+        sb_val *k = sb_realloc(m->keys, cap * sizeof *k);
+        if (!k)
+            goto fail;
+        m->keys = k;
+        sb_val *v = sb_realloc(m->vals, cap * sizeof *v);
+        if (!v)
+            goto fail;
+        m->vals = v;
+        m->cap = cap;
+    }
+    if (m->len + 1 >= MAP_INDEX_MIN && (m->len + 1) * 2 > m->index_cap) {
+        m->keys[m->len] = key; /* index the new entry too */
+        m->len++;
+        bool ok = index_rebuild(m, m->len);
+        m->len--;
+        if (!ok)
+            goto fail;
+        m->keys[m->len] = key;
+        m->vals[m->len++] = val;
+        return true;
+    }
+    if (m->index) {
+        size_t s = (size_t)sb_val_hash(key) & (m->index_cap - 1);
+        while (m->index[s])
+            s = (s + 1) & (m->index_cap - 1);
+        m->index[s] = (uint32_t)m->len + 1;
+    }
+    m->keys[m->len] = key;
+    m->vals[m->len++] = val;
+    return true;
+fail:
+    sb_val_free(key);
+    sb_val_free(val);
+    return false;
+}
+
+bool sb_map_set_str(sb_val *map, const char *key, sb_val val)
+{
+    sb_val k = sb_string_cstr(key);
+    if (k.kind == SB_ERROR) {
+        sb_val_free(val);
+        return false;
+    }
+    return sb_map_set(map, k, val);
+}
+
+bool sb_map_remove(sb_val *map, sb_val key)
+{
+    if (map->kind != SB_MAP || map->as.o->refs != 1)
+        return false;
+    sb_mapobj *m = (sb_mapobj *)map->as.o;
+    long i = map_find(m, key);
+    if (i < 0)
+        return false;
+    sb_val_free(m->keys[i]);
+    sb_val_free(m->vals[i]);
+    memmove(&m->keys[i], &m->keys[i + 1], (m->len - (size_t)i - 1) * sizeof *m->keys);
+    memmove(&m->vals[i], &m->vals[i + 1], (m->len - (size_t)i - 1) * sizeof *m->vals);
+    m->len--;
+    if (m->index && !index_rebuild(m, m->len)) {
+        /* Fall back to linear scans rather than keep a stale index. */
+        sb_free(m->index);
+        m->index = NULL;
+        m->index_cap = 0;
+    }
+    return true;
+}
+
+sb_val sb_val_clone(sb_val v)
+{
+    sb_val out;
+    switch (v.kind) {
+    case SB_LIST: {
+        size_t n = sb_list_len(v);
+        out = sb_list_new(n);
+        if (out.kind == SB_ERROR)
+            return out;
+        for (size_t i = 0; i < n; i++) {
+            sb_val c = sb_val_clone(*sb_list_at(v, i));
+            if (c.kind == SB_ERROR && sb_is_oom(c)) {
+                sb_val_free(out);
+                return c;
+            }
+            if (!sb_list_push(&out, c)) {
+                sb_val_free(out);
+                return sb_oom();
+            }
+        }
+        break;
+    }
+    case SB_MAP: {
+        size_t n = sb_map_len(v);
+        out = sb_map_new(n);
+        if (out.kind == SB_ERROR)
+            return out;
+        for (size_t i = 0; i < n; i++) {
+            sb_val c = sb_val_clone(*sb_map_val_at(v, i));
+            if (sb_is_oom(c) || !sb_map_set(&out, sb_val_ref(*sb_map_key_at(v, i)), c)) {
+                sb_val_free(out);
+                return sb_oom();
+            }
+        }
+        break;
+    }
+    default:
+        return sb_val_ref(v);
+    }
+    out.line = v.line;
+    out.col = v.col;
+    out.flags = v.flags;
+    return out;
+}
+
+/* --- comparison --- */
+
+bool sb_val_as_double(sb_val v, double *out)
+{
+    switch (v.kind) {
+    case SB_INT: *out = (double)v.as.i; return true;
+    case SB_UINT: *out = (double)v.as.u; return true;
+    case SB_DOUBLE: *out = v.as.d; return true;
+    default: return false;
+    }
+}
+
+static bool is_num(sb_val v) { return v.kind == SB_INT || v.kind == SB_UINT || v.kind == SB_DOUBLE; }
+
+/* Exact cross-kind numeric equality (no rounding through double for
+ * int/uint pairs; int/double compared exactly as CEL requires). */
+static bool num_equal(sb_val a, sb_val b)
+{
+    if (a.kind == b.kind) {
+        switch (a.kind) {
+        case SB_INT: return a.as.i == b.as.i;
+        case SB_UINT: return a.as.u == b.as.u;
+        default: return a.as.d == b.as.d;
+        }
+    }
+    if (a.kind == SB_DOUBLE || b.kind == SB_DOUBLE) {
+        sb_val d = a.kind == SB_DOUBLE ? a : b, o = a.kind == SB_DOUBLE ? b : a;
+        double x = d.as.d;
+        if (x != x)
+            return false;
+        if (o.kind == SB_INT) {
+            if (x < -9223372036854775808.0 || x >= 9223372036854775808.0 || x != floor(x))
+                return false;
+            return (int64_t)x == o.as.i;
+        }
+        if (x < 0 || x >= 18446744073709551616.0 || x != floor(x))
+            return false;
+        return (uint64_t)x == o.as.u;
+    }
+    sb_val i = a.kind == SB_INT ? a : b, u = a.kind == SB_INT ? b : a;
+    return i.as.i >= 0 && (uint64_t)i.as.i == u.as.u;
+}
+
+bool sb_val_equal(sb_val a, sb_val b)
+{
+    if (is_num(a) && is_num(b))
+        return num_equal(a, b);
+    if (a.kind != b.kind)
+        return false;
+    switch (a.kind) {
+    case SB_NULL: return true;
+    case SB_BOOL: return a.as.b == b.as.b;
+    case SB_STRING:
+    case SB_BYTES:
+    case SB_TYPE:
+    case SB_ERROR:
+        return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
+    case SB_LIST: {
+        size_t n = sb_list_len(a);
+        if (n != sb_list_len(b))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!sb_val_equal(*sb_list_at(a, i), *sb_list_at(b, i)))
+                return false;
+        return true;
+    }
+    case SB_MAP: {
+        size_t n = sb_map_len(a);
+        if (n != sb_map_len(b))
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            const sb_val *o = sb_map_get(b, *sb_map_key_at(a, i));
+            if (!o || !sb_val_equal(*sb_map_val_at(a, i), *o))
+                return false;
+        }
+        return true;
+    }
+    default: return false;
+    }
+}
+
+uint64_t sb_val_hash(sb_val v)
+{
+    uint64_t h = 14695981039346656037ULL;
+    switch (v.kind) {
+    case SB_INT:
+    case SB_UINT:
+    case SB_DOUBLE: {
+        /* Equal numbers must hash alike: hash integral values as int64/uint64. */
+        double d;
+        sb_val_as_double(v, &d);
+        if (v.kind == SB_UINT && v.as.u > INT64_MAX)
+            return fnv(&v.as.u, sizeof v.as.u, h ^ 2);
+        if (v.kind == SB_INT)
+            return fnv(&v.as.i, sizeof v.as.i, h ^ 2);
+        if (v.kind == SB_UINT) {
+            int64_t i = (int64_t)v.as.u;
+            return fnv(&i, sizeof i, h ^ 2);
+        }
+        if (d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+            int64_t i = (int64_t)d;
+            return fnv(&i, sizeof i, h ^ 2);
+        }
+        if (d >= 0 && d < 18446744073709551616.0 && d == floor(d)) {
+            uint64_t u = (uint64_t)d;
+            return fnv(&u, sizeof u, h ^ 2);
+        }
+        return fnv(&d, sizeof d, h ^ 3);
+    }
+    case SB_BOOL: return h ^ (v.as.b ? 7 : 5);
+    case SB_NULL: return h;
+    case SB_STRING:
+    case SB_BYTES:
+    case SB_TYPE:
+    case SB_ERROR:
+        return fnv(sb_str(v), sb_str_len(v), h ^ v.kind);
+    default:
+        return h ^ v.kind;
+    }
+}
+
+/* --- JSON output --- */
+
+void sb_base64_encode(sb_buf *out, const unsigned char *p, size_t len)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned n = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            n |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            n |= p[i + 2];
+        char q[4] = {tbl[(n >> 18) & 63], tbl[(n >> 12) & 63], i + 1 < len ? tbl[(n >> 6) & 63] : '=',
+                     i + 2 < len ? tbl[n & 63] : '='};
+        sb_buf_append(out, q, 4);
+    }
+}
+
+static void indent(sb_buf *out, int flags, int depth)
+{
+    if (!(flags & SB_JSON_PRETTY))
+        return;
+    sb_buf_putc(out, '\n');
+    for (int i = 0; i < depth; i++)
+        sb_buf_puts(out, "  ");
+}
+
+static void write_json(sb_buf *out, sb_val v, int flags, int depth)
+{
+    switch (v.kind) {
+    case SB_NULL: sb_buf_puts(out, "null"); break;
+    case SB_BOOL: sb_buf_puts(out, v.as.b ? "true" : "false"); break;
+    case SB_INT: sb_buf_printf(out, "%lld", (long long)v.as.i); break;
+    case SB_UINT: sb_buf_printf(out, "%llu", (unsigned long long)v.as.u); break;
+    case SB_DOUBLE:
+        if (isfinite(v.as.d))
+            sb_buf_double(out, v.as.d);
+        else
+            sb_buf_puts(out, "null");
+        break;
+    case SB_STRING:
+    case SB_TYPE: sb_buf_json_string(out, sb_str(v), sb_str_len(v)); break;
+    case SB_BYTES:
+        sb_buf_putc(out, '"');
+        sb_base64_encode(out, (const unsigned char *)sb_str(v), sb_str_len(v));
+        sb_buf_putc(out, '"');
+        break;
+    case SB_ERROR:
+        sb_buf_puts(out, "{\"error\":");
+        if (flags & SB_JSON_PRETTY)
+            sb_buf_putc(out, ' ');
+        sb_buf_json_string(out, sb_str(v), sb_str_len(v));
+        sb_buf_putc(out, '}');
+        break;
+    case SB_LIST: {
+        size_t n = sb_list_len(v);
+        sb_buf_putc(out, '[');
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_buf_putc(out, ',');
+            indent(out, flags, depth + 1);
+            write_json(out, *sb_list_at(v, i), flags, depth + 1);
+        }
+        if (n)
+            indent(out, flags, depth);
+        sb_buf_putc(out, ']');
+        break;
+    }
+    case SB_MAP: {
+        size_t n = sb_map_len(v);
+        sb_buf_putc(out, '{');
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_buf_putc(out, ',');
+            indent(out, flags, depth + 1);
+            sb_val k = *sb_map_key_at(v, i);
+            if (k.kind == SB_STRING) {
+                write_json(out, k, flags, depth + 1);
+            } else {
+                sb_buf kb = SB_BUF_INIT;
+                write_json(&kb, k, 0, 0);
+                sb_buf_json_string(out, sb_buf_str(&kb), kb.len);
+                if (sb_buf_failed(&kb))
+                    out->failed = true;
+                sb_buf_free(&kb);
+            }
+            sb_buf_puts(out, (flags & SB_JSON_PRETTY) ? ": " : ":");
+            write_json(out, *sb_map_val_at(v, i), flags, depth + 1);
+        }
+        if (n)
+            indent(out, flags, depth);
+        sb_buf_putc(out, '}');
+        break;
+    }
+    default: sb_buf_puts(out, "null"); break;
+    }
+}
+
+void sb_val_write_json(sb_buf *out, sb_val v, int flags) { write_json(out, v, flags, 0); }
+
+char *sb_val_to_json(sb_val v, int flags)
+{
+    sb_buf b = SB_BUF_INIT;
+    sb_val_write_json(&b, v, flags);
+    return sb_buf_take(&b);
+}

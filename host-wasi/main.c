@@ -1,0 +1,95 @@
+/* sibyl: the terminal front end. Dispatches to the command table. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/sb_alloc.h"
+
+static const cli_command commands[] = {
+#define CLI_COMMAND(id, name, summary) {name, summary, cli_cmd_##id},
+#include "cli_commands.def"
+#undef CLI_COMMAND
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sibyl COMMAND [ARGS...]\n\n"
+               "sibyl runs ML pipelines described in YAML: plans a sweep inside a budget,\n"
+               "launches the trials, polls them, retries transient failures, ranks results.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\noptions:\n"
+               "  -h, --help       this help (also after a command: sibyl COMMAND --help)\n"
+               "  --version        print the version\n\n"
+               "exit codes: 0 ok, 1 invalid input, 2 usage error, 3 run failed, 4 internal error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("sibyl %s\n", SIBYL_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cli_usage_error("unknown command '%s' (see sibyl --help)", argv[1]);
+    return CLI_USAGE;
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    sb_buf b = SB_BUF_INIT;
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        sb_buf_append(&b, tmp, n);
+    int err = ferror(f);
+    fclose(f);
+    if (err || sb_buf_failed(&b)) {
+        fprintf(stderr, "%s: error: %s\n", path, err ? "read error" : "out of memory");
+        sb_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return sb_buf_take(&b);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sibyl: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+void cli_print_diags(sb_diags *d)
+{
+    sb_diags_sort(d);
+    sb_buf b = SB_BUF_INIT;
+    sb_diags_write(d, &b);
+    fputs(sb_buf_str(&b), stderr);
+    sb_buf_free(&b);
+}
+
+bool cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }

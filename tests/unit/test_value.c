@@ -1,0 +1,109 @@
+#include "sb_test.h"
+#include "value/sb_value.h"
+#include "util/sb_alloc.h"
+
+static void test_scalars_and_json(void)
+{
+    sb_val m = sb_map_new(0);
+    CHECK(sb_map_set_str(&m, "i", sb_int(-5)));
+    CHECK(sb_map_set_str(&m, "u", sb_uint(18446744073709551615ULL)));
+    CHECK(sb_map_set_str(&m, "d", sb_double(0.1)));
+    CHECK(sb_map_set_str(&m, "w", sb_double(2.0)));
+    CHECK(sb_map_set_str(&m, "s", sb_string("a\"b\n", 4)));
+    CHECK(sb_map_set_str(&m, "b", sb_bytes("\x01\xff", 2)));
+    CHECK(sb_map_set_str(&m, "n", sb_null()));
+    char *j = sb_val_to_json(m, 0);
+    CHECK_STR(j, "{\"i\":-5,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
+    sb_free(j);
+    sb_val_free(m);
+}
+
+static void test_numeric_equality(void)
+{
+    CHECK(sb_val_equal(sb_int(1), sb_uint(1)));
+    CHECK(sb_val_equal(sb_int(1), sb_double(1.0)));
+    CHECK(!sb_val_equal(sb_int(-1), sb_uint(18446744073709551615ULL)));
+    CHECK(!sb_val_equal(sb_double(NAN), sb_double(NAN)));
+    CHECK(!sb_val_equal(sb_int(9007199254740993LL), sb_double(9007199254740992.0)));
+    CHECK(sb_val_hash(sb_int(3)) == sb_val_hash(sb_double(3.0)));
+    CHECK(sb_val_hash(sb_int(3)) == sb_val_hash(sb_uint(3)));
+}
+
+static void test_map_index_and_remove(void)
+{
+    sb_val m = sb_map_new(0);
+    char k[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        CHECK(sb_map_set_str(&m, k, sb_int(i)));
+    }
+    CHECK_INT(sb_map_len(m), 1000);
+    CHECK_INT(sb_map_get_str(m, "k777")->as.i, 777);
+    CHECK(sb_map_set_str(&m, "k5", sb_int(-1)));
+    CHECK_INT(sb_map_len(m), 1000);
+    CHECK_INT(sb_map_get_str(m, "k5")->as.i, -1);
+    sb_val key = sb_string_cstr("k10");
+    CHECK(sb_map_remove(&m, key));
+    CHECK(sb_map_get(m, key) == NULL);
+    CHECK_INT(sb_map_get_str(m, "k11")->as.i, 11);
+    CHECK_STR(sb_str(*sb_map_key_at(m, 10)), "k11"); /* order kept */
+    sb_val_free(key);
+    /* int keys found by uint and double keys */
+    sb_val n = sb_map_new(0);
+    CHECK(sb_map_set(&n, sb_int(2), sb_string_cstr("two")));
+    CHECK(sb_map_get(n, sb_uint(2)) != NULL);
+    CHECK(sb_map_get(n, sb_double(2.0)) != NULL);
+    sb_val_free(n);
+    sb_val_free(m);
+}
+
+static void test_sharing_is_immutable(void)
+{
+    sb_val l = sb_list_new(0);
+    CHECK(sb_list_push(&l, sb_int(1)));
+    sb_val r = sb_val_ref(l);
+    CHECK(!sb_list_push(&l, sb_int(2))); /* shared: refused */
+    sb_val c = sb_val_clone(l);
+    CHECK(sb_list_push(&c, sb_int(2)));
+    CHECK_INT(sb_list_len(l), 1);
+    CHECK_INT(sb_list_len(c), 2);
+    sb_val_free(r);
+    sb_val_free(l);
+    sb_val_free(c);
+}
+
+static long fail_after;
+static void *failing(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    if (fail_after-- <= 0)
+        return NULL;
+    return realloc(p, n);
+}
+
+static void test_oom_is_clean(void)
+{
+    for (long n = 0; n < 60; n++) {
+        fail_after = n;
+        sb_alloc_set(failing, NULL);
+        sb_val m = sb_map_new(0);
+        for (int i = 0; i < 20 && m.kind == SB_MAP; i++) {
+            char k[8];
+            snprintf(k, sizeof k, "%d", i);
+            sb_map_set_str(&m, k, sb_string_cstr("value"));
+        }
+        char *j = sb_val_to_json(m, SB_JSON_PRETTY);
+        sb_free(j);
+        sb_val_free(m);
+        sb_alloc_set(NULL, NULL);
+    }
+    CHECK(sb_is_oom(sb_oom()));
+    CHECK_STR(sb_str(sb_oom()), "out of memory");
+}
+
+SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
+                 TEST(test_sharing_is_immutable) TEST(test_oom_is_clean))

@@ -1,0 +1,86 @@
+#include "sb_test.h"
+#include "config/sb_yaml.h"
+#include "util/sb_alloc.h"
+
+static char *load(const char *text)
+{
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    char *out;
+    if (sb_yaml_load("t.yaml", text, strlen(text), d, &v)) {
+        out = sb_val_to_json(v, 0);
+    } else {
+        sb_buf b = SB_BUF_INIT;
+        sb_diags_sort(d);
+        sb_diags_write(d, &b);
+        out = sb_buf_take(&b);
+    }
+    sb_val_free(v);
+    sb_diags_free(d);
+    return out;
+}
+
+#define LOADS(text, want)                                                                                         \
+    do {                                                                                                          \
+        char *o_ = load(text);                                                                                    \
+        CHECK_STR(o_, want);                                                                                      \
+        sb_free(o_);                                                                                              \
+    } while (0)
+
+static void test_core_schema(void)
+{
+    LOADS("a: 1e-3\nb: yes\nc: ~\nd: 0x1F\ne: 0o17\nf: -.inf\ng: '12'\nh: 1_000\ni: True\nj: 2.\nk: .5\n",
+          "{\"a\":0.001,\"b\":\"yes\",\"c\":null,\"d\":31,\"e\":15,\"f\":null,\"g\":\"12\",\"h\":\"1_000\","
+          "\"i\":true,\"j\":2.0,\"k\":0.5}");
+    LOADS("- !!str 12\n- !!float 3\n- \"true\"\n", "[\"12\",3.0,\"true\"]");
+    LOADS("", "null");
+}
+
+static void test_positions(void)
+{
+    const char *text = "top:\n  key: [1, 2]\n  other: x\n";
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    CHECK(sb_yaml_load("t.yaml", text, strlen(text), d, &v));
+    const sb_val *top = sb_map_get_str(v, "top");
+    CHECK_INT(top->line, 2);
+    CHECK_INT(top->col, 3);
+    const sb_val *key = sb_map_get_str(*top, "key");
+    CHECK_INT(key->line, 2);
+    CHECK_INT(key->col, 8);
+    CHECK_INT(sb_list_at(*key, 1)->col, 12);
+    CHECK_INT(sb_map_key_at(*top, 1)->line, 3);
+    CHECK_INT(sb_map_key_at(*top, 1)->col, 3);
+    sb_val_free(v);
+    sb_diags_free(d);
+}
+
+static void test_errors(void)
+{
+    LOADS("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: error: duplicate key 'a' (first defined at line 1)\n");
+    LOADS("a: &x 1\nb: *x\n", "t.yaml:1:4: error: anchor &x: anchors and aliases are not supported\n"
+                              "t.yaml:2:4: error: alias *x: anchors and aliases are not supported\n");
+    LOADS("a: !custom 1\n", "t.yaml:1:4: error: unsupported tag !custom (only the YAML core tags !!str !!int "
+                            "!!float !!bool !!null)\n");
+    LOADS("a: 99999999999999999999\n", "t.yaml:1:4: error: integer 99999999999999999999 is out of range (int64)\n");
+    LOADS("a: [1, 2\n", "t.yaml:2:1: error: did not find expected ',' or ']' while parsing a flow sequence\n");
+    LOADS("a: 1\n---\nb: 2\n", "t.yaml:2:1: error: more than one YAML document in the file (only one is read)\n");
+    LOADS("? [a]\n: 1\n", "t.yaml:1:3: error: mapping keys must be plain strings, not collections or aliases\n");
+    LOADS("a: !!int x\n", "t.yaml:1:4: error: value does not match its tag tag:yaml.org,2002:int\n");
+}
+
+static void test_limits(void)
+{
+    char deep[400];
+    int n = 0;
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 100; i++)
+        deep[n++] = ']';
+    deep[n] = '\0';
+    char *o = load(deep);
+    CHECK(strstr(o, "t.yaml:1:66: error: nesting deeper than 64 levels") == o);
+    sb_free(o);
+}
+
+SB_TEST_MAIN(TEST(test_core_schema) TEST(test_positions) TEST(test_errors) TEST(test_limits))
