@@ -100,14 +100,16 @@ static bool type_ok(const char *type, sb_val v)
     return true;
 }
 
-char *sb_config_check_input(sb_val decl, sb_val value)
+/* false when value does not fit decl, with the reason appended to m. The
+ * verdict does not depend on m: a reason that could not be allocated still
+ * leaves the value rejected. */
+static bool input_fits(sb_val decl, sb_val value, sb_buf *m)
 {
-    sb_buf m = SB_BUF_INIT;
     const sb_val *type = sb_map_get_str(decl, "type");
     if (type && type->kind == SB_STRING && !type_ok(sb_str(*type), value)) {
-        sb_buf_printf(&m, "expected %s, found ", sb_str(*type));
-        sb_schema_describe(&m, value);
-        return sb_buf_take(&m);
+        sb_buf_printf(m, "expected %s, found ", sb_str(*type));
+        sb_schema_describe(m, value);
+        return false;
     }
     const sb_val *en = sb_map_get_str(decl, "enum");
     if (en && en->kind == SB_LIST) {
@@ -115,33 +117,42 @@ char *sb_config_check_input(sb_val decl, sb_val value)
         for (size_t i = 0; i < sb_list_len(*en) && !found; i++)
             found = sb_val_equal(*sb_list_at(*en, i), value);
         if (!found) {
-            sb_buf_puts(&m, "expected one of ");
-            sb_val_write_json(&m, *en, 0);
-            sb_buf_puts(&m, ", found ");
-            sb_schema_describe(&m, value);
-            return sb_buf_take(&m);
+            sb_buf_puts(m, "expected one of ");
+            sb_val_write_json(m, *en, 0);
+            sb_buf_puts(m, ", found ");
+            sb_schema_describe(m, value);
+            return false;
         }
     }
     double x, lim;
     const sb_val *mn = sb_map_get_str(decl, "minimum"), *mx = sb_map_get_str(decl, "maximum");
     if (sb_val_as_double(value, &x)) {
         if (mn && sb_val_as_double(*mn, &lim) && x < lim) {
-            sb_buf_puts(&m, "must be at least ");
-            sb_val_write_json(&m, *mn, 0);
-            sb_buf_puts(&m, ", found ");
-            sb_schema_describe(&m, value);
-            return sb_buf_take(&m);
+            sb_buf_puts(m, "must be at least ");
+            sb_val_write_json(m, *mn, 0);
+            sb_buf_puts(m, ", found ");
+            sb_schema_describe(m, value);
+            return false;
         }
         if (mx && sb_val_as_double(*mx, &lim) && x > lim) {
-            sb_buf_puts(&m, "must be at most ");
-            sb_val_write_json(&m, *mx, 0);
-            sb_buf_puts(&m, ", found ");
-            sb_schema_describe(&m, value);
-            return sb_buf_take(&m);
+            sb_buf_puts(m, "must be at most ");
+            sb_val_write_json(m, *mx, 0);
+            sb_buf_puts(m, ", found ");
+            sb_schema_describe(m, value);
+            return false;
         }
     }
-    sb_buf_free(&m);
-    return NULL;
+    return true;
+}
+
+char *sb_config_check_input(sb_val decl, sb_val value)
+{
+    sb_buf m = SB_BUF_INIT;
+    if (input_fits(decl, value, &m)) {
+        sb_buf_free(&m);
+        return NULL;
+    }
+    return sb_buf_take(&m);
 }
 
 /* --- pipelines --- */
@@ -362,11 +373,10 @@ static void check_inputs(pctx *c, sb_val inputs)
         const sb_val *def = sb_map_get_str(decl, "default");
         if (!def)
             continue;
-        char *msg = sb_config_check_input(decl, *def);
-        if (msg) {
-            perr(c, *def, "inputs.%s.default: %s", sb_str(*sb_map_key_at(inputs, i)), msg);
-            sb_free(msg);
-        }
+        sb_buf why = SB_BUF_INIT;
+        if (!input_fits(decl, *def, &why))
+            perr(c, *def, "inputs.%s.default: %s", sb_str(*sb_map_key_at(inputs, i)), sb_buf_str(&why));
+        sb_buf_free(&why);
     }
 }
 

@@ -243,7 +243,7 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
                 if (sb_str_eq(v, *y))
                     sb_buf_puts(&m, " (sibyl reads YAML 1.2: write true or false)");
         }
-        if ((s->kind == SB_SK_INT || s->kind == SB_SK_NUMBER) && v.kind == SB_STRING)
+        if ((s->kind == SB_SK_INT || s->kind == SB_SK_NUMBER) && v.kind == SB_STRING && (v.flags & SB_F_QUOTED))
             sb_buf_puts(&m, " (remove the quotes to make it a number)");
         report(c, v, path, sb_buf_str(&m));
         sb_buf_free(&m);

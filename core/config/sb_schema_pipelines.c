@@ -56,7 +56,6 @@ static const sb_schema aggregate = {.kind = SB_SK_OBJECT, .title = "aggregate se
 static const sb_schema index_ = {.kind = SB_SK_INT, .title = "index", .has_min = true, .min = 0, .flags = SB_SF_EXPR};
 static const sb_schema_field select_fields[] = {
     SB_FIELD("from", &sb_sch_expr_any, true, "A list."),
-    SB_FIELD("where", &sb_sch_expr_bool, false, "Keep items for which this is true (the item is `item`)."),
     SB_FIELD("index", &index_, false, "Which item to take (default 0)."),
     SB_FIELDS_END,
 };
@@ -97,7 +96,9 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("needs", &needs, false, "Steps that must finish first."),
     SB_FIELD("when", &sb_sch_expr_bool, false, "Run only if true; otherwise the step is skipped."),
     SB_FIELD("on", &event_ref, false, "Run each time this event fires, while its poll step goes on."),
-    SB_FIELD("timeout_ms", &timeout, false, "Limit for the step."),
+    SB_FIELD("timeout_ms", &timeout, false, "Limit for the step (poll steps: the whole polling)."),
+    SB_FIELD("log", &sb_sch_string, false,
+             "A line logged when the step succeeds; a template that sees `output` besides the usual variables."),
     SB_FIELD("call", &tool_ref, false, "Kind call: an MCP tool, server.tool."),
     SB_FIELD("with", &args, false, "Arguments of the call."),
     SB_FIELD("handle", &handle, false, "Turn the call's result into a pollable job handle."),
@@ -119,8 +120,12 @@ static const sb_schema steps = {.kind = SB_SK_DICT, .title = "steps", .item = &s
 static const sb_schema outputs = {.kind = SB_SK_DICT, .title = "outputs", .item = &sb_sch_expr_any,
                                   .flags = SB_SF_IDENT};
 
+static const sb_schema budget = {.kind = SB_SK_NUMBER, .title = "budget", .has_min = true, .min = 0,
+                                 .flags = SB_SF_EXPR};
 static const sb_schema_field pipeline_fields[] = {
     SB_FIELD("description", &sb_sch_string, false, NULL),
+    SB_FIELD("budget_usd", &budget, false,
+             "Spending cap the budget guard enforces on job submissions and retries (default: none)."),
     SB_FIELD("inputs", &inputs, false, "Typed inputs, given with --input k=v or --input-file."),
     SB_FIELD("steps", &steps, true, "Named steps; order comes from needs."),
     SB_FIELD("outputs", &outputs, false, "Values evaluated when the run ends."),

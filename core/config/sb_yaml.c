@@ -254,6 +254,8 @@ static sb_val collection(loader *L, yaml_event_t *start, int depth)
             key = sb_null();
         } else {
             key = sb_string((const char *)ev.data.scalar.value, ev.data.scalar.length);
+            if (sb_is_oom(key))
+                fail(L, &km, "%s", "out of memory"); /* else the entry would vanish silently */
             key = sb_at_pos(key, (uint32_t)km.line + 1, (uint32_t)km.column + 1);
             if (ev.data.scalar.anchor)
                 fail(L, &km, "anchor &%s: anchors and aliases are not supported", (const char *)ev.data.scalar.anchor);
@@ -334,7 +336,8 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
                                                                     : ev->data.sequence_start.anchor;
         if (anchor)
             fail(L, &ev->start_mark, "anchor &%s: anchors and aliases are not supported", (const char *)anchor);
-        if (depth > SB_YAML_MAX_DEPTH) {
+        /* depth counts the collections around this one: the root is level 1. */
+        if (depth >= SB_YAML_MAX_DEPTH) {
             sb_diags_add(L->diags, L->file, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
                          "nesting deeper than %d levels", SB_YAML_MAX_DEPTH);
             L->failed = true;

@@ -103,6 +103,10 @@ void sb_buf_double(sb_buf *b, double d)
         if (strtod(tmp, NULL) == d)
             break;
     }
+    /* Whole numbers read better as 500.0 than as 5e+02 (which %g picks
+     * when fewer digits suffice); keep exponents for the very large. */
+    if (strpbrk(tmp, "eE") && d == floor(d) && fabs(d) < 1e16)
+        snprintf(tmp, sizeof tmp, "%.1f", d);
     /* Keep a marker that this is a double: 2 -> 2.0, 1e+20 stays. */
     if (!strpbrk(tmp, ".eEn"))
         strcat(tmp, ".0");

@@ -9,11 +9,12 @@ static void test_scalars_and_json(void)
     CHECK(sb_map_set_str(&m, "u", sb_uint(18446744073709551615ULL)));
     CHECK(sb_map_set_str(&m, "d", sb_double(0.1)));
     CHECK(sb_map_set_str(&m, "w", sb_double(2.0)));
+    CHECK(sb_map_set_str(&m, "h", sb_double(500.0)));
     CHECK(sb_map_set_str(&m, "s", sb_string("a\"b\n", 4)));
     CHECK(sb_map_set_str(&m, "b", sb_bytes("\x01\xff", 2)));
     CHECK(sb_map_set_str(&m, "n", sb_null()));
     char *j = sb_val_to_json(m, 0);
-    CHECK_STR(j, "{\"i\":-5,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
+    CHECK_STR(j, "{\"i\":-5,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
     sb_free(j);
     sb_val_free(m);
 }

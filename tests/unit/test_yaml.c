@@ -79,7 +79,7 @@ static void test_limits(void)
         deep[n++] = ']';
     deep[n] = '\0';
     char *o = load(deep);
-    CHECK(strstr(o, "t.yaml:1:66: error: nesting deeper than 64 levels") == o);
+    CHECK(strstr(o, "t.yaml:1:65: error: nesting deeper than 64 levels") == o);
     sb_free(o);
 }
 

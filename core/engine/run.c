@@ -1,0 +1,697 @@
+/* The run's lifecycle: creation (inputs, compiled expressions), DAG
+ * scheduling, step completion, the end of the run and its result file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../config/sb_config.h"
+#include "../util/sb_alloc.h"
+#include "run_int.h"
+
+static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry"};
+
+size_t run_step_index(const sb_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (strcmp(r->steps[i].name, name) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+static const char *str_or(sb_val map, const char *key, const char *dflt)
+{
+    const sb_val *v = sb_map_get_str(map, key);
+    return v && v->kind == SB_STRING ? sb_str(*v) : dflt;
+}
+
+static int64_t int_or(sb_val map, const char *key, int64_t dflt)
+{
+    const sb_val *v = sb_map_get_str(map, key);
+    return v && v->kind == SB_INT ? v->as.i : dflt;
+}
+
+static double num_or(sb_val map, const char *key, double dflt)
+{
+    const sb_val *v = sb_map_get_str(map, key);
+    double d;
+    return v && sb_val_as_double(*v, &d) ? d : dflt;
+}
+
+static sb_backoff backoff_from(sb_val map, sb_backoff dflt)
+{
+    sb_backoff b = dflt;
+    if (map.kind != SB_MAP)
+        return b;
+    b.initial_ms = int_or(map, "initial_delay_ms", b.initial_ms);
+    b.max_ms = int_or(map, "max_delay_ms", b.max_ms);
+    b.multiplier = num_or(map, "multiplier", b.multiplier);
+    int j = sb_jitter_parse(str_or(map, "jitter", "none"));
+    if (sb_map_get_str(map, "jitter") && j >= 0)
+        b.jitter = (sb_jitter)j;
+    if (b.max_ms < b.initial_ms)
+        b.max_ms = b.initial_ms;
+    return b;
+}
+
+/* --- creation --- */
+
+static bool resolve_inputs(sb_run *r, sb_val given, sb_diags *d)
+{
+    const sb_val *decls = sb_map_get_str(r->pipeline, "inputs");
+    sb_val inputs = sb_map_new(0);
+    bool ok = inputs.kind == SB_MAP;
+    for (size_t i = 0; ok && given.kind == SB_MAP && i < sb_map_len(given); i++) {
+        sb_val k = *sb_map_key_at(given, i);
+        if (!decls || !sb_map_get(*decls, k)) {
+            sb_buf known = SB_BUF_INIT;
+            for (size_t j = 0; decls && j < sb_map_len(*decls); j++)
+                sb_buf_printf(&known, "%s%s", j ? ", " : "", sb_str(*sb_map_key_at(*decls, j)));
+            sb_diags_add(d, "--input", 0, 0, "unknown input '%s' for pipeline '%s' (it declares: %s)", sb_str(k),
+                         r->pipeline_name, known.len ? sb_buf_str(&known) : "no inputs");
+            sb_buf_free(&known);
+            ok = false;
+        }
+    }
+    for (size_t i = 0; ok && decls && i < sb_map_len(*decls); i++) {
+        sb_val name = *sb_map_key_at(*decls, i), decl = *sb_map_val_at(*decls, i);
+        const sb_val *v = given.kind == SB_MAP ? sb_map_get(given, name) : NULL;
+        bool from_user = v != NULL;
+        if (!v)
+            v = sb_map_get_str(decl, "default");
+        if (!v) {
+            sb_diags_add(d, r->pipelines_file, decl.line, decl.col,
+                         "input '%s' is required (give it with --input %s=VALUE)", sb_str(name), sb_str(name));
+            ok = false;
+            continue;
+        }
+        char *msg = sb_config_check_input(decl, *v);
+        if (msg) {
+            if (from_user)
+                sb_diags_add(d, "--input", 0, 0, "input '%s': %s", sb_str(name), msg);
+            else
+                sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", sb_str(name), msg);
+            sb_free(msg);
+            ok = false;
+            continue;
+        }
+        ok = sb_map_set(&inputs, sb_val_ref(name), sb_val_ref(*v));
+    }
+    r->inputs = inputs;
+    return ok;
+}
+
+static bool compile(sb_run *r, sb_val v, sb_tmpl **out, sb_diags *d)
+{
+    *out = sb_tmpl_compile(v, r->pipelines_file, &r->cel, d);
+    return *out != NULL;
+}
+
+static bool setup_step(sb_run *r, size_t i, sb_val name, sb_val def, sb_diags *d)
+{
+    step *s = &r->steps[i];
+    s->name = sb_strdup(sb_str(name));
+    s->def = sb_val_ref(def);
+    s->output = sb_null();
+    s->handle = sb_null();
+    s->call_args = sb_null();
+    s->on_step = (size_t)-1;
+    if (!s->name)
+        return false;
+    for (size_t k = 0; k < sizeof kind_keys / sizeof *kind_keys; k++)
+        if (sb_map_get_str(def, kind_keys[k]))
+            s->kind = (step_kind)k;
+    bool ok = true;
+    const sb_val *when = sb_map_get_str(def, "when");
+    if (when)
+        ok &= compile(r, *when, &s->when, d);
+    const sb_val *log = sb_map_get_str(def, "log");
+    if (log)
+        ok &= compile(r, *log, &s->log_tmpl, d);
+    const sb_val *body = sb_map_get_str(def, kind_keys[s->kind]);
+    switch (s->kind) {
+    case K_CALL: {
+        const char *ref = sb_str(*body), *dot = strchr(ref, '.');
+        s->server = sb_strndup(ref, (size_t)(dot - ref));
+        s->tool = sb_strdup(dot + 1);
+        const sb_val *with = sb_map_get_str(def, "with");
+        sb_val empty = sb_map_new(0);
+        ok &= compile(r, with ? *with : empty, &s->body, d);
+        sb_val_free(empty);
+        const sb_val *h = sb_map_get_str(def, "handle");
+        if (h)
+            ok &= compile(r, *h, &s->handle_tmpl, d);
+        ok &= s->server && s->tool;
+        break;
+    }
+    case K_RETRY: {
+        const sb_val *retry = body;
+        const sb_val *rw = sb_map_get_str(*retry, "when");
+        sb_val dflt = sb_string_cstr("{{ error.type == 'transient' }}");
+        ok &= compile(r, rw ? *rw : dflt, &s->retry_when, d);
+        sb_val_free(dflt);
+        const sb_val *mod = sb_map_get_str(*retry, "modify");
+        if (mod)
+            ok &= compile(r, *mod, &s->modify, d);
+        s->max_attempts = (int)int_or(*retry, "max_attempts", 1);
+        const sb_val *bo = sb_map_get_str(*retry, "backoff");
+        sb_backoff dflt_bo = {0, 60000, 2.0, SB_JITTER_NONE};
+        s->retry_backoff = backoff_from(bo ? *bo : sb_null(), dflt_bo);
+        break;
+    }
+    default:
+        ok &= compile(r, *body, &s->body, d);
+        break;
+    }
+    return ok;
+}
+
+static bool link_steps(sb_run *r)
+{
+    for (size_t i = 0; i < r->nsteps; i++) {
+        step *s = &r->steps[i];
+        const sb_val *needs = sb_map_get_str(s->def, "needs");
+        size_t n = needs ? sb_list_len(*needs) : 0;
+        s->needs = sb_calloc(n ? n : 1, sizeof *s->needs);
+        if (!s->needs)
+            return false;
+        for (size_t k = 0; k < n; k++)
+            s->needs[s->nneeds++] = run_step_index(r, sb_str(*sb_list_at(*needs, k)));
+        const sb_val *on = sb_map_get_str(s->def, "on");
+        if (on) {
+            const char *ref = sb_str(*on), *dot = strchr(ref, '.');
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(dot - ref), ref);
+            s->on_step = run_step_index(r, name);
+            s->on_event = strcmp(dot + 1, "job_failed") == 0      ? EV_JOB_FAILED
+                          : strcmp(dot + 1, "job_completed") == 0 ? EV_JOB_COMPLETED
+                                                                  : EV_JOB_FINISHED;
+        }
+    }
+    return true;
+}
+
+/* Step numbers follow the run order; an event-triggered step is numbered
+ * right after the poll step whose events it serves. */
+static bool number_steps(sb_run *r)
+{
+    sb_val order = sb_config_step_order(r->pipeline);
+    if (order.kind != SB_LIST) {
+        sb_val_free(order);
+        return false;
+    }
+    int next = 1;
+    for (size_t k = 0; k < sb_list_len(order); k++) {
+        size_t i = run_step_index(r, sb_str(*sb_list_at(order, k)));
+        if (r->steps[i].on_step != (size_t)-1 && r->steps[i].number == 0)
+            continue; /* numbered with its poll step */
+        if (r->steps[i].number == 0)
+            r->steps[i].number = next++;
+        for (size_t j = 0; j < r->nsteps; j++)
+            if (r->steps[j].on_step == i && r->steps[j].number == 0)
+                r->steps[j].number = next++;
+    }
+    for (size_t j = 0; j < r->nsteps; j++)
+        if (r->steps[j].number == 0)
+            r->steps[j].number = next++;
+    sb_val_free(order);
+    return true;
+}
+
+sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
+{
+    const sb_val *ps = sb_map_get_str(cfg->pipelines, "pipelines");
+    const sb_val *p = ps && cfg->pipeline ? sb_map_get_str(*ps, cfg->pipeline) : NULL;
+    if (!p) {
+        sb_buf known = SB_BUF_INIT;
+        for (size_t i = 0; ps && i < sb_map_len(*ps); i++)
+            sb_buf_printf(&known, "%s%s", i ? ", " : "", sb_str(*sb_map_key_at(*ps, i)));
+        sb_diags_add(d, cfg->pipelines_file, 0, 0, "unknown pipeline '%s' (the file defines: %s)",
+                     cfg->pipeline ? cfg->pipeline : "", sb_buf_str(&known));
+        sb_buf_free(&known);
+        return NULL;
+    }
+    sb_run *r = sb_calloc(1, sizeof *r);
+    if (!r)
+        goto oom;
+    r->host = *host;
+    r->workspace = sb_val_ref(cfg->workspace);
+    r->pipeline = sb_val_ref(*p);
+    r->inputs = sb_null();
+    r->result = sb_null();
+    r->best = sb_null();
+    r->estimates = sb_map_new(0);
+    r->status = SB_RUN_PENDING;
+    r->seed = cfg->seed;
+    sb_rng_seed(&r->rng, cfg->seed);
+    r->stream_log = cfg->stream;
+    r->verbose = cfg->verbose;
+    r->pipeline_name = sb_strdup(cfg->pipeline);
+    r->workspace_file = sb_strdup(cfg->workspace_file ? cfg->workspace_file : "workspace.yaml");
+    r->pipelines_file = sb_strdup(cfg->pipelines_file ? cfg->pipelines_file : "pipelines.yaml");
+    char idbuf[40];
+    snprintf(idbuf, sizeof idbuf, "run-%llu", (unsigned long long)cfg->seed);
+    r->run_id = sb_strdup(cfg->run_id ? cfg->run_id : idbuf);
+    r->timers = sb_timers_new();
+    if (!r->pipeline_name || !r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers)
+        goto oom;
+
+    const sb_val *expr = sb_map_get_str(r->workspace, "expressions");
+    const sb_val *mixed = expr ? sb_map_get_str(*expr, "mixed_numeric") : NULL;
+    r->cel.mixed_numeric = mixed && mixed->kind == SB_BOOL && mixed->as.b;
+
+    const sb_val *streaming = sb_map_get_str(r->workspace, "streaming");
+    const sb_val *enabled = streaming ? sb_map_get_str(*streaming, "enabled") : NULL;
+    if (!enabled || enabled->as.b)
+        r->stream_file = sb_strdup(streaming ? str_or(*streaming, "file", "sweep_output_stream.jsonl")
+                                             : "sweep_output_stream.jsonl");
+    const sb_val *outs = sb_map_get_str(r->workspace, "outputs");
+    r->result_file = sb_strdup(outs ? str_or(*outs, "result_file", "sweep_output.json") : "sweep_output.json");
+    if (!r->result_file || (!r->stream_file && (!enabled || enabled->as.b)))
+        goto oom;
+
+    bool ok = resolve_inputs(r, cfg->inputs, d);
+    const sb_val *steps = sb_map_get_str(r->pipeline, "steps");
+    r->nsteps = sb_map_len(*steps);
+    r->steps = sb_calloc(r->nsteps, sizeof *r->steps);
+    if (!r->steps)
+        goto oom;
+    for (size_t i = 0; i < r->nsteps; i++)
+        ok &= setup_step(r, i, *sb_map_key_at(*steps, i), *sb_map_val_at(*steps, i), d);
+    const sb_val *outputs = sb_map_get_str(r->pipeline, "outputs");
+    r->noutputs = outputs ? sb_map_len(*outputs) : 0;
+    r->outputs = sb_calloc(r->noutputs ? r->noutputs : 1, sizeof *r->outputs);
+    if (!r->outputs)
+        goto oom;
+    for (size_t i = 0; i < r->noutputs; i++)
+        ok &= compile(r, *sb_map_val_at(*outputs, i), &r->outputs[i], d);
+    const sb_val *budget = sb_map_get_str(r->pipeline, "budget_usd");
+    if (budget)
+        ok &= compile(r, *budget, &r->budget_tmpl, d);
+    if (!ok || !link_steps(r) || !number_steps(r)) {
+        if (sb_diags_count(d) == 0)
+            sb_diags_add(d, r->pipelines_file, 0, 0, "out of memory");
+        sb_run_free(r);
+        return NULL;
+    }
+
+    double budget_usd = 1e15;
+    if (r->budget_tmpl) {
+        sb_val vars = run_vars(r, sb_null());
+        sb_val b = sb_tmpl_eval(r->budget_tmpl, vars);
+        sb_val_free(vars);
+        if (!sb_val_as_double(b, &budget_usd) || budget_usd < 0) {
+            sb_buf m = SB_BUF_INIT;
+            if (b.kind == SB_ERROR)
+                sb_buf_puts(&m, sb_str(b));
+            else
+                sb_buf_printf(&m, "budget_usd must be a number >= 0, found %s", sb_kind_name((sb_kind)b.kind));
+            sb_diags_add(d, r->pipelines_file, budget->line, budget->col, "%s", sb_buf_str(&m));
+            sb_buf_free(&m);
+            sb_val_free(b);
+            sb_run_free(r);
+            return NULL;
+        }
+        sb_val_free(b);
+        r->has_budget = true;
+    }
+    r->ledger = sb_ledger_new(budget_usd);
+    if (!r->ledger)
+        goto oom;
+    return r;
+oom:
+    sb_diags_add(d, cfg->pipelines_file, 0, 0, "out of memory");
+    sb_run_free(r);
+    return NULL;
+}
+
+void sb_run_free(sb_run *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nsteps; i++) {
+        step *s = &r->steps[i];
+        sb_free(s->name);
+        sb_val_free(s->def);
+        sb_free(s->needs);
+        sb_tmpl_free(s->when);
+        sb_tmpl_free(s->body);
+        sb_tmpl_free(s->handle_tmpl);
+        sb_tmpl_free(s->log_tmpl);
+        sb_tmpl_free(s->retry_when);
+        sb_tmpl_free(s->modify);
+        sb_val_free(s->output);
+        sb_val_free(s->handle);
+        sb_val_free(s->call_args);
+        sb_free(s->reason);
+        sb_free(s->server);
+        sb_free(s->tool);
+        poll_free(s->poll);
+    }
+    sb_free(r->steps);
+    sb_tmpl_free(r->budget_tmpl);
+    for (size_t i = 0; i < r->noutputs && r->outputs; i++)
+        sb_tmpl_free(r->outputs[i]);
+    sb_free(r->outputs);
+    run_mcp_free(r);
+    sb_timers_free(r->timers);
+    sb_ledger_free(r->ledger);
+    sb_val_free(r->workspace);
+    sb_val_free(r->pipeline);
+    sb_val_free(r->inputs);
+    sb_val_free(r->result);
+    sb_val_free(r->best);
+    sb_val_free(r->estimates);
+    sb_tmpl_free(r->error_classifier);
+    sb_free(r->pipeline_name);
+    sb_free(r->workspace_file);
+    sb_free(r->pipelines_file);
+    sb_free(r->run_id);
+    sb_free(r->stream_file);
+    sb_free(r->result_file);
+    sb_free(r->error);
+    sb_free(r);
+}
+
+/* --- scheduling --- */
+
+static bool all_needs_done(const sb_run *r, const step *s, size_t *bad)
+{
+    for (size_t k = 0; k < s->nneeds; k++) {
+        step_state st = r->steps[s->needs[k]].state;
+        if (st == ST_WAITING || st == ST_RUNNING)
+            return false;
+        if (st != ST_SUCCEEDED)
+            *bad = s->needs[k];
+    }
+    return true;
+}
+
+static void finish_run(sb_run *r, int64_t now);
+
+void run_schedule(sb_run *r, int64_t now)
+{
+    if (r->status != SB_RUN_RUNNING || r->finishing)
+        return;
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (size_t i = 0; i < r->nsteps && r->status == SB_RUN_RUNNING; i++) {
+            step *s = &r->steps[i];
+            if (s->state != ST_WAITING || s->on_step != (size_t)-1)
+                continue;
+            size_t bad = (size_t)-1;
+            if (!all_needs_done(r, s, &bad))
+                continue;
+            if (bad != (size_t)-1) {
+                step *b = &r->steps[bad];
+                sb_buf m = SB_BUF_INIT;
+                sb_buf_printf(&m, "not run: it needs '%s', which %s", b->name,
+                              b->state == ST_FAILED ? "failed" : "was skipped");
+                s->reason = sb_buf_take(&m);
+                s->state = b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED;
+                s->finished_ms = now;
+                run_log(r, s->state == ST_FAILED ? SB_LOG_ERROR : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number,
+                        r->nsteps, s->name, s->state == ST_FAILED ? "failed" : "skipped",
+                        s->reason ? s->reason : "");
+                run_step_event(r, i);
+                changed = true;
+                continue;
+            }
+            run_start_step(r, i, now);
+            changed = true;
+        }
+    }
+    /* Event-triggered steps end with the poll step they listen to. */
+    for (size_t i = 0; i < r->nsteps; i++) {
+        step *s = &r->steps[i];
+        if (s->on_step == (size_t)-1 || (s->state != ST_WAITING && s->state != ST_RUNNING))
+            continue;
+        step_state src = r->steps[s->on_step].state;
+        if (src == ST_WAITING || src == ST_RUNNING)
+            continue;
+        s->finished_ms = now;
+        if (s->fired) {
+            s->state = ST_SUCCEEDED;
+        } else {
+            s->state = ST_SKIPPED;
+            s->reason = sb_strdup(src == ST_SUCCEEDED ? "its event never fired" : "its poll step did not run");
+            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
+                    s->reason ? s->reason : "");
+        }
+        run_step_event(r, i);
+    }
+    bool all_done = true;
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (r->steps[i].state == ST_WAITING || r->steps[i].state == ST_RUNNING)
+            all_done = false;
+    if (all_done && r->ncalls == 0)
+        finish_run(r, now);
+}
+
+void run_step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t now)
+{
+    step *s = &r->steps[i];
+    sb_val_free(s->output);
+    s->output = output;
+    s->state = st;
+    s->finished_ms = now;
+    run_step_event(r, i);
+    run_schedule(r, now);
+}
+
+void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
+{
+    sb_buf m = SB_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_buf_vprintf(&m, fmt, ap);
+    va_end(ap);
+    if (i == (size_t)-1) {
+        if (!r->error)
+            r->error = sb_strdup(sb_buf_str(&m));
+        run_log(r, SB_LOG_ERROR, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+        if (r->status == SB_RUN_RUNNING)
+            r->status = SB_RUN_FAILED;
+        return;
+    }
+    step *s = &r->steps[i];
+    sb_free(s->reason);
+    s->reason = sb_buf_take(&m);
+    if (!r->error) {
+        sb_buf e = SB_BUF_INIT;
+        sb_buf_printf(&e, "step '%s': %s", s->name, s->reason ? s->reason : "failed");
+        r->error = sb_buf_take(&e);
+    }
+    run_log(r, SB_LOG_ERROR, "Step %d/%zu: %s failed: %s", s->number, r->nsteps, s->name,
+            s->reason ? s->reason : "out of memory");
+    if (s->kind == K_POLL && s->poll)
+        poll_cancel_all(r, now);
+    run_step_done(r, i, ST_FAILED, sb_null(), now);
+}
+
+/* --- the end --- */
+
+static void log_cost(sb_run *r, sb_val b)
+{
+    const char *keys[][2] = {{"successful_usd", "successful jobs"},
+                             {"failed_partial_usd", "failed jobs (partial)"},
+                             {"retries_usd", "retries"},
+                             {"total_usd", "total"},
+                             {"remaining_usd", "remaining"}};
+    run_log(r, SB_LOG_INFO, "Cost breakdown:");
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const sb_val *v = sb_map_get_str(b, keys[i][0]);
+        double x = 0;
+        if (!v || !sb_val_as_double(*v, &x))
+            continue;
+        if (strcmp(keys[i][0], "remaining_usd") == 0 && !r->has_budget)
+            continue;
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_printf(&m, "  %-22s $", keys[i][1]);
+        run_fmt_usd(&m, x);
+        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+    }
+    double total = 0, budget = sb_ledger_budget(r->ledger);
+    const sb_val *t = sb_map_get_str(b, "total_usd");
+    if (r->has_budget && t && sb_val_as_double(*t, &total) && budget > 0) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_puts(&m, "  budget utilization     ");
+        sb_buf_printf(&m, "%.1f%% of $", total / budget * 100.0);
+        run_fmt_usd(&m, budget);
+        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+    }
+}
+
+static sb_val build_result(sb_run *r)
+{
+    sb_val res = sb_map_new(0);
+    sb_map_set_str(&res, "pipeline", sb_string_cstr(r->pipeline_name));
+    sb_map_set_str(&res, "run_id", sb_string_cstr(r->run_id));
+    sb_map_set_str(&res, "seed", sb_uint(r->seed));
+    sb_map_set_str(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
+    if (r->error)
+        sb_map_set_str(&res, "error", sb_string_cstr(r->error));
+    const sb_val *outs = sb_map_get_str(r->pipeline, "outputs");
+    if (r->noutputs) {
+        sb_val vars = run_vars(r, sb_null());
+        /* Each output on its own, so one that cannot be computed (its step
+         * failed) does not hide the others. */
+        for (size_t i = 0; i < r->noutputs; i++) {
+            sb_val v = sb_tmpl_eval(r->outputs[i], vars);
+            const char *name = sb_str(*sb_map_key_at(*outs, i));
+            if (v.kind == SB_ERROR && r->status == SB_RUN_SUCCEEDED)
+                run_log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
+            sb_map_set_str(&res, name, v);
+        }
+        sb_val_free(vars);
+    }
+    sb_map_set_str(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
+    sb_val steps = sb_map_new(r->nsteps);
+    static const char *const names[] = {"waiting", "running", "succeeded", "failed", "skipped"};
+    for (size_t i = 0; i < r->nsteps; i++) {
+        sb_val s = sb_map_new(2);
+        sb_map_set_str(&s, "status", sb_string_cstr(names[r->steps[i].state]));
+        if (r->steps[i].reason)
+            sb_map_set_str(&s, "reason", sb_string_cstr(r->steps[i].reason));
+        sb_map_set_str(&steps, r->steps[i].name, s);
+    }
+    sb_map_set_str(&res, "steps", steps);
+    return res;
+}
+
+static void write_result(sb_run *r)
+{
+    sb_val_free(r->result);
+    r->result = build_result(r);
+    char *text = sb_val_to_json(r->result, SB_JSON_PRETTY);
+    if (!text) {
+        run_log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
+        return;
+    }
+    size_t n = strlen(text);
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_append(&b, text, n);
+    sb_buf_putc(&b, '\n');
+    sb_free(text);
+    if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, sb_buf_str(&b), b.len) != 0)
+        run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
+    sb_buf_free(&b);
+}
+
+static void finish_run(sb_run *r, int64_t now)
+{
+    if (r->finishing)
+        return;
+    r->finishing = true;
+    r->now = now;
+    if (r->status == SB_RUN_RUNNING) {
+        r->status = SB_RUN_SUCCEEDED;
+        for (size_t i = 0; i < r->nsteps; i++)
+            if (r->steps[i].state == ST_FAILED)
+                r->status = SB_RUN_FAILED;
+    }
+    sb_val b = sb_ledger_breakdown(r->ledger);
+    if (sb_ledger_spent(r->ledger) > 0 || sb_ledger_committed(r->ledger) > 0)
+        log_cost(r, b);
+    sb_val_free(b);
+    write_result(r);
+    int64_t secs = (now - r->started) / 1000;
+    char dur[64];
+    snprintf(dur, sizeof dur, "%lldh %02lldm %02llds", (long long)(secs / 3600), (long long)(secs / 60 % 60),
+             (long long)(secs % 60));
+    if (r->status == SB_RUN_SUCCEEDED)
+        run_log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
+                r->result_file);
+    else if (r->status == SB_RUN_CANCELLED)
+        run_log(r, SB_LOG_ERROR, "Pipeline %s cancelled after %s: %s; partial results in %s", r->pipeline_name, dur,
+                r->error ? r->error : "", r->result_file);
+    else
+        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; partial results in %s", r->pipeline_name, dur,
+                r->error ? r->error : "a step failed", r->result_file);
+}
+
+/* --- driving --- */
+
+void sb_run_start(sb_run *r, int64_t now_ms)
+{
+    if (r->status != SB_RUN_PENDING)
+        return;
+    r->status = SB_RUN_RUNNING;
+    r->started = r->now = now_ms;
+    run_log(r, SB_LOG_INFO, "Starting pipeline %s (%zu steps, seed %llu)", r->pipeline_name, r->nsteps,
+            (unsigned long long)r->seed);
+    if (r->has_budget) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_puts(&m, "Budget: $");
+        run_fmt_usd(&m, sb_ledger_budget(r->ledger));
+        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+    }
+    run_schedule(r, now_ms);
+    run_pump(r, now_ms);
+}
+
+void sb_run_on_time(sb_run *r, int64_t now_ms)
+{
+    if (now_ms > r->now)
+        r->now = now_ms;
+    uint64_t tag, id;
+    while (!r->finishing && sb_timers_pop_due(r->timers, now_ms, &tag, &id)) {
+        size_t who = (size_t)(tag >> 8);
+        switch (tag & 0xff) {
+        case TT_POLL: poll_on_timer(r, who, now_ms); break;
+        case TT_TIMEOUT: poll_on_timeout(r, who, now_ms); break;
+        case TT_RETRY: {
+            /* who = poll step << 24 | retry index */
+            retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);
+            break;
+        }
+        default: break;
+        }
+    }
+    run_schedule(r, now_ms);
+    run_pump(r, now_ms);
+}
+
+void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms)
+{
+    if (r->finishing || r->status == SB_RUN_PENDING)
+        return;
+    if (!r->error)
+        r->error = sb_strdup(reason ? reason : "cancelled");
+    r->status = SB_RUN_CANCELLED;
+    run_log(r, SB_LOG_WARN, "Cancelling: %s", reason ? reason : "cancelled");
+    poll_cancel_all(r, now_ms);
+    for (size_t i = 0; i < r->nsteps; i++) {
+        step *s = &r->steps[i];
+        if (s->state == ST_WAITING || s->state == ST_RUNNING) {
+            s->state = ST_FAILED;
+            sb_free(s->reason);
+            s->reason = sb_strdup("cancelled");
+        }
+    }
+    run_pump(r, now_ms);
+    finish_run(r, now_ms);
+}
+
+int64_t sb_run_next_deadline(const sb_run *r) { return r->finishing ? INT64_MAX : sb_timers_next(r->timers); }
+
+sb_run_status sb_run_get_status(const sb_run *r) { return r->status; }
+
+bool sb_run_done(const sb_run *r) { return r->finishing; }
+
+const char *sb_run_status_name(sb_run_status s)
+{
+    static const char *const n[] = {"pending", "running", "succeeded", "failed", "cancelled"};
+    return (unsigned)s < 5 ? n[s] : "?";
+}
+
+const char *sb_run_error(const sb_run *r) { return r->error; }
+
+sb_val sb_run_result(const sb_run *r) { return r->result; }
+
+const char *sb_run_stream_file(const sb_run *r) { return r->stream_file; }
+
+const char *sb_run_result_file(const sb_run *r) { return r->result_file; }

@@ -1,0 +1,231 @@
+/* Internals of the pipeline engine, shared by its files:
+ *   run.c        lifecycle, DAG scheduling, the end of a run and its result
+ *   run_vars.c   the variables expressions see
+ *   run_log.c    events and log lines
+ *   run_steps.c  call, compute, assert, select, aggregate steps
+ *   run_poll.c   poll steps: backoff, status calls, job tracking, streaming
+ *   run_retry.c  event-triggered retry steps and the budget guard
+ *   run_mcp.c    MCP sessions per server, requests and their answers
+ *   handle.c     PollableJobHandle / ExternalHandle values */
+#ifndef SB_RUN_INT_H
+#define SB_RUN_INT_H
+#include <stdarg.h>
+
+#include "../cel/sb_template.h"
+#include "../ledger/sb_ledger.h"
+#include "../mcp/sb_mcp_client.h"
+#include "../sched/sb_backoff.h"
+#include "../sched/sb_rng.h"
+#include "../sched/sb_timers.h"
+#include "../util/sb_buf.h"
+#include "sb_run.h"
+
+typedef enum step_state { ST_WAITING, ST_RUNNING, ST_SUCCEEDED, ST_FAILED, ST_SKIPPED } step_state;
+typedef enum step_kind { K_CALL, K_POLL, K_AGGREGATE, K_SELECT, K_COMPUTE, K_ASSERT, K_RETRY } step_kind;
+typedef enum job_event { EV_JOB_FAILED, EV_JOB_COMPLETED, EV_JOB_FINISHED } job_event;
+
+/* Timer tags: what a timer is for (low byte) and for whom (the rest). */
+enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3 };
+#define TIMER_TAG(kind, who) (((uint64_t)(who) << 8) | (uint64_t)(kind))
+
+typedef struct job {
+    char *id;
+    char *root;          /* the original job of a retry chain (own id for originals) */
+    int attempt;         /* 0 for an original, n for <root>_retry_n */
+    sb_val hyper;        /* hyperparameters as submitted */
+    double estimate_usd; /* committed to the ledger at submission; < 0 unknown */
+    int status;          /* JOB_* */
+    sb_val record;       /* the latest record from the server */
+} job;
+
+enum { JOB_QUEUED, JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED, JOB_SUBMITTING };
+
+/* A retry decided and waiting for its backoff timer, then for the server. */
+typedef struct pending_retry {
+    size_t job;       /* index of the new job in poll.jobs (status JOB_SUBMITTING) */
+    size_t step;      /* the retry step */
+    uint64_t timer;   /* 0 once fired */
+    bool in_flight;   /* submit_jobs sent, no answer yet */
+} pending_retry;
+
+typedef struct poll_state {
+    sb_val handle;            /* the PollableJobHandle value */
+    char *server;
+    char *handle_id;
+    char *status_tool;
+    char *submit_tool;        /* for retries: the tool that created the handle */
+    sb_backoff backoff;
+    int max_attempts;         /* polls in a row without progress */
+    int64_t timeout_ms;       /* 0: none */
+    int64_t started_ms;
+    uint32_t polls;           /* status calls made */
+    uint32_t no_progress;     /* in a row */
+    int64_t last_delay;
+    sb_val cursor;            /* since-cursor from the last answer, or null */
+    bool stream;
+    bool call_in_flight;
+    uint64_t timer;
+    job *jobs;
+    size_t njobs, cap;
+    sb_val index;             /* job id -> index in jobs */
+    sb_val results;           /* completed job records, in finish order */
+    sb_val failed;            /* failed job records, in finish order */
+    int64_t counts[6];        /* queued running completed failed cancelled total, as last reported */
+    pending_retry *retries;
+    size_t nretries, rcap;
+} poll_state;
+
+typedef struct step {
+    char *name;
+    step_kind kind;
+    sb_val def;             /* the step's YAML map */
+    step_state state;
+    int number;             /* "Step i/N" */
+    size_t *needs;
+    size_t nneeds;
+    sb_tmpl *when;
+    sb_tmpl *body;          /* call: with; poll: handle expr; aggregate/select/compute/assert: their map/list */
+    sb_tmpl *handle_tmpl;   /* call: handle {id, jobs} */
+    sb_tmpl *log_tmpl;      /* log: line logged on success */
+    sb_val output;
+    sb_val handle;          /* call with handle: the PollableJobHandle */
+    char *reason;           /* why it failed or was skipped */
+    int64_t started_ms, finished_ms;
+    /* call */
+    char *server, *tool;
+    sb_val call_args;       /* evaluated arguments, kept for handle/ledger use */
+    /* poll */
+    poll_state *poll;
+    /* event-triggered (on:) */
+    size_t on_step;
+    job_event on_event;
+    sb_tmpl *retry_when;
+    sb_tmpl *modify;
+    int max_attempts;
+    sb_backoff retry_backoff;
+    int fired;              /* times its event fired and it ran */
+} step;
+
+/* What an MCP call was for, so its answer goes to the right place. */
+typedef enum call_kind { CALL_STEP, CALL_POLL_STATUS, CALL_RETRY_SUBMIT, CALL_CANCEL } call_kind;
+
+typedef struct pending_call {
+    uint64_t call_id;  /* from the server's sb_mcp_client */
+    size_t server;
+    call_kind kind;
+    size_t step;
+    size_t extra;      /* CALL_RETRY_SUBMIT: index in poll.retries */
+} pending_call;
+
+typedef struct server_conn {
+    char *name;
+    sb_mcp_client *client;
+} server_conn;
+
+/* A request handed to the host: maps the run's request id to the client's. */
+typedef struct wire {
+    uint64_t run_id;
+    size_t server;
+    uint64_t client_id;
+} wire;
+
+struct sb_run {
+    sb_host host;
+    sb_val workspace, pipeline, inputs;
+    char *pipeline_name, *workspace_file, *pipelines_file;
+    char *run_id;
+    uint64_t seed;
+    sb_rng rng;
+    bool stream_log, verbose;
+    char *stream_file;       /* NULL when streaming is disabled */
+    char *result_file;
+    sb_cel_options cel;
+    sb_tmpl *budget_tmpl;
+    sb_tmpl **outputs;       /* one per pipeline output, in declaration order */
+    size_t noutputs;
+    step *steps;
+    size_t nsteps;
+    sb_timers *timers;
+    sb_ledger *ledger;
+    bool has_budget;
+    server_conn *servers;
+    size_t nservers;
+    pending_call *calls;
+    size_t ncalls, ccap;
+    wire *wires;
+    size_t nwires, wcap;
+    uint64_t next_wire;
+    sb_run_status status;
+    char *error;
+    sb_val result;
+    int64_t now, started;
+    int steps_started;
+    bool finishing;
+    sb_val best;             /* best finished job so far (for progress) */
+    sb_val estimates;        /* job id -> estimated cost committed at submission */
+    sb_tmpl *error_classifier; /* {{ patterns... }} see run_retry.c */
+};
+
+/* run.c */
+void run_fail(sb_run *r, size_t step, int64_t now, const char *fmt, ...);
+void run_step_done(sb_run *r, size_t step, step_state st, sb_val output, int64_t now);
+void run_schedule(sb_run *r, int64_t now);
+size_t run_step_index(const sb_run *r, const char *name);
+
+/* run_vars.c: a new map of the variables expressions see; extra (borrowed,
+ * may be null) is merged on top. */
+sb_val run_vars(sb_run *r, sb_val extra);
+
+/* run_log.c */
+void run_log(sb_run *r, sb_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void run_event(sb_run *r, sb_event_kind kind, sb_log_level level, const char *message, sb_val data);
+void run_step_event(sb_run *r, size_t step);
+void run_progress(sb_run *r);
+/* Formats a number for people: 25.2 -> "25.20" with cents=true. */
+void run_fmt_usd(sb_buf *b, double usd);
+
+/* run_steps.c */
+void run_start_step(sb_run *r, size_t step, int64_t now);
+void run_call_done(sb_run *r, size_t step, sb_val result, int64_t now);
+
+/* run_poll.c */
+void poll_start(sb_run *r, size_t step, sb_val handle, int64_t now);
+void poll_on_timer(sb_run *r, size_t step, int64_t now);
+void poll_on_timeout(sb_run *r, size_t step, int64_t now);
+void poll_on_status(sb_run *r, size_t step, sb_val result, int64_t now);
+size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
+                    int attempt, int status);
+void poll_free(poll_state *p);
+void poll_maybe_finish(sb_run *r, size_t step, int64_t now);
+void poll_cancel_all(sb_run *r, int64_t now);
+void poll_on_cancelled(sb_run *r, size_t step, sb_val result, int64_t now);
+const char *job_status_name(int status);
+
+/* run_retry.c */
+/* "transient" or "permanent" for a failure message, by the workspace's
+ * errors patterns (the server's own error_type wins when it gives one). */
+const char *retry_classify(sb_run *r, const char *message);
+void retry_on_job_event(sb_run *r, size_t poll_step, size_t job, job_event ev, int64_t now);
+void retry_on_timer(sb_run *r, size_t poll_step, size_t retry, int64_t now);
+void retry_on_submitted(sb_run *r, size_t poll_step, size_t retry, sb_val result, int64_t now);
+
+/* run_mcp.c */
+bool run_call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
+              size_t extra, int64_t now);
+void run_pump(sb_run *r, int64_t now);
+void run_mcp_free(sb_run *r);
+
+/* handle.c */
+sb_val handle_make(const char *server, const char *handle_id, sb_val job_ids, const char *status_tool,
+                   const char *submit_tool);
+bool handle_is_pollable(sb_val v);
+
+/* result helpers */
+char *run_result_text(sb_val result); /* the text of a tools/call result */
+sb_val run_result_value(sb_val result); /* structuredContent, else the text parsed as JSON, else the text */
+
+#endif

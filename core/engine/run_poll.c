@@ -1,0 +1,502 @@
+/* Poll steps: one status call per handle per poll, exponential backoff
+ * between polls, job tracking, one stream chunk per finished job.
+ *
+ * max_attempts counts polls in a row without progress (no job changed state
+ * and no status answer was usable), not polls in total: a healthy 36-hour
+ * sweep polls thousands of times and must never be abandoned, while a handle
+ * on which nothing moves ends with a clear error and every result kept.
+ * timeout_ms bounds the whole step. The delay index grows with every poll
+ * (2000, 3000, 4500, 6750, 10000, 10000, ...) and is not reset by progress. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/sb_alloc.h"
+#include "run_int.h"
+
+static const char *const status_names[] = {"queued", "running", "completed", "failed", "cancelled", "submitting"};
+
+const char *job_status_name(int s) { return (unsigned)s < 6 ? status_names[s] : "?"; }
+
+static int parse_status(sb_val v)
+{
+    for (int k = 0; k < 5; k++)
+        if (sb_str_eq(v, status_names[k]))
+            return k;
+    return -1;
+}
+
+static bool terminal(int s) { return s == JOB_COMPLETED || s == JOB_FAILED || s == JOB_CANCELLED; }
+
+static const char *tool_part(const char *ref)
+{
+    const char *dot = strchr(ref, '.');
+    return dot ? dot + 1 : ref;
+}
+
+void poll_free(poll_state *p)
+{
+    if (!p)
+        return;
+    for (size_t k = 0; k < p->njobs; k++) {
+        sb_free(p->jobs[k].id);
+        sb_free(p->jobs[k].root);
+        sb_val_free(p->jobs[k].hyper);
+        sb_val_free(p->jobs[k].record);
+    }
+    sb_free(p->jobs);
+    sb_free(p->retries);
+    sb_val_free(p->handle);
+    sb_val_free(p->cursor);
+    sb_val_free(p->index);
+    sb_val_free(p->results);
+    sb_val_free(p->failed);
+    sb_free(p->server);
+    sb_free(p->handle_id);
+    sb_free(p->status_tool);
+    sb_free(p->submit_tool);
+    sb_free(p);
+}
+
+size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
+                    int attempt, int status)
+{
+    (void)r;
+    if (p->njobs == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        job *j = sb_realloc(p->jobs, cap * sizeof *j);
+        if (!j)
+            return (size_t)-1;
+        p->jobs = j;
+        p->cap = cap;
+    }
+    job *j = &p->jobs[p->njobs];
+    memset(j, 0, sizeof *j);
+    j->id = sb_strdup(id);
+    j->root = sb_strdup(root ? root : id);
+    j->hyper = sb_val_ref(hyper);
+    j->record = sb_null();
+    j->estimate_usd = estimate;
+    j->attempt = attempt;
+    j->status = status;
+    if (!j->id || !j->root || !sb_map_set(&p->index, sb_string_cstr(id), sb_int((int64_t)p->njobs))) {
+        sb_free(j->id);
+        sb_free(j->root);
+        sb_val_free(j->hyper);
+        return (size_t)-1;
+    }
+    return p->njobs++;
+}
+
+static size_t job_index(poll_state *p, sb_val id)
+{
+    const sb_val *k = sb_map_get(p->index, id);
+    return k ? (size_t)k->as.i : (size_t)-1;
+}
+
+static void schedule_poll(sb_run *r, size_t i, int64_t now)
+{
+    poll_state *p = r->steps[i].poll;
+    int64_t delay = sb_backoff_delay(&p->backoff, p->polls, &r->rng);
+    p->last_delay = delay;
+    p->timer = sb_timers_add(r->timers, sb_timers_deadline(now, delay), TIMER_TAG(TT_POLL, i));
+    if (!p->timer)
+        run_fail(r, i, now, "out of memory");
+}
+
+void poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
+{
+    step *s = &r->steps[i];
+    if (!handle_is_pollable(h)) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_puts(&m, "poll: expected a PollableJobHandle (from a call step with handle:), found ");
+        sb_val_write_json(&m, h, 0);
+        run_fail(r, i, now, "%.300s", sb_buf_str(&m));
+        sb_buf_free(&m);
+        return;
+    }
+    poll_state *p = sb_calloc(1, sizeof *p);
+    if (!p) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
+    s->poll = p;
+    p->handle = sb_val_ref(h);
+    p->cursor = sb_null();
+    p->index = sb_map_new(0);
+    p->results = sb_list_new(0);
+    p->failed = sb_list_new(0);
+    p->server = sb_strdup(sb_str(*sb_map_get_str(h, "server")));
+    p->handle_id = sb_strdup(sb_str(*sb_map_get_str(h, "handle_id")));
+    const sb_val *st = sb_map_get_str(s->def, "status_tool");
+    const sb_val *hst = sb_map_get_str(h, "status_tool");
+    const sb_val *sub = sb_map_get_str(h, "submit_tool");
+    p->status_tool = sb_strdup(st ? tool_part(sb_str(*st)) : hst && hst->kind == SB_STRING ? sb_str(*hst)
+                                                                                          : "get_jobs_status");
+    p->submit_tool = sb_strdup(sub && sub->kind == SB_STRING ? sb_str(*sub) : "submit_jobs");
+    if (!p->server || !p->handle_id || !p->status_tool || !p->submit_tool || p->index.kind != SB_MAP ||
+        p->results.kind != SB_LIST || p->failed.kind != SB_LIST) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
+    /* Backoff: built-in defaults, then the workspace's, then the step's. */
+    sb_backoff b = {2000, 10000, 1.5, SB_JITTER_NONE};
+    p->max_attempts = 50;
+    const sb_val *layers[2] = {sb_map_get_str(r->workspace, "polling"), sb_map_get_str(s->def, "polling")};
+    for (int l = 0; l < 2; l++) {
+        if (!layers[l])
+            continue;
+        sb_val m = *layers[l];
+        const sb_val *v;
+        if ((v = sb_map_get_str(m, "initial_delay_ms")))
+            b.initial_ms = v->as.i;
+        if ((v = sb_map_get_str(m, "max_delay_ms")))
+            b.max_ms = v->as.i;
+        if ((v = sb_map_get_str(m, "multiplier")))
+            sb_val_as_double(*v, &b.multiplier);
+        if ((v = sb_map_get_str(m, "jitter")))
+            b.jitter = (sb_jitter)sb_jitter_parse(sb_str(*v));
+        if ((v = sb_map_get_str(m, "max_attempts")))
+            p->max_attempts = (int)v->as.i;
+        if ((v = sb_map_get_str(m, "timeout_ms")))
+            p->timeout_ms = v->as.i;
+    }
+    const sb_val *t = sb_map_get_str(s->def, "timeout_ms");
+    if (t)
+        p->timeout_ms = t->as.i;
+    if (b.max_ms < b.initial_ms)
+        b.max_ms = b.initial_ms;
+    p->backoff = b;
+    const sb_val *stream = sb_map_get_str(s->def, "stream");
+    p->stream = !stream || stream->as.b;
+    p->started_ms = now;
+
+    const sb_val *ids = sb_map_get_str(h, "job_ids");
+    for (size_t k = 0; ids && k < sb_list_len(*ids); k++) {
+        sb_val id = *sb_list_at(*ids, k);
+        if (id.kind != SB_STRING || job_index(p, id) != (size_t)-1)
+            continue;
+        const sb_val *e = sb_map_get(r->estimates, id);
+        double est = -1;
+        if (e)
+            sb_val_as_double(*e, &est);
+        if (poll_add_job(r, p, sb_str(id), sb_null(), est, NULL, 0, JOB_QUEUED) == (size_t)-1) {
+            run_fail(r, i, now, "out of memory");
+            return;
+        }
+    }
+    run_log(r, SB_LOG_INFO, "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d "
+                            "polls without progress)",
+            p->njobs, p->njobs == 1 ? "" : "s", p->handle_id, (long long)b.initial_ms, b.multiplier,
+            (long long)b.max_ms, p->max_attempts);
+    if (p->timeout_ms > 0 &&
+        !sb_timers_add(r->timers, sb_timers_deadline(now, p->timeout_ms), TIMER_TAG(TT_TIMEOUT, i))) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
+    schedule_poll(r, i, now);
+}
+
+void poll_on_timer(sb_run *r, size_t i, int64_t now)
+{
+    step *s = &r->steps[i];
+    poll_state *p = s->poll;
+    if (!p || s->state != ST_RUNNING)
+        return;
+    p->timer = 0;
+    sb_val args = sb_map_new(2);
+    sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
+    if (p->cursor.kind != SB_NULL)
+        sb_map_set_str(&args, "since_cursor", sb_val_ref(p->cursor));
+    p->polls++;
+    p->call_in_flight = true;
+    if (!run_call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now)) {
+        p->call_in_flight = false;
+        run_fail(r, i, now, "out of memory");
+    }
+    sb_val_free(args);
+}
+
+void poll_on_timeout(sb_run *r, size_t i, int64_t now)
+{
+    step *s = &r->steps[i];
+    poll_state *p = s->poll;
+    if (!p || s->state != ST_RUNNING)
+        return;
+    run_fail(r, i, now, "polling handle %s timed out after %lld ms; %zu completed and %zu failed results kept",
+             p->handle_id, (long long)p->timeout_ms, sb_list_len(p->results), sb_list_len(p->failed));
+}
+
+/* The chunk streamed for a finished job (design §5). */
+static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
+{
+    sb_val c = sb_map_new(10);
+    const char *type = j->status == JOB_COMPLETED ? "job_completed"
+                       : j->status == JOB_FAILED  ? "job_failed"
+                                                  : "job_cancelled";
+    sb_map_set_str(&c, "type", sb_string_cstr(type));
+    sb_map_set_str(&c, "job_id", sb_string_cstr(j->id));
+    if (j->attempt > 0)
+        sb_map_set_str(&c, "retry_of", sb_string_cstr(j->root));
+    const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+    sb_map_set_str(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
+    if (j->status == JOB_COMPLETED) {
+        const sb_val *m = sb_map_get_str(rec, "metrics");
+        sb_map_set_str(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
+    } else if (j->status == JOB_FAILED) {
+        const sb_val *e = sb_map_get_str(rec, "error");
+        const sb_val *et = sb_map_get_str(rec, "error_type");
+        const char *msg = e && e->kind == SB_STRING ? sb_str(*e) : "unknown error";
+        sb_map_set_str(&c, "error", sb_string_cstr(msg));
+        sb_map_set_str(&c, "error_type",
+                       et && et->kind == SB_STRING ? sb_val_ref(*et) : sb_string_cstr(retry_classify(r, msg)));
+    }
+    const sb_val *dur = sb_map_get_str(rec, "duration_seconds");
+    const sb_val *cost = sb_map_get_str(rec, "cost_usd");
+    sb_map_set_str(&c, "duration_seconds", dur ? sb_val_ref(*dur) : sb_int(0));
+    sb_map_set_str(&c, "cost_usd", cost ? sb_val_ref(*cost) : sb_double(0));
+    return c;
+}
+
+static void note_best(sb_run *r, sb_val chunk)
+{
+    const sb_val *m = sb_map_get_str(chunk, "metrics");
+    const sb_val *v = m && sb_map_len(*m) ? sb_map_val_at(*m, 0) : NULL;
+    double x, cur;
+    if (!v || !sb_val_as_double(*v, &x))
+        return;
+    const sb_val *bm = sb_map_get_str(r->best, "metrics");
+    const sb_val *bv = bm && sb_map_len(*bm) ? sb_map_val_at(*bm, 0) : NULL;
+    if (bv && sb_val_as_double(*bv, &cur) && cur >= x)
+        return;
+    sb_val_free(r->best);
+    r->best = sb_val_ref(chunk);
+}
+
+static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
+{
+    poll_state *p = r->steps[i].poll;
+    job *j = &p->jobs[k];
+    sb_val chunk = chunk_for(r, j, j->record);
+    double cost = 0;
+    const sb_val *c = sb_map_get_str(chunk, "cost_usd");
+    if (c)
+        sb_val_as_double(*c, &cost);
+    sb_ledger_settle(r->ledger, j->id, cost,
+                     j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
+                     : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
+                                                : SB_LEDGER_CANCELLED);
+    char *text = sb_val_to_json(chunk, 0);
+    run_event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text ? text : "{}", chunk);
+    sb_free(text);
+    if (j->status == JOB_COMPLETED) {
+        sb_list_push(&p->results, sb_val_ref(chunk));
+        note_best(r, chunk);
+    } else if (j->status == JOB_FAILED) {
+        sb_list_push(&p->failed, sb_val_ref(chunk));
+        const sb_val *e = sb_map_get_str(chunk, "error"), *et = sb_map_get_str(chunk, "error_type");
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_printf(&m, "Job %s failed (%s): %s; partial cost $", j->id, sb_str(*et), sb_str(*e));
+        run_fmt_usd(&m, cost);
+        run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+    }
+    sb_val_free(chunk);
+    if (j->status == JOB_FAILED)
+        retry_on_job_event(r, i, k, EV_JOB_FAILED, now);
+    else if (j->status == JOB_COMPLETED)
+        retry_on_job_event(r, i, k, EV_JOB_COMPLETED, now);
+    if (r->steps[i].state == ST_RUNNING)
+        retry_on_job_event(r, i, k, EV_JOB_FINISHED, now);
+}
+
+static void log_poll(sb_run *r, size_t i, size_t changed)
+{
+    poll_state *p = r->steps[i].poll;
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_printf(&m, "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld, completed %lld, failed %lld",
+                  p->polls, (long long)p->last_delay, (long long)p->counts[1], (long long)p->counts[0],
+                  (long long)p->counts[2], (long long)p->counts[3]);
+    sb_val d = sb_map_new(6);
+    sb_map_set_str(&d, "step", sb_string_cstr(r->steps[i].name));
+    sb_map_set_str(&d, "poll", sb_int(p->polls));
+    sb_map_set_str(&d, "delay_ms", sb_int(p->last_delay));
+    sb_map_set_str(&d, "changed", sb_int((int64_t)changed));
+    sb_val counts = sb_map_new(6);
+    static const char *const keys[] = {"queued", "running", "completed", "failed", "cancelled", "total"};
+    for (int k = 0; k < 6; k++)
+        sb_map_set_str(&counts, keys[k], sb_int(p->counts[k]));
+    sb_map_set_str(&d, "counts", counts);
+    run_event(r, SB_EVENT_POLL, SB_LOG_INFO, sb_buf_str(&m), d);
+    sb_val_free(d);
+    sb_buf_free(&m);
+}
+
+static bool stalled(sb_run *r, size_t i, int64_t now)
+{
+    poll_state *p = r->steps[i].poll;
+    if (p->no_progress < (uint32_t)p->max_attempts)
+        return false;
+    run_fail(r, i, now,
+             "handle %s stalled: no job changed state in %u polls in a row (polling.max_attempts); "
+             "%zu completed and %zu failed results kept",
+             p->handle_id, p->no_progress, sb_list_len(p->results), sb_list_len(p->failed));
+    return true;
+}
+
+void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
+{
+    step *s = &r->steps[i];
+    poll_state *p = s->poll;
+    if (p)
+        p->call_in_flight = false;
+    if (!p || s->state != ST_RUNNING) {
+        sb_val_free(result);
+        return;
+    }
+    const sb_val *is_err = sb_map_get_str(result, "isError");
+    sb_val value = sb_null();
+    const sb_val *jobs = NULL;
+    if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
+        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : run_result_text(result);
+        run_log(r, SB_LOG_WARN, "Poll #%u of handle %s failed: %s", p->polls, p->handle_id, text ? text : "");
+        sb_free(text);
+    } else {
+        value = run_result_value(result);
+        jobs = sb_map_get_str(value, "jobs");
+        if (!jobs || jobs->kind != SB_LIST) {
+            run_log(r, SB_LOG_WARN, "Poll #%u of handle %s: the answer has no jobs list; ignored", p->polls,
+                    p->handle_id);
+            jobs = NULL;
+        }
+    }
+    sb_val_free(result);
+    size_t changed = 0;
+    for (size_t n = 0; jobs && n < sb_list_len(*jobs); n++) {
+        sb_val rec = *sb_list_at(*jobs, n);
+        const sb_val *id = sb_map_get_str(rec, "job_id"), *st = sb_map_get_str(rec, "status");
+        int status = st ? parse_status(*st) : -1;
+        if (!id || id->kind != SB_STRING || status < 0) {
+            run_log(r, SB_LOG_WARN, "Poll #%u: a job record without a valid job_id and status was ignored", p->polls);
+            continue;
+        }
+        size_t k = job_index(p, *id);
+        if (k == (size_t)-1) {
+            const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+            k = poll_add_job(r, p, sb_str(*id), hp ? *hp : sb_null(), -1, NULL, 0, JOB_QUEUED);
+            if (k == (size_t)-1) {
+                sb_val_free(value);
+                run_fail(r, i, now, "out of memory");
+                return;
+            }
+        }
+        job *j = &p->jobs[k];
+        sb_val_free(j->record);
+        j->record = sb_val_ref(rec);
+        if (j->hyper.kind == SB_NULL) {
+            const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+            if (hp)
+                j->hyper = sb_val_ref(*hp);
+        }
+        if (status == j->status || terminal(j->status))
+            continue;
+        j->status = status;
+        changed++;
+        if (terminal(status)) {
+            finish_job(r, i, k, now);
+            if (s->state != ST_RUNNING) {
+                sb_val_free(value);
+                return;
+            }
+            p = s->poll;
+        }
+    }
+    const sb_val *counts = sb_map_get_str(value, "counts");
+    static const char *const keys[] = {"queued", "running", "completed", "failed", "cancelled", "total"};
+    for (int k = 0; counts && k < 6; k++) {
+        const sb_val *c = sb_map_get_str(*counts, keys[k]);
+        if (c && c->kind == SB_INT)
+            p->counts[k] = c->as.i;
+    }
+    const sb_val *cursor = sb_map_get_str(value, "cursor");
+    if (cursor && cursor->kind == SB_STRING) {
+        sb_val_free(p->cursor);
+        p->cursor = sb_val_ref(*cursor);
+    }
+    sb_val_free(value);
+    p->no_progress = changed ? 0 : p->no_progress + 1;
+    log_poll(r, i, changed);
+    run_progress(r);
+    if (stalled(r, i, now))
+        return;
+    poll_maybe_finish(r, i, now);
+    if (s->state == ST_RUNNING && !p->timer && !p->call_in_flight)
+        schedule_poll(r, i, now);
+}
+
+void poll_maybe_finish(sb_run *r, size_t i, int64_t now)
+{
+    step *s = &r->steps[i];
+    poll_state *p = s->poll;
+    if (!p || s->state != ST_RUNNING || p->call_in_flight || p->nretries)
+        return;
+    size_t done[3] = {0};
+    for (size_t k = 0; k < p->njobs; k++) {
+        if (!terminal(p->jobs[k].status))
+            return;
+        done[p->jobs[k].status - JOB_COMPLETED]++;
+    }
+    if (p->timer) {
+        sb_timers_cancel(r->timers, p->timer);
+        p->timer = 0;
+    }
+    sb_val out = sb_map_new(6);
+    sb_map_set_str(&out, "handle", sb_val_ref(p->handle));
+    sb_map_set_str(&out, "results", sb_val_ref(p->results));
+    sb_map_set_str(&out, "failed", sb_val_ref(p->failed));
+    sb_map_set_str(&out, "polls", sb_int(p->polls));
+    sb_val counts = sb_map_new(4);
+    sb_map_set_str(&counts, "completed", sb_int((int64_t)done[0]));
+    sb_map_set_str(&counts, "failed", sb_int((int64_t)done[1]));
+    sb_map_set_str(&counts, "cancelled", sb_int((int64_t)done[2]));
+    sb_map_set_str(&counts, "total", sb_int((int64_t)p->njobs));
+    sb_map_set_str(&out, "counts", counts);
+    run_log(r, SB_LOG_INFO, "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%u polls)",
+            p->njobs, p->handle_id, done[0], done[1], done[2], p->polls);
+    run_step_done(r, i, ST_SUCCEEDED, out, now);
+}
+
+void poll_cancel_all(sb_run *r, int64_t now)
+{
+    for (size_t i = 0; i < r->nsteps; i++) {
+        poll_state *p = r->steps[i].poll;
+        if (!p)
+            continue;
+        if (p->timer) {
+            sb_timers_cancel(r->timers, p->timer);
+            p->timer = 0;
+        }
+        for (size_t k = 0; k < p->nretries; k++)
+            if (p->retries[k].timer)
+                sb_timers_cancel(r->timers, p->retries[k].timer);
+        bool live = false;
+        for (size_t k = 0; k < p->njobs; k++)
+            if (p->jobs[k].status == JOB_QUEUED || p->jobs[k].status == JOB_RUNNING)
+                live = true;
+        if (!live)
+            continue;
+        sb_val args = sb_map_new(1);
+        sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
+        run_log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
+        run_call(r, p->server, "cancel_jobs", args, CALL_CANCEL, i, 0, now);
+        sb_val_free(args);
+    }
+}
+
+void poll_on_cancelled(sb_run *r, size_t i, sb_val result, int64_t now)
+{
+    poll_state *p = r->steps[i].poll;
+    if (result.kind == SB_ERROR)
+        run_log(r, SB_LOG_WARN, "cancel_jobs on handle %s failed: %s", p ? p->handle_id : "?", sb_str(result));
+    sb_val_free(result);
+    run_schedule(r, now);
+}

@@ -1,0 +1,346 @@
+/* Starting a step, and the step kinds that finish in one go: compute,
+ * assert, select, aggregate; and call, which finishes when its answer
+ * arrives (run_call_done). Poll steps live in run_poll.c. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../aggregate/sb_aggregate.h"
+#include "../json/sb_json.h"
+#include "../util/sb_alloc.h"
+#include "run_int.h"
+
+/* Logs the step's `log:` line, if any, with `output` in scope. */
+static void log_line(sb_run *r, step *s, sb_val output)
+{
+    sb_tmpl *t = s->log_tmpl;
+    if (!t)
+        return;
+    sb_val extra = sb_map_new(1);
+    sb_map_set_str(&extra, "output", sb_val_ref(output));
+    sb_val vars = run_vars(r, extra);
+    sb_val v = sb_tmpl_eval(t, vars);
+    if (v.kind == SB_STRING)
+        run_log(r, SB_LOG_INFO, "%s", sb_str(v));
+    else if (v.kind == SB_ERROR)
+        run_log(r, SB_LOG_WARN, "step '%s' log line: %s", s->name, sb_str(v));
+    sb_val_free(v);
+    sb_val_free(vars);
+    sb_val_free(extra);
+}
+
+static void succeed(sb_run *r, size_t i, sb_val output, int64_t now)
+{
+    log_line(r, &r->steps[i], output);
+    run_step_done(r, i, ST_SUCCEEDED, output, now);
+}
+
+static void do_assert(sb_run *r, size_t i, sb_val list, int64_t now)
+{
+    const sb_val *items = sb_map_get_str(r->steps[i].def, "assert");
+    for (size_t k = 0; k < sb_list_len(list); k++) {
+        sb_val a = *sb_list_at(list, k);
+        const sb_val *that = sb_map_get_str(a, "that");
+        const sb_val *msg = sb_map_get_str(a, "message");
+        const sb_val *src = sb_map_get_str(*sb_list_at(*items, k), "that");
+        if (!that || that->kind != SB_BOOL) {
+            run_fail(r, i, now, "%s:%u:%u: assertion must be true or false, found %s", r->pipelines_file,
+                     src ? src->line : 0, src ? src->col : 0, that ? sb_kind_name((sb_kind)that->kind) : "nothing");
+            return;
+        }
+        if (!that->as.b) {
+            run_fail(r, i, now, "assertion failed: %s (%s)", msg ? sb_str(*msg) : "no message",
+                     src ? sb_str(*src) : "");
+            return;
+        }
+    }
+    succeed(r, i, sb_bool(true), now);
+}
+
+static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
+{
+    const sb_val *from = sb_map_get_str(m, "from");
+    const sb_val *index = sb_map_get_str(m, "index");
+    if (!from || from->kind != SB_LIST) {
+        run_fail(r, i, now, "select.from must be a list, found %s",
+                 from ? sb_kind_name((sb_kind)from->kind) : "nothing");
+        return;
+    }
+    int64_t k = index && index->kind == SB_INT ? index->as.i : 0;
+    if (index && index->kind != SB_INT) {
+        run_fail(r, i, now, "select.index must be an integer, found %s", sb_kind_name((sb_kind)index->kind));
+        return;
+    }
+    if (k < 0 || (size_t)k >= sb_list_len(*from)) {
+        run_fail(r, i, now, "select.index %lld is out of range: the list has %zu item%s", (long long)k,
+                 sb_list_len(*from), sb_list_len(*from) == 1 ? "" : "s");
+        return;
+    }
+    succeed(r, i, sb_val_ref(*sb_list_at(*from, (size_t)k)), now);
+}
+
+static void log_ranked(sb_run *r, sb_val out, const char *metric)
+{
+    const sb_val *best = sb_map_get_str(out, "best");
+    const sb_val *top = sb_map_get_str(out, "top");
+    if (!best || best->kind != SB_MAP) {
+        run_log(r, SB_LOG_WARN, "No result has a numeric %s to rank by", metric);
+        return;
+    }
+    for (size_t k = 0; top && k < sb_list_len(*top); k++) {
+        sb_val e = *sb_list_at(*top, k);
+        const sb_val *id = sb_map_get_str(e, "job_id");
+        const sb_val *score = sb_path_get(e, metric);
+        const sb_val *hp = sb_map_get_str(e, "hyperparameters");
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_printf(&m, "%s #%zu: %s %s=", k == 0 ? "Best" : "Top", k + 1, id ? sb_str(*id) : "?", metric);
+        if (score)
+            sb_val_write_json(&m, *score, 0);
+        if (hp) {
+            sb_buf_putc(&m, ' ');
+            sb_val_write_json(&m, *hp, 0);
+        }
+        run_log(r, k == 0 ? SB_LOG_SUCCESS : SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+    }
+}
+
+static void do_aggregate(sb_run *r, size_t i, sb_val m, int64_t now)
+{
+    const sb_val *from = sb_map_get_str(m, "from");
+    const sb_val *metric = sb_map_get_str(m, "metric");
+    const sb_val *dir = sb_map_get_str(m, "direction");
+    const sb_val *k = sb_map_get_str(m, "top_k");
+    if (!from || from->kind != SB_LIST) {
+        run_fail(r, i, now, "aggregate.from must be a list, found %s",
+                 from ? sb_kind_name((sb_kind)from->kind) : "nothing");
+        return;
+    }
+    if (!metric || metric->kind != SB_STRING || sb_str_len(*metric) == 0) {
+        run_fail(r, i, now, "aggregate.metric must be a dotted path such as metrics.val_acc");
+        return;
+    }
+    if (dir && !sb_str_eq(*dir, "max") && !sb_str_eq(*dir, "min")) {
+        run_fail(r, i, now, "aggregate.direction must be max or min");
+        return;
+    }
+    if (k && (k->kind != SB_INT || k->as.i < 1)) {
+        run_fail(r, i, now, "aggregate.top_k must be an integer >= 1");
+        return;
+    }
+    sb_val out = sb_aggregate_rank(*from, sb_str(*metric), !dir || sb_str_eq(*dir, "max"),
+                                   k ? (size_t)k->as.i : 3);
+    if (out.kind == SB_ERROR) {
+        run_fail(r, i, now, "%s", sb_str(out));
+        sb_val_free(out);
+        return;
+    }
+    log_ranked(r, out, sb_str(*metric));
+    succeed(r, i, out, now);
+}
+
+static double sum_estimates(sb_val args)
+{
+    const sb_val *jobs = sb_map_get_str(args, "jobs");
+    double total = 0;
+    for (size_t k = 0; jobs && k < sb_list_len(*jobs); k++) {
+        const sb_val *e = sb_map_get_str(*sb_list_at(*jobs, k), "estimated_cost_usd");
+        double x;
+        if (e && sb_val_as_double(*e, &x) && x > 0)
+            total += x;
+    }
+    return total;
+}
+
+static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
+{
+    step *s = &r->steps[i];
+    if (args.kind != SB_MAP) {
+        run_fail(r, i, now, "the arguments of %s.%s must be a mapping", s->server, s->tool);
+        sb_val_free(args);
+        return;
+    }
+    sb_val_free(s->call_args);
+    s->call_args = args;
+    /* Budget guard for a submission: refuse before anything is launched. */
+    double est = s->handle_tmpl ? sum_estimates(args) : 0;
+    if (est > 0 && !sb_ledger_fits(r->ledger, est)) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_puts(&m, "the jobs are estimated at $");
+        run_fmt_usd(&m, est);
+        sb_buf_puts(&m, ", more than the $");
+        run_fmt_usd(&m, sb_ledger_remaining(r->ledger));
+        sb_buf_puts(&m, " left in the budget; nothing was submitted");
+        run_fail(r, i, now, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+        return;
+    }
+    run_log(r, SB_LOG_INFO, "Calling %s.%s", s->server, s->tool);
+    if (!run_call(r, s->server, s->tool, args, CALL_STEP, i, 0, now))
+        run_fail(r, i, now, "out of memory");
+}
+
+void run_start_step(sb_run *r, size_t i, int64_t now)
+{
+    step *s = &r->steps[i];
+    s->state = ST_RUNNING;
+    s->started_ms = now;
+    sb_val vars = run_vars(r, sb_null());
+    if (s->when) {
+        sb_val b = sb_tmpl_eval_bool(s->when, vars);
+        if (b.kind == SB_ERROR) {
+            run_fail(r, i, now, "%s", sb_str(b));
+            sb_val_free(b);
+            sb_val_free(vars);
+            return;
+        }
+        if (!b.as.b) {
+            const sb_val *w = sb_map_get_str(s->def, "when");
+            sb_buf m = SB_BUF_INIT;
+            sb_buf_printf(&m, "when is false: %s", sb_str(*w));
+            sb_free(s->reason);
+            s->reason = sb_buf_take(&m);
+            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
+                    s->reason ? s->reason : "when is false");
+            sb_val_free(vars);
+            run_step_done(r, i, ST_SKIPPED, sb_null(), now);
+            return;
+        }
+    }
+    r->steps_started++;
+    run_log(r, SB_LOG_INFO, "Step %d/%zu: %s", s->number, r->nsteps, s->name);
+    run_step_event(r, i);
+    sb_val v = sb_tmpl_eval(s->body, vars);
+    sb_val_free(vars);
+    if (v.kind == SB_ERROR) {
+        run_fail(r, i, now, "%s", sb_str(v));
+        sb_val_free(v);
+        return;
+    }
+    switch (s->kind) {
+    case K_COMPUTE: succeed(r, i, v, now); return;
+    case K_ASSERT: do_assert(r, i, v, now); break;
+    case K_SELECT: do_select(r, i, v, now); break;
+    case K_AGGREGATE: do_aggregate(r, i, v, now); break;
+    case K_CALL: do_call(r, i, v, now); return; /* keeps v */
+    case K_POLL: poll_start(r, i, v, now); break;
+    default: break;
+    }
+    sb_val_free(v);
+}
+
+/* --- call answers --- */
+
+char *run_result_text(sb_val result)
+{
+    const sb_val *content = sb_map_get_str(result, "content");
+    sb_buf b = SB_BUF_INIT;
+    for (size_t k = 0; content && k < sb_list_len(*content); k++) {
+        const sb_val *t = sb_map_get_str(*sb_list_at(*content, k), "text");
+        if (t && t->kind == SB_STRING) {
+            if (b.len)
+                sb_buf_putc(&b, '\n');
+            sb_buf_append(&b, sb_str(*t), sb_str_len(*t));
+        }
+    }
+    return sb_buf_take(&b);
+}
+
+sb_val run_result_value(sb_val result)
+{
+    const sb_val *sc = sb_map_get_str(result, "structuredContent");
+    if (sc)
+        return sb_val_ref(*sc);
+    char *text = run_result_text(result);
+    if (!text)
+        return sb_oom();
+    sb_val v = sb_json_parse(text, strlen(text));
+    if (v.kind == SB_ERROR) {
+        sb_val_free(v);
+        v = sb_string_cstr(text);
+    }
+    sb_free(text);
+    return v;
+}
+
+static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
+{
+    step *s = &r->steps[i];
+    sb_val extra = sb_map_new(1);
+    sb_map_set_str(&extra, "result", sb_val_ref(value));
+    sb_val vars = run_vars(r, extra);
+    sb_val h = sb_tmpl_eval(s->handle_tmpl, vars);
+    sb_val_free(vars);
+    sb_val_free(extra);
+    const sb_val *id = sb_map_get_str(h, "id"), *jobs = sb_map_get_str(h, "jobs"), *srv = sb_map_get_str(h, "server");
+    if (h.kind == SB_ERROR || !id || id->kind != SB_STRING || !jobs || jobs->kind != SB_LIST) {
+        if (h.kind == SB_ERROR)
+            run_fail(r, i, now, "handle: %s", sb_str(h));
+        else
+            run_fail(r, i, now, "handle: id must be a string and jobs a list of job ids (the server answered %s)",
+                     "without them");
+        sb_val_free(h);
+        sb_val_free(value);
+        return;
+    }
+    for (size_t k = 0; k < sb_list_len(*jobs); k++)
+        if (sb_list_at(*jobs, k)->kind != SB_STRING) {
+            run_fail(r, i, now, "handle: job id %zu is not a string", k);
+            sb_val_free(h);
+            sb_val_free(value);
+            return;
+        }
+    /* Commit each job's estimate: with.jobs[k] pairs with the k-th job id. */
+    const sb_val *sent = sb_map_get_str(s->call_args, "jobs");
+    double total = 0;
+    for (size_t k = 0; k < sb_list_len(*jobs); k++) {
+        const sb_val *e = sent ? sb_map_get_str(*sb_list_at(*sent, k) ? *sb_list_at(*sent, k) : sb_null(),
+                                                "estimated_cost_usd")
+                               : NULL;
+        double x = 0;
+        if (e)
+            sb_val_as_double(*e, &x);
+        sb_ledger_commit(r->ledger, sb_str(*sb_list_at(*jobs, k)), x, false);
+        sb_map_set(&r->estimates, sb_val_ref(*sb_list_at(*jobs, k)), sb_double(x));
+        total += x;
+    }
+    sb_val_free(s->handle);
+    s->handle = handle_make(srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, sb_str(*id), *jobs,
+                            "get_jobs_status", s->tool);
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_printf(&m, "Submitted %zu job%s to %s (handle %s)", sb_list_len(*jobs), sb_list_len(*jobs) == 1 ? "" : "s",
+                  s->server, sb_str(*id));
+    if (total > 0) {
+        sb_buf_puts(&m, ", estimated $");
+        run_fmt_usd(&m, total);
+    }
+    run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+    sb_buf_free(&m);
+    sb_val_free(h);
+    succeed(r, i, value, now);
+}
+
+void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
+{
+    step *s = &r->steps[i];
+    if (result.kind == SB_ERROR) {
+        run_fail(r, i, now, "%s", sb_str(result));
+        sb_val_free(result);
+        return;
+    }
+    const sb_val *is_err = sb_map_get_str(result, "isError");
+    if (is_err && is_err->kind == SB_BOOL && is_err->as.b) {
+        char *text = run_result_text(result);
+        run_fail(r, i, now, "%s.%s: %s", s->server, s->tool, text && *text ? text : "the tool reported an error");
+        sb_free(text);
+        sb_val_free(result);
+        return;
+    }
+    sb_val value = run_result_value(result);
+    sb_val_free(result);
+    if (s->handle_tmpl) {
+        make_handle(r, i, value, now);
+        return;
+    }
+    succeed(r, i, value, now);
+}

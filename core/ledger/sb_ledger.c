@@ -1,0 +1,346 @@
+#include "sb_ledger.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../util/sb_alloc.h"
+
+/* Amounts are int64 micro-dollars (1 USD = 1,000,000). Converting a USD
+ * double rounds to the nearest micro-dollar, so 25.20 is exactly 25200000 and
+ * 18 of them sum to exactly 453600000. Negative or non-finite amounts count as
+ * 0 (a cost cannot refund the budget); sums saturate instead of wrapping. */
+#define MICRO_PER_USD 1000000
+#define MICRO_PER_CENT 10000
+#define MICRO_MAX ((int64_t)1 << 62) /* ~4.6e12 USD: far above any budget */
+
+typedef struct lg_job {
+    char *id; /* owned */
+    uint64_t hash;
+    int64_t estimate; /* micro-dollars; what `committed` holds until settled */
+    int64_t actual;   /* micro-dollars, once settled */
+    bool is_retry;
+    bool settled;
+    sb_ledger_outcome outcome;
+} lg_job;
+
+typedef struct lg_skip {
+    char *id; /* owned */
+    char *reason; /* owned */
+    int64_t estimate;
+} lg_skip;
+
+struct sb_ledger {
+    int64_t budget, spent, committed;
+    lg_job *jobs;
+    size_t njobs, jobs_cap;
+    /* Open addressing over jobs: slot holds job index + 1, 0 = empty. Jobs are
+     * never removed, so linear probing needs no tombstones. */
+    uint32_t *index;
+    size_t index_cap; /* power of two, or 0 */
+    lg_skip *skips;
+    size_t nskips, skips_cap;
+};
+
+static int64_t lg_micro(double usd)
+{
+    if (!(usd > 0)) /* also NaN */
+        return 0;
+    double m = round(usd * MICRO_PER_USD);
+    return m >= (double)MICRO_MAX ? MICRO_MAX : (int64_t)m;
+}
+
+static double lg_usd(int64_t micro) { return (double)micro / MICRO_PER_USD; }
+
+static int64_t lg_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+static uint64_t lg_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+sb_ledger *sb_ledger_new(double budget_usd)
+{
+    sb_ledger *l = sb_calloc(1, sizeof *l);
+    if (l)
+        l->budget = lg_micro(budget_usd);
+    return l;
+}
+
+void sb_ledger_free(sb_ledger *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->njobs; i++)
+        sb_free(l->jobs[i].id);
+    for (size_t i = 0; i < l->nskips; i++) {
+        sb_free(l->skips[i].id);
+        sb_free(l->skips[i].reason);
+    }
+    sb_free(l->jobs);
+    sb_free(l->index);
+    sb_free(l->skips);
+    sb_free(l);
+}
+
+static lg_job *lg_find(const sb_ledger *l, const char *id, uint64_t h)
+{
+    if (!l->index)
+        return NULL;
+    size_t mask = l->index_cap - 1;
+    for (size_t s = (size_t)h & mask; l->index[s]; s = (s + 1) & mask) {
+        lg_job *j = &l->jobs[l->index[s] - 1];
+        if (j->hash == h && strcmp(j->id, id) == 0)
+            return j;
+    }
+    return NULL;
+}
+
+static void lg_index_put(uint32_t *index, size_t cap, uint64_t h, size_t job)
+{
+    size_t s = (size_t)h & (cap - 1);
+    while (index[s])
+        s = (s + 1) & (cap - 1);
+    index[s] = (uint32_t)job + 1;
+}
+
+/* Makes room for one more job (array and index at most half full) without
+ * changing anything the ledger reports, so a failure here leaves it intact. */
+static bool lg_reserve(sb_ledger *l)
+{
+    if (l->njobs >= UINT32_MAX / 4)
+        return false;
+    if (l->njobs == l->jobs_cap) {
+        size_t cap = l->jobs_cap ? l->jobs_cap * 2 : 16;
+        lg_job *p = sb_realloc(l->jobs, cap * sizeof *p);
+        if (!p)
+            return false;
+        l->jobs = p;
+        l->jobs_cap = cap;
+    }
+    if ((l->njobs + 1) * 2 > l->index_cap) {
+        size_t cap = l->index_cap ? l->index_cap * 2 : 32;
+        uint32_t *idx = sb_calloc(cap, sizeof *idx);
+        if (!idx)
+            return false;
+        for (size_t i = 0; i < l->njobs; i++)
+            lg_index_put(idx, cap, l->jobs[i].hash, i);
+        sb_free(l->index);
+        l->index = idx;
+        l->index_cap = cap;
+    }
+    return true;
+}
+
+static lg_job *lg_insert(sb_ledger *l, const char *id, uint64_t h)
+{
+    char *copy = sb_strdup(id);
+    if (!copy || !lg_reserve(l)) {
+        sb_free(copy);
+        return NULL;
+    }
+    lg_job *j = &l->jobs[l->njobs];
+    memset(j, 0, sizeof *j);
+    j->id = copy;
+    j->hash = h;
+    lg_index_put(l->index, l->index_cap, h, l->njobs++);
+    return j;
+}
+
+bool sb_ledger_commit(sb_ledger *l, const char *job_id, double estimate_usd, bool is_retry)
+{
+    if (!l || !job_id)
+        return false;
+    uint64_t h = lg_hash(job_id);
+    if (lg_find(l, job_id, h))
+        return false;
+    lg_job *j = lg_insert(l, job_id, h);
+    if (!j)
+        return false;
+    j->estimate = lg_micro(estimate_usd);
+    j->is_retry = is_retry;
+    l->committed = lg_add(l->committed, j->estimate);
+    return true;
+}
+
+bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_ledger_outcome outcome)
+{
+    if (!l || !job_id)
+        return false;
+    uint64_t h = lg_hash(job_id);
+    lg_job *j = lg_find(l, job_id, h);
+    if (j && j->settled)
+        return true;
+    if (!j && !(j = lg_insert(l, job_id, h)))
+        return false;
+    l->committed = lg_add(l->committed, -j->estimate);
+    j->settled = true;
+    j->outcome = outcome;
+    j->actual = lg_micro(actual_usd);
+    l->spent = lg_add(l->spent, j->actual);
+    return true;
+}
+
+bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd, const char *reason)
+{
+    if (!l || !job_id)
+        return false;
+    if (l->nskips == l->skips_cap) {
+        size_t cap = l->skips_cap ? l->skips_cap * 2 : 8;
+        lg_skip *p = sb_realloc(l->skips, cap * sizeof *p);
+        if (!p)
+            return false;
+        l->skips = p;
+        l->skips_cap = cap;
+    }
+    char *id = sb_strdup(job_id);
+    char *why = sb_strdup(reason ? reason : "");
+    if (!id || !why) {
+        sb_free(id);
+        sb_free(why);
+        return false;
+    }
+    l->skips[l->nskips++] = (lg_skip){id, why, lg_micro(estimate_usd)};
+    return true;
+}
+
+static int64_t lg_remaining(const sb_ledger *l) { return lg_add(lg_add(l->budget, -l->spent), -l->committed); }
+
+double sb_ledger_budget(const sb_ledger *l) { return l ? lg_usd(l->budget) : 0; }
+double sb_ledger_spent(const sb_ledger *l) { return l ? lg_usd(l->spent) : 0; }
+double sb_ledger_committed(const sb_ledger *l) { return l ? lg_usd(l->committed) : 0; }
+double sb_ledger_remaining(const sb_ledger *l) { return l ? lg_usd(lg_remaining(l)) : 0; }
+
+bool sb_ledger_fits(const sb_ledger *l, double estimate_usd)
+{
+    /* Compared in micro-dollars: an estimate equal to what remains fits. */
+    return l && lg_micro(estimate_usd) <= lg_remaining(l);
+}
+
+/* --- breakdown --- */
+
+/* Micro-dollars to cents, half away from zero, as a count of cents. */
+static int64_t lg_cents(int64_t micro)
+{
+    int64_t c = micro / MICRO_PER_CENT, r = micro % MICRO_PER_CENT;
+    if (r >= MICRO_PER_CENT / 2)
+        c++;
+    else if (r <= -MICRO_PER_CENT / 2)
+        c--;
+    return c;
+}
+
+static sb_val lg_cents_val(int64_t cents) { return sb_double((double)cents / 100); }
+
+/* Adds key -> v to *m unless an earlier step failed; v is always consumed. A
+ * value that is itself the OOM error counts as a failure too. */
+static bool lg_put(sb_val *m, bool ok, const char *key, sb_val v)
+{
+    if (!ok || v.kind == SB_ERROR) {
+        sb_val_free(v);
+        return false;
+    }
+    return sb_map_set_str(m, key, v);
+}
+
+static sb_val lg_skips_list(const sb_ledger *l)
+{
+    sb_val list = sb_list_new(l->nskips);
+    for (size_t i = 0; i < l->nskips && list.kind == SB_LIST; i++) {
+        const lg_skip *s = &l->skips[i];
+        sb_val e = sb_map_new(3);
+        bool ok = e.kind == SB_MAP;
+        ok = lg_put(&e, ok, "job_id", sb_string_cstr(s->id));
+        ok = lg_put(&e, ok, "estimated_cost_usd", lg_cents_val(lg_cents(s->estimate)));
+        ok = lg_put(&e, ok, "reason", sb_string_cstr(s->reason));
+        if (!ok)
+            sb_val_free(e);
+        if (!ok || !sb_list_push(&list, e)) {
+            sb_val_free(list);
+            return sb_oom();
+        }
+    }
+    return list;
+}
+
+/* Counts are over every job the ledger knows: completed, failed and cancelled
+ * include retries by outcome; retries counts retry jobs whatever their state;
+ * running_or_queued is every job committed but not yet settled. */
+static sb_val lg_jobs_map(const sb_ledger *l)
+{
+    int64_t n[SB_LEDGER_CANCELLED + 1] = {0}, retries = 0, open = 0;
+    for (size_t i = 0; i < l->njobs; i++) {
+        const lg_job *j = &l->jobs[i];
+        if (j->settled)
+            n[j->outcome]++;
+        else
+            open++;
+        retries += j->is_retry;
+    }
+    sb_val m = sb_map_new(5);
+    bool ok = m.kind == SB_MAP;
+    ok = lg_put(&m, ok, "completed", sb_int(n[SB_LEDGER_COMPLETED]));
+    ok = lg_put(&m, ok, "failed", sb_int(n[SB_LEDGER_FAILED]));
+    ok = lg_put(&m, ok, "cancelled", sb_int(n[SB_LEDGER_CANCELLED]));
+    ok = lg_put(&m, ok, "retries", sb_int(retries));
+    ok = lg_put(&m, ok, "running_or_queued", sb_int(open));
+    if (!ok) {
+        sb_val_free(m);
+        return sb_oom();
+    }
+    return m;
+}
+
+/* Each amount is rounded to cents on its own and total is the sum of the
+ * rounded parts, so the printed breakdown always adds up. */
+sb_val sb_ledger_breakdown(const sb_ledger *l)
+{
+    if (!l)
+        return sb_error("ledger: no ledger");
+    int64_t ok_micro = 0, failed_micro = 0, retry_micro = 0;
+    for (size_t i = 0; i < l->njobs; i++) {
+        const lg_job *j = &l->jobs[i];
+        if (!j->settled)
+            continue;
+        if (j->is_retry)
+            retry_micro = lg_add(retry_micro, j->actual);
+        else if (j->outcome == SB_LEDGER_COMPLETED)
+            ok_micro = lg_add(ok_micro, j->actual);
+        else
+            failed_micro = lg_add(failed_micro, j->actual);
+    }
+    int64_t ok_c = lg_cents(ok_micro), failed_c = lg_cents(failed_micro), retry_c = lg_cents(retry_micro);
+    int64_t total_c = ok_c + failed_c + retry_c;
+    int64_t budget_c = lg_cents(l->budget);
+    double utilization = budget_c > 0 ? (double)total_c / (double)budget_c : 0;
+
+    sb_val m = sb_map_new(10);
+    bool ok = m.kind == SB_MAP;
+    ok = lg_put(&m, ok, "budget_usd", lg_cents_val(budget_c));
+    ok = lg_put(&m, ok, "successful_usd", lg_cents_val(ok_c));
+    ok = lg_put(&m, ok, "failed_partial_usd", lg_cents_val(failed_c));
+    ok = lg_put(&m, ok, "retries_usd", lg_cents_val(retry_c));
+    ok = lg_put(&m, ok, "total_usd", lg_cents_val(total_c));
+    ok = lg_put(&m, ok, "committed_usd", lg_cents_val(lg_cents(l->committed)));
+    ok = lg_put(&m, ok, "remaining_usd", lg_cents_val(lg_cents(lg_remaining(l))));
+    ok = lg_put(&m, ok, "utilization", sb_double(utilization));
+    ok = lg_put(&m, ok, "jobs", ok ? lg_jobs_map(l) : sb_null());
+    ok = lg_put(&m, ok, "skipped_retries", ok ? lg_skips_list(l) : sb_null());
+    if (!ok) {
+        sb_val_free(m);
+        return sb_oom();
+    }
+    return m;
+}

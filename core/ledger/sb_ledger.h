@@ -1,0 +1,56 @@
+/* The cost ledger and budget guard. Money is kept in integer micro-dollars so
+ * sums are exact and the same everywhere; the API speaks USD doubles.
+ *
+ *   spent      = settled actual costs (completed jobs, partial costs of failed
+ *                or cancelled jobs)
+ *   committed  = estimates of submitted jobs not yet settled
+ *   remaining  = budget - spent - committed
+ *
+ * A job is committed when submitted and settled once when it ends; settling
+ * releases its commitment. The guard question is sb_ledger_fits(): would a new
+ * job with this estimate keep spent + committed within the budget? */
+#ifndef SB_LEDGER_H
+#define SB_LEDGER_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../value/sb_value.h"
+
+typedef struct sb_ledger sb_ledger;
+
+typedef enum sb_ledger_outcome {
+    SB_LEDGER_COMPLETED,
+    SB_LEDGER_FAILED,
+    SB_LEDGER_CANCELLED
+} sb_ledger_outcome;
+
+sb_ledger *sb_ledger_new(double budget_usd); /* NULL on OOM */
+void sb_ledger_free(sb_ledger *l);           /* NULL-safe */
+
+/* Records a submitted job's estimate. is_retry marks retries (reported on their
+ * own line). false on OOM or if job_id is already known. */
+bool sb_ledger_commit(sb_ledger *l, const char *job_id, double estimate_usd, bool is_retry);
+/* Settles a job with its actual cost. Unknown job ids are recorded as settled
+ * non-retry jobs (a server may report jobs sibyl did not submit itself).
+ * Settling twice is ignored. false on OOM. */
+bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_ledger_outcome outcome);
+/* Records a retry the guard refused (estimate did not fit). */
+bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd, const char *reason);
+
+double sb_ledger_budget(const sb_ledger *l);
+double sb_ledger_spent(const sb_ledger *l);
+double sb_ledger_committed(const sb_ledger *l);
+double sb_ledger_remaining(const sb_ledger *l);
+bool sb_ledger_fits(const sb_ledger *l, double estimate_usd);
+
+/* A new map:
+ * {budget_usd, successful_usd, failed_partial_usd, retries_usd, total_usd,
+ *  committed_usd, remaining_usd, utilization (total/budget, 0..1),
+ *  jobs: {completed, failed, cancelled, retries, running_or_queued},
+ *  skipped_retries: [{job_id, estimated_cost_usd, reason}]}
+ * successful = completed original jobs; failed_partial = failed or cancelled
+ * original jobs; retries = every retry job, whatever its outcome;
+ * total = the three added. Amounts are rounded to cents. */
+sb_val sb_ledger_breakdown(const sb_ledger *l);
+
+#endif

@@ -1,0 +1,5 @@
+list(APPEND SIBYL_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/sb_timers.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_rng.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_backoff.c
+)

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Runs a WASI preview 1 command (sibyl.wasm) under Node's node:wasi, the way
+// `wasmtime run --dir=. sibyl.wasm ARGS...` would: the current directory
+// preopened as ".", stdio and the exit code passed through, the environment
+// forwarded.
+//   node --no-warnings scripts/run-wasi.mjs path/to/sibyl.wasm ARGS...
+//
+// Paths outside the current directory. A WASI program can open only files
+// under a preopened directory, and wasi-libc picks the preopen whose name is
+// the longest prefix of the path, ignoring leading "/" and "./" on both. So a
+// "/" preopen beside "." cannot work: both have an empty prefix, one of them
+// always wins, and either relative or absolute paths break. Instead, for each
+// argument that names a path outside "." (the argument itself, or the part
+// after the first "=" as in --out=/x), this preopens just the directory it
+// needs, under the same name the program will use:
+//   /abs/dir/file.yaml   -> "/abs/dir" (the nearest existing directory; "/"
+//                           itself is never preopened, see above)
+//   ../../x/file.yaml    -> "../.."    (the leading run of "../")
+// plus every absolute directory listed in SIBYL_WASI_DIRS (":"-separated),
+// for paths that come from config files rather than the command line.
+// Known limit: a relative path whose first components spell one of those
+// absolute directories (say tmp/a.yaml while /tmp is preopened) resolves to
+// the absolute one. ./sibyl does the same for wasmtime (--dir=DIR).
+import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { WASI } from 'node:wasi';
+import process from 'node:process';
+
+const [wasmPath, ...args] = process.argv.slice(2);
+if (!wasmPath) {
+  process.stderr.write('usage: run-wasi.mjs FILE.wasm [ARGS...]\n');
+  process.exit(2);
+}
+
+function isDir(p) {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+// Guest name -> host directory. "." goes last; no other entry has an empty
+// prefix, so the order matters for nothing else.
+function preopensFor(argv, cwd, extraDirs = []) {
+  const pre = {};
+  const addAbsolute = (p) => {
+    let d = isDir(p) ? p : dirname(p);
+    while (d !== '/' && !isDir(d)) d = dirname(d);
+    if (d !== '/') pre[d] = d;
+  };
+  for (const d of extraDirs) if (d.startsWith('/')) addAbsolute(d);
+  for (const arg of argv) {
+    const eq = arg.indexOf('=');
+    for (const c of eq >= 0 ? [arg, arg.slice(eq + 1)] : [arg]) {
+      if (c.startsWith('/')) {
+        addAbsolute(c);
+      } else {
+        const up = /^(?:\.\.\/)+/.exec(c);
+        if (up) {
+          const name = up[0].slice(0, -1); // "../.." without the final "/"
+          pre[name] = resolve(cwd, name);
+        }
+      }
+    }
+  }
+  pre['.'] = cwd;
+  return pre;
+}
+
+const extra = (process.env.SIBYL_WASI_DIRS || '').split(':').filter(Boolean);
+const wasi = new WASI({
+  version: 'preview1',
+  args: ['sibyl', ...args],
+  env: process.env,
+  preopens: preopensFor(args, process.cwd(), extra),
+  returnOnExit: true,
+});
+let bytes;
+try {
+  bytes = await readFile(wasmPath);
+} catch (e) {
+  process.stderr.write(`run-wasi.mjs: cannot read ${wasmPath}: ${e.code || e.message}\n`);
+  process.exit(2);
+}
+const module = await WebAssembly.compile(bytes);
+const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+process.exitCode = wasi.start(instance);
