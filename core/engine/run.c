@@ -360,7 +360,7 @@ void sb_run_free(sb_run *r)
     sb_val_free(r->result);
     sb_val_free(r->best);
     sb_val_free(r->estimates);
-    sb_tmpl_free(r->error_classifier);
+    sb_cel_program_free(r->matcher);
     sb_free(r->pipeline_name);
     sb_free(r->workspace_file);
     sb_free(r->pipelines_file);
@@ -497,6 +497,7 @@ static void log_cost(sb_run *r, sb_val b)
                              {"failed_partial_usd", "failed jobs (partial)"},
                              {"retries_usd", "retries"},
                              {"total_usd", "total"},
+                             {"committed_usd", "committed (unsettled)"},
                              {"remaining_usd", "remaining"}};
     run_log(r, SB_LOG_INFO, "Cost breakdown:");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
@@ -504,7 +505,8 @@ static void log_cost(sb_run *r, sb_val b)
         double x = 0;
         if (!v || !sb_val_as_double(*v, &x))
             continue;
-        if (strcmp(keys[i][0], "remaining_usd") == 0 && !r->has_budget)
+        if ((strcmp(keys[i][0], "remaining_usd") == 0 && !r->has_budget) ||
+            (strcmp(keys[i][0], "committed_usd") == 0 && x == 0))
             continue;
         sb_buf m = SB_BUF_INIT;
         sb_buf_printf(&m, "  %-22s $", keys[i][1]);
@@ -643,6 +645,7 @@ void sb_run_on_time(sb_run *r, int64_t now_ms)
         switch (tag & 0xff) {
         case TT_POLL: poll_on_timer(r, who, now_ms); break;
         case TT_TIMEOUT: poll_on_timeout(r, who, now_ms); break;
+        case TT_SEND: run_send_delayed(r, who, now_ms); break;
         case TT_RETRY: {
             /* who = poll step << 24 | retry index */
             retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);

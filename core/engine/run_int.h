@@ -25,7 +25,7 @@ typedef enum step_kind { K_CALL, K_POLL, K_AGGREGATE, K_SELECT, K_COMPUTE, K_ASS
 typedef enum job_event { EV_JOB_FAILED, EV_JOB_COMPLETED, EV_JOB_FINISHED } job_event;
 
 /* Timer tags: what a timer is for (low byte) and for whom (the rest). */
-enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3 };
+enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4 };
 #define TIMER_TAG(kind, who) (((uint64_t)(who) << 8) | (uint64_t)(kind))
 
 typedef struct job {
@@ -46,6 +46,8 @@ typedef struct pending_retry {
     size_t step;      /* the retry step */
     uint64_t timer;   /* 0 once fired */
     bool in_flight;   /* submit_jobs sent, no answer yet */
+    bool done;        /* submitted or given up; entries are never removed
+                         because timer tags refer to them by index */
 } pending_retry;
 
 typedef struct poll_state {
@@ -73,6 +75,7 @@ typedef struct poll_state {
     int64_t counts[6];        /* queued running completed failed cancelled total, as last reported */
     pending_retry *retries;
     size_t nretries, rcap;
+    size_t active_retries;    /* entries not yet done */
 } poll_state;
 
 typedef struct step {
@@ -129,6 +132,16 @@ typedef struct wire {
     uint64_t client_id;
 } wire;
 
+/* A request the client wants sent later (SSE retry, task pollInterval):
+ * copied, because the client's pointers last only until its next call. */
+typedef struct delayed_req {
+    size_t server;
+    uint64_t client_id;
+    char *method, *body, *session_id, *protocol_version, *last_event_id, *accept, *content_type;
+    size_t body_len;
+    bool used;
+} delayed_req;
+
 struct sb_run {
     sb_host host;
     sb_val workspace, pipeline, inputs;
@@ -155,6 +168,8 @@ struct sb_run {
     wire *wires;
     size_t nwires, wcap;
     uint64_t next_wire;
+    delayed_req *delayed;
+    size_t ndelayed;
     sb_run_status status;
     char *error;
     sb_val result;
@@ -163,7 +178,8 @@ struct sb_run {
     bool finishing;
     sb_val best;             /* best finished job so far (for progress) */
     sb_val estimates;        /* job id -> estimated cost committed at submission */
-    sb_tmpl *error_classifier; /* {{ patterns... }} see run_retry.c */
+    struct sb_cel_program *matcher; /* message.matches(pattern), for error classification */
+    uint64_t calls_made;     /* run_call count, so the pump sees new work */
 };
 
 /* run.c */
@@ -218,6 +234,7 @@ bool run_call(sb_run *r, const char *server, const char *tool, sb_val args, call
               size_t extra, int64_t now);
 void run_pump(sb_run *r, int64_t now);
 void run_mcp_free(sb_run *r);
+void run_send_delayed(sb_run *r, size_t which, int64_t now);
 
 /* handle.c */
 sb_val handle_make(const char *server, const char *handle_id, sb_val job_ids, const char *status_tool,

@@ -1,11 +1,14 @@
 /* Poll steps: one status call per handle per poll, exponential backoff
  * between polls, job tracking, one stream chunk per finished job.
  *
- * max_attempts counts polls in a row without progress (no job changed state
- * and no status answer was usable), not polls in total: a healthy 36-hour
- * sweep polls thousands of times and must never be abandoned, while a handle
- * on which nothing moves ends with a clear error and every result kept.
- * timeout_ms bounds the whole step. The delay index grows with every poll
+ * max_attempts counts polls in a row without progress, not polls in total.
+ * A poll makes progress when a job changed state or the server reports a job
+ * running: a healthy 36-hour sweep polls thousands of times while its jobs
+ * run for hours without changing state, and must never be abandoned. What
+ * stalls is a handle on which nothing runs and nothing moves (a cluster that
+ * never starts the queue) or whose status calls keep failing: it ends with a
+ * clear error and every result kept. A job that hangs while "running" is
+ * caught by timeout_ms, which bounds the whole step. The delay index grows with every poll
  * (2000, 3000, 4500, 6750, 10000, 10000, ...) and is not reset by progress. */
 #include <stdio.h>
 #include <string.h>
@@ -337,7 +340,8 @@ static bool stalled(sb_run *r, size_t i, int64_t now)
     if (p->no_progress < (uint32_t)p->max_attempts)
         return false;
     run_fail(r, i, now,
-             "handle %s stalled: no job changed state in %u polls in a row (polling.max_attempts); "
+             "handle %s stalled: %u polls in a row without progress (no job ran or changed state; "
+             "polling.max_attempts); "
              "%zu completed and %zu failed results kept",
              p->handle_id, p->no_progress, sb_list_len(p->results), sb_list_len(p->failed));
     return true;
@@ -422,8 +426,9 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         sb_val_free(p->cursor);
         p->cursor = sb_val_ref(*cursor);
     }
+    bool running = value.kind == SB_MAP && p->counts[1] > 0;
     sb_val_free(value);
-    p->no_progress = changed ? 0 : p->no_progress + 1;
+    p->no_progress = changed || running ? 0 : p->no_progress + 1;
     log_poll(r, i, changed);
     run_progress(r);
     if (stalled(r, i, now))
@@ -437,7 +442,7 @@ void poll_maybe_finish(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
     poll_state *p = s->poll;
-    if (!p || s->state != ST_RUNNING || p->call_in_flight || p->nretries)
+    if (!p || s->state != ST_RUNNING || p->call_in_flight || p->active_retries)
         return;
     size_t done[3] = {0};
     for (size_t k = 0; k < p->njobs; k++) {
@@ -476,8 +481,10 @@ void poll_cancel_all(sb_run *r, int64_t now)
             p->timer = 0;
         }
         for (size_t k = 0; k < p->nretries; k++)
-            if (p->retries[k].timer)
+            if (!p->retries[k].done && p->retries[k].timer) {
                 sb_timers_cancel(r->timers, p->retries[k].timer);
+                p->retries[k].timer = 0;
+            }
         bool live = false;
         for (size_t k = 0; k < p->njobs; k++)
             if (p->jobs[k].status == JOB_QUEUED || p->jobs[k].status == JOB_RUNNING)

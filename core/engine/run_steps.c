@@ -294,9 +294,8 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     const sb_val *sent = sb_map_get_str(s->call_args, "jobs");
     double total = 0;
     for (size_t k = 0; k < sb_list_len(*jobs); k++) {
-        const sb_val *e = sent ? sb_map_get_str(*sb_list_at(*sent, k) ? *sb_list_at(*sent, k) : sb_null(),
-                                                "estimated_cost_usd")
-                               : NULL;
+        const sb_val *spec = sent ? sb_list_at(*sent, k) : NULL;
+        const sb_val *e = spec ? sb_map_get_str(*spec, "estimated_cost_usd") : NULL;
         double x = 0;
         if (e)
             sb_val_as_double(*e, &x);

@@ -63,6 +63,8 @@ typedef struct sb_run_request {
     const char *session_id;      /* MCP-Session-Id to send, or NULL */
     const char *protocol_version;/* MCP-Protocol-Version to send, or NULL */
     const char *last_event_id;   /* Last-Event-ID (SSE resumption), or NULL */
+    const char *accept;          /* Accept header, or NULL */
+    const char *content_type;    /* Content-Type header, or NULL */
 } sb_run_request;
 
 /* The host table. Versioned like SQLite's VFS: new slots are only appended,

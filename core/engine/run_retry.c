@@ -1,0 +1,359 @@
+/* Event-triggered steps. A step with `on: <poll step>.job_failed` runs each
+ * time a job of that poll step fails, while polling goes on. A retry step
+ * resubmits the job to the same handle with patched hyperparameters, after
+ * its backoff, if:
+ *   - the step's `when` holds (it sees job, error, jobs, attempt),
+ *   - retry.when holds (default: error.type == 'transient'),
+ *   - the job's chain has had fewer than retry.max_attempts retries,
+ *   - the retry's estimated cost fits what is left of the budget (the guard:
+ *     otherwise a WARN and a recorded skip).
+ * The estimate is committed to the ledger when the retry is decided, so two
+ * retries decided in the same poll cannot together overspend. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../cel/sb_cel.h"
+#include "../util/sb_alloc.h"
+#include "run_int.h"
+
+/* --- error classification --- */
+
+static const char *const default_transient[] = {"(?i)nan loss", "(?i)cuda out of memory",
+                                                "(?i)connection (reset|timed out|timeout)", NULL};
+
+static bool matches(sb_run *r, const char *message, const char *pattern)
+{
+    if (!r->matcher) {
+        static const char src[] = "message.matches(pattern)";
+        r->matcher = sb_cel_parse(src, sizeof src - 1, NULL, NULL);
+        if (!r->matcher)
+            return false;
+    }
+    sb_val vars = sb_map_new(2);
+    sb_map_set_str(&vars, "message", sb_string_cstr(message));
+    sb_map_set_str(&vars, "pattern", sb_string_cstr(pattern));
+    sb_val v = sb_cel_eval(r->matcher, vars);
+    bool hit = v.kind == SB_BOOL && v.as.b;
+    if (v.kind == SB_ERROR)
+        run_log(r, SB_LOG_WARN, "error pattern '%s' cannot be used: %s", pattern, sb_str(v));
+    sb_val_free(v);
+    sb_val_free(vars);
+    return hit;
+}
+
+static bool any_match(sb_run *r, const char *message, const sb_val *list)
+{
+    for (size_t k = 0; list && k < sb_list_len(*list); k++)
+        if (matches(r, message, sb_str(*sb_list_at(*list, k))))
+            return true;
+    return false;
+}
+
+const char *retry_classify(sb_run *r, const char *message)
+{
+    const sb_val *errors = sb_map_get_str(r->workspace, "errors");
+    if (!errors) {
+        for (const char *const *p = default_transient; *p; p++)
+            if (matches(r, message, *p))
+                return "transient";
+        return "permanent";
+    }
+    if (any_match(r, message, sb_map_get_str(*errors, "permanent_patterns")))
+        return "permanent";
+    if (any_match(r, message, sb_map_get_str(*errors, "transient_patterns")))
+        return "transient";
+    const sb_val *d = sb_map_get_str(*errors, "default");
+    return d && sb_str_eq(*d, "transient") ? "transient" : "permanent";
+}
+
+/* --- the event --- */
+
+static sb_val job_var(const job *j, sb_val rec)
+{
+    sb_val m = sb_map_new(8);
+    sb_map_set_str(&m, "job_id", sb_string_cstr(j->id));
+    sb_map_set_str(&m, "status", sb_string_cstr(job_status_name(j->status)));
+    sb_map_set_str(&m, "hyperparameters", sb_val_ref(j->hyper));
+    sb_map_set_str(&m, "attempt", sb_int(j->attempt));
+    sb_map_set_str(&m, "retry_of", j->attempt ? sb_string_cstr(j->root) : sb_null());
+    sb_map_set_str(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
+    static const char *const copy[] = {"metrics", "duration_seconds", "cost_usd", "error", "error_type"};
+    for (size_t k = 0; k < sizeof copy / sizeof *copy; k++) {
+        const sb_val *v = sb_map_get_str(rec, copy[k]);
+        if (v)
+            sb_map_set_str(&m, copy[k], sb_val_ref(*v));
+    }
+    return m;
+}
+
+static sb_val event_vars(sb_run *r, poll_state *p, const job *j, sb_val chunk)
+{
+    sb_val extra = sb_map_new(4);
+    sb_map_set_str(&extra, "job", job_var(j, j->record));
+    if (j->status == JOB_FAILED) {
+        sb_val e = sb_map_new(2);
+        const sb_val *et = sb_map_get_str(chunk, "error_type"), *msg = sb_map_get_str(chunk, "error");
+        sb_map_set_str(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
+        sb_map_set_str(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
+        sb_map_set_str(&extra, "error", e);
+    } else {
+        sb_map_set_str(&extra, "error", sb_null());
+    }
+    int64_t n[5] = {0};
+    for (size_t k = 0; k < p->njobs; k++)
+        if (p->jobs[k].status < 5)
+            n[p->jobs[k].status]++;
+    sb_val st = sb_map_new(6);
+    sb_map_set_str(&st, "queued_count", sb_int(n[JOB_QUEUED]));
+    sb_map_set_str(&st, "running_count", sb_int(n[JOB_RUNNING]));
+    sb_map_set_str(&st, "completed_count", sb_int(n[JOB_COMPLETED]));
+    sb_map_set_str(&st, "failed_count", sb_int(n[JOB_FAILED]));
+    sb_map_set_str(&st, "cancelled_count", sb_int(n[JOB_CANCELLED]));
+    sb_map_set_str(&st, "total", sb_int((int64_t)p->njobs));
+    sb_val jobs = sb_map_new(1);
+    sb_map_set_str(&jobs, "status", st);
+    sb_map_set_str(&extra, "jobs", jobs);
+    sb_map_set_str(&extra, "attempt", sb_int(j->attempt + 1));
+    sb_val vars = run_vars(r, extra);
+    sb_val_free(extra);
+    return vars;
+}
+
+static double estimate_for(sb_run *r, poll_state *p, const job *j)
+{
+    if (j->estimate_usd >= 0)
+        return j->estimate_usd;
+    /* The chain's original, then the mean of what is known. */
+    const sb_val *k = sb_map_get_str(p->index, j->root);
+    if (k && p->jobs[k->as.i].estimate_usd >= 0)
+        return p->jobs[k->as.i].estimate_usd;
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < p->njobs; i++)
+        if (p->jobs[i].estimate_usd >= 0)
+            sum += p->jobs[i].estimate_usd, n++;
+    (void)r;
+    return n ? sum / (double)n : -1;
+}
+
+/* "learning_rate 0.01 -> 0.005" for each value the patch changes. */
+static void describe_patch(sb_buf *m, sb_val old, sb_val patch)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < sb_map_len(patch); k++) {
+        sb_val key = *sb_map_key_at(patch, k);
+        const sb_val *before = sb_map_get(old, key);
+        if (before && sb_val_equal(*before, *sb_map_val_at(patch, k)))
+            continue;
+        sb_buf_printf(m, "%s%s ", n++ ? ", " : "", sb_str(key));
+        if (before)
+            sb_val_write_json(m, *before, 0);
+        else
+            sb_buf_puts(m, "(unset)");
+        sb_buf_puts(m, " -> ");
+        sb_val_write_json(m, *sb_map_val_at(patch, k), 0);
+    }
+    if (!n)
+        sb_buf_puts(m, "same hyperparameters");
+}
+
+static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars, int64_t now)
+{
+    step *s = &r->steps[si];
+    poll_state *p = r->steps[pi].poll;
+    job *j = &p->jobs[k];
+    sb_val ok = sb_tmpl_eval_bool(s->retry_when, vars);
+    if (ok.kind == SB_ERROR) {
+        run_log(r, SB_LOG_WARN, "Step %s: retry.when for job %s: %s; not retried", s->name, j->id, sb_str(ok));
+        sb_val_free(ok);
+        return;
+    }
+    if (!ok.as.b) {
+        run_log(r, SB_LOG_WARN, "Job %s is not retried (retry.when is false: the error is not transient)", j->id);
+        return;
+    }
+    if (j->attempt >= s->max_attempts) {
+        run_log(r, SB_LOG_WARN, "Job %s is not retried: its chain reached retry.max_attempts (%d)", j->id,
+                s->max_attempts);
+        return;
+    }
+    sb_val hyper = sb_val_clone(j->hyper.kind == SB_MAP ? j->hyper : sb_null());
+    if (hyper.kind != SB_MAP) {
+        sb_val_free(hyper);
+        hyper = sb_map_new(0);
+    }
+    sb_val patch = s->modify ? sb_tmpl_eval(s->modify, vars) : sb_map_new(0);
+    if (patch.kind != SB_MAP) {
+        run_log(r, SB_LOG_WARN, "Job %s is not retried: retry.modify: %s", j->id,
+                patch.kind == SB_ERROR ? sb_str(patch) : "must give a mapping");
+        sb_val_free(patch);
+        sb_val_free(hyper);
+        return;
+    }
+    for (size_t n = 0; n < sb_map_len(patch); n++)
+        sb_map_set(&hyper, sb_val_ref(*sb_map_key_at(patch, n)), sb_val_ref(*sb_map_val_at(patch, n)));
+    char id[512];
+    snprintf(id, sizeof id, "%s_retry_%d", j->root, j->attempt + 1);
+    double est = estimate_for(r, p, j);
+    sb_buf m = SB_BUF_INIT;
+    if (est < 0 || !sb_ledger_fits(r->ledger, est)) {
+        sb_buf_printf(&m, "Retry of job %s skipped by the budget guard: ", j->id);
+        if (est < 0) {
+            sb_buf_puts(&m, "its cost cannot be estimated");
+        } else {
+            sb_buf_puts(&m, "estimated $");
+            run_fmt_usd(&m, est);
+            sb_buf_puts(&m, " but only $");
+            run_fmt_usd(&m, sb_ledger_remaining(r->ledger));
+            sb_buf_puts(&m, " of the budget is uncommitted");
+        }
+        run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_ledger_record_skip(r->ledger, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
+        sb_buf_free(&m);
+        sb_val_free(patch);
+        sb_val_free(hyper);
+        return;
+    }
+    char root[512];
+    snprintf(root, sizeof root, "%s", j->root);
+    int attempt = j->attempt + 1;
+    size_t nk = poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
+    if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, id, est, true)) {
+        run_fail(r, pi, now, "out of memory");
+        sb_buf_free(&m);
+        sb_val_free(patch);
+        sb_val_free(hyper);
+        return;
+    }
+    j = &p->jobs[k]; /* poll_add_job may have moved the array */
+    if (p->nretries == p->rcap) {
+        size_t cap = p->rcap ? p->rcap * 2 : 4;
+        pending_retry *pr = sb_realloc(p->retries, cap * sizeof *pr);
+        if (!pr) {
+            run_fail(r, pi, now, "out of memory");
+            goto out;
+        }
+        p->retries = pr;
+        p->rcap = cap;
+    }
+    size_t ri = p->nretries++;
+    p->active_retries++;
+    int64_t delay = sb_backoff_delay(&s->retry_backoff, (uint32_t)(attempt - 1), &r->rng);
+    p->retries[ri] = (pending_retry){nk, si, 0, false, false};
+    p->retries[ri].timer =
+        sb_timers_add(r->timers, sb_timers_deadline(now, delay), TIMER_TAG(TT_RETRY, (pi << 24) | ri));
+    sb_buf_printf(&m, "Retrying job %s as %s (attempt %d of %d) in %lldms: ", j->id, id, attempt, s->max_attempts,
+                  (long long)delay);
+    describe_patch(&m, j->hyper, patch);
+    sb_buf_puts(&m, "; estimated $");
+    run_fmt_usd(&m, est);
+    run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+    if (!p->retries[ri].timer)
+        retry_on_timer(r, pi, ri, now);
+out:
+    sb_buf_free(&m);
+    sb_val_free(patch);
+    sb_val_free(hyper);
+}
+
+void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t now)
+{
+    for (size_t si = 0; si < r->nsteps; si++) {
+        step *s = &r->steps[si];
+        if (s->on_step != pi || s->on_event != ev || r->status != SB_RUN_RUNNING)
+            continue;
+        if (s->state == ST_WAITING) {
+            s->state = ST_RUNNING;
+            s->started_ms = now;
+            r->steps_started++;
+            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered by job %s)", s->number, r->nsteps, s->name,
+                    r->steps[pi].poll->jobs[k].id);
+            run_step_event(r, si);
+        }
+        if (s->state != ST_RUNNING)
+            continue;
+        poll_state *p = r->steps[pi].poll;
+        sb_val chunk = sb_null();
+        /* The chunk is the last finished record: rebuild error info from it. */
+        size_t nf = sb_list_len(p->failed);
+        if (p->jobs[k].status == JOB_FAILED && nf)
+            chunk = *sb_list_at(p->failed, nf - 1);
+        sb_val vars = event_vars(r, p, &p->jobs[k], chunk);
+        if (s->when) {
+            sb_val b = sb_tmpl_eval_bool(s->when, vars);
+            bool go = b.kind == SB_BOOL && b.as.b;
+            if (b.kind == SB_ERROR)
+                run_log(r, SB_LOG_WARN, "Step %s: when for job %s: %s", s->name, p->jobs[k].id, sb_str(b));
+            sb_val_free(b);
+            if (!go) {
+                sb_val_free(vars);
+                continue;
+            }
+        }
+        s->fired++;
+        if (s->kind == K_RETRY) {
+            decide_retry(r, si, pi, k, vars, now);
+        } else if (s->kind == K_COMPUTE) {
+            sb_val v = sb_tmpl_eval(s->body, vars);
+            if (v.kind == SB_ERROR)
+                run_log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
+            sb_val_free(s->output);
+            s->output = v;
+        }
+        sb_val_free(vars);
+    }
+}
+
+void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
+{
+    poll_state *p = pi < r->nsteps ? r->steps[pi].poll : NULL;
+    if (!p || ri >= p->nretries || p->retries[ri].done || r->steps[pi].state != ST_RUNNING)
+        return;
+    pending_retry *pr = &p->retries[ri];
+    pr->timer = 0;
+    job *j = &p->jobs[pr->job];
+    sb_val args = sb_map_new(3);
+    sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
+    char key[600];
+    snprintf(key, sizeof key, "%s:%s", r->run_id, j->id);
+    sb_map_set_str(&args, "idempotency_key", sb_string_cstr(key));
+    sb_val spec = sb_map_new(4);
+    sb_map_set_str(&spec, "job_id", sb_string_cstr(j->id));
+    sb_map_set_str(&spec, "hyperparameters", sb_val_ref(j->hyper));
+    sb_map_set_str(&spec, "retry_of", sb_string_cstr(j->root));
+    sb_map_set_str(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
+    sb_val jobs = sb_list_new(1);
+    sb_list_push(&jobs, spec);
+    sb_map_set_str(&args, "jobs", jobs);
+    pr->in_flight = true;
+    if (!run_call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
+        run_fail(r, pi, now, "out of memory");
+    sb_val_free(args);
+}
+
+void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t now)
+{
+    poll_state *p = r->steps[pi].poll;
+    if (!p || ri >= p->nretries) {
+        sb_val_free(result);
+        return;
+    }
+    pending_retry *pr = &p->retries[ri];
+    job *j = &p->jobs[pr->job];
+    pr->in_flight = false;
+    pr->done = true;
+    p->active_retries--;
+    const sb_val *is_err = sb_map_get_str(result, "isError");
+    if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
+        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : run_result_text(result);
+        run_log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id, text ? text : "");
+        sb_free(text);
+        j->status = JOB_CANCELLED;
+        sb_ledger_settle(r->ledger, j->id, 0, SB_LEDGER_CANCELLED);
+    } else {
+        j->status = JOB_QUEUED;
+        run_log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
+    }
+    sb_val_free(result);
+    poll_maybe_finish(r, pi, now);
+}

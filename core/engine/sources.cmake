@@ -1,0 +1,10 @@
+list(APPEND SIBYL_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/handle.c
+  ${CMAKE_CURRENT_LIST_DIR}/run.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_log.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_mcp.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_poll.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_retry.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_steps.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_vars.c
+)
