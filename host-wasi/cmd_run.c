@@ -2,7 +2,9 @@
  * clock (the default: a 36-hour sweep in well under a second, every delay as
  * configured) or the real one. */
 #include <errno.h>
+#ifndef __wasi__
 #include <signal.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +108,10 @@ static void deliver(host_ctx *h, sb_run *run, int64_t now)
     }
 }
 
+#ifdef __wasi__
+static const int interrupted = 0; /* WASI preview 1 has no signals */
+#else
 static volatile sig_atomic_t interrupted;
-#ifndef __wasi__
 static void on_sigint(int sig)
 {
     (void)sig;

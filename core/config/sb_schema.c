@@ -487,7 +487,9 @@ void sb_schema_write_json_schema(const sb_schema *s, const char *id, sb_buf *out
 {
     sb_buf_puts(out, "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"$id\":");
     js_str(out, id);
-    sb_buf_puts(out, ",\"$defs\":{\"expression\":{\"type\":\"string\",\"pattern\":\"\\\\{\\\\{.*\\\\}\\\\}\","
+    /* [\s\S] rather than `.`, which stops at a newline: an expression may span
+     * lines in a block scalar. */
+    sb_buf_puts(out, ",\"$defs\":{\"expression\":{\"type\":\"string\",\"pattern\":\"\\\\{\\\\{[\\\\s\\\\S]*\\\\}\\\\}\","
                      "\"description\":\"A CEL expression in {{ }}; its value is checked when the step runs.\"}},"
                      "\"allOf\":[");
     js_schema(out, s, 0);

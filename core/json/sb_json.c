@@ -1,18 +1,30 @@
 #include "sb_json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "../util/sb_alloc.h"
 
-static void *hook_malloc(size_t n) { return sb_malloc(n); }
+/* cJSON reports a failed allocation as a parse error; this flag tells the two
+ * apart, so running out of memory is not blamed on the text. */
+static bool g_alloc_failed;
+
+static void *hook_malloc(size_t n)
+{
+    void *p = sb_malloc(n);
+    if (!p)
+        g_alloc_failed = true;
+    return p;
+}
 static void hook_free(void *p) { sb_free(p); }
 
+/* depth counts the arrays and objects around j: the root is level 1. */
 static sb_val convert(const cJSON *j, int depth)
 {
-    if (depth > SB_JSON_MAX_DEPTH)
+    if ((cJSON_IsArray(j) || cJSON_IsObject(j)) && depth >= SB_JSON_MAX_DEPTH)
         return sb_errorf("nesting deeper than %d levels", SB_JSON_MAX_DEPTH);
     if (cJSON_IsNull(j))
         return sb_null();
@@ -81,7 +93,10 @@ sb_val sb_json_parse(const char *text, size_t len)
     /* cJSON stops at a NUL; a NUL inside the text is an error of its own. */
     size_t nul = strnlen(text, len);
     const char *end = NULL;
+    g_alloc_failed = false;
     cJSON *j = cJSON_ParseWithLengthOpts(text, nul, &end, 0);
+    if (!j && g_alloc_failed)
+        return sb_oom();
     size_t off;
     if (j) {
         off = (size_t)(end - text);
