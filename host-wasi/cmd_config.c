@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "config/sb_config.h"
+#include "cel/sb_template.h"
 #include "config/sb_schema.h"
 #include "util/sb_alloc.h"
 
@@ -106,6 +107,12 @@ int cli_cmd_pipeline(int argc, char **argv)
     sb_diags *d = sb_diags_new();
     sb_val doc;
     bool ok = sb_config_pipelines(config, text, len, ws.kind == SB_MAP ? ws : sb_null(), d, &doc);
+    if (doc.kind == SB_MAP) {
+        /* Parse every {{ expression }} too, so syntax errors show up now, positioned. */
+        sb_tmpl *t = sb_tmpl_compile(doc, config, NULL, d);
+        ok = ok && t != NULL;
+        sb_tmpl_free(t);
+    }
     cli_print_diags(d);
     sb_diags_free(d);
     sb_free(text);

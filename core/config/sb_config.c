@@ -306,8 +306,9 @@ static void check_step(pctx *c, sb_val name, sb_val step)
             if (kind && strcmp(kind, "retry") == 0 && strcmp(ev, "job_failed") != 0)
                 perr(c, *on, "steps.%s.on: a retry step runs on job_failed, not %s", sname, ev);
         }
-        if (kind && strcmp(kind, "poll") == 0)
-            perr(c, *on, "steps.%s.on: a poll step cannot be event-triggered", sname);
+        if (kind && strcmp(kind, "retry") != 0 && strcmp(kind, "compute") != 0)
+            perr(c, *on, "steps.%s.on: only retry and compute steps can be event-triggered (this step is %s)",
+                 sname, kind);
     }
     if (kind && strcmp(kind, "retry") == 0 && !on)
         perr(c, step, "steps.%s: a retry step needs on: <poll step>.job_failed", sname);

@@ -266,8 +266,8 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
             s->state = ST_RUNNING;
             s->started_ms = now;
             r->steps_started++;
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered by job %s)", s->number, r->nsteps, s->name,
-                    r->steps[pi].poll->jobs[k].id);
+            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered: %s %s)", s->number, r->nsteps, s->name,
+                    r->steps[pi].poll->jobs[k].id, job_status_name(r->steps[pi].poll->jobs[k].status));
             run_step_event(r, si);
         }
         if (s->state != ST_RUNNING)
