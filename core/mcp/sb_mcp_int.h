@@ -1,0 +1,28 @@
+/* Helpers private to core/mcp. */
+#ifndef SB_MCP_INT_H
+#define SB_MCP_INT_H
+#include <stdbool.h>
+
+#include "../value/sb_value.h"
+
+/* sb_map_set_str that also refuses an SB_ERROR value (a constructor that ran
+ * out of memory), so a half-built message is never sent. Consumes v. */
+static inline bool sb_mcp_put(sb_val *map, const char *key, sb_val v)
+{
+    if (v.kind == SB_ERROR) {
+        sb_val_free(v);
+        return false;
+    }
+    return sb_map_set_str(map, key, v);
+}
+
+static inline bool sb_mcp_push(sb_val *list, sb_val v)
+{
+    if (v.kind == SB_ERROR) {
+        sb_val_free(v);
+        return false;
+    }
+    return sb_list_push(list, v);
+}
+
+#endif
