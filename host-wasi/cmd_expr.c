@@ -11,19 +11,18 @@
 #include "cel/sb_cel.h"
 #include "cel/sb_template.h"
 #include "cli.h"
-#include "json/sb_json.h"
 #include "util/sb_alloc.h"
+#include "json/sb_json.h"
 
 /* ---- sibyl expr ---- */
 
-static const char expr_usage[] =
-    "usage: sibyl expr 'EXPR' [--vars JSON | --vars-file FILE] [--mixed-numeric]\n"
-    "  Evaluates a CEL expression and prints the result as JSON.\n"
-    "  --vars JSON        variables, a JSON object: {\"job\": {\"lr\": 0.01}}\n"
-    "  --vars-file FILE   the same, read from a file\n"
-    "  --mixed-numeric    let int and double mix in arithmetic (1 * 0.5 == 0.5)\n"
-    "  --bench N          evaluate N times and print evaluations per second\n"
-    "  A template such as '{{ 2 * 3 }}' is accepted too (as in a pipeline file).\n";
+static const char expr_usage[] = "usage: sibyl expr 'EXPR' [--vars JSON | --vars-file FILE] [--mixed-numeric]\n"
+                                 "  Evaluates a CEL expression and prints the result as JSON.\n"
+                                 "  --vars JSON        variables, a JSON object: {\"job\": {\"lr\": 0.01}}\n"
+                                 "  --vars-file FILE   the same, read from a file\n"
+                                 "  --mixed-numeric    let int and double mix in arithmetic (1 * 0.5 == 0.5)\n"
+                                 "  --bench N          evaluate N times and print evaluations per second\n"
+                                 "  A template such as '{{ 2 * 3 }}' is accepted too (as in a pipeline file).\n";
 
 /* Prints "error: MSG", then the line of src holding column col and a caret. */
 static void print_caret(const char *src, size_t len, unsigned col, const char *msg)
@@ -174,8 +173,8 @@ int cli_cmd_expr(int argc, char **argv)
             }
             if (rc != CLI_OK)
                 return rc;
-        } else if (a[0] == '-' && a[1] != '\0' && strcmp(a, "-") != 0 && !(a[1] >= '0' && a[1] <= '9') &&
-                   a[1] != ' ' && a[1] != '(') {
+        } else if (a[0] == '-' && a[1] != '\0' && strcmp(a, "-") != 0 && !(a[1] >= '0' && a[1] <= '9') && a[1] != ' ' &&
+                   a[1] != '(') {
             sb_val_free(vars);
             return cli_usage_error("expr: unknown option '%s' (see sibyl expr --help)", a);
         } else if (!src) {
@@ -259,7 +258,10 @@ static int jhex4(jr *j)
     int v = 0;
     for (int k = 0; k < 4; k++) {
         char c = j->s[j->pos++];
-        int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int h = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -300,11 +302,21 @@ static sb_val jstring(jr *j)
             break;
         c = j->s[j->pos++];
         switch (c) {
-        case 'n': sb_buf_putc(&b, '\n'); break;
-        case 't': sb_buf_putc(&b, '\t'); break;
-        case 'r': sb_buf_putc(&b, '\r'); break;
-        case 'b': sb_buf_putc(&b, '\b'); break;
-        case 'f': sb_buf_putc(&b, '\f'); break;
+        case 'n':
+            sb_buf_putc(&b, '\n');
+            break;
+        case 't':
+            sb_buf_putc(&b, '\t');
+            break;
+        case 'r':
+            sb_buf_putc(&b, '\r');
+            break;
+        case 'b':
+            sb_buf_putc(&b, '\b');
+            break;
+        case 'f':
+            sb_buf_putc(&b, '\f');
+            break;
         case 'u': {
             int cp = jhex4(j);
             if (cp >= 0xD800 && cp <= 0xDBFF && j->pos + 6 <= j->len && j->s[j->pos] == '\\' &&
@@ -324,7 +336,9 @@ static sb_val jstring(jr *j)
             put_utf8(&b, (unsigned)cp);
             break;
         }
-        default: sb_buf_putc(&b, c); break;
+        default:
+            sb_buf_putc(&b, c);
+            break;
         }
     }
     if (j->pos >= j->len) {
@@ -438,8 +452,12 @@ static sb_val b64_decode(const char *s, size_t len)
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
-              : c == '+' ? 62 : c == '/' ? 63 : -1;
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                                       : -1;
         if (v < 0)
             continue;
         acc = (acc << 6) | (unsigned)v;
@@ -520,7 +538,8 @@ static bool same(sb_val a, sb_val b)
     if (a.kind != b.kind)
         return false;
     switch (a.kind) {
-    case SB_DOUBLE: return (isnan(a.as.d) && isnan(b.as.d)) || a.as.d == b.as.d;
+    case SB_DOUBLE:
+        return (isnan(a.as.d) && isnan(b.as.d)) || a.as.d == b.as.d;
     case SB_LIST:
         if (sb_list_len(a) != sb_list_len(b))
             return false;
@@ -544,7 +563,8 @@ static bool same(sb_val a, sb_val b)
                 return false;
         }
         return true;
-    default: return sb_val_equal(a, b);
+    default:
+        return sb_val_equal(a, b);
     }
 }
 
@@ -552,13 +572,29 @@ static bool same(sb_val a, sb_val b)
 static void describe(sb_buf *b, sb_val v)
 {
     switch (v.kind) {
-    case SB_ERROR: sb_buf_printf(b, "error(%s)", sb_str(v)); return;
-    case SB_STRING: sb_buf_puts(b, "string:"); sb_buf_json_string(b, sb_str(v), sb_str_len(v)); return;
-    case SB_BYTES: sb_buf_puts(b, "bytes:"); sb_base64_encode(b, (const unsigned char *)sb_str(v), sb_str_len(v)); return;
-    case SB_TYPE: sb_buf_printf(b, "type:%s", sb_str(v)); return;
-    case SB_DOUBLE: sb_buf_puts(b, "double:"); break;
-    case SB_INT: sb_buf_puts(b, "int64:"); break;
-    case SB_UINT: sb_buf_puts(b, "uint64:"); break;
+    case SB_ERROR:
+        sb_buf_printf(b, "error(%s)", sb_str(v));
+        return;
+    case SB_STRING:
+        sb_buf_puts(b, "string:");
+        sb_buf_json_string(b, sb_str(v), sb_str_len(v));
+        return;
+    case SB_BYTES:
+        sb_buf_puts(b, "bytes:");
+        sb_base64_encode(b, (const unsigned char *)sb_str(v), sb_str_len(v));
+        return;
+    case SB_TYPE:
+        sb_buf_printf(b, "type:%s", sb_str(v));
+        return;
+    case SB_DOUBLE:
+        sb_buf_puts(b, "double:");
+        break;
+    case SB_INT:
+        sb_buf_puts(b, "int64:");
+        break;
+    case SB_UINT:
+        sb_buf_puts(b, "uint64:");
+        break;
     case SB_LIST:
         sb_buf_putc(b, '[');
         for (size_t i = 0; i < sb_list_len(v); i++) {
@@ -579,7 +615,8 @@ static void describe(sb_buf *b, sb_val v)
         }
         sb_buf_putc(b, '}');
         return;
-    default: break;
+    default:
+        break;
     }
     sb_cel_render(b, v);
 }

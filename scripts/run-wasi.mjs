@@ -85,5 +85,21 @@ try {
   process.exit(2);
 }
 const module = await WebAssembly.compile(bytes);
-const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+// When stdout or stderr is a pipe whose reader is slower than the module,
+// Node's WASI returns EAGAIN from fd_write and wasi-libc drops the output
+// (seen: 352 KB of log cut to 64 KB with exit 0). Wait and write again, so
+// nothing printed is ever lost.
+const imports = wasi.getImportObject();
+const wasiNs = imports.wasi_snapshot_preview1;
+const rawWrite = wasiNs.fd_write;
+const WASI_EAGAIN = 6;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+wasiNs.fd_write = (fd, iovs, iovsLen, nwritten) => {
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 50)) {
+    const rc = rawWrite(fd, iovs, iovsLen, nwritten);
+    if (rc !== WASI_EAGAIN || (fd !== 1 && fd !== 2)) return rc;
+    Atomics.wait(pause, 0, 0, waitMs);
+  }
+};
+const instance = await WebAssembly.instantiate(module, imports);
 process.exitCode = wasi.start(instance);

@@ -1,0 +1,648 @@
+/* The tree-walking evaluator. Every node returns a new reference; errors are
+ * SB_ERROR values located at the node that failed. Limit breaches and
+ * allocation failures are "fatal": kept in the context, returned from every
+ * later step, and never absorbed by && || or a macro. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/sb_alloc.h"
+#include "cel_int.h"
+
+sb_val cel_err_at(cel_ctx *c, size_t pos, const char *msg)
+{
+    sb_val e = sb_error(msg);
+    if (sb_is_oom(e))
+        return cel_oom(c);
+    return sb_at_pos(e, 0, sb_cel_column(c->prog->src, c->prog->len, pos));
+}
+
+sb_val cel_err(cel_ctx *c, const cel_node *n, const char *fmt, ...)
+{
+    sb_buf b = SB_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sb_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (sb_buf_failed(&b)) {
+        sb_buf_free(&b);
+        return cel_oom(c);
+    }
+    sb_val e = cel_err_at(c, n ? n->pos : 0, sb_buf_str(&b));
+    sb_buf_free(&b);
+    return e;
+}
+
+static void set_fatal(cel_ctx *c, sb_val e)
+{
+    if (c->fatal.kind == SB_ERROR) {
+        sb_val_free(e);
+        return;
+    }
+    c->fatal = e;
+    c->max_steps = 0; /* every later step fails at once */
+}
+
+sb_val cel_fatal(cel_ctx *c)
+{
+    return sb_val_ref(c->fatal);
+}
+
+sb_val cel_oom(cel_ctx *c)
+{
+    set_fatal(c, sb_oom());
+    return sb_val_ref(c->fatal);
+}
+
+bool cel_charge_bytes(cel_ctx *c, size_t n)
+{
+    if (c->fatal.kind == SB_ERROR)
+        return false;
+    if (n > c->max_bytes - c->bytes) {
+        c->bytes = c->max_bytes;
+        set_fatal(c, sb_errorf("evaluation limit: more than %zu bytes allocated", c->max_bytes));
+        return false;
+    }
+    c->bytes += n;
+    return true;
+}
+
+bool cel_charge_steps(cel_ctx *c, uint64_t n)
+{
+    if (c->fatal.kind == SB_ERROR)
+        return false;
+    if (n > c->max_steps - c->steps) {
+        uint64_t lim = c->max_steps;
+        set_fatal(c, sb_errorf("evaluation limit: more than %llu steps", (unsigned long long)lim));
+        return false;
+    }
+    c->steps += n;
+    return true;
+}
+
+/* An error that may be absorbed by && || all() exists(): not a limit breach
+ * and not an allocation failure. */
+static bool absorbable(cel_ctx *c, sb_val v)
+{
+    if (c->fatal.kind == SB_ERROR)
+        return false;
+    if (sb_is_oom(v)) {
+        cel_oom(c);
+        return false;
+    }
+    return true;
+}
+
+/* ---- identifiers ---- */
+
+static bool vars_dotted(cel_ctx *c)
+{
+    if (c->dotted < 0) {
+        c->dotted = 0;
+        size_t n = sb_map_len(c->vars);
+        for (size_t i = 0; i < n; i++) {
+            const sb_val *k = sb_map_key_at(c->vars, i);
+            if (k->kind == SB_STRING && memchr(sb_str(*k), '.', sb_str_len(*k))) {
+                c->dotted = 1;
+                break;
+            }
+        }
+    }
+    return c->dotted == 1;
+}
+
+/* "undeclared reference to 'x' (variables: a, b)" */
+static sb_val undeclared(cel_ctx *c, const cel_node *n, const char *name)
+{
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_printf(&b, "undeclared reference to '%s'", name);
+    size_t nv = sb_map_len(c->vars);
+    if (nv) {
+        sb_buf_puts(&b, " (variables: ");
+        size_t shown = 0;
+        for (size_t i = 0; i < nv && shown < 12; i++) {
+            const sb_val *k = sb_map_key_at(c->vars, i);
+            if (k->kind != SB_STRING)
+                continue;
+            sb_buf_puts(&b, shown ? ", " : "");
+            sb_buf_append(&b, sb_str(*k), sb_str_len(*k));
+            shown++;
+        }
+        sb_buf_puts(&b, nv > shown ? ", ...)" : ")");
+    }
+    sb_val e = sb_buf_failed(&b) ? cel_oom(c) : cel_err_at(c, n->pos, sb_buf_str(&b));
+    sb_buf_free(&b);
+    return e;
+}
+
+static sb_val eval_ident(cel_ctx *c, const cel_node *n)
+{
+    const cel_qname *q = n->aux;
+    const sb_val *found = NULL;
+    uint32_t used = 1;
+    if (c->vars.kind == SB_MAP) {
+        if (vars_dotted(c)) {
+            for (uint32_t i = 0; i < q->ncand && !found; i++) {
+                found = sb_map_get_str(c->vars, q->cand[i].name);
+                used = q->cand[i].used;
+            }
+        } else {
+            found = sb_map_get_str(c->vars, q->seg[0]);
+        }
+    }
+    sb_val v;
+    if (found) {
+        v = sb_val_ref(*found);
+    } else if (cel_is_type_name(q->seg[0])) {
+        v = sb_type(q->seg[0]);
+        if (v.kind == SB_ERROR)
+            return cel_oom(c);
+        used = 1;
+    } else {
+        return undeclared(c, n, q->nseg > 1 && !vars_dotted(c) ? q->seg[0] : q->full);
+    }
+    for (uint32_t i = used; i < q->nseg && v.kind != SB_ERROR; i++) {
+        sb_val next = cel_select(c, n, v, q->seg[i], q->segpos[i]);
+        sb_val_free(v);
+        v = next;
+    }
+    return v;
+}
+
+/* ---- logic ---- */
+
+static sb_val logic_error(cel_ctx *c, const cel_node *n, sb_val bad)
+{
+    if (bad.kind == SB_ERROR)
+        return bad;
+    sb_val e =
+        cel_err(c, n, "no matching overload for '%s' applied to %s", n->op == N_AND ? "&&" : "||", cel_type_name(bad));
+    sb_val_free(bad);
+    return e;
+}
+
+/* && and ||: an operand that decides the result wins over an error or a
+ * non-bool in the other one (cel-spec "Logical Operators"). */
+static sb_val eval_logic(cel_ctx *c, const cel_node *n)
+{
+    bool is_and = n->op == N_AND;
+    sb_val l = cel_eval_node(c, n->kids[0]);
+    if (l.kind == SB_BOOL) {
+        if (l.as.b != is_and)
+            return l; /* false && _, true || _ */
+        sb_val r = cel_eval_node(c, n->kids[1]);
+        if (r.kind == SB_BOOL || r.kind == SB_ERROR)
+            return r;
+        return logic_error(c, n, r);
+    }
+    if (!absorbable(c, l))
+        return l;
+    sb_val r = cel_eval_node(c, n->kids[1]);
+    if (r.kind == SB_BOOL && r.as.b != is_and && absorbable(c, r)) {
+        sb_val_free(l);
+        return r;
+    }
+    if (r.kind == SB_ERROR && !absorbable(c, r)) {
+        sb_val_free(l);
+        return r;
+    }
+    sb_val_free(r);
+    return logic_error(c, n, l);
+}
+
+/* ---- aggregates ---- */
+
+static sb_val eval_list(cel_ctx *c, const cel_node *n)
+{
+    if (!cel_charge_bytes(c, 32 + (size_t)n->nkids * sizeof(sb_val)))
+        return cel_fatal(c);
+    sb_val l = sb_list_new(n->nkids);
+    if (l.kind == SB_ERROR)
+        return cel_oom(c);
+    for (uint32_t i = 0; i < n->nkids; i++) {
+        sb_val v = cel_eval_node(c, n->kids[i]);
+        if (v.kind == SB_ERROR) {
+            sb_val_free(l);
+            return v;
+        }
+        if (!sb_list_push(&l, v)) {
+            sb_val_free(l);
+            return cel_oom(c);
+        }
+    }
+    return l;
+}
+
+static bool valid_key(sb_val k)
+{
+    return k.kind == SB_INT || k.kind == SB_UINT || k.kind == SB_BOOL || k.kind == SB_STRING;
+}
+
+static sb_val eval_map(cel_ctx *c, const cel_node *n)
+{
+    uint32_t np = n->nkids / 2;
+    if (!cel_charge_bytes(c, 48 + (size_t)np * 2 * sizeof(sb_val)))
+        return cel_fatal(c);
+    sb_val m = sb_map_new(np);
+    if (m.kind == SB_ERROR)
+        return cel_oom(c);
+    for (uint32_t i = 0; i < np; i++) {
+        sb_val k = cel_eval_node(c, n->kids[2 * i]);
+        if (k.kind == SB_ERROR) {
+            sb_val_free(m);
+            return k;
+        }
+        if (!valid_key(k)) {
+            sb_val e = cel_err(c, n->kids[2 * i], "unsupported map key type: %s (keys are int, uint, bool or string)",
+                               cel_type_name(k));
+            sb_val_free(k);
+            sb_val_free(m);
+            return e;
+        }
+        if (sb_map_get(m, k)) {
+            sb_val e = cel_err(c, n->kids[2 * i], "duplicate map key");
+            sb_val_free(k);
+            sb_val_free(m);
+            return e;
+        }
+        sb_val v = cel_eval_node(c, n->kids[2 * i + 1]);
+        if (v.kind == SB_ERROR) {
+            sb_val_free(k);
+            sb_val_free(m);
+            return v;
+        }
+        if (!sb_map_set(&m, k, v)) {
+            sb_val_free(m);
+            return cel_oom(c);
+        }
+    }
+    return m;
+}
+
+/* ---- calls ---- */
+
+#define ARGS_INLINE 8
+
+static sb_val eval_call(cel_ctx *c, const cel_node *n)
+{
+    sb_val inl[ARGS_INLINE];
+    sb_val *args = inl;
+    uint32_t na = n->nkids;
+    if (na > ARGS_INLINE) {
+        args = sb_malloc(na * sizeof *args);
+        if (!args)
+            return cel_oom(c);
+    }
+    sb_val r = sb_null();
+    uint32_t done = 0;
+    bool failed = false;
+    for (; done < na; done++) {
+        args[done] = cel_eval_node(c, n->kids[done]);
+        if (args[done].kind == SB_ERROR) {
+            r = args[done];
+            failed = true;
+            break;
+        }
+    }
+    if (!failed) {
+        if (n->fn == FN_UNKNOWN) {
+            const char *name = sb_str(n->val);
+            if (strcmp(name, "timestamp") == 0 || strcmp(name, "duration") == 0)
+                r = cel_err(c, n, "%s() is not supported: sibyl's CEL has no timestamp or duration types", name);
+            else if (cel_builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
+                     FN_UNKNOWN)
+                r = cel_err(c, n,
+                            (n->sub & CALL_MEMBER) ? "'%s' is called as a function: %s(...)"
+                                                   : "'%s' is called as a method: x.%s(...)",
+                            name, name);
+            else
+                r = cel_err(c, n, "unknown function '%s'%s", name,
+                            (n->sub & CALL_MEMBER) ? " (called as a method)" : "");
+        } else {
+            r = cel_builtin_at(n->fn)->fn(c, n, args, na);
+        }
+    }
+    for (uint32_t i = 0; i < done; i++)
+        sb_val_free(args[i]);
+    if (args != inl)
+        sb_free(args);
+    return r;
+}
+
+/* ---- comprehensions ---- */
+
+static sb_val pred_error(cel_ctx *c, const cel_node *n, sb_val v, const char *what)
+{
+    if (v.kind == SB_ERROR)
+        return v;
+    sb_val e = cel_err(c, n, "%s must be a bool, got %s", what, cel_type_name(v));
+    sb_val_free(v);
+    return e;
+}
+
+/* transformMapEntry: the transform gives a map whose entries join the
+ * result; a key produced twice is an error. Consumes v. */
+static sb_val merge_entries(cel_ctx *c, const cel_node *n, sb_val *acc, sb_val v)
+{
+    if (v.kind != SB_MAP) {
+        sb_val e = cel_err(c, n->kids[n->nkids - 1], "transformMapEntry: the transform must give a map, got %s",
+                           cel_type_name(v));
+        sb_val_free(v);
+        return e;
+    }
+    for (size_t k = 0; k < sb_map_len(v); k++) {
+        sb_val key = *sb_map_key_at(v, k);
+        if (sb_map_get(*acc, key)) {
+            sb_val_free(v);
+            return cel_err(c, n->kids[n->nkids - 1], "transformMapEntry: duplicate key in the result");
+        }
+        if (!cel_charge_bytes(c, 2 * sizeof(sb_val)) ||
+            !sb_map_set(acc, sb_val_ref(key), sb_val_ref(*sb_map_val_at(v, k)))) {
+            sb_val_free(v);
+            return c->fatal.kind == SB_ERROR ? cel_fatal(c) : cel_oom(c);
+        }
+    }
+    sb_val_free(v);
+    return sb_null();
+}
+
+static sb_val eval_comp(cel_ctx *c, const cel_node *n)
+{
+    sb_val range = cel_eval_node(c, n->kids[0]);
+    if (range.kind == SB_ERROR)
+        return range;
+    bool is_map = range.kind == SB_MAP;
+    if (!is_map && range.kind != SB_LIST) {
+        sb_val e = cel_err(c, n->kids[0], "cannot iterate over %s (a list or map is needed)", cel_type_name(range));
+        sb_val_free(range);
+        return e;
+    }
+    cel_comp kind = (cel_comp)n->sub;
+    size_t len = is_map ? sb_map_len(range) : sb_list_len(range);
+    bool two = n->slot2 >= 0;
+    sb_val acc = sb_null(), err = sb_null();
+    bool decided = false, bval = kind == C_ALL;
+    size_t count = 0;
+    if (kind == C_MAP || kind == C_MAP_FILTER || kind == C_FILTER || kind == C_TRANSFORM_LIST ||
+        kind == C_TRANSFORM_LIST_FILTER) {
+        acc = sb_list_new(0);
+    } else if (kind == C_TRANSFORM_MAP || kind == C_TRANSFORM_MAP_FILTER || kind == C_TRANSFORM_MAP_ENTRY ||
+               kind == C_TRANSFORM_MAP_ENTRY_FILTER) {
+        acc = sb_map_new(0);
+    }
+    if (acc.kind == SB_ERROR) {
+        sb_val_free(range);
+        return cel_oom(c);
+    }
+    sb_val *l1 = &c->locals[n->slot];
+    sb_val *l2 = two ? &c->locals[n->slot2] : NULL;
+    sb_val save1 = *l1, save2 = l2 ? *l2 : sb_null();
+    for (size_t i = 0; i < len && !decided; i++) {
+        if (c->fatal.kind == SB_ERROR) {
+            sb_val_free(err);
+            err = cel_fatal(c);
+            break;
+        }
+        sb_val key = is_map ? *sb_map_key_at(range, i) : sb_int((int64_t)i);
+        sb_val elem = is_map ? *sb_map_val_at(range, i) : *sb_list_at(range, i);
+        if (two) {
+            *l1 = key;
+            *l2 = elem;
+        } else {
+            *l1 = is_map ? key : elem;
+        }
+        sb_val item = *l1; /* what filter() keeps: the element (or map key) */
+        switch (kind) {
+        case C_ALL:
+        case C_EXISTS: {
+            sb_val p = cel_eval_node(c, n->kids[1]);
+            if (p.kind == SB_BOOL) {
+                if (p.as.b != (kind == C_ALL)) {
+                    decided = true;
+                    bval = p.as.b;
+                }
+            } else if (!absorbable(c, p)) {
+                sb_val_free(err);
+                err = p;
+                decided = true;
+            } else if (err.kind != SB_ERROR) {
+                err = pred_error(c, n->kids[1], p, "the predicate");
+            } else {
+                sb_val_free(p);
+            }
+            break;
+        }
+        case C_EXISTS_ONE: {
+            sb_val p = cel_eval_node(c, n->kids[1]);
+            if (p.kind != SB_BOOL) {
+                err = pred_error(c, n->kids[1], p, "the predicate");
+                decided = true;
+            } else if (p.as.b) {
+                count++;
+            }
+            break;
+        }
+        case C_MAP_FILTER:
+        case C_FILTER:
+        case C_TRANSFORM_LIST_FILTER:
+        case C_TRANSFORM_MAP_FILTER:
+        case C_MAP:
+        case C_TRANSFORM_LIST:
+        case C_TRANSFORM_MAP:
+        case C_TRANSFORM_MAP_ENTRY:
+        case C_TRANSFORM_MAP_ENTRY_FILTER: {
+            bool has_filter = kind == C_MAP_FILTER || kind == C_FILTER || kind == C_TRANSFORM_LIST_FILTER ||
+                              kind == C_TRANSFORM_MAP_FILTER || kind == C_TRANSFORM_MAP_ENTRY_FILTER;
+            if (has_filter) {
+                sb_val p = cel_eval_node(c, n->kids[1]);
+                if (p.kind != SB_BOOL) {
+                    err = pred_error(c, n->kids[1], p, "the filter");
+                    decided = true;
+                    break;
+                }
+                if (!p.as.b)
+                    break;
+            }
+            sb_val v;
+            if (kind == C_FILTER) {
+                v = sb_val_ref(item);
+            } else {
+                v = cel_eval_node(c, n->kids[n->nkids - 1]);
+                if (v.kind == SB_ERROR) {
+                    err = v;
+                    decided = true;
+                    break;
+                }
+            }
+            if (kind == C_TRANSFORM_MAP_ENTRY || kind == C_TRANSFORM_MAP_ENTRY_FILTER) {
+                err = merge_entries(c, n, &acc, v);
+                decided = err.kind == SB_ERROR;
+                break;
+            }
+            bool ok = cel_charge_bytes(c, 2 * sizeof(sb_val));
+            if (ok && acc.kind == SB_LIST) {
+                ok = sb_list_push(&acc, v);
+            } else if (ok) {
+                ok = sb_map_set(&acc, sb_val_ref(key), v);
+            } else {
+                sb_val_free(v);
+            }
+            if (!ok) {
+                err = c->fatal.kind == SB_ERROR ? cel_fatal(c) : cel_oom(c);
+                decided = true;
+            }
+            break;
+        }
+        }
+    }
+    *l1 = save1;
+    if (l2)
+        *l2 = save2;
+    sb_val_free(range);
+    if (c->fatal.kind == SB_ERROR) {
+        sb_val_free(acc);
+        sb_val_free(err);
+        return cel_fatal(c);
+    }
+    switch (kind) {
+    case C_ALL:
+    case C_EXISTS:
+        if (decided) { /* a false (all) or true (exists) wins over errors */
+            sb_val_free(err);
+            return sb_bool(bval);
+        }
+        if (err.kind == SB_ERROR)
+            return err;
+        return sb_bool(kind == C_ALL);
+    case C_EXISTS_ONE:
+        if (err.kind == SB_ERROR)
+            return err;
+        return sb_bool(count == 1);
+    default:
+        if (err.kind == SB_ERROR) {
+            sb_val_free(acc);
+            return err;
+        }
+        return acc;
+    }
+}
+
+static sb_val eval_bind(cel_ctx *c, const cel_node *n)
+{
+    sb_val init = cel_eval_node(c, n->kids[1]);
+    if (!absorbable(c, init))
+        return init;
+    sb_val *slot = &c->locals[n->slot];
+    sb_val save = *slot;
+    *slot = init; /* an error here only matters if the body uses it */
+    sb_val r = cel_eval_node(c, n->kids[2]);
+    *slot = save;
+    sb_val_free(init);
+    return r;
+}
+
+/* ---- the switch ---- */
+
+sb_val cel_eval_node(cel_ctx *c, const cel_node *n)
+{
+    if (c->steps >= c->max_steps) {
+        if (c->fatal.kind != SB_ERROR)
+            cel_charge_steps(c, 1);
+        return cel_fatal(c);
+    }
+    c->steps++;
+    switch ((cel_op)n->op) {
+    case N_LIT:
+        return sb_val_ref(n->val);
+    case N_LOCAL:
+        return sb_val_ref(c->locals[n->slot]);
+    case N_IDENT:
+        return eval_ident(c, n);
+    case N_SELECT:
+    case N_HAS: {
+        sb_val o = cel_eval_node(c, n->kids[0]);
+        if (o.kind == SB_ERROR)
+            return o;
+        sb_val r;
+        if (n->op == N_SELECT) {
+            r = cel_select(c, n, o, sb_str(n->val), n->pos);
+        } else if (o.kind == SB_MAP) {
+            r = sb_bool(sb_map_get_str(o, sb_str(n->val)) != NULL);
+        } else {
+            r = cel_err(c, n, "has() needs a map, got %s", cel_type_name(o));
+        }
+        sb_val_free(o);
+        return r;
+    }
+    case N_INDEX: {
+        sb_val o = cel_eval_node(c, n->kids[0]);
+        if (o.kind == SB_ERROR)
+            return o;
+        sb_val k = cel_eval_node(c, n->kids[1]);
+        if (k.kind == SB_ERROR) {
+            sb_val_free(o);
+            return k;
+        }
+        sb_val r = cel_index(c, n, o, k);
+        sb_val_free(o);
+        sb_val_free(k);
+        return r;
+    }
+    case N_CALL:
+        return eval_call(c, n);
+    case N_LIST:
+        return eval_list(c, n);
+    case N_MAP:
+        return eval_map(c, n);
+    case N_AND:
+    case N_OR:
+        return eval_logic(c, n);
+    case N_NOT: {
+        sb_val v = cel_eval_node(c, n->kids[0]);
+        if (v.kind == SB_BOOL)
+            return sb_bool(!v.as.b);
+        if (v.kind == SB_ERROR)
+            return v;
+        sb_val e = cel_err(c, n, "no matching overload for '!' applied to %s", cel_type_name(v));
+        sb_val_free(v);
+        return e;
+    }
+    case N_NEG: {
+        sb_val v = cel_eval_node(c, n->kids[0]);
+        if (v.kind == SB_ERROR)
+            return v;
+        sb_val r = cel_negate(c, n, v);
+        sb_val_free(v);
+        return r;
+    }
+    case N_COND: {
+        sb_val t = cel_eval_node(c, n->kids[0]);
+        if (t.kind == SB_BOOL)
+            return cel_eval_node(c, n->kids[t.as.b ? 1 : 2]);
+        if (t.kind == SB_ERROR)
+            return t;
+        sb_val e = cel_err(c, n, "the condition of ?: must be a bool, got %s", cel_type_name(t));
+        sb_val_free(t);
+        return e;
+    }
+    case N_BIN: {
+        sb_val a = cel_eval_node(c, n->kids[0]);
+        if (a.kind == SB_ERROR)
+            return a;
+        sb_val b = cel_eval_node(c, n->kids[1]);
+        if (b.kind == SB_ERROR) {
+            sb_val_free(a);
+            return b;
+        }
+        sb_val r = cel_binop(c, n, n->sub, a, b);
+        sb_val_free(a);
+        sb_val_free(b);
+        return r;
+    }
+    case N_COMP:
+        return eval_comp(c, n);
+    case N_BIND:
+        return eval_bind(c, n);
+    }
+    return cel_err(c, n, "internal error: unknown node");
+}

@@ -1,0 +1,277 @@
+/* Internals of the CEL evaluator, shared by the files of core/cel/ only.
+ *
+ * Layout: cel_lex.c (tokens), cel_parse.c (recursive descent -> AST, macro
+ * expansion), cel_resolve.c (names -> locals / qualified variables, function
+ * lookup), cel_eval.c (the tree walker), cel_ops.c (operators, conversions),
+ * cel_funcs.c (the builtin table), cel_strings.c (strings extension),
+ * cel_math.c (math extension), cel_format.c (string(), format(), %s
+ * rendering), cel_regex.c (matches), cel_utf8.c, sb_cel.c (public API). */
+#ifndef CEL_INT_H
+#define CEL_INT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/sb_buf.h"
+#include "sb_cel.h"
+
+/* ---- UTF-8 (cel_utf8.c) ---- */
+/* Decodes the code point at s[*i] (i < len) and advances *i; -1 if invalid. */
+int32_t cel_utf8_next(const char *s, size_t len, size_t *i);
+bool cel_utf8_valid(const char *s, size_t len);
+size_t cel_utf8_count(const char *s, size_t len);
+/* Byte offset of code point index cp (clamped to len). */
+size_t cel_utf8_offset(const char *s, size_t len, size_t cp);
+void cel_utf8_put(sb_buf *b, uint32_t cp);
+
+/* ---- tokens (cel_lex.c) ---- */
+typedef enum cel_tok {
+    T_EOF,
+    T_ERR,
+    T_INT,
+    T_UINT,
+    T_DOUBLE,
+    T_STRING,
+    T_BYTES,
+    T_IDENT,
+    T_ESC_IDENT, /* `quoted identifier` */
+    T_TRUE,
+    T_FALSE,
+    T_NULL,
+    T_IN,
+    T_LPAREN,
+    T_RPAREN,
+    T_LBRACKET,
+    T_RBRACKET,
+    T_LBRACE,
+    T_RBRACE,
+    T_DOT,
+    T_COMMA,
+    T_COLON,
+    T_QUESTION,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_PERCENT,
+    T_EQ,
+    T_NE,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_AND,
+    T_OR,
+    T_NOT
+} cel_tok;
+
+typedef struct cel_lexer {
+    const char *src;
+    size_t len;
+    size_t pos; /* next byte to read */
+    /* the current token */
+    cel_tok tok;
+    size_t start; /* byte offset of the token */
+    size_t end;
+    sb_val val;      /* T_STRING/T_BYTES: owned value (moved out by the parser) */
+    char errmsg[96]; /* T_ERR */
+    size_t errpos;
+} cel_lexer;
+
+void cel_lex_init(cel_lexer *lx, const char *src, size_t len);
+/* Advances to the next token (frees an unclaimed string value). */
+void cel_lex_next(cel_lexer *lx);
+void cel_lex_free(cel_lexer *lx);
+bool cel_is_reserved(const char *s, size_t n);
+
+/* ---- syntax tree ---- */
+typedef enum cel_op {
+    N_LIT,    /* val */
+    N_IDENT,  /* before resolution: val = name. After: qname */
+    N_LOCAL,  /* slot */
+    N_SELECT, /* kids[0] . val(field name) */
+    N_HAS,    /* has(kids[0] . val) */
+    N_INDEX,  /* kids[0] [ kids[1] ] */
+    N_CALL,   /* fn; kids = args (receiver first when member call) */
+    N_LIST,   /* kids */
+    N_MAP,    /* kids = k0, v0, k1, v1, ... */
+    N_AND,
+    N_OR,
+    N_NOT,
+    N_NEG,
+    N_COND, /* kids[0] ? kids[1] : kids[2] */
+    N_BIN,  /* sub = cel_binop */
+    N_COMP, /* sub = cel_comp; kids[0] = range, kids[1..] per kind */
+    N_BIND  /* cel.bind: slot = kids[1] (init) in kids[2] */
+} cel_op;
+
+typedef enum cel_binop_kind {
+    B_EQ,
+    B_NE,
+    B_LT,
+    B_LE,
+    B_GT,
+    B_GE,
+    B_IN,
+    B_ADD,
+    B_SUB,
+    B_MUL,
+    B_DIV,
+    B_MOD
+} cel_binop_kind;
+
+typedef enum cel_comp {
+    C_ALL,
+    C_EXISTS,
+    C_EXISTS_ONE,
+    C_MAP,        /* kids[1] = transform */
+    C_MAP_FILTER, /* kids[1] = filter, kids[2] = transform */
+    C_FILTER,     /* kids[1] = predicate */
+    C_TRANSFORM_LIST,
+    C_TRANSFORM_LIST_FILTER,
+    C_TRANSFORM_MAP,
+    C_TRANSFORM_MAP_FILTER,
+    C_TRANSFORM_MAP_ENTRY,
+    C_TRANSFORM_MAP_ENTRY_FILTER /* the transform gives a map to merge */
+} cel_comp;
+
+/* A qualified name to resolve at evaluation time: a.b.c tries the variables
+ * "a.b.c", then "a.b" (then .c), then "a" (then .b.c), each first under the
+ * container's prefixes. */
+typedef struct cel_qcand {
+    char *name;    /* full variable name to look up */
+    uint16_t used; /* how many segments of the chain it covers */
+} cel_qcand;
+
+typedef struct cel_qname {
+    uint16_t nseg;
+    char **seg;       /* segment names */
+    uint32_t *segpos; /* byte offset of each segment (for errors) */
+    uint16_t ncand;
+    cel_qcand *cand; /* in priority order */
+    char *full;      /* "a.b.c" for messages */
+} cel_qname;
+
+typedef struct cel_node cel_node;
+struct cel_node {
+    uint8_t op;   /* cel_op */
+    uint8_t sub;  /* cel_binop / cel_comp / call style flags */
+    uint16_t fn;  /* builtin index for N_CALL */
+    uint32_t pos; /* byte offset in the source */
+    uint32_t nkids;
+    uint32_t depth; /* height of this subtree */
+    cel_node **kids;
+    sb_val val;          /* N_LIT, field name, identifier, function name */
+    int32_t slot, slot2; /* N_LOCAL, N_COMP (var, second var), N_BIND */
+    void *aux;           /* N_IDENT: cel_qname; N_CALL matches: compiled regex */
+    cel_node *all_next;  /* every node, for cleanup */
+};
+
+#define CALL_MEMBER 0x1 /* written receiver.f(args) */
+
+struct sb_cel_program {
+    char *src;
+    size_t len;
+    cel_node *root;
+    cel_node *all; /* list of every node */
+    void *arena;   /* chunks, see cel_parse.c */
+    uint32_t nlocals;
+    bool mixed;
+    sb_cel_limits lim;
+    char *container;
+};
+
+/* ---- parsing (cel_parse.c, cel_resolve.c) ---- */
+cel_node *cel_parse(sb_cel_program *p, sb_val *err);
+/* Resolves names, locals and functions; false and *err on failure. */
+bool cel_resolve(sb_cel_program *p, sb_val *err);
+void *cel_arena_alloc(sb_cel_program *p, size_t n);
+void cel_arena_free(sb_cel_program *p);
+void cel_node_release(cel_node *n);
+
+/* ---- evaluation (cel_eval.c) ---- */
+typedef struct cel_ctx {
+    const sb_cel_program *prog;
+    sb_val vars;
+    sb_val *locals;
+    uint64_t steps, max_steps;
+    size_t bytes, max_bytes;
+    sb_val fatal;  /* a limit breach or OOM: sticky, cannot be absorbed */
+    int8_t dotted; /* -1 unknown; 0/1: do the variable names contain '.' */
+} cel_ctx;
+
+sb_val cel_eval_node(cel_ctx *c, const cel_node *n);
+/* A new error located at node n (message without position). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+sb_val
+cel_err(cel_ctx *c, const cel_node *n, const char *fmt, ...);
+sb_val cel_err_at(cel_ctx *c, size_t pos, const char *msg);
+/* Accounts n bytes of new allocation / n units of work; false (and sets the
+ * sticky fatal error) when a limit is exceeded. */
+bool cel_charge_bytes(cel_ctx *c, size_t n);
+bool cel_charge_steps(cel_ctx *c, uint64_t n);
+/* The sticky error as a new reference. */
+sb_val cel_fatal(cel_ctx *c);
+/* Marks an out-of-memory condition (sticky) and returns the error. */
+sb_val cel_oom(cel_ctx *c);
+static inline bool cel_is_err(sb_val v)
+{
+    return v.kind == SB_ERROR;
+}
+
+/* ---- operators (cel_ops.c) ---- */
+sb_val cel_binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b);
+sb_val cel_negate(cel_ctx *c, const cel_node *n, sb_val a);
+/* -1, 0, 1; or 2 when the pair cannot be ordered (no overload). NaN gives 3. */
+int cel_compare(sb_val a, sb_val b);
+sb_val cel_index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key);
+sb_val cel_select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos);
+const char *cel_type_name(sb_val v);
+bool cel_is_type_name(const char *s);
+/* string to a value of each kind, as the conversion functions do */
+sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v);
+/* a value that the evaluator allocated: checks the size limit */
+sb_val cel_new_string(cel_ctx *c, const cel_node *n, const char *s, size_t len);
+sb_val cel_new_bytes(cel_ctx *c, const cel_node *n, const char *s, size_t len);
+sb_val cel_buf_to_string(cel_ctx *c, const cel_node *n, sb_buf *b, bool bytes);
+
+/* ---- builtins (cel_funcs.c) ---- */
+typedef sb_val (*cel_fn)(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs);
+typedef struct cel_builtin {
+    const char *name;
+    uint8_t styles; /* 1 = global f(x), 2 = member x.f() */
+    cel_fn fn;
+} cel_builtin;
+#define STYLE_GLOBAL 1
+#define STYLE_MEMBER 2
+#define FN_UNKNOWN 0xFFFF
+/* index of a builtin callable in `style`, or FN_UNKNOWN */
+uint16_t cel_builtin_find(const char *name, size_t len, int style);
+const cel_builtin *cel_builtin_at(uint16_t i);
+sb_val cel_no_overload(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs);
+
+/* the extension function groups register their tables through these */
+extern const cel_builtin cel_strings_table[];
+extern const size_t cel_strings_count;
+extern const cel_builtin cel_math_table[];
+extern const size_t cel_math_count;
+
+/* ---- formatting (cel_format.c) ---- */
+/* CEL string(double): Go's strconv 'g' shortest form ("1e+06", "0.0045"). */
+void cel_fmt_double(sb_buf *b, double d);
+/* string.format's "%s" of any value; false if v cannot be rendered. */
+bool cel_fmt_s(sb_buf *b, sb_val v, int depth);
+sb_val cel_format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args);
+sb_val cel_quote(cel_ctx *c, const cel_node *n, sb_val s);
+
+/* ---- regular expressions (cel_regex.c) ---- */
+typedef struct cel_regex cel_regex;
+/* Compiles pat; NULL and a message in err (size errlen) if invalid or too big. */
+cel_regex *cel_regex_compile(const char *pat, size_t len, char *err, size_t errlen);
+void cel_regex_free(cel_regex *re);
+/* 1 match, 0 no match, -1 work budget exhausted (*steps counts work). */
+int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps);
+
+#endif

@@ -1,0 +1,74 @@
+/* The simulated Conductor: a deterministic GPU cluster behind the Conductor's
+ * three MCP tools (submit_jobs, get_jobs_status, cancel_jobs). The contract is
+ * docs/mcp-tools-conductor.md; this is the embedded implementation that
+ * sibyl.wasm uses and that backs the reference server's `sim` backend.
+ *
+ * Sans-I/O: no clocks, no files, no global state. Time is an input: every call
+ * carries the host's clock (now_ms, virtual or real) and the sim first brings
+ * its cluster up to that time (jobs end at start + duration, queued jobs take
+ * free slots in submission order), then answers. Everything random comes from
+ * the seed, so the same seed and the same calls give byte-identical answers on
+ * every platform.
+ *
+ * Ownership: arguments are borrowed (options.duration_scale is copied at
+ * create); returned values are new references the caller frees. A call that
+ * runs out of memory returns sb_oom() and leaves the cluster as it was (time
+ * still advances, since that needs no memory). */
+#ifndef SB_CONDUCTOR_SIM_H
+#define SB_CONDUCTOR_SIM_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../mcp/sb_tool.h"
+#include "../value/sb_value.h"
+
+typedef struct sb_csim_options {
+    uint64_t seed;
+    int max_concurrent; /* cluster-wide running slots; default 5 */
+    /* Cost model: a job's estimated hours are base_hours times the product of
+     * the duration_scale factors that match its hyperparameters; it costs
+     * hours * gpus_per_trial * gpu_hour_usd. Defaults 12.60, 1, 2.0. */
+    double gpu_hour_usd, gpus_per_trial, base_hours;
+    sb_val duration_scale;     /* {"batch_size":{"32":1.15,...}} or null */
+    double infra_failure_rate; /* chance of CUDA OOM / connection reset; default 0.03 */
+} sb_csim_options;
+
+/* Fills o with the defaults (seed 0). */
+void sb_csim_options_init(sb_csim_options *o);
+
+/* Copies the fields present in a workspace cost model map {gpu_hour_usd,
+ * gpus_per_trial, base_hours, duration_scale} into o; absent fields keep their
+ * value. duration_scale is borrowed from cost_model (keep it alive until
+ * sb_csim_create). Returns false, changing nothing, if cost_model is not a map
+ * or a field has the wrong type or range. */
+bool sb_csim_options_from_cost_model(sb_csim_options *o, sb_val cost_model);
+
+typedef struct sb_csim sb_csim;
+
+/* opt NULL means the defaults. Out-of-range options (max_concurrent < 1,
+ * negative or non-finite prices or hours, a rate outside [0,1], a
+ * duration_scale that is not a map) are replaced by their defaults.
+ * NULL on OOM. */
+sb_csim *sb_csim_create(const sb_csim_options *opt);
+void sb_csim_free(sb_csim *s);
+
+/* One tool call at virtual time now_ms, in [0, 2^62] (values outside are
+ * clamped; a clock that goes backwards is held at its latest value). args
+ * borrowed. Returns an MCP tools/call result map:
+ *   {"content":[{"type":"text","text":<JSON of structuredContent>}],
+ *    "structuredContent": {...}, "isError": false}
+ * or, for an unknown tool or bad arguments,
+ *   {"content":[{"type":"text","text":<message>}],
+ *    "structuredContent": {"error": <message>}, "isError": true}.
+ * sb_oom() when memory runs out. */
+sb_val sb_csim_call(sb_csim *s, int64_t now_ms, const char *tool, sb_val args);
+
+/* Earliest time at which some job changes state (for a host's virtual clock),
+ * or -1 if nothing is running. If that time is not after now_ms (the host has
+ * not called since), returns now_ms: call again now. */
+int64_t sb_csim_next_event_ms(const sb_csim *s, int64_t now_ms);
+
+/* Tool descriptions for tools/list (static storage). */
+const sb_tool_desc *sb_csim_tools(size_t *count);
+
+#endif

@@ -1,0 +1,145 @@
+/* Internals of the simulated Conductor, shared by its .c files only.
+ *
+ * Layout, chosen so that 100,000 jobs with 1,000 running stay linear:
+ *   - every job of every handle lives in one array, in submission order; that
+ *     order is also the FIFO queue (queue_head: no queued job lies before it);
+ *   - running jobs sit in a min-heap keyed by (end time, job index), whose
+ *     capacity is max_concurrent, fixed at create;
+ *   - each handle keeps its jobs' indices, an id index, and a change log (job
+ *     index per state change); a cursor is a position in that log.
+ * Everything a job can ever need (three log entries, index room) is reserved
+ * when it is submitted, so advancing time and cancelling never allocate and
+ * cannot fail. */
+#ifndef SB_CSIM_INT_H
+#define SB_CSIM_INT_H
+#include "sb_conductor_sim.h"
+
+enum { CSIM_QUEUED, CSIM_RUNNING, CSIM_COMPLETED, CSIM_FAILED, CSIM_CANCELLED, CSIM_NSTATUS };
+
+/* What will happen to a job once it runs; decided at submission. */
+enum { CSIM_OUT_OK, CSIM_OUT_NAN, CSIM_OUT_INFRA, CSIM_OUT_INVALID };
+
+/* The latest time the sim accepts (later clocks are held there). */
+#define CSIM_MAX_MS ((int64_t)1 << 62)
+
+/* Most state changes of one job: queued, running, final. */
+#define CSIM_CHANGES_PER_JOB 3
+
+extern const char *const sb_csim__status_names[CSIM_NSTATUS];
+
+typedef struct csim_job {
+    sb_val id;       /* string */
+    sb_val hyper;    /* map, a private clone */
+    sb_val retry_of; /* string or null */
+    sb_val error;    /* string for jobs that will fail, else null */
+    double est_cost; /* as submitted; meaningful when has_est */
+    double val_acc, train_loss;
+    int64_t submitted_ms, started_ms, finished_ms; /* -1 until it happens */
+    int64_t run_ms;                                /* start to planned end: full duration, or the failure point */
+    uint32_t handle;                               /* index into sb_csim.handles */
+    uint32_t last_change;                          /* position of its latest entry in its handle's log */
+    int32_t heap_pos;                              /* -1 when not running */
+    uint8_t status, outcome;
+    bool has_est;
+} csim_job;
+
+/* Open addressing over 64-bit slots: high 32 bits a hash of the key, low 32
+ * bits value + 1 (0 = empty). Keys are not stored: a lookup asks key_of. */
+typedef struct csim_index {
+    uint64_t *slots;
+    size_t cap, len; /* cap a power of two, kept at least twice len */
+} csim_index;
+typedef sb_val (*csim_key_fn)(const void *ctx, uint32_t value);
+
+typedef struct csim_handle {
+    sb_val id;      /* "h_0001" */
+    uint32_t index; /* its place in sb_csim.handles */
+    uint32_t *jobs;
+    size_t njobs, jobs_cap;
+    uint32_t *log;
+    size_t nlog, log_cap;
+    csim_index by_id;
+    size_t counts[CSIM_NSTATUS];
+    uint64_t next_auto; /* next number tried for a default job id */
+} csim_handle;
+
+struct sb_csim {
+    sb_csim_options opt; /* duration_scale is our clone */
+    int64_t now;         /* INT64_MIN before the first call */
+    csim_job *jobs;
+    size_t njobs, jobs_cap;
+    csim_handle **handles;
+    size_t nhandles, handles_cap;
+    uint32_t *heap;
+    size_t nheap; /* capacity opt.max_concurrent */
+    size_t queue_head;
+    sb_val idem; /* idempotency key -> [request hash, structuredContent] */
+};
+
+/* --- sb_csim_index.c --- */
+uint64_t sb_csim__hash(const char *p, size_t n);
+/* Makes room for n more entries; false on OOM (the index is unchanged). */
+bool sb_csim__index_reserve(csim_index *ix, size_t n);
+/* Requires room (reserve first); cannot fail. */
+void sb_csim__index_put(csim_index *ix, uint64_t hash, uint32_t value);
+/* The value stored under key, or -1. */
+int64_t sb_csim__index_find(const csim_index *ix, const char *key, size_t len, csim_key_fn key_of, const void *ctx);
+void sb_csim__index_free(csim_index *ix);
+
+/* --- sb_csim_model.c: the response surface, durations, costs, failures --- */
+/* Decides a job's fate from the seed, its ids and hyperparameters: outcome,
+ * run_ms, metrics, error message. retry_infra: the job it retries failed with
+ * an infrastructure error. Fills j->outcome, run_ms, val_acc, train_loss and
+ * error; false on OOM. */
+bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool retry_infra);
+/* Dollars for ms of running, rounded to cents. */
+double sb_csim__cost(const sb_csim *s, int64_t ms);
+double sb_csim__round_to(double x, double unit);
+
+/* --- sb_csim_clock.c: time, the slots, the change log --- */
+void sb_csim__advance(sb_csim *s, int64_t now);
+/* Starts queued jobs at time t while slots are free. */
+void sb_csim__fill_slots(sb_csim *s, int64_t t);
+/* Moves job i to status at time t (logs the change, keeps counts). */
+void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t);
+/* Removes a running job from the heap. */
+void sb_csim__heap_remove(sb_csim *s, uint32_t i);
+
+/* Building results: each helper takes (consumes) v, turns *ok false on any
+ * failure, and does nothing but free v once *ok is false, so a builder can
+ * run straight through and check once. */
+static inline void sb_csim__put(sb_val *map, const char *key, sb_val v, bool *ok)
+{
+    if (!*ok || sb_is_oom(v)) {
+        sb_val_free(v);
+        *ok = false;
+        return;
+    }
+    *ok = sb_map_set_str(map, key, v);
+}
+static inline void sb_csim__push(sb_val *list, sb_val v, bool *ok)
+{
+    if (!*ok || sb_is_oom(v)) {
+        sb_val_free(v);
+        *ok = false;
+        return;
+    }
+    *ok = sb_list_push(list, v);
+}
+
+/* --- sb_csim.c: results --- */
+sb_val sb_csim__ok(sb_val structured); /* consumes structured */
+sb_val sb_csim__fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+csim_handle *sb_csim__find_handle(const sb_csim *s, sb_val id);
+sb_val sb_csim__job_key(const void *ctx, uint32_t value); /* ctx: the sb_csim */
+
+/* --- the tools; args is a map --- */
+sb_val sb_csim__submit(sb_csim *s, sb_val args);
+sb_val sb_csim__status(sb_csim *s, sb_val args);
+sb_val sb_csim__cancel(sb_csim *s, sb_val args);
+
+#endif

@@ -1,0 +1,283 @@
+/* The simulated training run: how long a job takes, what it costs, what it
+ * scores and whether it fails. All of it is decided when the job is
+ * submitted, from the seed, the handle and job ids and the hyperparameters,
+ * so the answer does not depend on when or how often anyone polls.
+ *
+ * Portability: only IEEE arithmetic, sqrt-free, and libm functions that are
+ * exact everywhere (floor, frexp). exp/log/pow may differ in the last bit
+ * between glibc and wasi-libc, so the logarithm is computed here, and metrics
+ * are rounded (0.01 for val_acc) before anyone sees them. */
+#include "sb_csim_int.h"
+
+#include "../util/sb_alloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LN2 0.69314718055994530942
+#define LN10 2.30258509299404568402
+
+/* --- randomness: splitmix64, one private stream per job --- */
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rng_next(uint64_t *st)
+{
+    *st += 0x9e3779b97f4a7c15ULL;
+    return mix64(*st);
+}
+
+/* Uniform in [0, 1), 53 bits. */
+static double rng_unit(uint64_t *st)
+{
+    return (double)(rng_next(st) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* --- arithmetic --- */
+
+/* Natural log for x > 0: x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then
+ * ln m = 2 atanh(z), z = (m-1)/(m+1), |z| < 0.172, so the odd series is done
+ * (to well below double precision) in 15 terms. */
+static double csim_ln(double x)
+{
+    int e;
+    double m = frexp(x, &e);
+    if (m < 0.70710678118654752440) {
+        m *= 2;
+        e--;
+    }
+    double z = (m - 1) / (m + 1), z2 = z * z, term = z, sum = 0;
+    for (int k = 1; k < 32; k += 2) {
+        sum += term / k;
+        term *= z2;
+    }
+    return 2 * sum + e * LN2;
+}
+
+double sb_csim__round_to(double x, double per)
+{
+    return floor(x * per + 0.5) / per;
+}
+
+double sb_csim__cost(const sb_csim *s, int64_t ms)
+{
+    double hours = (double)ms / 3600000.0;
+    return sb_csim__round_to(hours * s->opt.gpus_per_trial * s->opt.gpu_hour_usd, 100);
+}
+
+/* A penalty that grows like a*d^2 near the optimum and levels off at a/b far
+ * away: smooth, monotone, and no exp() needed. */
+static double falloff(double d, double a, double b)
+{
+    return a * d * d / (1 + b * d * d);
+}
+
+/* --- hyperparameters --- */
+
+static bool is_number(sb_val v)
+{
+    return v.kind == SB_INT || v.kind == SB_UINT || v.kind == SB_DOUBLE;
+}
+
+static const sb_val *param(sb_val hyper, const char *name, const char *alias)
+{
+    const sb_val *v = sb_map_get_str(hyper, name);
+    if (!v && alias)
+        v = sb_map_get_str(hyper, alias);
+    return v;
+}
+
+static bool positive_integer(sb_val v, double *out)
+{
+    double d;
+    if (!is_number(v) || !sb_val_as_double(v, &d) || !isfinite(d) || d <= 0 || d != floor(d))
+        return false;
+    *out = d;
+    return true;
+}
+
+typedef struct csim_hp {
+    double lr, batch, dropout, epochs;
+    bool has_lr, has_batch, has_dropout;
+} csim_hp;
+
+/* Reads and checks the hyperparameters the surface knows. Returns NULL when
+ * they are valid, else the reason, with *bad the offending value. */
+static const char *read_hp(sb_val hyper, csim_hp *hp, const sb_val **bad)
+{
+    memset(hp, 0, sizeof *hp);
+    hp->epochs = 20;
+    const sb_val *v = param(hyper, "learning_rate", "lr");
+    if (v) {
+        *bad = v;
+        if (!is_number(*v) || !sb_val_as_double(*v, &hp->lr) || !isfinite(hp->lr) || !(hp->lr > 0))
+            return "learning_rate must be a number > 0";
+        hp->has_lr = true;
+    }
+    if ((v = param(hyper, "batch_size", NULL))) {
+        *bad = v;
+        if (!positive_integer(*v, &hp->batch))
+            return "batch_size must be a positive integer";
+        hp->has_batch = true;
+    }
+    if ((v = param(hyper, "dropout", NULL))) {
+        *bad = v;
+        if (!is_number(*v) || !sb_val_as_double(*v, &hp->dropout) || !(hp->dropout >= 0 && hp->dropout < 1))
+            return "dropout must be a number in [0, 1)";
+        hp->has_dropout = true;
+    }
+    if ((v = param(hyper, "epochs", NULL)) && positive_integer(*v, &hp->epochs) && hp->epochs > 1e6)
+        hp->epochs = 1e6; /* only names the epoch of a NaN; keep it an int */
+    return NULL;
+}
+
+/* val_acc before noise. The optimum is lr 0.001, batch 64, dropout 0.3 at 86;
+ * distance is measured in decades of learning rate (too high hurts a bit more
+ * than too low), octaves of batch size and steps of 0.2 dropout. Parameters
+ * the job does not set cost nothing. */
+static double surface(const csim_hp *hp)
+{
+    double p = 0;
+    if (hp->has_lr) {
+        double d = (csim_ln(hp->lr) - csim_ln(0.001)) / LN10;
+        if (d > 0)
+            d *= 1.15;
+        p += falloff(d, 6.0, 0.25);
+    }
+    if (hp->has_batch)
+        p += falloff((csim_ln(hp->batch) - csim_ln(64)) / LN2, 1.6, 0.2);
+    if (hp->has_dropout)
+        p += falloff((hp->dropout - 0.3) / 0.2, 1.2, 0.3);
+    return 86.0 - p;
+}
+
+/* --- the cost model --- */
+
+static bool scale_key_matches(sb_val key, sb_val v)
+{
+    if (key.kind != SB_STRING)
+        return sb_val_equal(key, v);
+    if (v.kind == SB_STRING)
+        return sb_val_equal(key, v);
+    double want, got;
+    if (!is_number(v) || !sb_val_as_double(v, &got) || sb_str_len(key) == 0)
+        return false;
+    char *end;
+    want = strtod(sb_str(key), &end);
+    return *end == '\0' && want == got;
+}
+
+/* base_hours times every duration_scale factor whose value the job has. */
+static double estimated_hours(const sb_csim *s, sb_val hyper)
+{
+    double hours = s->opt.base_hours;
+    sb_val scale = s->opt.duration_scale;
+    for (size_t i = 0; i < sb_map_len(scale); i++) {
+        const sb_val *name = sb_map_key_at(scale, i), *table = sb_map_val_at(scale, i);
+        const sb_val *v = name->kind == SB_STRING ? sb_map_get_str(hyper, sb_str(*name)) : NULL;
+        if (!v || table->kind != SB_MAP)
+            continue;
+        for (size_t k = 0; k < sb_map_len(*table); k++) {
+            double f;
+            if (scale_key_matches(*sb_map_key_at(*table, k), *v) && sb_val_as_double(*sb_map_val_at(*table, k), &f)) {
+                hours *= f;
+                break;
+            }
+        }
+    }
+    return hours;
+}
+
+/* Whole seconds, at least one, as ms. */
+static int64_t seconds_ms(double seconds)
+{
+    double r = floor(seconds + 0.5);
+    if (!(r >= 1))
+        r = 1;
+    if (r > 1e12)
+        r = 1e12;
+    return (int64_t)r * 1000;
+}
+
+static sb_val invalid_message(const char *why, sb_val bad)
+{
+    char *got = sb_val_to_json(bad, 0);
+    if (!got)
+        return sb_oom();
+    sb_val m = sb_errorf("invalid config: %s (got %s)", why, got);
+    sb_free(got);
+    if (m.kind != SB_ERROR || sb_is_oom(m))
+        return sb_oom();
+    sb_val str = sb_string(sb_str(m), sb_str_len(m));
+    sb_val_free(m);
+    return str;
+}
+
+bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool retry_infra)
+{
+    j->error = sb_null();
+    j->val_acc = j->train_loss = 0;
+    csim_hp hp;
+    const sb_val *bad = NULL;
+    const char *why = read_hp(j->hyper, &hp, &bad);
+    if (why) {
+        j->outcome = CSIM_OUT_INVALID;
+        j->run_ms = 0;
+        j->error = invalid_message(why, *bad);
+        return j->error.kind == SB_STRING;
+    }
+
+    uint64_t st = s->opt.seed ^ mix64(sb_csim__hash(sb_str(handle_id), sb_str_len(handle_id)));
+    st = mix64(st ^ mix64(sb_csim__hash(sb_str(j->id), sb_str_len(j->id)) + 0x9e3779b97f4a7c15ULL));
+    /* Every draw is made whatever the outcome, so each number keeps its place
+     * in the stream. */
+    double u_dur = rng_unit(&st), u_acc1 = rng_unit(&st), u_acc2 = rng_unit(&st), u_loss = rng_unit(&st);
+    double u_infra = rng_unit(&st), u_infra_at = rng_unit(&st), u_infra_kind = rng_unit(&st);
+    double u_nan_at = rng_unit(&st);
+
+    double seconds = estimated_hours(s, j->hyper) * 3600.0 * (0.9 + 0.2 * u_dur);
+    int64_t dur_ms = seconds_ms(seconds);
+
+    double acc = surface(&hp) + (u_acc1 + u_acc2 - 1) * 0.3; /* triangular, +-0.3 */
+    if (acc < 10)
+        acc = 10;
+    if (acc > 99.5)
+        acc = 99.5;
+    j->val_acc = sb_csim__round_to(acc, 100);
+    j->train_loss = sb_csim__round_to(0.05 + 0.012 * (100 - j->val_acc) + (u_loss - 0.5) * 0.006, 10000);
+
+    bool nan = hp.has_lr && (hp.lr >= 0.1 || (hp.lr >= 0.01 && hp.has_batch && hp.batch >= 128));
+    /* A retry of a job that hit the infrastructure is spared, so no job is
+     * struck twice in a row. */
+    bool infra = !retry_infra && u_infra < s->opt.infra_failure_rate;
+    if (nan) {
+        double f = 0.15 + 0.15 * u_nan_at;
+        int epoch = (int)floor(f * hp.epochs) + 1;
+        if (epoch > hp.epochs)
+            epoch = (int)hp.epochs;
+        j->outcome = CSIM_OUT_NAN;
+        j->run_ms = seconds_ms((double)dur_ms / 1000.0 * f);
+        sb_val m = sb_errorf("NaN loss detected at epoch %d", epoch);
+        j->error = sb_is_oom(m) ? m : sb_string(sb_str(m), sb_str_len(m));
+        sb_val_free(m);
+    } else if (infra) {
+        j->outcome = CSIM_OUT_INFRA;
+        j->run_ms = seconds_ms((double)dur_ms / 1000.0 * (0.05 + 0.9 * u_infra_at));
+        j->error = sb_string_cstr(u_infra_kind < 0.5 ? "CUDA out of memory" : "connection reset by peer");
+    } else {
+        j->outcome = CSIM_OUT_OK;
+        j->run_ms = dur_ms;
+        return true;
+    }
+    if (j->error.kind != SB_STRING) {
+        j->error = sb_null();
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,223 @@
+/* get_jobs_status and cancel_jobs. A status call costs O(jobs changed since
+ * the cursor): the handle's change log is read from the cursor on, and a job
+ * is reported once, at its latest change. */
+#include "sb_csim_int.h"
+
+#include "../util/sb_alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sb_val seconds(int64_t ms)
+{
+    return ms % 1000 == 0 ? sb_int(ms / 1000) : sb_double((double)ms / 1000.0);
+}
+
+static sb_val job_view(const sb_csim *s, uint32_t i)
+{
+    const csim_job *j = &s->jobs[i];
+    bool ok = true;
+    sb_val v = sb_map_new(12);
+    sb_csim__put(&v, "job_id", sb_val_ref(j->id), &ok);
+    sb_csim__put(&v, "status", sb_string_cstr(sb_csim__status_names[j->status]), &ok);
+    sb_csim__put(&v, "hyperparameters", sb_val_ref(j->hyper), &ok);
+    if (j->retry_of.kind == SB_STRING)
+        sb_csim__put(&v, "retry_of", sb_val_ref(j->retry_of), &ok);
+    if (j->has_est)
+        sb_csim__put(&v, "estimated_cost_usd", sb_double(j->est_cost), &ok);
+    sb_csim__put(&v, "submitted_at_ms", sb_int(j->submitted_ms), &ok);
+    if (j->started_ms >= 0 || j->status == CSIM_RUNNING)
+        sb_csim__put(&v, "started_at_ms", sb_int(j->started_ms), &ok);
+    if (j->status >= CSIM_COMPLETED)
+        sb_csim__put(&v, "finished_at_ms", sb_int(j->finished_ms), &ok);
+    if (j->status == CSIM_COMPLETED) {
+        sb_val m = sb_map_new(2);
+        sb_csim__put(&m, "val_acc", sb_double(j->val_acc), &ok);
+        sb_csim__put(&m, "train_loss", sb_double(j->train_loss), &ok);
+        sb_csim__put(&v, "metrics", m, &ok);
+    }
+    if (j->status == CSIM_FAILED) {
+        sb_csim__put(&v, "error", sb_val_ref(j->error), &ok);
+        sb_csim__put(&v, "error_type", sb_string_cstr(j->outcome == CSIM_OUT_INVALID ? "permanent" : "transient"), &ok);
+    }
+    /* Completed and failed jobs always carry their actual time and cost; a
+     * cancelled job does when it had started (what it was charged). */
+    bool ran =
+        j->status == CSIM_COMPLETED || j->status == CSIM_FAILED || (j->status == CSIM_CANCELLED && j->started_ms >= 0);
+    if (ran) {
+        int64_t ms = j->started_ms >= 0 ? j->finished_ms - j->started_ms : 0;
+        sb_csim__put(&v, "duration_seconds", seconds(ms), &ok);
+        sb_csim__put(&v, "cost_usd", sb_double(sb_csim__cost(s, ms)), &ok);
+    }
+    if (!ok) {
+        sb_val_free(v);
+        return sb_oom();
+    }
+    return v;
+}
+
+static csim_handle *handle_arg(const sb_csim *s, sb_val args, const char *tool, sb_val *err)
+{
+    const sb_val *hid = sb_map_get_str(args, "handle_id");
+    if (!hid || hid->kind != SB_STRING) {
+        *err = sb_csim__fail("%s: handle_id must be a string", tool);
+        return NULL;
+    }
+    csim_handle *h = sb_csim__find_handle(s, *hid);
+    if (!h)
+        *err = sb_csim__fail("%s: unknown handle_id '%s'", tool, sb_str(*hid));
+    return h;
+}
+
+/* "c_<n>" with n a log position of this handle (0..nlog). */
+static bool parse_cursor(sb_val c, size_t nlog, size_t *pos)
+{
+    if (c.kind != SB_STRING || sb_str_len(c) > 20)
+        return false;
+    const char *p = sb_str(c);
+    if (strncmp(p, "c_", 2) != 0 || !p[2])
+        return false;
+    uint64_t n = 0;
+    for (p += 2; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (n > nlog)
+        return false;
+    *pos = (size_t)n;
+    return true;
+}
+
+sb_val sb_csim__status(sb_csim *s, sb_val args)
+{
+    sb_val err = sb_null();
+    csim_handle *h = handle_arg(s, args, "get_jobs_status", &err);
+    if (!h)
+        return err;
+    const sb_val *cur = sb_map_get_str(args, "since_cursor");
+    size_t from = 0;
+    if (cur && cur->kind != SB_NULL && !parse_cursor(*cur, h->nlog, &from)) {
+        if (cur->kind != SB_STRING)
+            return sb_csim__fail("get_jobs_status: since_cursor must be a string");
+        return sb_csim__fail("get_jobs_status: since_cursor '%s' is not a cursor of handle %s (c_0 to c_%zu)",
+                             sb_str(*cur), sb_str(h->id), h->nlog);
+    }
+    bool since = cur && cur->kind != SB_NULL, ok = true;
+    sb_val jobs = sb_list_new(since ? 0 : h->njobs);
+    if (!since) {
+        for (size_t k = 0; k < h->njobs && ok; k++)
+            sb_csim__push(&jobs, job_view(s, h->jobs[k]), &ok);
+    } else {
+        for (size_t pos = from; pos < h->nlog && ok; pos++) {
+            uint32_t i = h->log[pos];
+            if (s->jobs[i].last_change == pos)
+                sb_csim__push(&jobs, job_view(s, i), &ok);
+        }
+    }
+    sb_val counts = sb_map_new(CSIM_NSTATUS + 1);
+    for (int st = 0; st < CSIM_NSTATUS; st++)
+        sb_csim__put(&counts, sb_csim__status_names[st], sb_int((int64_t)h->counts[st]), &ok);
+    sb_csim__put(&counts, "total", sb_int((int64_t)h->njobs), &ok);
+    char cursor[32];
+    snprintf(cursor, sizeof cursor, "c_%zu", h->nlog);
+    sb_val out = sb_map_new(5);
+    sb_csim__put(&out, "handle_id", sb_val_ref(h->id), &ok);
+    sb_csim__put(&out, "cursor", sb_string_cstr(cursor), &ok);
+    sb_csim__put(&out, "done", sb_bool(h->counts[CSIM_QUEUED] + h->counts[CSIM_RUNNING] == 0), &ok);
+    sb_csim__put(&out, "counts", counts, &ok);
+    sb_csim__put(&out, "jobs", jobs, &ok);
+    if (!ok) {
+        sb_val_free(out);
+        return sb_oom();
+    }
+    return sb_csim__ok(out);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool live(const csim_job *j)
+{
+    return j->status == CSIM_QUEUED || j->status == CSIM_RUNNING;
+}
+
+/* The queued or running jobs to cancel, in submission order, no repeats. */
+static sb_val pick(const sb_csim *s, const csim_handle *h, sb_val args, uint32_t **out, size_t *n)
+{
+    const sb_val *ids = sb_map_get_str(args, "job_ids");
+    if (ids && ids->kind == SB_NULL)
+        ids = NULL;
+    if (ids && ids->kind != SB_LIST)
+        return sb_csim__fail("cancel_jobs: job_ids must be a list of job ids");
+    size_t cap = ids ? sb_list_len(*ids) : h->njobs;
+    uint32_t *t = sb_malloc((cap ? cap : 1) * sizeof *t);
+    if (!t)
+        return sb_oom();
+    *n = 0;
+    for (size_t k = 0; k < cap; k++) {
+        int64_t i;
+        if (!ids) {
+            i = h->jobs[k];
+        } else {
+            sb_val id = *sb_list_at(*ids, k);
+            i = id.kind == SB_STRING ? sb_csim__index_find(&h->by_id, sb_str(id), sb_str_len(id), sb_csim__job_key, s)
+                                     : -1;
+            if (i < 0) {
+                sb_free(t);
+                if (id.kind != SB_STRING)
+                    return sb_csim__fail("cancel_jobs: job_ids[%zu] must be a string", k);
+                return sb_csim__fail("cancel_jobs: job '%s' is not in handle %s", sb_str(id), sb_str(h->id));
+            }
+        }
+        if (live(&s->jobs[i]))
+            t[(*n)++] = (uint32_t)i;
+    }
+    if (ids) {
+        qsort(t, *n, sizeof *t, cmp_u32);
+        size_t u = 0;
+        for (size_t k = 0; k < *n; k++)
+            if (u == 0 || t[u - 1] != t[k])
+                t[u++] = t[k];
+        *n = u;
+    }
+    *out = t;
+    return sb_null();
+}
+
+sb_val sb_csim__cancel(sb_csim *s, sb_val args)
+{
+    sb_val err = sb_null();
+    csim_handle *h = handle_arg(s, args, "cancel_jobs", &err);
+    if (!h)
+        return err;
+    uint32_t *t = NULL;
+    size_t n = 0;
+    err = pick(s, h, args, &t, &n);
+    if (err.kind != SB_NULL)
+        return err;
+    bool ok = true;
+    double charged = 0;
+    sb_val ids = sb_list_new(n);
+    for (size_t k = 0; k < n; k++) {
+        const csim_job *j = &s->jobs[t[k]];
+        sb_csim__push(&ids, sb_val_ref(j->id), &ok);
+        if (j->status == CSIM_RUNNING)
+            charged += sb_csim__cost(s, s->now - j->started_ms);
+    }
+    sb_val out = sb_map_new(2);
+    sb_csim__put(&out, "cancelled", ids, &ok);
+    sb_csim__put(&out, "cost_usd_charged", sb_double(sb_csim__round_to(charged, 100)), &ok);
+    sb_val res = ok ? sb_csim__ok(out) : (sb_val_free(out), sb_oom());
+    if (!sb_is_oom(res)) {
+        for (size_t k = 0; k < n; k++)
+            sb_csim__set_status(s, t[k], CSIM_CANCELLED, s->now);
+        sb_csim__fill_slots(s, s->now);
+    }
+    sb_free(t);
+    return res;
+}

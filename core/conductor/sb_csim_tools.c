@@ -1,0 +1,41 @@
+/* tools/list entries of the Conductor. The contract in prose is
+ * docs/mcp-tools-conductor.md; keep the two in step. */
+#include "sb_csim_int.h"
+
+#define JOB_SPEC                                                                                                       \
+    "{\"type\":\"object\",\"required\":[\"hyperparameters\"],\"properties\":{"                                         \
+    "\"job_id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":256,"                                               \
+    "\"description\":\"Default job_001, job_002... within the handle; must not exist in the handle yet\"},"            \
+    "\"hyperparameters\":{\"type\":\"object\"},"                                                                       \
+    "\"retry_of\":{\"type\":\"string\",\"description\":\"Id of the job of this handle that this one retries\"},"       \
+    "\"estimated_cost_usd\":{\"type\":\"number\",\"minimum\":0}}}"
+
+static const sb_tool_desc tools[] = {
+    {"submit_jobs",
+     "Submit training jobs. Without handle_id a new pollable handle is created; with handle_id the jobs join "
+     "that handle (how a retried job stays in the same sweep). A repeated idempotency_key returns the first "
+     "answer and starts nothing.",
+     "{\"type\":\"object\",\"required\":[\"jobs\"],\"properties\":{"
+     "\"handle_id\":{\"type\":\"string\"},"
+     "\"idempotency_key\":{\"type\":\"string\",\"minLength\":1},"
+     "\"jobs\":{\"type\":\"array\",\"minItems\":1,\"items\":" JOB_SPEC "}}}"},
+    {"get_jobs_status",
+     "Counts of a handle's jobs by status, and the jobs whose state changed since since_cursor (every job when "
+     "it is absent), with metrics, errors, duration and cost. Pass the returned cursor to the next call.",
+     "{\"type\":\"object\",\"required\":[\"handle_id\"],\"properties\":{"
+     "\"handle_id\":{\"type\":\"string\"},"
+     "\"since_cursor\":{\"type\":\"string\",\"pattern\":\"^c_[0-9]+$\"}}}"},
+    {"cancel_jobs",
+     "Cancel queued and running jobs of a handle (all of them when job_ids is absent). Running jobs are charged "
+     "for the time they ran.",
+     "{\"type\":\"object\",\"required\":[\"handle_id\"],\"properties\":{"
+     "\"handle_id\":{\"type\":\"string\"},"
+     "\"job_ids\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}"},
+};
+
+const sb_tool_desc *sb_csim_tools(size_t *count)
+{
+    if (count)
+        *count = sizeof tools / sizeof *tools;
+    return tools;
+}

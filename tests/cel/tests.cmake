@@ -1,0 +1,52 @@
+# CEL expressions and {{ }} templates (core/cel). Every test name starts with
+# "cel_": ctest --test-dir build/<dir> -R cel_
+set(_cel_dir "${CMAKE_CURRENT_LIST_DIR}")
+find_program(SIBYL_NODE node REQUIRED)
+
+# Cases written as data (expression, variables, expected value or error).
+add_executable(cel_cases_driver "${_cel_dir}/test_cel_cases.c")
+target_include_directories(cel_cases_driver PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(cel_cases_driver PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(cel_cases_driver PRIVATE sibyl_core)
+add_test(NAME cel_cases COMMAND cel_cases_driver "${_cel_dir}/eval.test" "${_cel_dir}/limits.test")
+
+sibyl_unit_test(cel_template "${_cel_dir}/test_template.c")
+sibyl_unit_test(cel_oom "${_cel_dir}/test_cel_oom.c")
+
+# `sibyl expr` from the outside, native and wasm.
+add_test(NAME cel_expr_cli COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" $<TARGET_FILE:sibyl>)
+add_test(NAME cel_expr_cli_wasm
+         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" --wasm "${SIBYL_NODE_WASI}" "${SIBYL_WASM}")
+
+# cel-spec conformance cases: the floor per file, the acceptance rates, and
+# native and wasm printing exactly the same thing.
+set(_cel_cases "${SIBYL_SHARED_DIR}/conformance/cel/cel-visible.json")
+add_test(NAME cel_conformance
+         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:sibyl>
+                 --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json")
+add_test(NAME cel_conformance_wasm
+         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:sibyl>
+                 --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json"
+                 --wasm "${SIBYL_WASM}" --runner "${SIBYL_NODE_WASI}")
+set_tests_properties(cel_expr_cli_wasm cel_conformance_wasm PROPERTIES SKIP_RETURN_CODE 77 LABELS "wasm")
+
+# libFuzzer target (native clang + sanitizer builds). The CEL sources are
+# compiled into the target itself with -fsanitize=fuzzer so libFuzzer sees
+# coverage inside the parser and evaluator; only util and value come along,
+# so the target does not depend on the rest of the core. ctest runs a bounded
+# smoke run; for a long run see docs/expressions.md.
+if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND SIBYL_SANITIZE)
+  file(GLOB _cel_fuzz_src "${PROJECT_SOURCE_DIR}/core/util/*.c" "${PROJECT_SOURCE_DIR}/core/value/*.c"
+       "${PROJECT_SOURCE_DIR}/core/cel/*.c")
+  add_executable(fuzz_cel "${_cel_dir}/fuzz_cel.c" ${_cel_fuzz_src})
+  target_include_directories(fuzz_cel PRIVATE "${PROJECT_SOURCE_DIR}/core")
+  target_compile_options(fuzz_cel PRIVATE ${SIBYL_WARNINGS} -fsanitize=fuzzer)
+  target_link_options(fuzz_cel PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_cel PRIVATE m)
+  set(_cel_corpus "${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus-cel")
+  file(MAKE_DIRECTORY "${_cel_corpus}")
+  add_test(NAME cel_fuzz
+           COMMAND fuzz_cel -runs=20000 -max_len=512 -seed=1 -timeout=20 -dict=${_cel_dir}/cel.dict
+                   -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/fuzz-cel- "${_cel_corpus}" "${_cel_dir}/fuzz-seeds")
+  set_tests_properties(cel_fuzz PROPERTIES TIMEOUT 600 LABELS fuzz)
+endif()

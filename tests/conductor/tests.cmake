@@ -1,0 +1,4 @@
+# The simulated Conductor (core/conductor), driven through its tools.
+sibyl_unit_test(conductor_sim "${CMAKE_CURRENT_LIST_DIR}/test_conductor_sim.c")
+sibyl_unit_test(conductor_oom "${CMAKE_CURRENT_LIST_DIR}/test_conductor_oom.c")
+sibyl_unit_test(conductor_scale "${CMAKE_CURRENT_LIST_DIR}/test_conductor_scale.c")

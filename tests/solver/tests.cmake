@@ -1,0 +1,22 @@
+sibyl_unit_test(solver_plan "${CMAKE_CURRENT_LIST_DIR}/test_solver.c")
+sibyl_unit_test(solver_oom "${CMAKE_CURRENT_LIST_DIR}/test_solver_oom.c")
+sibyl_unit_test(solver_parts "${CMAKE_CURRENT_LIST_DIR}/test_solver_parts.c")
+
+# Benchmark and quality survey (not a test): bench/solver/bench_solver.c.
+add_executable(bench_solver "${PROJECT_SOURCE_DIR}/bench/solver/bench_solver.c")
+target_include_directories(bench_solver PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(bench_solver PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(bench_solver PRIVATE sibyl_core)
+
+# Determinism across platforms: the same calls give the same bytes natively
+# and in wasm32-wasi (golden.sh; the wasm half builds its own small driver
+# and is skipped when the wasm toolchain is missing).
+add_executable(solver_golden "${CMAKE_CURRENT_LIST_DIR}/solver_golden.c")
+target_include_directories(solver_golden PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(solver_golden PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(solver_golden PRIVATE sibyl_core)
+add_test(NAME solver_golden_native
+  COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/golden.sh" native $<TARGET_FILE:solver_golden>)
+add_test(NAME solver_golden_wasm
+  COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/golden.sh" wasm "${CMAKE_CURRENT_BINARY_DIR}/solver-wasm")
+set_tests_properties(solver_golden_wasm PROPERTIES SKIP_RETURN_CODE 77 LABELS "wasm")
