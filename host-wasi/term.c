@@ -35,10 +35,14 @@ static void show_progress(term *t, const sb_event *ev)
         sb_val_as_double(*sp, &spent);
     if (b)
         sb_val_as_double(*b, &budget);
+    /* "done" counts every finished job, failed (and cancelled) ones
+     * included, so that done + running + queued adds up to the total. */
+    const sb_val *cx = sb_map_get_str(d, "cancelled");
+    long long nc = c ? (long long)c->as.i : 0, nf = f ? (long long)f->as.i : 0;
+    nc += cx && cx->kind == SB_INT ? (long long)cx->as.i : 0;
     char line[256];
-    int n = snprintf(line, sizeof line, "%lld/%lld done (%lld failed), %lld running, %lld queued, $%.2f",
-                     c ? (long long)c->as.i : 0, tot ? (long long)tot->as.i : 0, f ? (long long)f->as.i : 0,
-                     r ? (long long)r->as.i : 0, q ? (long long)q->as.i : 0, spent);
+    int n = snprintf(line, sizeof line, "%lld/%lld done (%lld failed), %lld running, %lld queued, $%.2f", nc + nf,
+                     tot ? (long long)tot->as.i : 0, nf, r ? (long long)r->as.i : 0, q ? (long long)q->as.i : 0, spent);
     if (b && n > 0 && (size_t)n < sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, " of $%.2f", budget);
     const sb_val *m = best ? sb_map_get_str(*best, "metrics") : NULL;

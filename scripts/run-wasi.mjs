@@ -22,10 +22,18 @@
 // absolute directories (say tmp/a.yaml while /tmp is preopened) resolves to
 // the absolute one. ./sibyl does the same for wasmtime (--dir=DIR).
 import { readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { WASI } from 'node:wasi';
 import process from 'node:process';
+
+// Node 20's WASI imports are V8 "fast API calls"; a garbage collection inside
+// one corrupts the stack once a module has done enough work (seen: a
+// 100,000-trial sweep wrote all its output, then died with SIGSEGV or
+// "Invalid bytecode"; nodejs/node issue 46777). Turning fast calls off costs
+// nothing measurable here.
+setFlagsFromString('--no-turbo-fast-api-calls');
 
 const [wasmPath, ...args] = process.argv.slice(2);
 if (!wasmPath) {

@@ -1,0 +1,55 @@
+# End-to-end acceptance tests of the headline scenario (issue 5): the real
+# `sibyl pipeline run` on the vertex_foundry example, through sibyl.wasm under
+# node:wasi (SIBYL_WASM, SIBYL_NODE_WASI) and, where the point is the native
+# build (Ctrl-C, a terminal, native == wasm), the native binary. Each test
+# works in a temporary folder of its own and removes it (SIBYL_E2E_KEEP=1
+# keeps them). They fail, naming what to build, when sibyl.wasm is missing.
+#   ctest --test-dir build/native -R e2e --output-on-failure
+find_program(SIBYL_NODE node REQUIRED)
+set(_e2e "${CMAKE_CURRENT_LIST_DIR}")
+set(_e2e_env
+  "SIBYL_WASM=${SIBYL_WASM}"
+  "SIBYL_NODE_WASI=${SIBYL_NODE_WASI}"
+  "SIBYL_NATIVE=$<TARGET_FILE:sibyl>"
+  "SIBYL_REPO=${PROJECT_SOURCE_DIR}")
+
+# sibyl_e2e(NAME SCRIPT ARGS...)
+function(sibyl_e2e name script)
+  add_test(NAME e2e_${name} COMMAND ${SIBYL_NODE} --no-warnings "${_e2e}/${script}" ${ARGN})
+  set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "${_e2e_env}" LABELS "e2e" TIMEOUT 300)
+endfunction()
+
+# The seed command, one acceptance point per test.
+foreach(part plan polls stream retry best cost format files)
+  sibyl_e2e(headline_${part} headline.mjs ${part})
+endforeach()
+
+# Same seed -> same bytes; another seed -> other numbers, same invariants; native == wasm.
+sibyl_e2e(same_seed determinism.mjs same-seed)
+sibyl_e2e(other_seed determinism.mjs other-seed)
+sibyl_e2e(native_vs_wasm determinism.mjs native)
+
+# Other budgets and spaces.
+sibyl_e2e(budget_200 budgets.mjs budget-200)
+sibyl_e2e(space_4d budgets.mjs space-4d)
+sibyl_e2e(budget_unreachable budgets.mjs unreachable)
+
+# Bad input: a clear message, exit 1 (invalid input) or 2 (usage).
+foreach(part unknown-input wrong-type missing-config unknown-pipeline usage)
+  string(REPLACE "-" "_" _n "${part}")
+  sibyl_e2e(bad_input_${_n} bad-input.mjs ${part})
+endforeach()
+
+# Ctrl-C on the native build (real clock at 600x).
+sibyl_e2e(sigint sigint.mjs basic)
+sibyl_e2e(sigint_ledger sigint.mjs ledger)
+
+# --stream while the workspace disables streaming.
+sibyl_e2e(stream_disabled stream-disabled.mjs)
+
+# The live progress line on a pseudo-terminal (script or tmux; skipped without both).
+sibyl_e2e(tty_progress tty-progress.mjs)
+set_tests_properties(e2e_tty_progress PROPERTIES SKIP_RETURN_CODE 77)
+
+# A sweep of ~18,000 trials through sibyl.wasm (bench/sweep's pipeline, $500,000): exit 0, complete files.
+sibyl_e2e(large_sweep_wasm large-sweep.mjs)
