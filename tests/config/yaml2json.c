@@ -1,0 +1,46 @@
+/* yaml2json FILE: prints a YAML file as JSON, read by sibyl's own loader (so
+ * the same scalar rules and rejections apply). Test-only: the JSON Schema
+ * check feeds the example configs through it to a JSON Schema validator.
+ * Exit 0 on success, 1 with FILE:LINE:COL diagnostics when the YAML does not
+ * load, 2 on a usage error. */
+#include <stdio.h>
+
+#include "config/sb_yaml.h"
+#include "util/sb_alloc.h"
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fputs("usage: yaml2json FILE\n", stderr);
+        return 2;
+    }
+    FILE *f = fopen(argv[1], "rb");
+    if (!f) {
+        perror(argv[1]);
+        return 1;
+    }
+    sb_buf text = SB_BUF_INIT;
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        sb_buf_append(&text, tmp, n);
+    fclose(f);
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    bool ok = sb_yaml_load(argv[1], sb_buf_str(&text), text.len, d, &v);
+    sb_buf out = SB_BUF_INIT;
+    if (ok) {
+        sb_val_write_json(&out, v, SB_JSON_PRETTY);
+    } else {
+        sb_diags_sort(d);
+        sb_diags_write(d, &out);
+    }
+    fputs(sb_buf_str(&out), ok ? stdout : stderr);
+    if (ok)
+        fputc('\n', stdout);
+    sb_buf_free(&out);
+    sb_val_free(v);
+    sb_diags_free(d);
+    sb_buf_free(&text);
+    return ok ? 0 : 1;
+}
