@@ -284,6 +284,19 @@ static void check_step(pctx *c, sb_val name, sb_val step)
     check_only_with(c, sname, step, "status_tool", "poll");
     check_only_with(c, sname, step, "stream", "poll");
     check_only_with(c, sname, step, "polling", "poll");
+    const sb_val *polling = sb_map_get_str(step, "polling");
+    const sb_val *ini = polling ? sb_map_get_str(*polling, "initial_delay_ms") : NULL;
+    const sb_val *max = polling ? sb_map_get_str(*polling, "max_delay_ms") : NULL;
+    if (ini && max && ini->kind == SB_INT && max->kind == SB_INT && ini->as.i > max->as.i)
+        perr(c, *max, "steps.%s.polling.max_delay_ms: %lld is smaller than initial_delay_ms %lld", sname,
+             (long long)max->as.i, (long long)ini->as.i);
+    const sb_val *handle = sb_map_get_str(step, "handle");
+    const sb_val *hserver = handle ? sb_map_get_str(*handle, "server") : NULL;
+    if (hserver && hserver->kind == SB_STRING && c->workspace.kind == SB_MAP) {
+        const sb_val *servers = sb_map_get_str(c->workspace, "servers");
+        if (servers && !sb_map_get(*servers, *hserver))
+            perr(c, *hserver, "steps.%s.handle.server: unknown server '%s'", sname, sb_str(*hserver));
+    }
 
     const sb_val *on = sb_map_get_str(step, "on");
     const char *kind = kind_of(step);
