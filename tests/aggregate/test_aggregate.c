@@ -3,6 +3,7 @@
 #include "aggregate/sb_aggregate.h"
 #include "json/sb_json.h"
 #include "sb_test.h"
+#include "sb_failalloc.h"
 #include "util/sb_alloc.h"
 
 static sb_val parse(const char *text)
@@ -222,18 +223,6 @@ static void test_path_get(void)
     sb_val_free(v);
 }
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 static void test_oom_is_clean(void)
 {
@@ -243,8 +232,8 @@ static void test_oom_is_clean(void)
     bool completed = false;
     long n = 0;
     for (; !completed && n < 1000; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         sb_val r = sb_aggregate_rank(in, "metrics.val_acc", true, 2);
         sb_alloc_set(NULL, NULL);
         if (r.kind == SB_MAP) {
@@ -267,8 +256,8 @@ static void test_oom_is_clean(void)
     sb_val_free(in);
 
     /* The error path under OOM: the message cannot be built, OOM comes back. */
-    fail_after = 0;
-    sb_alloc_set(failing, NULL);
+    sb_failalloc_left = 0;
+    sb_alloc_set(sb_failalloc_fn, NULL);
     sb_val e = sb_aggregate_rank(sb_int(1), "m", true, 1);
     sb_alloc_set(NULL, NULL);
     CHECK(e.kind == SB_ERROR);

@@ -2,6 +2,7 @@
 
 #include "ledger/sb_ledger.h"
 #include "sb_test.h"
+#include "sb_failalloc.h"
 #include "util/sb_alloc.h"
 
 static void check_json(sb_val v, const char *want, int line)
@@ -209,18 +210,6 @@ static void test_many_jobs(void)
     sb_ledger_free(l);
 }
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 /* One scenario under an allocator that fails the Nth allocation. Each call
  * either succeeds or fails leaving the sums as they were; returns true when
@@ -270,8 +259,8 @@ static void test_oom_is_clean(void)
     bool completed = false;
     long n = 0;
     for (; !completed && n < 5000; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         completed = oom_scenario();
         sb_alloc_set(NULL, NULL);
     }

@@ -1,6 +1,7 @@
 /* JSON-RPC 2.0 messages: building them, and classifying what arrives. */
 #include "mcp/sb_jsonrpc.h"
 #include "sb_test.h"
+#include "sb_failalloc.h"
 #include "util/sb_alloc.h"
 
 static void test_builders(void)
@@ -134,26 +135,14 @@ static void test_invalid_messages(void)
     }
 }
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 static void test_oom_is_clean(void)
 {
     const char *t = "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":{\"code\":-1,\"message\":\"m\",\"data\":{\"a\":[1]}}}";
     bool finished = false;
     for (long n = 0; n < 500 && !finished; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         sb_jsonrpc_msg m;
         sb_jsonrpc_kind k = sb_jsonrpc_parse(t, strlen(t), &m);
         char *s = sb_jsonrpc_error(m.id, m.error_code, "m", m.error_data);

@@ -1,5 +1,6 @@
 /* The client against scripted server answers: every step is the request the
  * client must send next and what the server says back. */
+#include "sb_failalloc.h"
 #include "mcp_script.h"
 #include "util/sb_alloc.h"
 
@@ -529,18 +530,6 @@ static void test_idle_resumptions_end(void)
 
 /* --- failing allocations over an SSE session with a resumption --- */
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 /* Answers each request by what it is; returns true if the call succeeded.
  * Whatever fails, the call must complete exactly once. */
@@ -590,8 +579,8 @@ static void test_oom_is_clean(void)
     CHECK(sse_session_under_failures());
     bool succeeded = false;
     for (long n = 0; n < 5000 && !succeeded; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         succeeded = sse_session_under_failures();
         sb_alloc_set(NULL, NULL);
     }

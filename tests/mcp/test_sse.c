@@ -2,6 +2,7 @@
  * BOM, the end of the stream, and the size limit. */
 #include "mcp/sb_sse.h"
 #include "sb_test.h"
+#include "sb_failalloc.h"
 #include "util/sb_alloc.h"
 #include "util/sb_buf.h"
 
@@ -223,25 +224,13 @@ static void test_handler_stops(void)
     sb_sse_free(NULL);
 }
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 static void test_oom_is_clean(void)
 {
     bool finished = false;
     for (long n = 0; n < 200 && !finished; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         const char *err = NULL;
         char *got = parse_chunked(sample, sizeof sample - 1, NULL, true, &err);
         finished = got && !err;

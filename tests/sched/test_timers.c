@@ -1,6 +1,7 @@
 #include <stdint.h>
 
 #include "sb_test.h"
+#include "sb_failalloc.h"
 #include "sched/sb_rng.h"
 #include "sched/sb_timers.h"
 #include "util/sb_alloc.h"
@@ -167,18 +168,6 @@ static void test_many(void)
     sb_timers_free(t);
 }
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 /* Fail the Nth allocation for N = 0, 1, 2...: every add either succeeds or
  * returns 0 with the set unchanged, and nothing leaks (LSan). */
@@ -186,8 +175,8 @@ static void test_oom_is_clean(void)
 {
     bool completed = false;
     for (long n = 0; !completed && n < 1000; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         sb_timers *t = sb_timers_new();
         size_t added = 0;
         bool failed = t == NULL;

@@ -1,4 +1,5 @@
 #include "sb_test.h"
+#include "sb_failalloc.h"
 #include "value/sb_value.h"
 #include "util/sb_alloc.h"
 
@@ -73,24 +74,12 @@ static void test_sharing_is_immutable(void)
     sb_val_free(c);
 }
 
-static long fail_after;
-static void *failing(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (fail_after-- <= 0)
-        return NULL;
-    return realloc(p, n);
-}
 
 static void test_oom_is_clean(void)
 {
     for (long n = 0; n < 60; n++) {
-        fail_after = n;
-        sb_alloc_set(failing, NULL);
+        sb_failalloc_left = n;
+        sb_alloc_set(sb_failalloc_fn, NULL);
         sb_val m = sb_map_new(0);
         for (int i = 0; i < 20 && m.kind == SB_MAP; i++) {
             char k[8];
