@@ -237,6 +237,7 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->pipeline = sb_val_ref(*p);
     r->inputs = sb_null();
     r->result = sb_null();
+    r->ledger_view = sb_null();
     r->best = sb_null();
     r->estimates = sb_map_new(0);
     r->status = SB_RUN_PENDING;
@@ -251,7 +252,8 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     snprintf(idbuf, sizeof idbuf, "run-%llu", (unsigned long long)cfg->seed);
     r->run_id = sb_strdup(cfg->run_id ? cfg->run_id : idbuf);
     r->timers = sb_timers_new();
-    if (!r->pipeline_name || !r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers)
+    if (!r->pipeline_name || !r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers ||
+        r->estimates.kind != SB_MAP)
         goto oom;
 
     const sb_val *expr = sb_map_get_str(r->workspace, "expressions");
@@ -270,10 +272,11 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
 
     bool ok = resolve_inputs(r, cfg->inputs, d);
     const sb_val *steps = sb_map_get_str(r->pipeline, "steps");
-    r->nsteps = sb_map_len(*steps);
-    r->steps = sb_calloc(r->nsteps, sizeof *r->steps);
+    /* nsteps only once the array exists: sb_run_free walks it. */
+    r->steps = sb_calloc(sb_map_len(*steps), sizeof *r->steps);
     if (!r->steps)
         goto oom;
+    r->nsteps = sb_map_len(*steps);
     for (size_t i = 0; i < r->nsteps; i++)
         ok &= setup_step(r, i, *sb_map_key_at(*steps, i), *sb_map_val_at(*steps, i), d);
     const sb_val *outputs = sb_map_get_str(r->pipeline, "outputs");
@@ -296,8 +299,10 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     double budget_usd = 1e15;
     if (r->budget_tmpl) {
         sb_val vars = run_vars(r, sb_null());
-        sb_val b = sb_tmpl_eval(r->budget_tmpl, vars);
+        sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(r->budget_tmpl, vars) : sb_oom();
         sb_val_free(vars);
+        if (sb_is_oom(b))
+            goto oom;
         if (!sb_val_as_double(b, &budget_usd) || budget_usd < 0) {
             sb_buf m = SB_BUF_INIT;
             if (b.kind == SB_ERROR)
@@ -354,6 +359,7 @@ void sb_run_free(sb_run *r)
     run_mcp_free(r);
     sb_timers_free(r->timers);
     sb_ledger_free(r->ledger);
+    sb_val_free(r->ledger_view);
     sb_val_free(r->workspace);
     sb_val_free(r->pipeline);
     sb_val_free(r->inputs);
@@ -389,6 +395,8 @@ static void finish_run(sb_run *r, int64_t now);
 
 void run_schedule(sb_run *r, int64_t now)
 {
+    if (r->stopping && !r->finishing && r->ncalls == 0)
+        finish_run(r, now);
     if (r->status != SB_RUN_RUNNING || r->finishing)
         return;
     bool changed = true;
@@ -475,6 +483,12 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
         return;
     }
     step *s = &r->steps[i];
+    if (s->state != ST_WAITING && s->state != ST_RUNNING) {
+        /* The step already ended (a cancel being settled): nothing to fail. */
+        run_log(r, SB_LOG_ERROR, "Step %s: %s", s->name, sb_buf_str(&m));
+        sb_buf_free(&m);
+        return;
+    }
     sb_free(s->reason);
     s->reason = sb_buf_take(&m);
     if (!r->error) {
@@ -486,7 +500,7 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
             s->reason ? s->reason : "out of memory");
     if (s->kind == K_POLL && s->poll)
         poll_cancel_all(r, now);
-    run_step_done(r, i, ST_FAILED, sb_null(), now);
+    run_step_done(r, i, ST_FAILED, s->kind == K_POLL && s->poll ? poll_output(s->poll) : sb_null(), now);
 }
 
 /* --- the end --- */
@@ -526,40 +540,47 @@ static void log_cost(sb_run *r, sb_val b)
     }
 }
 
+/* The result, or sb_oom(): a result with parts missing would pass for a
+ * complete one. */
 static sb_val build_result(sb_run *r)
 {
     sb_val res = sb_map_new(0);
-    sb_map_set_str(&res, "pipeline", sb_string_cstr(r->pipeline_name));
-    sb_map_set_str(&res, "run_id", sb_string_cstr(r->run_id));
-    sb_map_set_str(&res, "seed", sb_uint(r->seed));
-    sb_map_set_str(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
+    bool ok = run_put(&res, "pipeline", sb_string_cstr(r->pipeline_name));
+    ok = ok && run_put(&res, "run_id", sb_string_cstr(r->run_id));
+    ok = ok && run_put(&res, "seed", sb_uint(r->seed));
+    ok = ok && run_put(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
     if (r->error)
-        sb_map_set_str(&res, "error", sb_string_cstr(r->error));
+        ok = ok && run_put(&res, "error", sb_string_cstr(r->error));
     const sb_val *outs = sb_map_get_str(r->pipeline, "outputs");
-    if (r->noutputs) {
+    if (ok && r->noutputs) {
         sb_val vars = run_vars(r, sb_null());
+        ok = vars.kind == SB_MAP;
         /* Each output on its own, so one that cannot be computed (its step
          * failed) does not hide the others. */
-        for (size_t i = 0; i < r->noutputs; i++) {
+        for (size_t i = 0; ok && i < r->noutputs; i++) {
             sb_val v = sb_tmpl_eval(r->outputs[i], vars);
             const char *name = sb_str(*sb_map_key_at(*outs, i));
-            if (v.kind == SB_ERROR && r->status == SB_RUN_SUCCEEDED)
+            if (v.kind == SB_ERROR && !sb_is_oom(v) && r->status == SB_RUN_SUCCEEDED)
                 run_log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
-            sb_map_set_str(&res, name, v);
+            ok = run_put(&res, name, v);
         }
         sb_val_free(vars);
     }
-    sb_map_set_str(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
+    ok = ok && run_put(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
     sb_val steps = sb_map_new(r->nsteps);
     static const char *const names[] = {"waiting", "running", "succeeded", "failed", "skipped"};
-    for (size_t i = 0; i < r->nsteps; i++) {
+    for (size_t i = 0; ok && i < r->nsteps; i++) {
         sb_val s = sb_map_new(2);
-        sb_map_set_str(&s, "status", sb_string_cstr(names[r->steps[i].state]));
+        ok = run_put(&s, "status", sb_string_cstr(names[r->steps[i].state]));
         if (r->steps[i].reason)
-            sb_map_set_str(&s, "reason", sb_string_cstr(r->steps[i].reason));
-        sb_map_set_str(&steps, r->steps[i].name, s);
+            ok = ok && run_put(&s, "reason", sb_string_cstr(r->steps[i].reason));
+        ok = run_put(&steps, r->steps[i].name, s) && ok;
     }
-    sb_map_set_str(&res, "steps", steps);
+    ok = run_put(&res, "steps", steps) && ok;
+    if (!ok) {
+        sb_val_free(res);
+        return sb_oom();
+    }
     return res;
 }
 
@@ -567,16 +588,29 @@ static void write_result(sb_run *r)
 {
     sb_val_free(r->result);
     r->result = build_result(r);
-    char *text = sb_val_to_json(r->result, SB_JSON_PRETTY);
-    if (!text) {
+    if (r->result.kind != SB_MAP)
+        r->result = sb_null();
+    char *text = r->result.kind == SB_MAP ? sb_val_to_json(r->result, SB_JSON_PRETTY) : NULL;
+    sb_buf b = SB_BUF_INIT;
+    if (text) {
+        sb_buf_puts(&b, text);
+        sb_buf_putc(&b, '\n');
+        sb_free(text);
+    }
+    if (!text || sb_buf_failed(&b)) {
+        /* The run cannot claim success without its result; the file still
+         * says what happened, from static text. */
+        static const char fallback[] = "{\"status\": \"failed\", \"error\": \"out of memory while writing the "
+                                       "result\"}\n";
+        sb_buf_free(&b);
+        r->status = SB_RUN_FAILED;
+        if (!r->error)
+            r->error = sb_strdup("out of memory while writing the result");
         run_log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
+        if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, fallback, sizeof fallback - 1) != 0)
+            run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
         return;
     }
-    size_t n = strlen(text);
-    sb_buf b = SB_BUF_INIT;
-    sb_buf_append(&b, text, n);
-    sb_buf_putc(&b, '\n');
-    sb_free(text);
     if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, sb_buf_str(&b), b.len) != 0)
         run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
     sb_buf_free(&b);
@@ -658,25 +692,48 @@ void sb_run_on_time(sb_run *r, int64_t now_ms)
     run_pump(r, now_ms);
 }
 
-void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms)
+/* Ends the run, as cancelled or failed: the steps still going fail with
+ * `why` and the jobs still queued or running are cancelled. The result is
+ * written at once, in case no answer ever comes, and written again when the
+ * answers are in: cancel_jobs, then one more status call per handle that
+ * reports what the cancelled jobs cost, so the ledger in the result holds
+ * nothing as running or committed. */
+void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now_ms)
 {
-    if (r->finishing || r->status == SB_RUN_PENDING)
+    if (r->finishing || r->stopping || r->status == SB_RUN_PENDING)
         return;
+    r->stopping = true;
     if (!r->error)
-        r->error = sb_strdup(reason ? reason : "cancelled");
-    r->status = SB_RUN_CANCELLED;
-    run_log(r, SB_LOG_WARN, "Cancelling: %s", reason ? reason : "cancelled");
+        r->error = sb_strdup(reason);
+    r->status = status;
+    run_log(r, status == SB_RUN_CANCELLED ? SB_LOG_WARN : SB_LOG_ERROR, "%s: %s",
+            status == SB_RUN_CANCELLED ? "Cancelling" : "Stopping", reason);
     poll_cancel_all(r, now_ms);
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
         if (s->state == ST_WAITING || s->state == ST_RUNNING) {
             s->state = ST_FAILED;
             sb_free(s->reason);
-            s->reason = sb_strdup("cancelled");
+            s->reason = sb_strdup(why);
+            if (s->kind == K_POLL && s->poll) {
+                sb_val_free(s->output);
+                s->output = poll_output(s->poll);
+            }
         }
     }
-    run_pump(r, now_ms);
-    finish_run(r, now_ms);
+    run_pump(r, now_ms); /* finishes the run if nothing is in flight */
+    if (!r->finishing) {
+        write_result(r);
+        /* Only the text was needed; the next write recomputes it from the
+         * step outputs, which must not be shared meanwhile. */
+        sb_val_free(r->result);
+        r->result = sb_null();
+    }
+}
+
+void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms)
+{
+    run_stop(r, SB_RUN_CANCELLED, reason ? reason : "cancelled", "cancelled", now_ms);
 }
 
 int64_t sb_run_next_deadline(const sb_run *r) { return r->finishing ? INT64_MAX : sb_timers_next(r->timers); }

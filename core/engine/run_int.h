@@ -73,6 +73,7 @@ typedef struct poll_state {
     sb_val results;           /* completed job records, in finish order */
     sb_val failed;            /* failed job records, in finish order */
     int64_t counts[6];        /* queued running completed failed cancelled total, as last reported */
+    size_t nstatus[6];        /* jobs in each JOB_* state, kept by poll_set_status (no scans per poll) */
     pending_retry *retries;
     size_t nretries, rcap;
     size_t active_retries;    /* entries not yet done */
@@ -160,6 +161,9 @@ struct sb_run {
     size_t nsteps;
     sb_timers *timers;
     sb_ledger *ledger;
+    uint64_t ledger_gen;     /* bumped before every change to the ledger */
+    sb_val ledger_view;      /* its breakdown as of ledger_view_gen (the `ledger` variable) */
+    uint64_t ledger_view_gen;
     bool has_budget;
     server_conn *servers;
     size_t nservers;
@@ -168,29 +172,41 @@ struct sb_run {
     wire *wires;
     size_t nwires, wcap;
     uint64_t next_wire;
-    delayed_req *delayed;
-    size_t ndelayed;
+    delayed_req *delayed;    /* never compacted: timer tags hold indices */
+    size_t ndelayed, dcap;
     sb_run_status status;
     char *error;
     sb_val result;
     int64_t now, started;
     int steps_started;
     bool finishing;
+    bool stopping;           /* cancelled (or stopped by a fatal error): waiting for the
+                                answers that settle the cancelled jobs, then finishing */
     sb_val best;             /* best finished job so far (for progress) */
     sb_val estimates;        /* job id -> estimated cost committed at submission */
     struct sb_cel_program *matcher; /* message.matches(pattern), for error classification */
     uint64_t calls_made;     /* run_call count, so the pump sees new work */
+    /* Set when the run's own plumbing ran out of memory: a request it could
+     * not send completes as a transport error, which must not pass for the
+     * server's doing (a retry written off as never submitted). The run
+     * stops, failed, at the end of the pump. */
+    const char *fatal;
 };
 
 /* run.c */
 void run_fail(sb_run *r, size_t step, int64_t now, const char *fmt, ...);
 void run_step_done(sb_run *r, size_t step, step_state st, sb_val output, int64_t now);
 void run_schedule(sb_run *r, int64_t now);
+void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now);
 size_t run_step_index(const sb_run *r, const char *name);
 
 /* run_vars.c: a new map of the variables expressions see; extra (borrowed,
- * may be null) is merged on top. */
+ * may be null) is merged on top. sb_oom() when memory ran out (also when
+ * extra is that error): never an incomplete map. */
 sb_val run_vars(sb_run *r, sb_val extra);
+/* Sets key -> v (consumed) in a map being built; false when memory ran out,
+ * including when v is the out-of-memory error a constructor returned. */
+bool run_put(sb_val *map, const char *key, sb_val v);
 
 /* run_log.c */
 void run_log(sb_run *r, sb_log_level level, const char *fmt, ...)
@@ -215,8 +231,11 @@ void poll_on_timeout(sb_run *r, size_t step, int64_t now);
 void poll_on_status(sb_run *r, size_t step, sb_val result, int64_t now);
 size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
                     int attempt, int status);
+/* Every change of a job's status goes through here, to keep nstatus. */
+void poll_set_status(poll_state *p, size_t job, int status);
 void poll_free(poll_state *p);
 void poll_maybe_finish(sb_run *r, size_t step, int64_t now);
+sb_val poll_output(const poll_state *p);
 void poll_cancel_all(sb_run *r, int64_t now);
 void poll_on_cancelled(sb_run *r, size_t step, sb_val result, int64_t now);
 const char *job_status_name(int status);

@@ -75,6 +75,7 @@ static void send_now(sb_run *r, size_t server, uint64_t client_id, const sb_run_
     if (!add_wire(r, server, client_id, &id)) {
         /* Tell the client its request failed, so its call completes. */
         static const char msg[] = "out of memory";
+        r->fatal = "out of memory";
         sb_mcp_client_on_response(r->servers[server].client, client_id, 0, NULL, NULL, msg, sizeof msg - 1, now);
         return;
     }
@@ -87,16 +88,37 @@ static void send_now(sb_run *r, size_t server, uint64_t client_id, const sb_run_
 
 static char *dup_or_null(const char *s) { return s ? sb_strdup(s) : NULL; }
 
+static void delayed_clear(delayed_req *x)
+{
+    sb_free(x->method);
+    sb_free(x->body);
+    sb_free(x->session_id);
+    sb_free(x->protocol_version);
+    sb_free(x->last_event_id);
+    sb_free(x->accept);
+    sb_free(x->content_type);
+    memset(x, 0, sizeof *x);
+    x->used = true;
+}
+
+/* A long run against a server that streams (SSE resumption) or runs tasks
+ * delays a request every few seconds: the array grows geometrically and a
+ * sent entry keeps nothing but its slot. */
 static void delay_request(sb_run *r, size_t server, const sb_mcp_request *q, int64_t now)
 {
-    delayed_req *d = sb_realloc(r->delayed, (r->ndelayed + 1) * sizeof *d);
-    if (!d) {
-        static const char msg[] = "out of memory";
-        sb_mcp_client_on_response(r->servers[server].client, q->id, 0, NULL, NULL, msg, sizeof msg - 1, now);
-        return;
+    if (r->ndelayed == r->dcap) {
+        size_t cap = r->dcap ? r->dcap * 2 : 8;
+        delayed_req *d = sb_realloc(r->delayed, cap * sizeof *d);
+        if (!d) {
+            static const char msg[] = "out of memory";
+            r->fatal = "out of memory";
+            sb_mcp_client_on_response(r->servers[server].client, q->id, 0, NULL, NULL, msg, sizeof msg - 1, now);
+            return;
+        }
+        r->delayed = d;
+        r->dcap = cap;
     }
-    r->delayed = d;
-    delayed_req *x = &d[r->ndelayed];
+    delayed_req *x = &r->delayed[r->ndelayed];
     memset(x, 0, sizeof *x);
     x->server = server;
     x->client_id = q->id;
@@ -108,6 +130,15 @@ static void delay_request(sb_run *r, size_t server, const sb_mcp_request *q, int
     x->last_event_id = dup_or_null(q->last_event_id);
     x->accept = dup_or_null(q->accept);
     x->content_type = dup_or_null(q->content_type);
+    if (!x->method || (q->body && !x->body) || (q->session_id && !x->session_id) ||
+        (q->protocol_version && !x->protocol_version) || (q->last_event_id && !x->last_event_id) ||
+        (q->accept && !x->accept) || (q->content_type && !x->content_type)) {
+        static const char msg[] = "out of memory";
+        r->fatal = "out of memory";
+        delayed_clear(x); /* the slot is taken again by the next delayed request */
+        sb_mcp_client_on_response(r->servers[server].client, q->id, 0, NULL, NULL, msg, sizeof msg - 1, now);
+        return;
+    }
     size_t which = r->ndelayed++;
     if (!sb_timers_add(r->timers, q->not_before_ms, TIMER_TAG(TT_SEND, which)))
         run_send_delayed(r, which, now);
@@ -122,6 +153,7 @@ void run_send_delayed(sb_run *r, size_t which, int64_t now)
     sb_run_request req = {NULL, 0, x->method, x->body, x->body_len, x->session_id, x->protocol_version,
                           x->last_event_id, x->accept, x->content_type};
     send_now(r, x->server, x->client_id, &req, now);
+    delayed_clear(x); /* the host copied what it needs */
 }
 
 static void dispatch(sb_run *r, pending_call pc, sb_val result, int64_t now)
@@ -183,6 +215,8 @@ void run_pump(sb_run *r, int64_t now)
         if (!any && r->calls_made == before)
             break;
     }
+    if (r->fatal && r->status == SB_RUN_RUNNING)
+        run_stop(r, SB_RUN_FAILED, r->fatal, r->fatal, now);
 }
 
 void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_type, const char *session_id,
@@ -211,16 +245,8 @@ void run_mcp_free(sb_run *r)
         sb_mcp_client_free(r->servers[i].client);
     }
     sb_free(r->servers);
-    for (size_t i = 0; i < r->ndelayed; i++) {
-        delayed_req *x = &r->delayed[i];
-        sb_free(x->method);
-        sb_free(x->body);
-        sb_free(x->session_id);
-        sb_free(x->protocol_version);
-        sb_free(x->last_event_id);
-        sb_free(x->accept);
-        sb_free(x->content_type);
-    }
+    for (size_t i = 0; i < r->ndelayed; i++)
+        delayed_clear(&r->delayed[i]);
     sb_free(r->delayed);
     sb_free(r->calls);
     sb_free(r->wires);

@@ -7,9 +7,11 @@
  * run for hours without changing state, and must never be abandoned. What
  * stalls is a handle on which nothing runs and nothing moves (a cluster that
  * never starts the queue) or whose status calls keep failing: it ends with a
- * clear error and every result kept. A job that hangs while "running" is
- * caught by timeout_ms, which bounds the whole step. The delay index grows with every poll
- * (2000, 3000, 4500, 6750, 10000, 10000, ...) and is not reset by progress. */
+ * clear error and every result kept. Polls while a retry of this handle waits
+ * for its backoff or its submission do not count: that wait is sibyl's. A
+ * job that hangs while "running" is caught by timeout_ms, which bounds the
+ * whole step. The delay index grows with every poll (2000, 3000, 4500, 6750,
+ * 10000, 10000, ...) and is not reset by progress. */
 #include <stdio.h>
 #include <string.h>
 
@@ -87,7 +89,21 @@ size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, doub
         sb_val_free(j->hyper);
         return (size_t)-1;
     }
+    p->nstatus[status]++;
     return p->njobs++;
+}
+
+void poll_set_status(poll_state *p, size_t k, int status)
+{
+    p->nstatus[p->jobs[k].status]--;
+    p->nstatus[status]++;
+    p->jobs[k].status = status;
+}
+
+/* Jobs not yet completed, failed or cancelled. */
+static size_t unfinished(const poll_state *p)
+{
+    return p->nstatus[JOB_QUEUED] + p->nstatus[JOB_RUNNING] + p->nstatus[JOB_SUBMITTING];
 }
 
 static size_t job_index(poll_state *p, sb_val id)
@@ -207,12 +223,12 @@ void poll_on_timer(sb_run *r, size_t i, int64_t now)
         return;
     p->timer = 0;
     sb_val args = sb_map_new(2);
-    sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
+    bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
     if (p->cursor.kind != SB_NULL)
-        sb_map_set_str(&args, "since_cursor", sb_val_ref(p->cursor));
+        ok = ok && run_put(&args, "since_cursor", sb_val_ref(p->cursor));
     p->polls++;
     p->call_in_flight = true;
-    if (!run_call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now)) {
+    if (!ok || !run_call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now)) {
         p->call_in_flight = false;
         run_fail(r, i, now, "out of memory");
     }
@@ -229,34 +245,41 @@ void poll_on_timeout(sb_run *r, size_t i, int64_t now)
              p->handle_id, (long long)p->timeout_ms, sb_list_len(p->results), sb_list_len(p->failed));
 }
 
-/* The chunk streamed for a finished job (design §5). */
+/* The chunk streamed for a finished job (design §5); sb_oom() when memory
+ * ran out, never a partial chunk. */
 static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
 {
     sb_val c = sb_map_new(10);
     const char *type = j->status == JOB_COMPLETED ? "job_completed"
                        : j->status == JOB_FAILED  ? "job_failed"
                                                   : "job_cancelled";
-    sb_map_set_str(&c, "type", sb_string_cstr(type));
-    sb_map_set_str(&c, "job_id", sb_string_cstr(j->id));
+    bool ok = run_put(&c, "type", sb_string_cstr(type));
+    ok = ok && run_put(&c, "job_id", sb_string_cstr(j->id));
     if (j->attempt > 0)
-        sb_map_set_str(&c, "retry_of", sb_string_cstr(j->root));
+        ok = ok && run_put(&c, "retry_of", sb_string_cstr(j->root));
     const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
-    sb_map_set_str(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
+    ok = ok && run_put(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
     if (j->status == JOB_COMPLETED) {
         const sb_val *m = sb_map_get_str(rec, "metrics");
-        sb_map_set_str(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
+        ok = ok && run_put(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
     } else if (j->status == JOB_FAILED) {
         const sb_val *e = sb_map_get_str(rec, "error");
         const sb_val *et = sb_map_get_str(rec, "error_type");
         const char *msg = e && e->kind == SB_STRING ? sb_str(*e) : "unknown error";
-        sb_map_set_str(&c, "error", sb_string_cstr(msg));
-        sb_map_set_str(&c, "error_type",
-                       et && et->kind == SB_STRING ? sb_val_ref(*et) : sb_string_cstr(retry_classify(r, msg)));
+        ok = ok && run_put(&c, "error", sb_string_cstr(msg));
+        ok = ok && run_put(&c, "error_type",
+                           et && et->kind == SB_STRING ? sb_val_ref(*et) : sb_string_cstr(retry_classify(r, msg)));
     }
     const sb_val *dur = sb_map_get_str(rec, "duration_seconds");
     const sb_val *cost = sb_map_get_str(rec, "cost_usd");
-    sb_map_set_str(&c, "duration_seconds", dur ? sb_val_ref(*dur) : sb_int(0));
-    sb_map_set_str(&c, "cost_usd", cost ? sb_val_ref(*cost) : sb_double(0));
+    ok = ok && run_put(&c, "duration_seconds", dur ? sb_val_ref(*dur) : sb_int(0));
+    /* 0, not 0.0: a job cancelled before it started has no cost, and its
+     * chunk should read the same as the server's JSON would. */
+    ok = ok && run_put(&c, "cost_usd", cost ? sb_val_ref(*cost) : sb_int(0));
+    if (!ok) {
+        sb_val_free(c);
+        return sb_oom();
+    }
     return c;
 }
 
@@ -280,22 +303,38 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
     poll_state *p = r->steps[i].poll;
     job *j = &p->jobs[k];
     sb_val chunk = chunk_for(r, j, j->record);
+    if (chunk.kind != SB_MAP) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
     double cost = 0;
     const sb_val *c = sb_map_get_str(chunk, "cost_usd");
     if (c)
         sb_val_as_double(*c, &cost);
-    sb_ledger_settle(r->ledger, j->id, cost,
-                     j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
-                     : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
-                                                : SB_LEDGER_CANCELLED);
-    char *text = sb_val_to_json(chunk, 0);
-    run_event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text ? text : "{}", chunk);
+    /* A result or a cost that cannot be recorded fails the step rather than
+     * go missing from the result and the ledger. */
+    r->ledger_gen++;
+    bool ok = sb_ledger_settle(r->ledger, j->id, cost,
+                               j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
+                               : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
+                                                          : SB_LEDGER_CANCELLED);
+    char *text = ok ? sb_val_to_json(chunk, 0) : NULL;
+    ok = ok && text;
+    if (ok)
+        run_event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text, chunk);
     sb_free(text);
+    if (ok && j->status == JOB_COMPLETED)
+        ok = sb_list_push(&p->results, sb_val_ref(chunk));
+    else if (ok && j->status == JOB_FAILED)
+        ok = sb_list_push(&p->failed, sb_val_ref(chunk));
+    if (!ok) {
+        sb_val_free(chunk);
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
     if (j->status == JOB_COMPLETED) {
-        sb_list_push(&p->results, sb_val_ref(chunk));
         note_best(r, chunk);
     } else if (j->status == JOB_FAILED) {
-        sb_list_push(&p->failed, sb_val_ref(chunk));
         const sb_val *e = sb_map_get_str(chunk, "error"), *et = sb_map_get_str(chunk, "error_type");
         sb_buf m = SB_BUF_INIT;
         sb_buf_printf(&m, "Job %s failed (%s): %s; partial cost $", j->id, sb_str(*et), sb_str(*e));
@@ -310,6 +349,11 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
         retry_on_job_event(r, i, k, EV_JOB_COMPLETED, now);
     if (r->steps[i].state == ST_RUNNING)
         retry_on_job_event(r, i, k, EV_JOB_FINISHED, now);
+    /* Its chunk has what is worth keeping; at 100,000 jobs the records
+     * would be a third of the run's memory. (The events may have moved the
+     * jobs array.) */
+    sb_val_free(p->jobs[k].record);
+    p->jobs[k].record = sb_null();
 }
 
 static void log_poll(sb_run *r, size_t i, size_t changed)
@@ -353,9 +397,18 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
     poll_state *p = s->poll;
     if (p)
         p->call_in_flight = false;
-    if (!p || s->state != ST_RUNNING) {
+    if (!p || (s->state != ST_RUNNING && s->state != ST_FAILED)) {
         sb_val_free(result);
         return;
+    }
+    /* A step that ended (cancelled, stalled, timed out) still takes what an
+     * answer reports, so the jobs it cancelled are settled with their cost;
+     * no poll follows. Its output is rebuilt after: p->results must not be
+     * shared while chunks are added to it. */
+    bool settling = s->state != ST_RUNNING;
+    if (settling) {
+        sb_val_free(s->output);
+        s->output = sb_null();
     }
     const sb_val *is_err = sb_map_get_str(result, "isError");
     sb_val value = sb_null();
@@ -394,6 +447,8 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             }
         }
         job *j = &p->jobs[k];
+        if (terminal(j->status))
+            continue;
         sb_val_free(j->record);
         j->record = sb_val_ref(rec);
         if (j->hyper.kind == SB_NULL) {
@@ -401,17 +456,16 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             if (hp)
                 j->hyper = sb_val_ref(*hp);
         }
-        if (status == j->status || terminal(j->status))
+        if (status == j->status)
             continue;
-        j->status = status;
+        poll_set_status(p, k, status);
         changed++;
         if (terminal(status)) {
             finish_job(r, i, k, now);
-            if (s->state != ST_RUNNING) {
+            if (!settling && s->state != ST_RUNNING) {
                 sb_val_free(value);
                 return;
             }
-            p = s->poll;
         }
     }
     const sb_val *counts = sb_map_get_str(value, "counts");
@@ -426,9 +480,17 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         sb_val_free(p->cursor);
         p->cursor = sb_val_ref(*cursor);
     }
+    if (settling) {
+        sb_val_free(value);
+        s->output = poll_output(p);
+        run_progress(r);
+        return;
+    }
     bool running = value.kind == SB_MAP && p->counts[1] > 0;
     sb_val_free(value);
-    p->no_progress = changed || running ? 0 : p->no_progress + 1;
+    /* A retry waiting for its backoff or its submission is sibyl's own wait,
+     * not the cluster's: it holds the stall count. */
+    p->no_progress = changed || running || p->active_retries ? 0 : p->no_progress + 1;
     log_poll(r, i, changed);
     run_progress(r);
     if (stalled(r, i, now))
@@ -438,33 +500,47 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         schedule_poll(r, i, now);
 }
 
+/* The step's output. Also given to a poll step that fails (stall, timeout,
+ * cancel), so every result gathered so far stays in outputs and the result
+ * file. */
+sb_val poll_output(const poll_state *p)
+{
+    const size_t *done = p->nstatus + JOB_COMPLETED;
+    sb_val out = sb_map_new(6);
+    bool ok = run_put(&out, "handle", sb_val_ref(p->handle));
+    ok = ok && run_put(&out, "results", sb_val_ref(p->results));
+    ok = ok && run_put(&out, "failed", sb_val_ref(p->failed));
+    ok = ok && run_put(&out, "polls", sb_int(p->polls));
+    sb_val counts = sb_map_new(4);
+    ok = ok && run_put(&counts, "completed", sb_int((int64_t)done[0]));
+    ok = ok && run_put(&counts, "failed", sb_int((int64_t)done[1]));
+    ok = ok && run_put(&counts, "cancelled", sb_int((int64_t)done[2]));
+    ok = ok && run_put(&counts, "total", sb_int((int64_t)p->njobs));
+    ok = run_put(&out, "counts", counts) && ok;
+    if (!ok) {
+        sb_val_free(out);
+        return sb_oom();
+    }
+    return out;
+}
+
 void poll_maybe_finish(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
     poll_state *p = s->poll;
-    if (!p || s->state != ST_RUNNING || p->call_in_flight || p->active_retries)
+    /* Called after every status answer: a count, not a scan of the jobs. */
+    if (!p || s->state != ST_RUNNING || p->call_in_flight || p->active_retries || unfinished(p))
         return;
-    size_t done[3] = {0};
-    for (size_t k = 0; k < p->njobs; k++) {
-        if (!terminal(p->jobs[k].status))
-            return;
-        done[p->jobs[k].status - JOB_COMPLETED]++;
-    }
+    const size_t *done = p->nstatus + JOB_COMPLETED;
     if (p->timer) {
         sb_timers_cancel(r->timers, p->timer);
         p->timer = 0;
     }
-    sb_val out = sb_map_new(6);
-    sb_map_set_str(&out, "handle", sb_val_ref(p->handle));
-    sb_map_set_str(&out, "results", sb_val_ref(p->results));
-    sb_map_set_str(&out, "failed", sb_val_ref(p->failed));
-    sb_map_set_str(&out, "polls", sb_int(p->polls));
-    sb_val counts = sb_map_new(4);
-    sb_map_set_str(&counts, "completed", sb_int((int64_t)done[0]));
-    sb_map_set_str(&counts, "failed", sb_int((int64_t)done[1]));
-    sb_map_set_str(&counts, "cancelled", sb_int((int64_t)done[2]));
-    sb_map_set_str(&counts, "total", sb_int((int64_t)p->njobs));
-    sb_map_set_str(&out, "counts", counts);
+    sb_val out = poll_output(p);
+    if (out.kind != SB_MAP) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
     run_log(r, SB_LOG_INFO, "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%u polls)",
             p->njobs, p->handle_id, done[0], done[1], done[2], p->polls);
     run_step_done(r, i, ST_SUCCEEDED, out, now);
@@ -502,8 +578,19 @@ void poll_cancel_all(sb_run *r, int64_t now)
 void poll_on_cancelled(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     poll_state *p = r->steps[i].poll;
-    if (result.kind == SB_ERROR)
+    if (result.kind == SB_ERROR) {
         run_log(r, SB_LOG_WARN, "cancel_jobs on handle %s failed: %s", p ? p->handle_id : "?", sb_str(result));
+    } else if (p) {
+        /* One more status call reports the cancelled jobs with what they
+         * cost (cancel_jobs gives only the total), to settle them. */
+        sb_val args = sb_map_new(2);
+        bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
+        if (p->cursor.kind != SB_NULL)
+            ok = ok && run_put(&args, "since_cursor", sb_val_ref(p->cursor));
+        if (!ok || !run_call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now))
+            run_log(r, SB_LOG_ERROR, "out of memory: the cancelled jobs of handle %s are not settled", p->handle_id);
+        sb_val_free(args);
+    }
     sb_val_free(result);
     run_schedule(r, now);
 }

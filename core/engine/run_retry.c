@@ -71,50 +71,52 @@ const char *retry_classify(sb_run *r, const char *message)
 static sb_val job_var(const job *j, sb_val rec)
 {
     sb_val m = sb_map_new(8);
-    sb_map_set_str(&m, "job_id", sb_string_cstr(j->id));
-    sb_map_set_str(&m, "status", sb_string_cstr(job_status_name(j->status)));
-    sb_map_set_str(&m, "hyperparameters", sb_val_ref(j->hyper));
-    sb_map_set_str(&m, "attempt", sb_int(j->attempt));
-    sb_map_set_str(&m, "retry_of", j->attempt ? sb_string_cstr(j->root) : sb_null());
-    sb_map_set_str(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
+    bool ok = run_put(&m, "job_id", sb_string_cstr(j->id));
+    ok = ok && run_put(&m, "status", sb_string_cstr(job_status_name(j->status)));
+    ok = ok && run_put(&m, "hyperparameters", sb_val_ref(j->hyper));
+    ok = ok && run_put(&m, "attempt", sb_int(j->attempt));
+    ok = ok && run_put(&m, "retry_of", j->attempt ? sb_string_cstr(j->root) : sb_null());
+    ok = ok && run_put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
     static const char *const copy[] = {"metrics", "duration_seconds", "cost_usd", "error", "error_type"};
-    for (size_t k = 0; k < sizeof copy / sizeof *copy; k++) {
+    for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++) {
         const sb_val *v = sb_map_get_str(rec, copy[k]);
         if (v)
-            sb_map_set_str(&m, copy[k], sb_val_ref(*v));
+            ok = run_put(&m, copy[k], sb_val_ref(*v));
+    }
+    if (!ok) {
+        sb_val_free(m);
+        return sb_oom();
     }
     return m;
 }
 
+/* The variables of an event-triggered step; sb_oom() when memory ran out. */
 static sb_val event_vars(sb_run *r, poll_state *p, const job *j, sb_val chunk)
 {
     sb_val extra = sb_map_new(4);
-    sb_map_set_str(&extra, "job", job_var(j, j->record));
+    bool ok = run_put(&extra, "job", job_var(j, j->record));
     if (j->status == JOB_FAILED) {
         sb_val e = sb_map_new(2);
         const sb_val *et = sb_map_get_str(chunk, "error_type"), *msg = sb_map_get_str(chunk, "error");
-        sb_map_set_str(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
-        sb_map_set_str(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
-        sb_map_set_str(&extra, "error", e);
+        ok = ok && run_put(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
+        ok = ok && run_put(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
+        ok = run_put(&extra, "error", e) && ok;
     } else {
-        sb_map_set_str(&extra, "error", sb_null());
+        ok = ok && run_put(&extra, "error", sb_null());
     }
-    int64_t n[5] = {0};
-    for (size_t k = 0; k < p->njobs; k++)
-        if (p->jobs[k].status < 5)
-            n[p->jobs[k].status]++;
+    const size_t *n = p->nstatus;
     sb_val st = sb_map_new(6);
-    sb_map_set_str(&st, "queued_count", sb_int(n[JOB_QUEUED]));
-    sb_map_set_str(&st, "running_count", sb_int(n[JOB_RUNNING]));
-    sb_map_set_str(&st, "completed_count", sb_int(n[JOB_COMPLETED]));
-    sb_map_set_str(&st, "failed_count", sb_int(n[JOB_FAILED]));
-    sb_map_set_str(&st, "cancelled_count", sb_int(n[JOB_CANCELLED]));
-    sb_map_set_str(&st, "total", sb_int((int64_t)p->njobs));
+    ok = ok && run_put(&st, "queued_count", sb_int((int64_t)n[JOB_QUEUED]));
+    ok = ok && run_put(&st, "running_count", sb_int((int64_t)n[JOB_RUNNING]));
+    ok = ok && run_put(&st, "completed_count", sb_int((int64_t)n[JOB_COMPLETED]));
+    ok = ok && run_put(&st, "failed_count", sb_int((int64_t)n[JOB_FAILED]));
+    ok = ok && run_put(&st, "cancelled_count", sb_int((int64_t)n[JOB_CANCELLED]));
+    ok = ok && run_put(&st, "total", sb_int((int64_t)p->njobs));
     sb_val jobs = sb_map_new(1);
-    sb_map_set_str(&jobs, "status", st);
-    sb_map_set_str(&extra, "jobs", jobs);
-    sb_map_set_str(&extra, "attempt", sb_int(j->attempt + 1));
-    sb_val vars = run_vars(r, extra);
+    ok = run_put(&jobs, "status", st) && ok;
+    ok = run_put(&extra, "jobs", jobs) && ok;
+    ok = ok && run_put(&extra, "attempt", sb_int(j->attempt + 1));
+    sb_val vars = ok ? run_vars(r, extra) : sb_oom();
     sb_val_free(extra);
     return vars;
 }
@@ -163,6 +165,10 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     poll_state *p = r->steps[pi].poll;
     job *j = &p->jobs[k];
     sb_val ok = sb_tmpl_eval_bool(s->retry_when, vars);
+    if (sb_is_oom(ok)) {
+        run_fail(r, pi, now, "out of memory");
+        return;
+    }
     if (ok.kind == SB_ERROR) {
         run_log(r, SB_LOG_WARN, "Step %s: retry.when for job %s: %s; not retried", s->name, j->id, sb_str(ok));
         sb_val_free(ok);
@@ -183,6 +189,16 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         hyper = sb_map_new(0);
     }
     sb_val patch = s->modify ? sb_tmpl_eval(s->modify, vars) : sb_map_new(0);
+    bool merged = hyper.kind == SB_MAP && patch.kind == SB_MAP;
+    for (size_t n = 0; merged && n < sb_map_len(patch); n++)
+        merged = sb_map_set(&hyper, sb_val_ref(*sb_map_key_at(patch, n)), sb_val_ref(*sb_map_val_at(patch, n)));
+    if (sb_is_oom(patch) || sb_is_oom(hyper) || (patch.kind == SB_MAP && !merged)) {
+        /* Never submit a retry with half its patch applied. */
+        sb_val_free(patch);
+        sb_val_free(hyper);
+        run_fail(r, pi, now, "out of memory");
+        return;
+    }
     if (patch.kind != SB_MAP) {
         run_log(r, SB_LOG_WARN, "Job %s is not retried: retry.modify: %s", j->id,
                 patch.kind == SB_ERROR ? sb_str(patch) : "must give a mapping");
@@ -190,8 +206,6 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         sb_val_free(hyper);
         return;
     }
-    for (size_t n = 0; n < sb_map_len(patch); n++)
-        sb_map_set(&hyper, sb_val_ref(*sb_map_key_at(patch, n)), sb_val_ref(*sb_map_val_at(patch, n)));
     char id[512];
     snprintf(id, sizeof id, "%s_retry_%d", j->root, j->attempt + 1);
     double est = estimate_for(r, p, j);
@@ -208,16 +222,21 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
             sb_buf_puts(&m, " of the budget is uncommitted");
         }
         run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
-        sb_ledger_record_skip(r->ledger, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
+        r->ledger_gen++;
+        bool recorded =
+            sb_ledger_record_skip(r->ledger, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
         sb_buf_free(&m);
         sb_val_free(patch);
         sb_val_free(hyper);
+        if (!recorded) /* the skip belongs in the result's cost breakdown */
+            run_fail(r, pi, now, "out of memory");
         return;
     }
     char root[512];
     snprintf(root, sizeof root, "%s", j->root);
     int attempt = j->attempt + 1;
     size_t nk = poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
+    r->ledger_gen++;
     if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, id, est, true)) {
         run_fail(r, pi, now, "out of memory");
         sb_buf_free(&m);
@@ -260,7 +279,8 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
 {
     for (size_t si = 0; si < r->nsteps; si++) {
         step *s = &r->steps[si];
-        if (s->on_step != pi || s->on_event != ev || r->status != SB_RUN_RUNNING)
+        if (s->on_step != pi || s->on_event != ev || r->status != SB_RUN_RUNNING ||
+            r->steps[pi].state != ST_RUNNING)
             continue;
         if (s->state == ST_WAITING) {
             s->state = ST_RUNNING;
@@ -279,8 +299,18 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
         if (p->jobs[k].status == JOB_FAILED && nf)
             chunk = *sb_list_at(p->failed, nf - 1);
         sb_val vars = event_vars(r, p, &p->jobs[k], chunk);
+        if (vars.kind != SB_MAP) {
+            /* Out of memory: a retry decided on missing variables would be a wrong one. */
+            run_fail(r, pi, now, "out of memory");
+            return;
+        }
         if (s->when) {
             sb_val b = sb_tmpl_eval_bool(s->when, vars);
+            if (sb_is_oom(b)) {
+                sb_val_free(vars);
+                run_fail(r, pi, now, "out of memory");
+                return;
+            }
             bool go = b.kind == SB_BOOL && b.as.b;
             if (b.kind == SB_ERROR)
                 run_log(r, SB_LOG_WARN, "Step %s: when for job %s: %s", s->name, p->jobs[k].id, sb_str(b));
@@ -295,12 +325,19 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
             decide_retry(r, si, pi, k, vars, now);
         } else if (s->kind == K_COMPUTE) {
             sb_val v = sb_tmpl_eval(s->body, vars);
+            if (sb_is_oom(v)) {
+                sb_val_free(vars);
+                run_fail(r, pi, now, "out of memory");
+                return;
+            }
             if (v.kind == SB_ERROR)
                 run_log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
             sb_val_free(s->output);
             s->output = v;
         }
         sb_val_free(vars);
+        if (r->steps[pi].state != ST_RUNNING)
+            return;
     }
 }
 
@@ -313,20 +350,21 @@ void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
     pr->timer = 0;
     job *j = &p->jobs[pr->job];
     sb_val args = sb_map_new(3);
-    sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
+    bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
     char key[600];
     snprintf(key, sizeof key, "%s:%s", r->run_id, j->id);
-    sb_map_set_str(&args, "idempotency_key", sb_string_cstr(key));
+    ok = ok && run_put(&args, "idempotency_key", sb_string_cstr(key));
     sb_val spec = sb_map_new(4);
-    sb_map_set_str(&spec, "job_id", sb_string_cstr(j->id));
-    sb_map_set_str(&spec, "hyperparameters", sb_val_ref(j->hyper));
-    sb_map_set_str(&spec, "retry_of", sb_string_cstr(j->root));
-    sb_map_set_str(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
+    ok = ok && run_put(&spec, "job_id", sb_string_cstr(j->id));
+    ok = ok && run_put(&spec, "hyperparameters", sb_val_ref(j->hyper));
+    ok = ok && run_put(&spec, "retry_of", sb_string_cstr(j->root));
+    ok = ok && run_put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
     sb_val jobs = sb_list_new(1);
-    sb_list_push(&jobs, spec);
-    sb_map_set_str(&args, "jobs", jobs);
+    ok = sb_list_push(&jobs, spec) && ok;
+    ok = run_put(&args, "jobs", jobs) && ok;
     pr->in_flight = true;
-    if (!run_call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
+    /* A submission with a part missing would be refused or, worse, run the wrong job. */
+    if (!ok || !run_call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
         run_fail(r, pi, now, "out of memory");
     sb_val_free(args);
 }
@@ -344,14 +382,21 @@ void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t 
     pr->done = true;
     p->active_retries--;
     const sb_val *is_err = sb_map_get_str(result, "isError");
+    if (sb_is_oom(result)) {
+        /* The server may have taken the job: it cannot be written off as
+         * never submitted. */
+        run_fail(r, pi, now, "out of memory");
+        return;
+    }
     if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
         char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : run_result_text(result);
         run_log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id, text ? text : "");
         sb_free(text);
-        j->status = JOB_CANCELLED;
+        poll_set_status(p, pr->job, JOB_CANCELLED);
+        r->ledger_gen++;
         sb_ledger_settle(r->ledger, j->id, 0, SB_LEDGER_CANCELLED);
     } else {
-        j->status = JOB_QUEUED;
+        poll_set_status(p, pr->job, JOB_QUEUED);
         run_log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
     }
     sb_val_free(result);

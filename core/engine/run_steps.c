@@ -19,10 +19,10 @@ static void log_line(sb_run *r, step *s, sb_val output)
     sb_val extra = sb_map_new(1);
     sb_map_set_str(&extra, "output", sb_val_ref(output));
     sb_val vars = run_vars(r, extra);
-    sb_val v = sb_tmpl_eval(t, vars);
+    sb_val v = vars.kind == SB_MAP ? sb_tmpl_eval(t, vars) : sb_oom();
     if (v.kind == SB_STRING)
         run_log(r, SB_LOG_INFO, "%s", sb_str(v));
-    else if (v.kind == SB_ERROR)
+    else if (v.kind == SB_ERROR && !sb_is_oom(v)) /* a lost log line changes no result */
         run_log(r, SB_LOG_WARN, "step '%s' log line: %s", s->name, sb_str(v));
     sb_val_free(v);
     sb_val_free(vars);
@@ -186,6 +186,10 @@ void run_start_step(sb_run *r, size_t i, int64_t now)
     s->state = ST_RUNNING;
     s->started_ms = now;
     sb_val vars = run_vars(r, sb_null());
+    if (vars.kind != SB_MAP) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
     if (s->when) {
         sb_val b = sb_tmpl_eval_bool(s->when, vars);
         if (b.kind == SB_ERROR) {
@@ -269,7 +273,7 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     sb_val extra = sb_map_new(1);
     sb_map_set_str(&extra, "result", sb_val_ref(value));
     sb_val vars = run_vars(r, extra);
-    sb_val h = sb_tmpl_eval(s->handle_tmpl, vars);
+    sb_val h = vars.kind == SB_MAP ? sb_tmpl_eval(s->handle_tmpl, vars) : sb_oom();
     sb_val_free(vars);
     sb_val_free(extra);
     const sb_val *id = sb_map_get_str(h, "id"), *jobs = sb_map_get_str(h, "jobs"), *srv = sb_map_get_str(h, "server");
@@ -293,19 +297,30 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     /* Commit each job's estimate: with.jobs[k] pairs with the k-th job id. */
     const sb_val *sent = sb_map_get_str(s->call_args, "jobs");
     double total = 0;
+    bool ok = true;
+    r->ledger_gen++;
     for (size_t k = 0; k < sb_list_len(*jobs); k++) {
         const sb_val *spec = sent ? sb_list_at(*sent, k) : NULL;
         const sb_val *e = spec ? sb_map_get_str(*spec, "estimated_cost_usd") : NULL;
         double x = 0;
         if (e)
             sb_val_as_double(*e, &x);
-        sb_ledger_commit(r->ledger, sb_str(*sb_list_at(*jobs, k)), x, false);
-        sb_map_set(&r->estimates, sb_val_ref(*sb_list_at(*jobs, k)), sb_double(x));
+        /* A job id the server repeats is committed once. */
+        if (!sb_map_get(r->estimates, *sb_list_at(*jobs, k)))
+            ok = ok && sb_ledger_commit(r->ledger, sb_str(*sb_list_at(*jobs, k)), x, false) &&
+                 sb_map_set(&r->estimates, sb_val_ref(*sb_list_at(*jobs, k)), sb_double(x));
         total += x;
     }
     sb_val_free(s->handle);
     s->handle = handle_make(srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, sb_str(*id), *jobs,
                             "get_jobs_status", s->tool);
+    if (!ok || s->handle.kind != SB_MAP) {
+        /* Submitted jobs the ledger does not know would break the budget guard. */
+        run_fail(r, i, now, "out of memory");
+        sb_val_free(h);
+        sb_val_free(value);
+        return;
+    }
     sb_buf m = SB_BUF_INIT;
     sb_buf_printf(&m, "Submitted %zu job%s to %s (handle %s)", sb_list_len(*jobs), sb_list_len(*jobs) == 1 ? "" : "s",
                   s->server, sb_str(*id));
@@ -319,9 +334,45 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     succeed(r, i, value, now);
 }
 
+/* An answer that arrives after the run was cancelled changes nothing, but
+ * jobs it says were submitted are cancelled too (best effort, like the
+ * others): nobody would watch them, and they would cost money. */
+static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
+{
+    step *s = &r->steps[i];
+    const sb_val *is_err = sb_map_get_str(result, "isError");
+    if (s->handle_tmpl && result.kind == SB_MAP && !(is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
+        sb_val value = run_result_value(result);
+        sb_val extra = sb_map_new(1);
+        bool ok = run_put(&extra, "result", sb_val_ref(value));
+        sb_val vars = ok ? run_vars(r, extra) : sb_oom();
+        sb_val h = vars.kind == SB_MAP ? sb_tmpl_eval(s->handle_tmpl, vars) : sb_oom();
+        const sb_val *id = sb_map_get_str(h, "id"), *srv = sb_map_get_str(h, "server");
+        if (id && id->kind == SB_STRING) {
+            sb_val args = sb_map_new(1);
+            run_log(r, SB_LOG_WARN, "Cancelling the jobs of handle %s: they were submitted as the run was cancelled",
+                    sb_str(*id));
+            if (!run_put(&args, "handle_id", sb_val_ref(*id)) ||
+                !run_call(r, srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, "cancel_jobs", args, CALL_CANCEL,
+                          i, 0, now))
+                run_log(r, SB_LOG_ERROR, "out of memory: the jobs of handle %s were not cancelled", sb_str(*id));
+            sb_val_free(args);
+        }
+        sb_val_free(h);
+        sb_val_free(vars);
+        sb_val_free(extra);
+        sb_val_free(value);
+    }
+    sb_val_free(result);
+}
+
 void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
+    if (r->finishing || s->state != ST_RUNNING) {
+        late_answer(r, i, result, now);
+        return;
+    }
     if (result.kind == SB_ERROR) {
         run_fail(r, i, now, "%s", sb_str(result));
         sb_val_free(result);
@@ -337,6 +388,10 @@ void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
     }
     sb_val value = run_result_value(result);
     sb_val_free(result);
+    if (sb_is_oom(value)) {
+        run_fail(r, i, now, "out of memory");
+        return;
+    }
     if (s->handle_tmpl) {
         make_handle(r, i, value, now);
         return;

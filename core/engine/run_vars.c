@@ -11,21 +11,46 @@
 
 static const char *const state_names[] = {"waiting", "running", "succeeded", "failed", "skipped"};
 
+bool run_put(sb_val *map, const char *key, sb_val v)
+{
+    bool oom = sb_is_oom(v);
+    return sb_map_set_str(map, key, v) && !oom;
+}
+
 static sb_val steps_var(sb_run *r)
 {
     sb_val steps = sb_map_new(r->nsteps);
-    for (size_t i = 0; i < r->nsteps && steps.kind == SB_MAP; i++) {
+    bool ok = steps.kind == SB_MAP;
+    for (size_t i = 0; i < r->nsteps && ok; i++) {
         step *s = &r->steps[i];
         sb_val m = sb_map_new(4);
-        sb_map_set_str(&m, "status", sb_string_cstr(state_names[s->state]));
-        sb_map_set_str(&m, "output", sb_val_ref(s->output));
+        ok = run_put(&m, "status", sb_string_cstr(state_names[s->state]));
+        ok = ok && run_put(&m, "output", sb_val_ref(s->output));
         if (s->handle.kind != SB_NULL)
-            sb_map_set_str(&m, "handle", sb_val_ref(s->handle));
+            ok = ok && run_put(&m, "handle", sb_val_ref(s->handle));
         if (s->reason)
-            sb_map_set_str(&m, "reason", sb_string_cstr(s->reason));
-        sb_map_set_str(&steps, s->name, m);
+            ok = ok && run_put(&m, "reason", sb_string_cstr(s->reason));
+        ok = run_put(&steps, s->name, m) && ok;
+    }
+    if (!ok) {
+        sb_val_free(steps);
+        return sb_oom();
     }
     return steps;
+}
+
+/* The breakdown walks every job of the ledger and expressions see it at
+ * every event: it is rebuilt only after the ledger changed. */
+static sb_val ledger_view(sb_run *r)
+{
+    if (!r->ledger)
+        return sb_null();
+    if (r->ledger_view.kind != SB_MAP || r->ledger_view_gen != r->ledger_gen) {
+        sb_val_free(r->ledger_view);
+        r->ledger_view = sb_ledger_breakdown(r->ledger);
+        r->ledger_view_gen = r->ledger_gen;
+    }
+    return sb_val_ref(r->ledger_view);
 }
 
 sb_val run_vars(sb_run *r, sb_val extra)
@@ -33,16 +58,22 @@ sb_val run_vars(sb_run *r, sb_val extra)
     sb_val v = sb_map_new(8);
     if (v.kind != SB_MAP)
         return v;
-    sb_map_set_str(&v, "inputs", sb_val_ref(r->inputs));
-    sb_map_set_str(&v, "workspace", sb_val_ref(r->workspace));
+    bool ok = run_put(&v, "inputs", sb_val_ref(r->inputs));
+    ok = ok && run_put(&v, "workspace", sb_val_ref(r->workspace));
     sb_val run = sb_map_new(3);
-    sb_map_set_str(&run, "id", sb_string_cstr(r->run_id));
-    sb_map_set_str(&run, "seed", sb_uint(r->seed));
-    sb_map_set_str(&run, "pipeline", sb_string_cstr(r->pipeline_name));
-    sb_map_set_str(&v, "run", run);
-    sb_map_set_str(&v, "ledger", r->ledger ? sb_ledger_breakdown(r->ledger) : sb_null());
-    sb_map_set_str(&v, "steps", steps_var(r));
-    for (size_t i = 0; extra.kind == SB_MAP && i < sb_map_len(extra); i++)
-        sb_map_set(&v, sb_val_ref(*sb_map_key_at(extra, i)), sb_val_ref(*sb_map_val_at(extra, i)));
+    ok = ok && run_put(&run, "id", sb_string_cstr(r->run_id));
+    ok = ok && run_put(&run, "seed", sb_uint(r->seed));
+    ok = ok && run_put(&run, "pipeline", sb_string_cstr(r->pipeline_name));
+    ok = run_put(&v, "run", run) && ok;
+    ok = ok && run_put(&v, "ledger", ledger_view(r));
+    ok = ok && run_put(&v, "steps", steps_var(r));
+    for (size_t i = 0; ok && extra.kind == SB_MAP && i < sb_map_len(extra); i++)
+        ok = sb_map_set(&v, sb_val_ref(*sb_map_key_at(extra, i)), sb_val_ref(*sb_map_val_at(extra, i)));
+    /* An incomplete map would turn memory exhaustion into wrong answers
+     * ("undeclared reference", a `has()` that is false). */
+    if (!ok || sb_is_oom(extra)) {
+        sb_val_free(v);
+        return sb_oom();
+    }
     return v;
 }

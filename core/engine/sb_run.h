@@ -111,7 +111,12 @@ void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_
 /* The clock reads now_ms; timers due by then fire, in deadline order. */
 void sb_run_on_time(sb_run *r, int64_t now_ms);
 /* Stops the run (Ctrl-C): pending timers are dropped, submitted jobs are
- * cancelled on a best-effort basis, partial outputs are written. */
+ * cancelled on a best-effort basis, partial outputs are written at once.
+ * The run is done when the answers still in flight are in (cancel_jobs,
+ * then a status call that reports what the cancelled jobs cost, and any
+ * call the cancel overtook): the result file is then written again, with
+ * those jobs settled in the ledger. A host that cannot wait may free the
+ * run before; the first result file stands. */
 void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms);
 
 /* Earliest timer deadline, or INT64_MAX when none is pending. */

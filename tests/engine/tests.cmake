@@ -1,0 +1,25 @@
+# The pipeline engine against a deterministic fake host (fake_host.c): native
+# tests under ASan+UBSan, the same tests as wasm32-wasi under Node (built by
+# the wasi preset into SIBYL_WASI_DIR/tests/wasm-units), and the native and
+# wasm transcripts of one run compared byte for byte.
+set(_engine_dir "${CMAKE_CURRENT_LIST_DIR}")
+set(_engine_fake "${_engine_dir}/fake_host.c" "${_engine_dir}/fake_conductor.c")
+
+sibyl_unit_test(engine_tests "${_engine_dir}/test_engine.c" ${_engine_fake})
+set_tests_properties(engine_tests PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS engine TIMEOUT 600)
+
+add_executable(engine_transcript "${_engine_dir}/engine_transcript.c" ${_engine_fake})
+target_include_directories(engine_transcript PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(engine_transcript PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(engine_transcript PRIVATE sibyl_core)
+
+find_program(SIBYL_NODE node REQUIRED)
+set(_engine_wasm_dir "${SIBYL_WASI_DIR}/tests/wasm-units")
+add_test(NAME engine_tests_wasm
+  COMMAND bash "${_engine_dir}/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}" "${_engine_wasm_dir}/engine_tests.wasm")
+add_test(NAME engine_transcript_native_vs_wasm
+  COMMAND bash "${_engine_dir}/compare-transcripts.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+          $<TARGET_FILE:engine_transcript> "${_engine_wasm_dir}/engine_transcript.wasm"
+          "${CMAKE_CURRENT_BINARY_DIR}/engine-transcripts")
+set_tests_properties(engine_tests_wasm engine_transcript_native_vs_wasm PROPERTIES
+  WORKING_DIRECTORY "${_engine_dir}" LABELS "engine;wasm" TIMEOUT 600)
