@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_run.h"
@@ -243,6 +244,27 @@ static int load(const char *path, bool workspace, sb_val ws, sb_val *out)
     return ok ? CLI_OK : CLI_INVALID;
 }
 
+/* mkdir -p: the output folder may be new. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    if (!dir || !*dir || strlen(dir) >= sizeof path)
+        return 0;
+    strcpy(path, dir);
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
 static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
 {
     host_ctx h;
@@ -264,7 +286,8 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         return CLI_INTERNAL;
     }
     sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
-    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, NULL, a->stream, a->verbose};
+    sb_run_config cfg = {ws,   pl,      a->name,    ws_path,          a->config, a->inputs, a->seed, NULL,
+                         a->stream, a->verbose, h.term.out_dir};
     sb_diags *d = sb_diags_new();
     sb_run *run = sb_run_new(&cfg, &host, d);
     cli_print_diags(d);
@@ -276,6 +299,12 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
     if (a->stream && !sb_run_stream_file(run))
         fprintf(stderr, "sibyl: warning: --stream given but the workspace disables streaming "
                         "(streaming.enabled: false): STREAM lines are printed, no stream file is written\n");
+    if (make_dirs(h.term.out_dir) != 0) {
+        fprintf(stderr, "%s: error: cannot create the output folder: %s\n", h.term.out_dir, strerror(errno));
+        sb_run_free(run);
+        sb_services_free(h.services);
+        return CLI_INVALID;
+    }
     char *stream_path = sb_run_stream_file(run) ? term_path(h.term.out_dir, sb_run_stream_file(run)) : NULL;
     if (stream_path) {
         h.term.stream_path = stream_path;

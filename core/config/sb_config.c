@@ -103,7 +103,7 @@ static bool type_ok(const char *type, sb_val v)
 /* false when value does not fit decl, with the reason appended to m. The
  * verdict does not depend on m: a reason that could not be allocated still
  * leaves the value rejected. */
-static bool input_fits(sb_val decl, sb_val value, sb_buf *m)
+bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
 {
     const sb_val *type = sb_map_get_str(decl, "type");
     if (type && type->kind == SB_STRING && !type_ok(sb_str(*type), value)) {
@@ -143,16 +143,6 @@ static bool input_fits(sb_val decl, sb_val value, sb_buf *m)
         }
     }
     return true;
-}
-
-char *sb_config_check_input(sb_val decl, sb_val value)
-{
-    sb_buf m = SB_BUF_INIT;
-    if (input_fits(decl, value, &m)) {
-        sb_buf_free(&m);
-        return NULL;
-    }
-    return sb_buf_take(&m);
 }
 
 /* --- pipelines --- */
@@ -388,7 +378,7 @@ static void check_inputs(pctx *c, sb_val inputs)
         if (!def)
             continue;
         sb_buf why = SB_BUF_INIT;
-        if (!input_fits(decl, *def, &why))
+        if (!sb_config_check_input(decl, *def, &why))
             perr(c, *def, "inputs.%s.default: %s", sb_str(*sb_map_key_at(inputs, i)), sb_buf_str(&why));
         sb_buf_free(&why);
     }

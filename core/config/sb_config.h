@@ -22,8 +22,9 @@ bool sb_config_pipelines(const char *file, const char *text, size_t len, sb_val 
                          sb_val *out);
 
 /* Checks one input value against its declaration (type, enum, minimum,
- * maximum). Returns NULL when fine, else a message (sb_free it). */
-char *sb_config_check_input(sb_val decl, sb_val value);
+ * maximum). Returns true when it fits; otherwise false, with the reason
+ * appended to why (the answer does not depend on that allocation). */
+bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *why);
 
 /* The steps of `pipeline` in a deterministic topological order (a list of
  * step-name strings; ties broken by declaration order). An error value if

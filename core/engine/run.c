@@ -83,16 +83,18 @@ static bool resolve_inputs(sb_run *r, sb_val given, sb_diags *d)
             ok = false;
             continue;
         }
-        char *msg = sb_config_check_input(decl, *v);
-        if (msg) {
+        sb_buf why = SB_BUF_INIT;
+        if (!sb_config_check_input(decl, *v, &why)) {
+            const char *msg = sb_buf_failed(&why) ? "out of memory" : sb_buf_str(&why);
             if (from_user)
                 sb_diags_add(d, "--input", 0, 0, "input '%s': %s", sb_str(name), msg);
             else
                 sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", sb_str(name), msg);
-            sb_free(msg);
+            sb_buf_free(&why);
             ok = false;
             continue;
         }
+        sb_buf_free(&why);
         ok = sb_map_set(&inputs, sb_val_ref(name), sb_val_ref(*v));
     }
     r->inputs = inputs;
@@ -269,6 +271,16 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->result_file = sb_strdup(outs ? str_or(*outs, "result_file", "sweep_output.json") : "sweep_output.json");
     if (!r->result_file || (!r->stream_file && (!enabled || enabled->as.b)))
         goto oom;
+    {
+        sb_buf label = SB_BUF_INIT;
+        const char *dir = cfg->output_dir;
+        if (dir && *dir && strcmp(dir, ".") != 0 && r->result_file[0] != '/')
+            sb_buf_printf(&label, "%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
+        sb_buf_puts(&label, r->result_file);
+        r->result_label = sb_buf_take(&label);
+        if (!r->result_label)
+            goto oom;
+    }
 
     bool ok = resolve_inputs(r, cfg->inputs, d);
     const sb_val *steps = sb_map_get_str(r->pipeline, "steps");
@@ -373,6 +385,7 @@ void sb_run_free(sb_run *r)
     sb_free(r->run_id);
     sb_free(r->stream_file);
     sb_free(r->result_file);
+    sb_free(r->result_label);
     sb_free(r->error);
     sb_free(r);
 }
@@ -417,7 +430,8 @@ void run_schedule(sb_run *r, int64_t now)
                 s->reason = sb_buf_take(&m);
                 s->state = b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED;
                 s->finished_ms = now;
-                run_log(r, s->state == ST_FAILED ? SB_LOG_ERROR : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number,
+                /* WARN, not ERROR: the step that failed has said why already. */
+                run_log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number,
                         r->nsteps, s->name, s->state == ST_FAILED ? "failed" : "skipped",
                         s->reason ? s->reason : "");
                 run_step_event(r, i);
@@ -639,13 +653,13 @@ static void finish_run(sb_run *r, int64_t now)
              (long long)(secs % 60));
     if (r->status == SB_RUN_SUCCEEDED)
         run_log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
-                r->result_file);
+                r->result_label);
     else if (r->status == SB_RUN_CANCELLED)
         run_log(r, SB_LOG_ERROR, "Pipeline %s cancelled after %s: %s; partial results in %s", r->pipeline_name, dur,
-                r->error ? r->error : "", r->result_file);
+                r->error ? r->error : "", r->result_label);
     else
         run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; partial results in %s", r->pipeline_name, dur,
-                r->error ? r->error : "a step failed", r->result_file);
+                r->error ? r->error : "a step failed", r->result_label);
 }
 
 /* --- driving --- */

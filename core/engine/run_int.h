@@ -153,6 +153,7 @@ struct sb_run {
     bool stream_log, verbose;
     char *stream_file;       /* NULL when streaming is disabled */
     char *result_file;
+    char *result_label;      /* result_file as messages name it (with the output folder) */
     sb_cel_options cel;
     sb_tmpl *budget_tmpl;
     sb_tmpl **outputs;       /* one per pipeline output, in declaration order */
@@ -229,6 +230,9 @@ void poll_start(sb_run *r, size_t step, sb_val handle, int64_t now);
 void poll_on_timer(sb_run *r, size_t step, int64_t now);
 void poll_on_timeout(sb_run *r, size_t step, int64_t now);
 void poll_on_status(sb_run *r, size_t step, sb_val result, int64_t now);
+/* The id of the job a retry retries: <root> for the first retry,
+ * <root>_retry_<n-1> for the nth (a new value; null for an original). */
+sb_val job_retry_of(const job *j);
 size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
                     int attempt, int status);
 /* Every change of a job's status goes through here, to keep nstatus. */

@@ -247,6 +247,19 @@ void poll_on_timeout(sb_run *r, size_t i, int64_t now)
 
 /* The chunk streamed for a finished job (design §5); sb_oom() when memory
  * ran out, never a partial chunk. */
+sb_val job_retry_of(const job *j)
+{
+    if (j->attempt <= 0)
+        return sb_null();
+    if (j->attempt == 1)
+        return sb_string_cstr(j->root);
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_printf(&b, "%s_retry_%d", j->root, j->attempt - 1);
+    sb_val v = sb_buf_failed(&b) ? sb_oom() : sb_string(sb_buf_str(&b), b.len);
+    sb_buf_free(&b);
+    return v;
+}
+
 static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
 {
     sb_val c = sb_map_new(10);
@@ -256,7 +269,7 @@ static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
     bool ok = run_put(&c, "type", sb_string_cstr(type));
     ok = ok && run_put(&c, "job_id", sb_string_cstr(j->id));
     if (j->attempt > 0)
-        ok = ok && run_put(&c, "retry_of", sb_string_cstr(j->root));
+        ok = ok && run_put(&c, "retry_of", job_retry_of(j));
     const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
     ok = ok && run_put(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
     if (j->status == JOB_COMPLETED) {

@@ -75,7 +75,7 @@ static sb_val job_var(const job *j, sb_val rec)
     ok = ok && run_put(&m, "status", sb_string_cstr(job_status_name(j->status)));
     ok = ok && run_put(&m, "hyperparameters", sb_val_ref(j->hyper));
     ok = ok && run_put(&m, "attempt", sb_int(j->attempt));
-    ok = ok && run_put(&m, "retry_of", j->attempt ? sb_string_cstr(j->root) : sb_null());
+    ok = ok && run_put(&m, "retry_of", job_retry_of(j));
     ok = ok && run_put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
     static const char *const copy[] = {"metrics", "duration_seconds", "cost_usd", "error", "error_type"};
     for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++) {
@@ -357,7 +357,7 @@ void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
     sb_val spec = sb_map_new(4);
     ok = ok && run_put(&spec, "job_id", sb_string_cstr(j->id));
     ok = ok && run_put(&spec, "hyperparameters", sb_val_ref(j->hyper));
-    ok = ok && run_put(&spec, "retry_of", sb_string_cstr(j->root));
+    ok = ok && run_put(&spec, "retry_of", job_retry_of(j));
     ok = ok && run_put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
     sb_val jobs = sb_list_new(1);
     ok = sb_list_push(&jobs, spec) && ok;

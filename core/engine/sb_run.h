@@ -94,6 +94,8 @@ typedef struct sb_run_config {
     const char *run_id;          /* used in idempotency keys; NULL: "run-<seed>" */
     bool stream;                 /* emit STREAM log lines (--stream); chunks are written regardless */
     bool verbose;                /* log every poll, not only those with changes */
+    const char *output_dir;      /* where the host puts output files; only used to name
+                                    them in messages (NULL or "." : the file name alone) */
 } sb_run_config;
 
 /* Creates a run: resolves inputs (defaults, validation) and compiles every

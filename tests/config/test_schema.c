@@ -261,13 +261,16 @@ static void test_check_input(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         sb_val decl = load_ok(cases[i].decl), value = load_ok(cases[i].value);
-        char *msg = sb_config_check_input(decl, value);
+        sb_buf why = SB_BUF_INIT;
+        bool fits = sb_config_check_input(decl, value, &why);
+        const char *msg = fits ? NULL : sb_buf_str(&why);
         if (cases[i].want)
             CHECK_STR(msg, cases[i].want);
         else if (msg)
             fprintf(stderr, "case %zu (%s, %s): unexpected \"%s\"\n", i, cases[i].decl, cases[i].value, msg);
-        CHECK(cases[i].want || msg == NULL);
-        sb_free(msg);
+        CHECK(cases[i].want || fits);
+        CHECK(fits == (why.len == 0));
+        sb_buf_free(&why);
         sb_val_free(decl);
         sb_val_free(value);
     }

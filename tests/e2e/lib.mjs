@@ -204,8 +204,10 @@ export function checkChunk(c, paramNames) {
   }
   const retry = /^(job_\d+)(?:_retry_(\d+))?$/.exec(id || '');
   if (retry && retry[2]) {
-    // retry_of names the chain's original job (job_004 for job_004_retry_2), as the engine documents.
-    check(c.retry_of === retry[1], `retry chunk ${id}: retry_of ${c.retry_of}, expected ${retry[1]}`);
+    // retry_of names the job this one retries: job_004 for job_004_retry_1, job_004_retry_1 for job_004_retry_2.
+    const n = Number(retry[2]);
+    const prev = n === 1 ? retry[1] : `${retry[1]}_retry_${n - 1}`;
+    check(c.retry_of === prev, `retry chunk ${id}: retry_of ${c.retry_of}, expected ${prev}`);
   } else {
     check(c.retry_of === undefined, `chunk ${id}: retry_of on a job that is no retry`);
   }

@@ -309,7 +309,8 @@ static void test_retry_max_attempts(void)
         CHECK_ARG(sub[1], "jobs.0.job_id", "\"job_002_retry_1\"");
         CHECK_ARG(sub[1], "jobs.0.hyperparameters.learning_rate", "0.01");
         CHECK_ARG(sub[2], "jobs.0.job_id", "\"job_002_retry_2\"");
-        CHECK_ARG(sub[2], "jobs.0.retry_of", "\"job_002\"");
+        CHECK_ARG(sub[1], "jobs.0.retry_of", "\"job_002\"");
+        CHECK_ARG(sub[2], "jobs.0.retry_of", "\"job_002_retry_1\""); /* the job it retries */
         CHECK_ARG(sub[2], "jobs.0.hyperparameters.learning_rate", "0.005");
         CHECK_LINE(&s, "LOG WARN Job job_002_retry_2 is not retried: its chain reached retry.max_attempts (2)");
         CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
