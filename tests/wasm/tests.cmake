@@ -12,3 +12,8 @@ add_test(NAME wasi_imports_selftest
 add_test(NAME wasi_launcher
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/launcher.test.sh" "${PROJECT_SOURCE_DIR}" "${SIBYL_WASM}")
 set_tests_properties(wasi_imports wasi_imports_selftest wasi_launcher PROPERTIES LABELS "wasm")
+
+# The example config is valid, checked through the launcher as a user would.
+add_test(NAME wasi_validate_example
+  COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/validate-example.sh" "${PROJECT_SOURCE_DIR}" "${SIBYL_WASM}")
+set_tests_properties(wasi_validate_example PROPERTIES LABELS "wasm")
