@@ -40,7 +40,15 @@ struct sb_ledger {
     size_t index_cap; /* power of two, or 0 */
     lg_skip *skips;
     size_t nskips, skips_cap;
+    /* Kept as jobs settle, so a breakdown costs the same at 100,000 jobs as
+     * at 10: by category (completed originals, failed or cancelled originals,
+     * retries) and by outcome. */
+    int64_t settled_micro[3];
+    int64_t outcomes[SB_LEDGER_CANCELLED + 1];
+    int64_t nsettled, nretries;
 };
+
+enum { LG_OK, LG_FAILED, LG_RETRY };
 
 static int64_t lg_micro(double usd)
 {
@@ -171,6 +179,7 @@ bool sb_ledger_commit(sb_ledger *l, const char *job_id, double estimate_usd, boo
         return false;
     j->estimate = lg_micro(estimate_usd);
     j->is_retry = is_retry;
+    l->nretries += is_retry;
     l->committed = lg_add(l->committed, j->estimate);
     return true;
 }
@@ -190,6 +199,10 @@ bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_le
     j->outcome = outcome;
     j->actual = lg_micro(actual_usd);
     l->spent = lg_add(l->spent, j->actual);
+    int cat = j->is_retry ? LG_RETRY : outcome == SB_LEDGER_COMPLETED ? LG_OK : LG_FAILED;
+    l->settled_micro[cat] = lg_add(l->settled_micro[cat], j->actual);
+    l->outcomes[outcome]++;
+    l->nsettled++;
     return true;
 }
 
@@ -280,15 +293,8 @@ static sb_val lg_skips_list(const sb_ledger *l)
  * running_or_queued is every job committed but not yet settled. */
 static sb_val lg_jobs_map(const sb_ledger *l)
 {
-    int64_t n[SB_LEDGER_CANCELLED + 1] = {0}, retries = 0, open = 0;
-    for (size_t i = 0; i < l->njobs; i++) {
-        const lg_job *j = &l->jobs[i];
-        if (j->settled)
-            n[j->outcome]++;
-        else
-            open++;
-        retries += j->is_retry;
-    }
+    const int64_t *n = l->outcomes;
+    int64_t retries = l->nretries, open = (int64_t)l->njobs - l->nsettled;
     sb_val m = sb_map_new(5);
     bool ok = m.kind == SB_MAP;
     ok = lg_put(&m, ok, "completed", sb_int(n[SB_LEDGER_COMPLETED]));
@@ -309,18 +315,8 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
 {
     if (!l)
         return sb_error("ledger: no ledger");
-    int64_t ok_micro = 0, failed_micro = 0, retry_micro = 0;
-    for (size_t i = 0; i < l->njobs; i++) {
-        const lg_job *j = &l->jobs[i];
-        if (!j->settled)
-            continue;
-        if (j->is_retry)
-            retry_micro = lg_add(retry_micro, j->actual);
-        else if (j->outcome == SB_LEDGER_COMPLETED)
-            ok_micro = lg_add(ok_micro, j->actual);
-        else
-            failed_micro = lg_add(failed_micro, j->actual);
-    }
+    int64_t ok_micro = l->settled_micro[LG_OK], failed_micro = l->settled_micro[LG_FAILED],
+            retry_micro = l->settled_micro[LG_RETRY];
     int64_t ok_c = lg_cents(ok_micro), failed_c = lg_cents(failed_micro), retry_c = lg_cents(retry_micro);
     int64_t total_c = ok_c + failed_c + retry_c;
     int64_t budget_c = lg_cents(l->budget);
