@@ -23,3 +23,6 @@ add_test(NAME engine_transcript_native_vs_wasm
           "${CMAKE_CURRENT_BINARY_DIR}/engine-transcripts")
 set_tests_properties(engine_tests_wasm engine_transcript_native_vs_wasm PROPERTIES
   WORKING_DIRECTORY "${_engine_dir}" LABELS "engine;wasm" TIMEOUT 600)
+
+sibyl_unit_test(engine_handle_watch "${_engine_dir}/test_handle_watch.c")
+set_tests_properties(engine_handle_watch PROPERTIES LABELS engine)

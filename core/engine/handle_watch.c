@@ -1,0 +1,177 @@
+/* sb_handle_watch: see sb_handle.h. */
+#include <string.h>
+
+#include "../util/sb_alloc.h"
+#include "run_int.h"
+#include "sb_handle.h"
+
+struct sb_handle_watch {
+    sb_val handle;
+    sb_mcp_client *client;
+    uint64_t call;    /* the status call in flight, 0 when none */
+    uint32_t polls;
+    sb_val cursor;    /* since-cursor of the last answer, or null */
+    sb_val finished;  /* job id -> true, for jobs already handed out */
+    sb_val ready;     /* finished jobs not yet handed out, oldest first */
+    size_t next;      /* index of the next one to hand out in ready */
+    sb_val last;      /* the last usable answer, or null */
+    sb_val error;     /* the last failure, or null */
+};
+
+sb_handle_watch *sb_handle_watch_new(sb_val handle)
+{
+    if (!handle_is_pollable(handle))
+        return NULL;
+    sb_handle_watch *w = sb_calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->handle = sb_val_ref(handle);
+    w->cursor = w->last = w->error = sb_null();
+    w->finished = sb_map_new(0);
+    w->ready = sb_list_new(0);
+    w->client = sb_mcp_client_new(sb_str(*sb_map_get_str(handle, "server")), "sibyl", SIBYL_VERSION);
+    if (!w->client || w->finished.kind != SB_MAP || w->ready.kind != SB_LIST) {
+        sb_handle_watch_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sb_handle_watch_free(sb_handle_watch *w)
+{
+    if (!w)
+        return;
+    sb_mcp_client_free(w->client);
+    sb_val_free(w->handle);
+    sb_val_free(w->cursor);
+    sb_val_free(w->finished);
+    sb_val_free(w->ready);
+    sb_val_free(w->last);
+    sb_val_free(w->error);
+    sb_free(w);
+}
+
+bool sb_handle_watch_poll(sb_handle_watch *w)
+{
+    if (w->call)
+        return false;
+    sb_val args = sb_map_new(2);
+    bool ok = sb_map_set_str(&args, "handle_id", sb_val_ref(*sb_map_get_str(w->handle, "handle_id")));
+    if (ok && w->cursor.kind != SB_NULL)
+        ok = sb_map_set_str(&args, "since_cursor", sb_val_ref(w->cursor));
+    const sb_val *tool = sb_map_get_str(w->handle, "status_tool");
+    if (ok)
+        w->call = sb_mcp_client_call_tool(w->client, tool && tool->kind == SB_STRING ? sb_str(*tool) : "get_jobs_status",
+                                          args);
+    sb_val_free(args);
+    if (w->call)
+        w->polls++;
+    return w->call != 0;
+}
+
+bool sb_handle_watch_next_request(sb_handle_watch *w, int64_t now_ms, sb_mcp_request *out)
+{
+    return sb_mcp_client_next_request(w->client, now_ms, out);
+}
+
+static void set_error(sb_handle_watch *w, sb_val e)
+{
+    sb_val_free(w->error);
+    w->error = e;
+}
+
+/* Takes in a usable status answer: remember its cursor, queue what finished. */
+static void take(sb_handle_watch *w, sb_val value)
+{
+    const sb_val *jobs = sb_map_get_str(value, "jobs");
+    if (!jobs || jobs->kind != SB_LIST) {
+        set_error(w, sb_error("the status answer has no jobs list"));
+        return;
+    }
+    /* Compact the queue when everything in it was handed out. */
+    if (w->next == sb_list_len(w->ready) && w->next) {
+        sb_val_free(w->ready);
+        w->ready = sb_list_new(0);
+        w->next = 0;
+    }
+    for (size_t i = 0; i < sb_list_len(*jobs); i++) {
+        sb_val job = *sb_list_at(*jobs, i);
+        const sb_val *id = sb_map_get_str(job, "job_id"), *st = sb_map_get_str(job, "status");
+        if (!id || id->kind != SB_STRING || !st)
+            continue;
+        if (!sb_str_eq(*st, "completed") && !sb_str_eq(*st, "failed") && !sb_str_eq(*st, "cancelled"))
+            continue;
+        if (sb_map_get(w->finished, *id))
+            continue;
+        if (!sb_map_set(&w->finished, sb_val_ref(*id), sb_bool(true)) || !sb_list_push(&w->ready, sb_val_ref(job))) {
+            set_error(w, sb_oom());
+            return;
+        }
+    }
+    const sb_val *cursor = sb_map_get_str(value, "cursor");
+    if (cursor && cursor->kind == SB_STRING) {
+        sb_val_free(w->cursor);
+        w->cursor = sb_val_ref(*cursor);
+    }
+    sb_val_free(w->last);
+    w->last = sb_val_ref(value);
+    set_error(w, sb_null());
+}
+
+void sb_handle_watch_on_response(sb_handle_watch *w, uint64_t id, int status, const char *content_type,
+                                 const char *session_id, const char *body, size_t len, int64_t now_ms)
+{
+    sb_mcp_client_on_response(w->client, id, status, content_type, session_id, body, len, now_ms);
+    uint64_t call;
+    sb_val result;
+    while (sb_mcp_client_next_completion(w->client, &call, &result)) {
+        if (call != w->call) {
+            sb_val_free(result);
+            continue;
+        }
+        w->call = 0;
+        if (result.kind == SB_ERROR) {
+            set_error(w, result);
+            continue;
+        }
+        if (sb_mcp_result_is_error(result)) {
+            const sb_val *tool = sb_map_get_str(w->handle, "status_tool");
+            set_error(w, sb_mcp_result_error(sb_str(*sb_map_get_str(w->handle, "server")),
+                                             tool ? sb_str(*tool) : "get_jobs_status", result));
+            sb_val_free(result);
+            continue;
+        }
+        sb_val value = run_result_value(result);
+        sb_val_free(result);
+        take(w, value);
+        sb_val_free(value);
+    }
+    sb_mcp_event ev;
+    while (sb_mcp_client_next_event(w->client, &ev))
+        sb_mcp_event_clear(&ev);
+}
+
+bool sb_handle_watch_next_result(sb_handle_watch *w, sb_val *job)
+{
+    if (w->next >= sb_list_len(w->ready))
+        return false;
+    *job = sb_val_ref(*sb_list_at(w->ready, w->next++));
+    return true;
+}
+
+sb_val sb_handle_watch_status(const sb_handle_watch *w)
+{
+    sb_val s = sb_map_new(5);
+    bool ok = sb_map_set_str(&s, "polls", sb_int(w->polls));
+    ok = ok && sb_map_set_str(&s, "in_flight", sb_bool(w->call != 0));
+    const sb_val *done = sb_map_get_str(w->last, "done"), *counts = sb_map_get_str(w->last, "counts");
+    ok = ok && sb_map_set_str(&s, "done", done ? sb_val_ref(*done) : sb_bool(false));
+    ok = ok && sb_map_set_str(&s, "counts", counts ? sb_val_ref(*counts) : sb_map_new(0));
+    if (w->error.kind != SB_NULL)
+        ok = ok && sb_map_set_str(&s, "error", sb_string(sb_str(w->error), sb_str_len(w->error)));
+    if (!ok) {
+        sb_val_free(s);
+        return sb_oom();
+    }
+    return s;
+}
