@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "cel_int.h"
 
 /* ---- arena: nodes and child arrays live until the program is freed ---- */
@@ -251,20 +252,15 @@ static sb_val take_string(parser *ps, const char *s, size_t len, size_t pos)
 /* A growable array of nodes used while parsing lists of things. */
 typedef struct nvec {
     cel_node **v;
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
 } nvec;
 
 static bool nvec_push(parser *ps, nvec *a, cel_node *x)
 {
-    if (a->n == a->cap) {
-        uint32_t cap = a->cap ? a->cap * 2 : 8;
-        cel_node **v = sb_realloc(a->v, cap * sizeof *v);
-        if (!v) {
-            perr_at(ps, ps->lx.start, "out of memory");
-            return false;
-        }
-        a->v = v;
-        a->cap = cap;
+    if (!SB_GROW(a->v, a->cap, (size_t)a->n + 1)) {
+        perr_at(ps, ps->lx.start, "out of memory");
+        return false;
     }
     a->v[a->n++] = x;
     return true;
@@ -763,14 +759,9 @@ static cel_node *parse_logic(parser *ps, bool is_or)
     if (!nvec_push(ps, &a, first))
         return NULL;
     while (ps->lx.tok == t && !ps->failed) {
-        if (npos == cappos) {
-            cappos = cappos ? cappos * 2 : 8;
-            size_t *np = sb_realloc(pos, cappos * sizeof *np);
-            if (!np) {
-                perr_at(ps, ps->lx.start, "out of memory");
-                break;
-            }
-            pos = np;
+        if (!SB_GROW(pos, cappos, npos + 1)) {
+            perr_at(ps, ps->lx.start, "out of memory");
+            break;
         }
         pos[npos++] = ps->lx.start;
         next(ps);

@@ -16,11 +16,15 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "cel_int.h"
 
 #define MAX_PROG 20000
 #define MAX_REPEAT 1000
 #define MAX_NEST 100
+/* Syntax nodes while parsing: bounds the parser's memory before MAX_PROG
+ * can be checked on the finished tree. */
+#define MAX_NODES (4 * MAX_PROG)
 
 enum { R_EMPTY, R_CHAR, R_ANY, R_CLASS, R_ASSERT, R_CAT, R_ALT, R_REPEAT };
 enum { A_BOT, A_EOT, A_BOL, A_EOL, A_WORD, A_NOTWORD };
@@ -39,6 +43,7 @@ typedef struct rnode {
 typedef struct rclass {
     uint32_t *r; /* pairs lo, hi */
     uint32_t n;  /* number of pairs */
+    size_t cap;  /* room in r, in uint32s (two per pair) */
     bool neg, fold;
 } rclass;
 
@@ -59,9 +64,11 @@ typedef struct rparser {
     const char *s;
     size_t len, pos;
     rnode *nodes;
-    int32_t nn, capn;
+    int32_t nn;
+    size_t capn;
     rclass *cls;
-    int32_t ncls, capc;
+    int32_t ncls;
+    size_t capc;
     bool fold, multiline, dotnl;
     int depth;
     char *err;
@@ -78,19 +85,13 @@ static void fail(rparser *p, const char *msg)
 
 static int32_t newnode(rparser *p, int type)
 {
-    if (p->nn == p->capn) {
-        int32_t cap = p->capn ? p->capn * 2 : 32;
-        if (cap > 4 * MAX_PROG) {
-            fail(p, "regular expression too large");
-            return -1;
-        }
-        rnode *v = sb_realloc(p->nodes, (size_t)cap * sizeof *v);
-        if (!v) {
-            fail(p, "out of memory");
-            return -1;
-        }
-        p->nodes = v;
-        p->capn = cap;
+    if (p->nn >= MAX_NODES) {
+        fail(p, "regular expression too large");
+        return -1;
+    }
+    if (!SB_GROW(p->nodes, p->capn, (size_t)p->nn + 1)) {
+        fail(p, "out of memory");
+        return -1;
     }
     rnode *n = &p->nodes[p->nn];
     memset(n, 0, sizeof *n);
@@ -103,15 +104,9 @@ static int32_t newnode(rparser *p, int type)
 
 static int32_t newclass(rparser *p)
 {
-    if (p->ncls == p->capc) {
-        int32_t cap = p->capc ? p->capc * 2 : 4;
-        rclass *v = sb_realloc(p->cls, (size_t)cap * sizeof *v);
-        if (!v) {
-            fail(p, "out of memory");
-            return -1;
-        }
-        p->cls = v;
-        p->capc = cap;
+    if (!SB_GROW(p->cls, p->capc, (size_t)p->ncls + 1)) {
+        fail(p, "out of memory");
+        return -1;
     }
     memset(&p->cls[p->ncls], 0, sizeof *p->cls);
     p->cls[p->ncls].fold = p->fold;
@@ -124,12 +119,10 @@ static bool add_range(rparser *p, rclass *c, uint32_t lo, uint32_t hi)
         fail(p, "character class too large");
         return false;
     }
-    uint32_t *r = sb_realloc(c->r, (size_t)(c->n + 1) * 2 * sizeof *r);
-    if (!r) {
+    if (!SB_GROW(c->r, c->cap, ((size_t)c->n + 1) * 2)) {
         fail(p, "out of memory");
         return false;
     }
-    c->r = r;
     c->r[2 * c->n] = lo;
     c->r[2 * c->n + 1] = hi;
     c->n++;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "cel_int.h"
 
 /* Helpers with large buffers stay out of the recursive frames. */
@@ -26,7 +27,8 @@
 typedef struct resolver {
     sb_cel_program *p;
     const char **names; /* scope stack of local names; slot = index */
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
     sb_val err;
     bool failed;
 } resolver;
@@ -42,14 +44,8 @@ static void rerr(resolver *r, size_t pos, const char *msg)
 
 static bool push(resolver *r, const char *name, int32_t *slot)
 {
-    if (r->n == r->cap) {
-        uint32_t cap = r->cap ? r->cap * 2 : 8;
-        const char **v = sb_realloc(r->names, cap * sizeof *v);
-        if (!v)
-            return false;
-        r->names = v;
-        r->cap = cap;
-    }
+    if (!SB_GROW(r->names, r->cap, (size_t)r->n + 1))
+        return false;
     *slot = (int32_t)r->n;
     r->names[r->n++] = name;
     if (r->n > r->p->nlocals)
