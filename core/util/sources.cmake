@@ -3,4 +3,5 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_buf.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_diag.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_grow.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_heap.c
 )
