@@ -136,7 +136,7 @@ static bool more(const rparser *p)
 
 static int32_t next_cp(rparser *p)
 {
-    int32_t c = cel_utf8_next(p->s, p->len, &p->pos);
+    int32_t c = sb_cel__utf8_next(p->s, p->len, &p->pos);
     if (c < 0) {
         fail(p, "invalid UTF-8 in pattern");
         p->pos = p->len;
@@ -740,7 +740,7 @@ static void compile(emitter *e, int32_t i)
     }
 }
 
-void cel_regex_free(cel_regex *re)
+void sb_cel__regex_free(cel_regex *re)
 {
     if (!re)
         return;
@@ -751,7 +751,7 @@ void cel_regex_free(cel_regex *re)
     sb_free(re);
 }
 
-cel_regex *cel_regex_compile(const char *pat, size_t len, char *err, size_t errlen)
+cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t errlen)
 {
     rparser p;
     memset(&p, 0, sizeof p);
@@ -791,7 +791,7 @@ cel_regex *cel_regex_compile(const char *pat, size_t len, char *err, size_t errl
         if (p.failed) {
             if (re && !re->prog)
                 sb_free(e.prog);
-            cel_regex_free(re);
+            sb_cel__regex_free(re);
             re = NULL;
         }
     }
@@ -894,7 +894,7 @@ static void addthread(vm *m, tlist *l, int32_t pc0)
     }
 }
 
-int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps)
+int sb_cel__regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps)
 {
     int32_t n = re->n;
     /* two thread lists of at most n pcs each, and the addthread stack, which
@@ -911,7 +911,7 @@ int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *s
     vm m = {re, mark, 1, buf + 2 * n, steps, -1, -1, false};
     size_t i = 0, nexti = 0;
     if (len)
-        m.cur = cel_utf8_next(s, len, &nexti);
+        m.cur = sb_cel__utf8_next(s, len, &nexti);
     int result = 0;
     for (;;) {
         /* context: m.prev is the code point before i, m.cur the one at i */
@@ -929,7 +929,7 @@ int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *s
         m.cur = -1;
         size_t after = nexti;
         if (nexti < len)
-            m.cur = cel_utf8_next(s, len, &after);
+            m.cur = sb_cel__utf8_next(s, len, &after);
         for (int32_t t = 0; t < cl.n; t++) {
             const inst *in = &re->prog[cl.pc[t]];
             bool ok = false;

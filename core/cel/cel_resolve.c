@@ -90,14 +90,14 @@ static void free_qname(cel_qname *q)
     sb_free(q);
 }
 
-void cel_node_release(cel_node *n)
+void sb_cel__node_release(cel_node *n)
 {
     sb_val_free(n->val);
     n->val = sb_null();
     if (n->op == N_IDENT)
         free_qname(n->aux);
     else if (n->op == N_CALL)
-        cel_regex_free(n->aux);
+        sb_cel__regex_free(n->aux);
     n->aux = NULL;
 }
 
@@ -219,7 +219,7 @@ NOINLINE static uint16_t namespaced_function(resolver *r, const cel_node *recv, 
         if (m->op != N_SELECT)
             break;
     }
-    return cel_builtin_find(buf + pos, strlen(buf + pos), STYLE_GLOBAL);
+    return sb_cel__builtin_find(buf + pos, strlen(buf + pos), STYLE_GLOBAL);
 }
 
 /* receiver.f(args) where receiver.f names a namespaced global function:
@@ -235,7 +235,7 @@ static void make_global(resolver *r, cel_node *n, uint16_t g)
     n->nkids--;
     n->sub &= (uint8_t)~CALL_MEMBER;
     n->fn = g;
-    sb_val nv = sb_string_cstr(cel_builtin_at(g)->name);
+    sb_val nv = sb_string_cstr(sb_cel__builtin_at(g)->name);
     if (nv.kind == SB_ERROR) {
         rerr(r, n->pos, "out of memory");
         return;
@@ -249,7 +249,7 @@ static void make_global(resolver *r, cel_node *n, uint16_t g)
 NOINLINE static void precompile_regex(cel_node *n)
 {
     char e[128];
-    n->aux = cel_regex_compile(sb_str(n->kids[1]->val), sb_str_len(n->kids[1]->val), e, sizeof e);
+    n->aux = sb_cel__regex_compile(sb_str(n->kids[1]->val), sb_str_len(n->kids[1]->val), e, sizeof e);
 }
 
 static void resolve_call(resolver *r, cel_node *n)
@@ -260,13 +260,13 @@ static void resolve_call(resolver *r, cel_node *n)
         if (g != FN_UNKNOWN)
             make_global(r, n, g);
         else
-            n->fn = cel_builtin_find(name, sb_str_len(n->val), STYLE_MEMBER);
+            n->fn = sb_cel__builtin_find(name, sb_str_len(n->val), STYLE_MEMBER);
     } else {
-        n->fn = cel_builtin_find(name, sb_str_len(n->val), STYLE_GLOBAL);
+        n->fn = sb_cel__builtin_find(name, sb_str_len(n->val), STYLE_GLOBAL);
     }
     for (uint32_t i = 0; i < n->nkids && !r->failed; i++)
         resolve(r, n->kids[i]);
-    if (n->fn != FN_UNKNOWN && strcmp(cel_builtin_at(n->fn)->name, "matches") == 0 && n->nkids == 2 &&
+    if (n->fn != FN_UNKNOWN && strcmp(sb_cel__builtin_at(n->fn)->name, "matches") == 0 && n->nkids == 2 &&
         n->kids[1]->op == N_LIT && n->kids[1]->val.kind == SB_STRING)
         precompile_regex(n);
 }
@@ -356,7 +356,7 @@ static void resolve(resolver *r, cel_node *n)
     }
 }
 
-bool cel_resolve(sb_cel_program *p, sb_val *err)
+bool sb_cel__resolve(sb_cel_program *p, sb_val *err)
 {
     resolver r;
     memset(&r, 0, sizeof r);
