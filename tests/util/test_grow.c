@@ -90,12 +90,12 @@ static void test_overflow_is_refused(void)
 static void test_failing_allocation_keeps_the_array(void)
 {
     for (long n = 0; n < 8; n++) {
-        long *v = NULL;
+        int64_t *v = NULL;
         size_t cap = 0, len = 0;
         sb_failalloc_arm(n);
         bool ok = true;
         while (ok && len < 1000) {
-            long *before = v;
+            int64_t *before = v;
             size_t before_cap = cap;
             ok = SB_GROW(v, cap, len + 1);
             if (!ok) {
@@ -103,13 +103,14 @@ static void test_failing_allocation_keeps_the_array(void)
                 CHECK_INT(cap, before_cap);
                 break;
             }
-            v[len] = (long)len;
+            v[len] = (int64_t)len;
             len++;
         }
         sb_failalloc_disarm();
-        CHECK(!ok); /* 1000 longs need more than n + 1 allocations */
+        CHECK(!ok); /* 8, 16, ..., 1024 elements: 1000 need 8 allocations, more than n */
+        CHECK_INT(len, n ? 4u << n : 0); /* n allocations: capacity 8 << (n - 1) */
         for (size_t i = 0; i < len; i++)
-            CHECK_INT(v[i], (long)i);
+            CHECK_INT(v[i], (int64_t)i);
         sb_free(v);
     }
 }
