@@ -23,8 +23,9 @@
 #define MAX_REPEAT 1000
 #define MAX_NEST 100
 /* Syntax nodes while parsing: bounds the parser's memory before MAX_PROG
- * can be checked on the finished tree. */
-#define MAX_NODES (4 * MAX_PROG)
+ * can be checked on the finished tree. 65536 = 2^16, the largest power of two
+ * within 4 * MAX_PROG, which is where the limit has always been. */
+#define MAX_NODES 65536
 
 enum { R_EMPTY, R_CHAR, R_ANY, R_CLASS, R_ASSERT, R_CAT, R_ALT, R_REPEAT };
 enum { A_BOT, A_EOT, A_BOL, A_EOL, A_WORD, A_NOTWORD };
