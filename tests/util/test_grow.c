@@ -79,6 +79,12 @@ static void test_overflow_is_refused(void)
     CHECK(last_request == max * sizeof(big));
     CHECK(b == NULL);
     CHECK(near == max / 2 + 1);
+    /* Bytes: twice the capacity would wrap around size_t itself. */
+    char *bytes = NULL;
+    size_t bcap = SIZE_MAX / 2 + 1;
+    CHECK(!SB_GROW(bytes, bcap, bcap + 1));
+    CHECK(last_request == SIZE_MAX);
+    CHECK(bcap == SIZE_MAX / 2 + 1);
     size_t tiny = 4;
     CHECK(SB_GROW(b, tiny, 5)); /* small requests still go through */
     CHECK(last_request == 8 * sizeof(big));
