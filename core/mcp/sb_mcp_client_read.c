@@ -80,12 +80,10 @@ static void queue_reply(sb_mcp_client *c, const sb_jsonrpc_msg *m)
     }
     if (!body)
         return;
-    char **p = sb_realloc(c->outbox, (c->nout + 1) * sizeof *p);
-    if (!p) {
+    if (!SB_GROW(c->outbox, c->capout, c->nout + 1)) {
         sb_free(body);
         return;
     }
-    c->outbox = p;
     c->outbox[c->nout++] = body;
 }
 
