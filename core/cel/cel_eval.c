@@ -9,15 +9,15 @@
 #include "../util/sb_alloc.h"
 #include "cel_int.h"
 
-sb_val cel_err_at(cel_ctx *c, size_t pos, const char *msg)
+sb_val sb_cel__err_at(cel_ctx *c, size_t pos, const char *msg)
 {
     sb_val e = sb_error(msg);
     if (sb_is_oom(e))
-        return cel_oom(c);
+        return sb_cel__oom(c);
     return sb_at_pos(e, 0, sb_cel_column(c->prog->src, c->prog->len, pos));
 }
 
-sb_val cel_err(cel_ctx *c, const cel_node *n, const char *fmt, ...)
+sb_val sb_cel__err(cel_ctx *c, const cel_node *n, const char *fmt, ...)
 {
     sb_buf b = SB_BUF_INIT;
     va_list ap;
@@ -26,9 +26,9 @@ sb_val cel_err(cel_ctx *c, const cel_node *n, const char *fmt, ...)
     va_end(ap);
     if (sb_buf_failed(&b)) {
         sb_buf_free(&b);
-        return cel_oom(c);
+        return sb_cel__oom(c);
     }
-    sb_val e = cel_err_at(c, n ? n->pos : 0, sb_buf_str(&b));
+    sb_val e = sb_cel__err_at(c, n ? n->pos : 0, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;
 }
@@ -43,18 +43,18 @@ static void set_fatal(cel_ctx *c, sb_val e)
     c->max_steps = 0; /* every later step fails at once */
 }
 
-sb_val cel_fatal(cel_ctx *c)
+sb_val sb_cel__fatal(cel_ctx *c)
 {
     return sb_val_ref(c->fatal);
 }
 
-sb_val cel_oom(cel_ctx *c)
+sb_val sb_cel__oom(cel_ctx *c)
 {
     set_fatal(c, sb_oom());
     return sb_val_ref(c->fatal);
 }
 
-bool cel_charge_bytes(cel_ctx *c, size_t n)
+bool sb_cel__charge_bytes(cel_ctx *c, size_t n)
 {
     if (c->fatal.kind == SB_ERROR)
         return false;
@@ -67,7 +67,7 @@ bool cel_charge_bytes(cel_ctx *c, size_t n)
     return true;
 }
 
-bool cel_charge_steps(cel_ctx *c, uint64_t n)
+bool sb_cel__charge_steps(cel_ctx *c, uint64_t n)
 {
     if (c->fatal.kind == SB_ERROR)
         return false;
@@ -87,7 +87,7 @@ static bool absorbable(cel_ctx *c, sb_val v)
     if (c->fatal.kind == SB_ERROR)
         return false;
     if (sb_is_oom(v)) {
-        cel_oom(c);
+        sb_cel__oom(c);
         return false;
     }
     return true;
@@ -130,7 +130,7 @@ static sb_val undeclared(cel_ctx *c, const cel_node *n, const char *name)
         }
         sb_buf_puts(&b, nv > shown ? ", ...)" : ")");
     }
-    sb_val e = sb_buf_failed(&b) ? cel_oom(c) : cel_err_at(c, n->pos, sb_buf_str(&b));
+    sb_val e = sb_buf_failed(&b) ? sb_cel__oom(c) : sb_cel__err_at(c, n->pos, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;
 }
@@ -153,16 +153,16 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     sb_val v;
     if (found) {
         v = sb_val_ref(*found);
-    } else if (cel_is_type_name(q->seg[0])) {
+    } else if (sb_cel__is_type_name(q->seg[0])) {
         v = sb_type(q->seg[0]);
         if (v.kind == SB_ERROR)
-            return cel_oom(c);
+            return sb_cel__oom(c);
         used = 1;
     } else {
         return undeclared(c, n, q->nseg > 1 && !vars_dotted(c) ? q->seg[0] : q->full);
     }
     for (uint32_t i = used; i < q->nseg && v.kind != SB_ERROR; i++) {
-        sb_val next = cel_select(c, n, v, q->seg[i], q->segpos[i]);
+        sb_val next = sb_cel__select(c, n, v, q->seg[i], q->segpos[i]);
         sb_val_free(v);
         v = next;
     }
@@ -175,8 +175,8 @@ static sb_val logic_error(cel_ctx *c, const cel_node *n, sb_val bad)
 {
     if (bad.kind == SB_ERROR)
         return bad;
-    sb_val e =
-        cel_err(c, n, "no matching overload for '%s' applied to %s", n->op == N_AND ? "&&" : "||", cel_type_name(bad));
+    sb_val e = sb_cel__err(c, n, "no matching overload for '%s' applied to %s", n->op == N_AND ? "&&" : "||",
+                           sb_cel__type_name(bad));
     sb_val_free(bad);
     return e;
 }
@@ -186,18 +186,18 @@ static sb_val logic_error(cel_ctx *c, const cel_node *n, sb_val bad)
 static sb_val eval_logic(cel_ctx *c, const cel_node *n)
 {
     bool is_and = n->op == N_AND;
-    sb_val l = cel_eval_node(c, n->kids[0]);
+    sb_val l = sb_cel__eval_node(c, n->kids[0]);
     if (l.kind == SB_BOOL) {
         if (l.as.b != is_and)
             return l; /* false && _, true || _ */
-        sb_val r = cel_eval_node(c, n->kids[1]);
+        sb_val r = sb_cel__eval_node(c, n->kids[1]);
         if (r.kind == SB_BOOL || r.kind == SB_ERROR)
             return r;
         return logic_error(c, n, r);
     }
     if (!absorbable(c, l))
         return l;
-    sb_val r = cel_eval_node(c, n->kids[1]);
+    sb_val r = sb_cel__eval_node(c, n->kids[1]);
     if (r.kind == SB_BOOL && r.as.b != is_and && absorbable(c, r)) {
         sb_val_free(l);
         return r;
@@ -214,20 +214,20 @@ static sb_val eval_logic(cel_ctx *c, const cel_node *n)
 
 static sb_val eval_list(cel_ctx *c, const cel_node *n)
 {
-    if (!cel_charge_bytes(c, 32 + (size_t)n->nkids * sizeof(sb_val)))
-        return cel_fatal(c);
+    if (!sb_cel__charge_bytes(c, 32 + (size_t)n->nkids * sizeof(sb_val)))
+        return sb_cel__fatal(c);
     sb_val l = sb_list_new(n->nkids);
     if (l.kind == SB_ERROR)
-        return cel_oom(c);
+        return sb_cel__oom(c);
     for (uint32_t i = 0; i < n->nkids; i++) {
-        sb_val v = cel_eval_node(c, n->kids[i]);
+        sb_val v = sb_cel__eval_node(c, n->kids[i]);
         if (v.kind == SB_ERROR) {
             sb_val_free(l);
             return v;
         }
         if (!sb_list_push(&l, v)) {
             sb_val_free(l);
-            return cel_oom(c);
+            return sb_cel__oom(c);
         }
     }
     return l;
@@ -241,31 +241,32 @@ static bool valid_key(sb_val k)
 static sb_val eval_map(cel_ctx *c, const cel_node *n)
 {
     uint32_t np = n->nkids / 2;
-    if (!cel_charge_bytes(c, 48 + (size_t)np * 2 * sizeof(sb_val)))
-        return cel_fatal(c);
+    if (!sb_cel__charge_bytes(c, 48 + (size_t)np * 2 * sizeof(sb_val)))
+        return sb_cel__fatal(c);
     sb_val m = sb_map_new(np);
     if (m.kind == SB_ERROR)
-        return cel_oom(c);
+        return sb_cel__oom(c);
     for (uint32_t i = 0; i < np; i++) {
-        sb_val k = cel_eval_node(c, n->kids[2 * i]);
+        sb_val k = sb_cel__eval_node(c, n->kids[2 * i]);
         if (k.kind == SB_ERROR) {
             sb_val_free(m);
             return k;
         }
         if (!valid_key(k)) {
-            sb_val e = cel_err(c, n->kids[2 * i], "unsupported map key type: %s (keys are int, uint, bool or string)",
-                               cel_type_name(k));
+            sb_val e =
+                sb_cel__err(c, n->kids[2 * i], "unsupported map key type: %s (keys are int, uint, bool or string)",
+                            sb_cel__type_name(k));
             sb_val_free(k);
             sb_val_free(m);
             return e;
         }
         if (sb_map_get(m, k)) {
-            sb_val e = cel_err(c, n->kids[2 * i], "duplicate map key");
+            sb_val e = sb_cel__err(c, n->kids[2 * i], "duplicate map key");
             sb_val_free(k);
             sb_val_free(m);
             return e;
         }
-        sb_val v = cel_eval_node(c, n->kids[2 * i + 1]);
+        sb_val v = sb_cel__eval_node(c, n->kids[2 * i + 1]);
         if (v.kind == SB_ERROR) {
             sb_val_free(k);
             sb_val_free(m);
@@ -273,7 +274,7 @@ static sb_val eval_map(cel_ctx *c, const cel_node *n)
         }
         if (!sb_map_set(&m, k, v)) {
             sb_val_free(m);
-            return cel_oom(c);
+            return sb_cel__oom(c);
         }
     }
     return m;
@@ -291,13 +292,13 @@ static sb_val eval_call(cel_ctx *c, const cel_node *n)
     if (na > ARGS_INLINE) {
         args = sb_malloc(na * sizeof *args);
         if (!args)
-            return cel_oom(c);
+            return sb_cel__oom(c);
     }
     sb_val r = sb_null();
     uint32_t done = 0;
     bool failed = false;
     for (; done < na; done++) {
-        args[done] = cel_eval_node(c, n->kids[done]);
+        args[done] = sb_cel__eval_node(c, n->kids[done]);
         if (args[done].kind == SB_ERROR) {
             r = args[done];
             failed = true;
@@ -308,18 +309,18 @@ static sb_val eval_call(cel_ctx *c, const cel_node *n)
         if (n->fn == FN_UNKNOWN) {
             const char *name = sb_str(n->val);
             if (strcmp(name, "timestamp") == 0 || strcmp(name, "duration") == 0)
-                r = cel_err(c, n, "%s() is not supported: sibyl's CEL has no timestamp or duration types", name);
-            else if (cel_builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
+                r = sb_cel__err(c, n, "%s() is not supported: sibyl's CEL has no timestamp or duration types", name);
+            else if (sb_cel__builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
                      FN_UNKNOWN)
-                r = cel_err(c, n,
-                            (n->sub & CALL_MEMBER) ? "'%s' is called as a function: %s(...)"
-                                                   : "'%s' is called as a method: x.%s(...)",
-                            name, name);
+                r = sb_cel__err(c, n,
+                                (n->sub & CALL_MEMBER) ? "'%s' is called as a function: %s(...)"
+                                                       : "'%s' is called as a method: x.%s(...)",
+                                name, name);
             else
-                r = cel_err(c, n, "unknown function '%s'%s", name,
-                            (n->sub & CALL_MEMBER) ? " (called as a method)" : "");
+                r = sb_cel__err(c, n, "unknown function '%s'%s", name,
+                                (n->sub & CALL_MEMBER) ? " (called as a method)" : "");
         } else {
-            r = cel_builtin_at(n->fn)->fn(c, n, args, na);
+            r = sb_cel__builtin_at(n->fn)->fn(c, n, args, na);
         }
     }
     for (uint32_t i = 0; i < done; i++)
@@ -335,7 +336,7 @@ static sb_val pred_error(cel_ctx *c, const cel_node *n, sb_val v, const char *wh
 {
     if (v.kind == SB_ERROR)
         return v;
-    sb_val e = cel_err(c, n, "%s must be a bool, got %s", what, cel_type_name(v));
+    sb_val e = sb_cel__err(c, n, "%s must be a bool, got %s", what, sb_cel__type_name(v));
     sb_val_free(v);
     return e;
 }
@@ -345,8 +346,8 @@ static sb_val pred_error(cel_ctx *c, const cel_node *n, sb_val v, const char *wh
 static sb_val merge_entries(cel_ctx *c, const cel_node *n, sb_val *acc, sb_val v)
 {
     if (v.kind != SB_MAP) {
-        sb_val e = cel_err(c, n->kids[n->nkids - 1], "transformMapEntry: the transform must give a map, got %s",
-                           cel_type_name(v));
+        sb_val e = sb_cel__err(c, n->kids[n->nkids - 1], "transformMapEntry: the transform must give a map, got %s",
+                               sb_cel__type_name(v));
         sb_val_free(v);
         return e;
     }
@@ -354,12 +355,12 @@ static sb_val merge_entries(cel_ctx *c, const cel_node *n, sb_val *acc, sb_val v
         sb_val key = *sb_map_key_at(v, k);
         if (sb_map_get(*acc, key)) {
             sb_val_free(v);
-            return cel_err(c, n->kids[n->nkids - 1], "transformMapEntry: duplicate key in the result");
+            return sb_cel__err(c, n->kids[n->nkids - 1], "transformMapEntry: duplicate key in the result");
         }
-        if (!cel_charge_bytes(c, 2 * sizeof(sb_val)) ||
+        if (!sb_cel__charge_bytes(c, 2 * sizeof(sb_val)) ||
             !sb_map_set(acc, sb_val_ref(key), sb_val_ref(*sb_map_val_at(v, k)))) {
             sb_val_free(v);
-            return c->fatal.kind == SB_ERROR ? cel_fatal(c) : cel_oom(c);
+            return c->fatal.kind == SB_ERROR ? sb_cel__fatal(c) : sb_cel__oom(c);
         }
     }
     sb_val_free(v);
@@ -368,12 +369,13 @@ static sb_val merge_entries(cel_ctx *c, const cel_node *n, sb_val *acc, sb_val v
 
 static sb_val eval_comp(cel_ctx *c, const cel_node *n)
 {
-    sb_val range = cel_eval_node(c, n->kids[0]);
+    sb_val range = sb_cel__eval_node(c, n->kids[0]);
     if (range.kind == SB_ERROR)
         return range;
     bool is_map = range.kind == SB_MAP;
     if (!is_map && range.kind != SB_LIST) {
-        sb_val e = cel_err(c, n->kids[0], "cannot iterate over %s (a list or map is needed)", cel_type_name(range));
+        sb_val e =
+            sb_cel__err(c, n->kids[0], "cannot iterate over %s (a list or map is needed)", sb_cel__type_name(range));
         sb_val_free(range);
         return e;
     }
@@ -392,7 +394,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
     }
     if (acc.kind == SB_ERROR) {
         sb_val_free(range);
-        return cel_oom(c);
+        return sb_cel__oom(c);
     }
     sb_val *l1 = &c->locals[n->slot];
     sb_val *l2 = two ? &c->locals[n->slot2] : NULL;
@@ -400,7 +402,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
     for (size_t i = 0; i < len && !decided; i++) {
         if (c->fatal.kind == SB_ERROR) {
             sb_val_free(err);
-            err = cel_fatal(c);
+            err = sb_cel__fatal(c);
             break;
         }
         sb_val key = is_map ? *sb_map_key_at(range, i) : sb_int((int64_t)i);
@@ -415,7 +417,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
         switch (kind) {
         case C_ALL:
         case C_EXISTS: {
-            sb_val p = cel_eval_node(c, n->kids[1]);
+            sb_val p = sb_cel__eval_node(c, n->kids[1]);
             if (p.kind == SB_BOOL) {
                 if (p.as.b != (kind == C_ALL)) {
                     decided = true;
@@ -433,7 +435,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
             break;
         }
         case C_EXISTS_ONE: {
-            sb_val p = cel_eval_node(c, n->kids[1]);
+            sb_val p = sb_cel__eval_node(c, n->kids[1]);
             if (p.kind != SB_BOOL) {
                 err = pred_error(c, n->kids[1], p, "the predicate");
                 decided = true;
@@ -454,7 +456,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
             bool has_filter = kind == C_MAP_FILTER || kind == C_FILTER || kind == C_TRANSFORM_LIST_FILTER ||
                               kind == C_TRANSFORM_MAP_FILTER || kind == C_TRANSFORM_MAP_ENTRY_FILTER;
             if (has_filter) {
-                sb_val p = cel_eval_node(c, n->kids[1]);
+                sb_val p = sb_cel__eval_node(c, n->kids[1]);
                 if (p.kind != SB_BOOL) {
                     err = pred_error(c, n->kids[1], p, "the filter");
                     decided = true;
@@ -467,7 +469,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
             if (kind == C_FILTER) {
                 v = sb_val_ref(item);
             } else {
-                v = cel_eval_node(c, n->kids[n->nkids - 1]);
+                v = sb_cel__eval_node(c, n->kids[n->nkids - 1]);
                 if (v.kind == SB_ERROR) {
                     err = v;
                     decided = true;
@@ -479,7 +481,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
                 decided = err.kind == SB_ERROR;
                 break;
             }
-            bool ok = cel_charge_bytes(c, 2 * sizeof(sb_val));
+            bool ok = sb_cel__charge_bytes(c, 2 * sizeof(sb_val));
             if (ok && acc.kind == SB_LIST) {
                 ok = sb_list_push(&acc, v);
             } else if (ok) {
@@ -488,7 +490,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
                 sb_val_free(v);
             }
             if (!ok) {
-                err = c->fatal.kind == SB_ERROR ? cel_fatal(c) : cel_oom(c);
+                err = c->fatal.kind == SB_ERROR ? sb_cel__fatal(c) : sb_cel__oom(c);
                 decided = true;
             }
             break;
@@ -502,7 +504,7 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
     if (c->fatal.kind == SB_ERROR) {
         sb_val_free(acc);
         sb_val_free(err);
-        return cel_fatal(c);
+        return sb_cel__fatal(c);
     }
     switch (kind) {
     case C_ALL:
@@ -529,13 +531,13 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
 
 static sb_val eval_bind(cel_ctx *c, const cel_node *n)
 {
-    sb_val init = cel_eval_node(c, n->kids[1]);
+    sb_val init = sb_cel__eval_node(c, n->kids[1]);
     if (!absorbable(c, init))
         return init;
     sb_val *slot = &c->locals[n->slot];
     sb_val save = *slot;
     *slot = init; /* an error here only matters if the body uses it */
-    sb_val r = cel_eval_node(c, n->kids[2]);
+    sb_val r = sb_cel__eval_node(c, n->kids[2]);
     *slot = save;
     sb_val_free(init);
     return r;
@@ -543,12 +545,12 @@ static sb_val eval_bind(cel_ctx *c, const cel_node *n)
 
 /* ---- the switch ---- */
 
-sb_val cel_eval_node(cel_ctx *c, const cel_node *n)
+sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
 {
     if (c->steps >= c->max_steps) {
         if (c->fatal.kind != SB_ERROR)
-            cel_charge_steps(c, 1);
-        return cel_fatal(c);
+            sb_cel__charge_steps(c, 1);
+        return sb_cel__fatal(c);
     }
     c->steps++;
     switch ((cel_op)n->op) {
@@ -560,30 +562,30 @@ sb_val cel_eval_node(cel_ctx *c, const cel_node *n)
         return eval_ident(c, n);
     case N_SELECT:
     case N_HAS: {
-        sb_val o = cel_eval_node(c, n->kids[0]);
+        sb_val o = sb_cel__eval_node(c, n->kids[0]);
         if (o.kind == SB_ERROR)
             return o;
         sb_val r;
         if (n->op == N_SELECT) {
-            r = cel_select(c, n, o, sb_str(n->val), n->pos);
+            r = sb_cel__select(c, n, o, sb_str(n->val), n->pos);
         } else if (o.kind == SB_MAP) {
             r = sb_bool(sb_map_get_str(o, sb_str(n->val)) != NULL);
         } else {
-            r = cel_err(c, n, "has() needs a map, got %s", cel_type_name(o));
+            r = sb_cel__err(c, n, "has() needs a map, got %s", sb_cel__type_name(o));
         }
         sb_val_free(o);
         return r;
     }
     case N_INDEX: {
-        sb_val o = cel_eval_node(c, n->kids[0]);
+        sb_val o = sb_cel__eval_node(c, n->kids[0]);
         if (o.kind == SB_ERROR)
             return o;
-        sb_val k = cel_eval_node(c, n->kids[1]);
+        sb_val k = sb_cel__eval_node(c, n->kids[1]);
         if (k.kind == SB_ERROR) {
             sb_val_free(o);
             return k;
         }
-        sb_val r = cel_index(c, n, o, k);
+        sb_val r = sb_cel__index(c, n, o, k);
         sb_val_free(o);
         sb_val_free(k);
         return r;
@@ -598,43 +600,43 @@ sb_val cel_eval_node(cel_ctx *c, const cel_node *n)
     case N_OR:
         return eval_logic(c, n);
     case N_NOT: {
-        sb_val v = cel_eval_node(c, n->kids[0]);
+        sb_val v = sb_cel__eval_node(c, n->kids[0]);
         if (v.kind == SB_BOOL)
             return sb_bool(!v.as.b);
         if (v.kind == SB_ERROR)
             return v;
-        sb_val e = cel_err(c, n, "no matching overload for '!' applied to %s", cel_type_name(v));
+        sb_val e = sb_cel__err(c, n, "no matching overload for '!' applied to %s", sb_cel__type_name(v));
         sb_val_free(v);
         return e;
     }
     case N_NEG: {
-        sb_val v = cel_eval_node(c, n->kids[0]);
+        sb_val v = sb_cel__eval_node(c, n->kids[0]);
         if (v.kind == SB_ERROR)
             return v;
-        sb_val r = cel_negate(c, n, v);
+        sb_val r = sb_cel__negate(c, n, v);
         sb_val_free(v);
         return r;
     }
     case N_COND: {
-        sb_val t = cel_eval_node(c, n->kids[0]);
+        sb_val t = sb_cel__eval_node(c, n->kids[0]);
         if (t.kind == SB_BOOL)
-            return cel_eval_node(c, n->kids[t.as.b ? 1 : 2]);
+            return sb_cel__eval_node(c, n->kids[t.as.b ? 1 : 2]);
         if (t.kind == SB_ERROR)
             return t;
-        sb_val e = cel_err(c, n, "the condition of ?: must be a bool, got %s", cel_type_name(t));
+        sb_val e = sb_cel__err(c, n, "the condition of ?: must be a bool, got %s", sb_cel__type_name(t));
         sb_val_free(t);
         return e;
     }
     case N_BIN: {
-        sb_val a = cel_eval_node(c, n->kids[0]);
+        sb_val a = sb_cel__eval_node(c, n->kids[0]);
         if (a.kind == SB_ERROR)
             return a;
-        sb_val b = cel_eval_node(c, n->kids[1]);
+        sb_val b = sb_cel__eval_node(c, n->kids[1]);
         if (b.kind == SB_ERROR) {
             sb_val_free(a);
             return b;
         }
-        sb_val r = cel_binop(c, n, n->sub, a, b);
+        sb_val r = sb_cel__binop(c, n, n->sub, a, b);
         sb_val_free(a);
         sb_val_free(b);
         return r;
@@ -644,5 +646,5 @@ sb_val cel_eval_node(cel_ctx *c, const cel_node *n)
     case N_BIND:
         return eval_bind(c, n);
     }
-    return cel_err(c, n, "internal error: unknown node");
+    return sb_cel__err(c, n, "internal error: unknown node");
 }

@@ -35,7 +35,7 @@ static void shortest(double d, char *dig, int *exp10)
         dig[--k] = '\0';
 }
 
-void cel_fmt_double(sb_buf *b, double d)
+void sb_cel__fmt_double(sb_buf *b, double d)
 {
     if (isnan(d)) {
         sb_buf_puts(b, "NaN");
@@ -88,7 +88,7 @@ static void fmt_double_named(sb_buf *b, double d)
     else if (isinf(d))
         sb_buf_puts(b, d > 0 ? "Infinity" : "-Infinity");
     else
-        cel_fmt_double(b, d);
+        sb_cel__fmt_double(b, d);
 }
 
 /* Bytes as text: each invalid UTF-8 run becomes one U+FFFD. */
@@ -98,7 +98,7 @@ static void bytes_as_text(sb_buf *b, const char *s, size_t len)
     bool in_bad = false;
     while (i < len) {
         size_t at = i;
-        if (cel_utf8_next(s, len, &i) < 0) {
+        if (sb_cel__utf8_next(s, len, &i) < 0) {
             if (!in_bad)
                 sb_buf_puts(b, "\xEF\xBF\xBD");
             in_bad = true;
@@ -129,7 +129,7 @@ static int kv_cmp(const void *a, const void *b)
     return x->index < y->index ? -1 : 1;
 }
 
-bool cel_fmt_s(sb_buf *b, sb_val v, int depth)
+bool sb_cel__fmt_s(sb_buf *b, sb_val v, int depth)
 {
     if (depth > MAX_RENDER_DEPTH) {
         sb_buf_puts(b, "...");
@@ -163,7 +163,7 @@ bool cel_fmt_s(sb_buf *b, sb_val v, int depth)
         for (size_t i = 0; i < sb_list_len(v); i++) {
             if (i)
                 sb_buf_puts(b, ", ");
-            cel_fmt_s(b, *sb_list_at(v, i), depth + 1);
+            sb_cel__fmt_s(b, *sb_list_at(v, i), depth + 1);
         }
         sb_buf_putc(b, ']');
         return true;
@@ -178,7 +178,7 @@ bool cel_fmt_s(sb_buf *b, sb_val v, int depth)
         }
         for (size_t i = 0; i < n; i++) {
             e[i].index = i;
-            cel_fmt_s(&e[i].key, *sb_map_key_at(v, i), depth + 1);
+            sb_cel__fmt_s(&e[i].key, *sb_map_key_at(v, i), depth + 1);
             if (sb_buf_failed(&e[i].key))
                 b->failed = true;
         }
@@ -190,7 +190,7 @@ bool cel_fmt_s(sb_buf *b, sb_val v, int depth)
                 sb_buf_puts(b, ", ");
             sb_buf_append(b, sb_buf_str(&e[i].key), e[i].key.len);
             sb_buf_puts(b, ": ");
-            cel_fmt_s(b, *sb_map_val_at(v, e[i].index), depth + 1);
+            sb_cel__fmt_s(b, *sb_map_val_at(v, e[i].index), depth + 1);
             sb_buf_free(&e[i].key);
         }
         sb_free(e);
@@ -206,7 +206,7 @@ bool cel_fmt_s(sb_buf *b, sb_val v, int depth)
 
 void sb_cel_render(sb_buf *out, sb_val v)
 {
-    cel_fmt_s(out, v, 0);
+    sb_cel__fmt_s(out, v, 0);
 }
 
 /* ---- string.format ---- */
@@ -244,7 +244,7 @@ static bool put_integer(sb_buf *b, sb_val v, unsigned radix, bool upper)
 
 static sb_val fmt_error(cel_ctx *c, const cel_node *n, const char *what, sb_val v)
 {
-    return cel_err(c, n, "error during formatting: %s, was given %s", what, cel_type_name(v));
+    return sb_cel__err(c, n, "error during formatting: %s, was given %s", what, sb_cel__type_name(v));
 }
 
 /* One clause; returns an error value or null. */
@@ -252,7 +252,7 @@ static sb_val clause(cel_ctx *c, const cel_node *n, sb_buf *b, char conv, int pr
 {
     switch (conv) {
     case 's':
-        cel_fmt_s(b, v, 0);
+        sb_cel__fmt_s(b, v, 0);
         return sb_null();
     case 'd':
         if (put_integer(b, v, 10, false))
@@ -308,11 +308,11 @@ static sb_val clause(cel_ctx *c, const cel_node *n, sb_buf *b, char conv, int pr
         }
         return fmt_error(c, n, "only integers and bools can be formatted as binary", v);
     default:
-        return cel_err(c, n, "error during formatting: unrecognized formatting clause '%%%c'", conv);
+        return sb_cel__err(c, n, "error during formatting: unrecognized formatting clause '%%%c'", conv);
     }
 }
 
-sb_val cel_format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args)
+sb_val sb_cel__format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args)
 {
     const char *f = sb_str(fmt);
     size_t fl = sb_str_len(fmt), argi = 0, nargs = sb_list_len(args);
@@ -324,7 +324,7 @@ sb_val cel_format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args)
         }
         if (++i >= fl) {
             sb_buf_free(&b);
-            return cel_err(c, n, "error during formatting: a format string cannot end with '%%'");
+            return sb_cel__err(c, n, "error during formatting: a format string cannot end with '%%'");
         }
         if (f[i] == '%') {
             sb_buf_putc(&b, '%');
@@ -341,31 +341,31 @@ sb_val cel_format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args)
             }
             if (i == d0 || i >= fl) {
                 sb_buf_free(&b);
-                return cel_err(c, n, "error during formatting: a precision needs digits and a clause");
+                return sb_cel__err(c, n, "error during formatting: a precision needs digits and a clause");
             }
             if (prec > MAX_PRECISION) {
                 sb_buf_free(&b);
-                return cel_err(c, n, "error during formatting: precision larger than %d", MAX_PRECISION);
+                return sb_cel__err(c, n, "error during formatting: precision larger than %d", MAX_PRECISION);
             }
         }
         if (argi >= nargs) {
             sb_buf_free(&b);
-            return cel_err(c, n, "error during formatting: index %zu out of range (%zu arguments)", argi, nargs);
+            return sb_cel__err(c, n, "error during formatting: index %zu out of range (%zu arguments)", argi, nargs);
         }
         sb_val e = clause(c, n, &b, f[i], prec, *sb_list_at(args, argi++));
         if (e.kind == SB_ERROR) {
             sb_buf_free(&b);
             return e;
         }
-        if (!cel_charge_bytes(c, b.len / 8 + 1)) {
+        if (!sb_cel__charge_bytes(c, b.len / 8 + 1)) {
             sb_buf_free(&b);
-            return cel_fatal(c);
+            return sb_cel__fatal(c);
         }
     }
-    return cel_buf_to_string(c, n, &b, false);
+    return sb_cel__buf_to_string(c, n, &b, false);
 }
 
-sb_val cel_quote(cel_ctx *c, const cel_node *n, sb_val s)
+sb_val sb_cel__quote(cel_ctx *c, const cel_node *n, sb_val s)
 {
     sb_buf b = SB_BUF_INIT;
     const char *p = sb_str(s);
@@ -406,5 +406,5 @@ sb_val cel_quote(cel_ctx *c, const cel_node *n, sb_val s)
         }
     }
     sb_buf_putc(&b, '"');
-    return cel_buf_to_string(c, n, &b, false);
+    return sb_cel__buf_to_string(c, n, &b, false);
 }

@@ -7,14 +7,14 @@
 #include "../util/sb_alloc.h"
 #include "cel_int.h"
 
-sb_val cel_no_overload(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs)
+sb_val sb_cel__no_overload(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs)
 {
     sb_buf b = SB_BUF_INIT;
     sb_buf_printf(&b, "no matching overload for '%s' applied to (", sb_str(n->val));
     for (uint32_t i = 0; i < nargs; i++)
-        sb_buf_printf(&b, "%s%s", i ? ", " : "", cel_type_name(args[i]));
+        sb_buf_printf(&b, "%s%s", i ? ", " : "", sb_cel__type_name(args[i]));
     sb_buf_putc(&b, ')');
-    sb_val e = sb_buf_failed(&b) ? cel_oom(c) : cel_err_at(c, n->pos, sb_buf_str(&b));
+    sb_val e = sb_buf_failed(&b) ? sb_cel__oom(c) : sb_cel__err_at(c, n->pos, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;
 }
@@ -24,7 +24,7 @@ static sb_val fn_size(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
     if (na == 1) {
         switch (a[0].kind) {
         case SB_STRING:
-            return sb_int((int64_t)cel_utf8_count(sb_str(a[0]), sb_str_len(a[0])));
+            return sb_int((int64_t)sb_cel__utf8_count(sb_str(a[0]), sb_str_len(a[0])));
         case SB_BYTES:
             return sb_int((int64_t)sb_str_len(a[0]));
         case SB_LIST:
@@ -35,7 +35,7 @@ static sb_val fn_size(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
             break;
         }
     }
-    return cel_no_overload(c, n, a, na);
+    return sb_cel__no_overload(c, n, a, na);
 }
 
 static bool two_strings(sb_val *a, uint32_t na)
@@ -46,10 +46,10 @@ static bool two_strings(sb_val *a, uint32_t na)
 static sb_val fn_contains(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (!two_strings(a, na) || !(n->sub & CALL_MEMBER))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     size_t hl = sb_str_len(a[0]), nl = sb_str_len(a[1]);
-    if (!cel_charge_steps(c, hl / 16))
-        return cel_fatal(c);
+    if (!sb_cel__charge_steps(c, hl / 16))
+        return sb_cel__fatal(c);
     if (nl == 0)
         return sb_bool(true);
     const char *h = sb_str(a[0]), *s = sb_str(a[1]);
@@ -62,7 +62,7 @@ static sb_val fn_contains(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 static sb_val fn_starts(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (!two_strings(a, na) || !(n->sub & CALL_MEMBER))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     size_t hl = sb_str_len(a[0]), nl = sb_str_len(a[1]);
     return sb_bool(nl <= hl && memcmp(sb_str(a[0]), sb_str(a[1]), nl) == 0);
 }
@@ -70,7 +70,7 @@ static sb_val fn_starts(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 static sb_val fn_ends(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (!two_strings(a, na) || !(n->sub & CALL_MEMBER))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     size_t hl = sb_str_len(a[0]), nl = sb_str_len(a[1]);
     return sb_bool(nl <= hl && memcmp(sb_str(a[0]) + hl - nl, sb_str(a[1]), nl) == 0);
 }
@@ -78,26 +78,26 @@ static sb_val fn_ends(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 static sb_val fn_matches(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (!two_strings(a, na))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     const cel_regex *re = n->aux;
     cel_regex *own = NULL;
     if (!re) {
         char err[128];
         size_t pl = sb_str_len(a[1]);
-        if (!cel_charge_steps(c, pl))
-            return cel_fatal(c);
-        own = cel_regex_compile(sb_str(a[1]), pl, err, sizeof err);
+        if (!sb_cel__charge_steps(c, pl))
+            return sb_cel__fatal(c);
+        own = sb_cel__regex_compile(sb_str(a[1]), pl, err, sizeof err);
         if (!own)
-            return cel_err(c, n->kids[n->nkids - 1], "invalid regular expression: %s", err);
+            return sb_cel__err(c, n->kids[n->nkids - 1], "invalid regular expression: %s", err);
         re = own;
     }
     uint64_t work = 0;
     uint64_t budget = c->max_steps > c->steps ? c->max_steps - c->steps : 0;
-    int r = cel_regex_search(re, sb_str(a[0]), sb_str_len(a[0]), &work, budget);
-    cel_regex_free(own);
-    if (r < 0 || !cel_charge_steps(c, work)) {
-        cel_charge_steps(c, budget + 1);
-        return cel_fatal(c);
+    int r = sb_cel__regex_search(re, sb_str(a[0]), sb_str_len(a[0]), &work, budget);
+    sb_cel__regex_free(own);
+    if (r < 0 || !sb_cel__charge_steps(c, work)) {
+        sb_cel__charge_steps(c, budget + 1);
+        return sb_cel__fatal(c);
     }
     return sb_bool(r == 1);
 }
@@ -105,8 +105,8 @@ static sb_val fn_matches(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 static sb_val fn_convert(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (na != 1 || (n->sub & CALL_MEMBER))
-        return cel_no_overload(c, n, a, na);
-    return cel_convert(c, n, sb_str(n->val), a[0]);
+        return sb_cel__no_overload(c, n, a, na);
+    return sb_cel__convert(c, n, sb_str(n->val), a[0]);
 }
 
 /* ---- base64 (cel-go's encoders extension) ---- */
@@ -114,10 +114,10 @@ static sb_val fn_convert(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 static sb_val fn_b64encode(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (na != 1 || a[0].kind != SB_BYTES)
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     sb_buf b = SB_BUF_INIT;
     sb_base64_encode(&b, (const unsigned char *)sb_str(a[0]), sb_str_len(a[0]));
-    return cel_buf_to_string(c, n, &b, false);
+    return sb_cel__buf_to_string(c, n, &b, false);
 }
 
 static int b64val(int ch)
@@ -139,13 +139,13 @@ static int b64val(int ch)
 static sb_val fn_b64decode(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (na != 1 || a[0].kind != SB_STRING)
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     const char *s = sb_str(a[0]);
     size_t len = sb_str_len(a[0]);
     while (len && s[len - 1] == '=')
         len--;
     if (sb_str_len(a[0]) - len > 2 || len % 4 == 1)
-        return cel_err(c, n, "base64.decode: invalid base64 text");
+        return sb_cel__err(c, n, "base64.decode: invalid base64 text");
     sb_buf b = SB_BUF_INIT;
     unsigned acc = 0;
     int bits = 0;
@@ -153,7 +153,7 @@ static sb_val fn_b64decode(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na
         int v = b64val((unsigned char)s[i]);
         if (v < 0) {
             sb_buf_free(&b);
-            return cel_err(c, n, "base64.decode: invalid base64 text");
+            return sb_cel__err(c, n, "base64.decode: invalid base64 text");
         }
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
@@ -162,7 +162,7 @@ static sb_val fn_b64decode(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na
             sb_buf_putc(&b, (char)((acc >> bits) & 0xFF));
         }
     }
-    return cel_buf_to_string(c, n, &b, true);
+    return sb_cel__buf_to_string(c, n, &b, true);
 }
 
 static const cel_builtin core_table[] = {
@@ -184,22 +184,22 @@ static const cel_builtin core_table[] = {
 };
 #define CORE_COUNT (sizeof core_table / sizeof *core_table)
 
-const cel_builtin *cel_builtin_at(uint16_t i)
+const cel_builtin *sb_cel__builtin_at(uint16_t i)
 {
     if (i < CORE_COUNT)
         return &core_table[i];
     i = (uint16_t)(i - CORE_COUNT);
-    if (i < cel_strings_count)
-        return &cel_strings_table[i];
-    i = (uint16_t)(i - cel_strings_count);
-    return &cel_math_table[i];
+    if (i < sb_cel__strings_count)
+        return &sb_cel__strings_table[i];
+    i = (uint16_t)(i - sb_cel__strings_count);
+    return &sb_cel__math_table[i];
 }
 
-uint16_t cel_builtin_find(const char *name, size_t len, int style)
+uint16_t sb_cel__builtin_find(const char *name, size_t len, int style)
 {
-    size_t total = CORE_COUNT + cel_strings_count + cel_math_count;
+    size_t total = CORE_COUNT + sb_cel__strings_count + sb_cel__math_count;
     for (size_t i = 0; i < total; i++) {
-        const cel_builtin *b = cel_builtin_at((uint16_t)i);
+        const cel_builtin *b = sb_cel__builtin_at((uint16_t)i);
         if ((b->styles & style) && strlen(b->name) == len && memcmp(b->name, name, len) == 0)
             return (uint16_t)i;
     }

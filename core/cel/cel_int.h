@@ -17,12 +17,12 @@
 
 /* ---- UTF-8 (cel_utf8.c) ---- */
 /* Decodes the code point at s[*i] (i < len) and advances *i; -1 if invalid. */
-int32_t cel_utf8_next(const char *s, size_t len, size_t *i);
-bool cel_utf8_valid(const char *s, size_t len);
-size_t cel_utf8_count(const char *s, size_t len);
+int32_t sb_cel__utf8_next(const char *s, size_t len, size_t *i);
+bool sb_cel__utf8_valid(const char *s, size_t len);
+size_t sb_cel__utf8_count(const char *s, size_t len);
 /* Byte offset of code point index cp (clamped to len). */
-size_t cel_utf8_offset(const char *s, size_t len, size_t cp);
-void cel_utf8_put(sb_buf *b, uint32_t cp);
+size_t sb_cel__utf8_offset(const char *s, size_t len, size_t cp);
+void sb_cel__utf8_put(sb_buf *b, uint32_t cp);
 
 /* ---- tokens (cel_lex.c) ---- */
 typedef enum cel_tok {
@@ -78,11 +78,11 @@ typedef struct cel_lexer {
     size_t errpos;
 } cel_lexer;
 
-void cel_lex_init(cel_lexer *lx, const char *src, size_t len);
+void sb_cel__lex_init(cel_lexer *lx, const char *src, size_t len);
 /* Advances to the next token (frees an unclaimed string value). */
-void cel_lex_next(cel_lexer *lx);
-void cel_lex_free(cel_lexer *lx);
-bool cel_is_reserved(const char *s, size_t n);
+void sb_cel__lex_next(cel_lexer *lx);
+void sb_cel__lex_free(cel_lexer *lx);
+bool sb_cel__is_reserved(const char *s, size_t n);
 
 /* ---- syntax tree ---- */
 typedef enum cel_op {
@@ -100,7 +100,7 @@ typedef enum cel_op {
     N_NOT,
     N_NEG,
     N_COND, /* kids[0] ? kids[1] : kids[2] */
-    N_BIN,  /* sub = cel_binop */
+    N_BIN,  /* sub = cel_binop_kind */
     N_COMP, /* sub = cel_comp; kids[0] = range, kids[1..] per kind */
     N_BIND  /* cel.bind: slot = kids[1] (init) in kids[2] */
 } cel_op;
@@ -155,7 +155,7 @@ typedef struct cel_qname {
 typedef struct cel_node cel_node;
 struct cel_node {
     uint8_t op;   /* cel_op */
-    uint8_t sub;  /* cel_binop / cel_comp / call style flags */
+    uint8_t sub;  /* cel_binop_kind / cel_comp / call style flags */
     uint16_t fn;  /* builtin index for N_CALL */
     uint32_t pos; /* byte offset in the source */
     uint32_t nkids;
@@ -182,12 +182,12 @@ struct sb_cel_program {
 };
 
 /* ---- parsing (cel_parse.c, cel_resolve.c) ---- */
-cel_node *cel_parse(sb_cel_program *p, sb_val *err);
+cel_node *sb_cel__parse(sb_cel_program *p, sb_val *err);
 /* Resolves names, locals and functions; false and *err on failure. */
-bool cel_resolve(sb_cel_program *p, sb_val *err);
-void *cel_arena_alloc(sb_cel_program *p, size_t n);
-void cel_arena_free(sb_cel_program *p);
-void cel_node_release(cel_node *n);
+bool sb_cel__resolve(sb_cel_program *p, sb_val *err);
+void *sb_cel__arena_alloc(sb_cel_program *p, size_t n);
+void sb_cel__arena_free(sb_cel_program *p);
+void sb_cel__node_release(cel_node *n);
 
 /* ---- evaluation (cel_eval.c) ---- */
 typedef struct cel_ctx {
@@ -200,42 +200,42 @@ typedef struct cel_ctx {
     int8_t dotted; /* -1 unknown; 0/1: do the variable names contain '.' */
 } cel_ctx;
 
-sb_val cel_eval_node(cel_ctx *c, const cel_node *n);
+sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n);
 /* A new error located at node n (message without position). */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
 sb_val
-cel_err(cel_ctx *c, const cel_node *n, const char *fmt, ...);
-sb_val cel_err_at(cel_ctx *c, size_t pos, const char *msg);
+sb_cel__err(cel_ctx *c, const cel_node *n, const char *fmt, ...);
+sb_val sb_cel__err_at(cel_ctx *c, size_t pos, const char *msg);
 /* Accounts n bytes of new allocation / n units of work; false (and sets the
  * sticky fatal error) when a limit is exceeded. */
-bool cel_charge_bytes(cel_ctx *c, size_t n);
-bool cel_charge_steps(cel_ctx *c, uint64_t n);
+bool sb_cel__charge_bytes(cel_ctx *c, size_t n);
+bool sb_cel__charge_steps(cel_ctx *c, uint64_t n);
 /* The sticky error as a new reference. */
-sb_val cel_fatal(cel_ctx *c);
+sb_val sb_cel__fatal(cel_ctx *c);
 /* Marks an out-of-memory condition (sticky) and returns the error. */
-sb_val cel_oom(cel_ctx *c);
-static inline bool cel_is_err(sb_val v)
+sb_val sb_cel__oom(cel_ctx *c);
+static inline bool sb_cel__is_err(sb_val v)
 {
     return v.kind == SB_ERROR;
 }
 
 /* ---- operators (cel_ops.c) ---- */
-sb_val cel_binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b);
-sb_val cel_negate(cel_ctx *c, const cel_node *n, sb_val a);
+sb_val sb_cel__binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b);
+sb_val sb_cel__negate(cel_ctx *c, const cel_node *n, sb_val a);
 /* -1, 0, 1; or 2 when the pair cannot be ordered (no overload). NaN gives 3. */
-int cel_compare(sb_val a, sb_val b);
-sb_val cel_index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key);
-sb_val cel_select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos);
-const char *cel_type_name(sb_val v);
-bool cel_is_type_name(const char *s);
+int sb_cel__compare(sb_val a, sb_val b);
+sb_val sb_cel__index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key);
+sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos);
+const char *sb_cel__type_name(sb_val v);
+bool sb_cel__is_type_name(const char *s);
 /* string to a value of each kind, as the conversion functions do */
-sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v);
+sb_val sb_cel__convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v);
 /* a value that the evaluator allocated: checks the size limit */
-sb_val cel_new_string(cel_ctx *c, const cel_node *n, const char *s, size_t len);
-sb_val cel_new_bytes(cel_ctx *c, const cel_node *n, const char *s, size_t len);
-sb_val cel_buf_to_string(cel_ctx *c, const cel_node *n, sb_buf *b, bool bytes);
+sb_val sb_cel__new_string(cel_ctx *c, const cel_node *n, const char *s, size_t len);
+sb_val sb_cel__new_bytes(cel_ctx *c, const cel_node *n, const char *s, size_t len);
+sb_val sb_cel__buf_to_string(cel_ctx *c, const cel_node *n, sb_buf *b, bool bytes);
 
 /* ---- builtins (cel_funcs.c) ---- */
 typedef sb_val (*cel_fn)(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs);
@@ -248,30 +248,30 @@ typedef struct cel_builtin {
 #define STYLE_MEMBER 2
 #define FN_UNKNOWN 0xFFFF
 /* index of a builtin callable in `style`, or FN_UNKNOWN */
-uint16_t cel_builtin_find(const char *name, size_t len, int style);
-const cel_builtin *cel_builtin_at(uint16_t i);
-sb_val cel_no_overload(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs);
+uint16_t sb_cel__builtin_find(const char *name, size_t len, int style);
+const cel_builtin *sb_cel__builtin_at(uint16_t i);
+sb_val sb_cel__no_overload(cel_ctx *c, const cel_node *n, sb_val *args, uint32_t nargs);
 
 /* the extension function groups register their tables through these */
-extern const cel_builtin cel_strings_table[];
-extern const size_t cel_strings_count;
-extern const cel_builtin cel_math_table[];
-extern const size_t cel_math_count;
+extern const cel_builtin sb_cel__strings_table[];
+extern const size_t sb_cel__strings_count;
+extern const cel_builtin sb_cel__math_table[];
+extern const size_t sb_cel__math_count;
 
 /* ---- formatting (cel_format.c) ---- */
 /* CEL string(double): Go's strconv 'g' shortest form ("1e+06", "0.0045"). */
-void cel_fmt_double(sb_buf *b, double d);
+void sb_cel__fmt_double(sb_buf *b, double d);
 /* string.format's "%s" of any value; false if v cannot be rendered. */
-bool cel_fmt_s(sb_buf *b, sb_val v, int depth);
-sb_val cel_format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args);
-sb_val cel_quote(cel_ctx *c, const cel_node *n, sb_val s);
+bool sb_cel__fmt_s(sb_buf *b, sb_val v, int depth);
+sb_val sb_cel__format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args);
+sb_val sb_cel__quote(cel_ctx *c, const cel_node *n, sb_val s);
 
 /* ---- regular expressions (cel_regex.c) ---- */
 typedef struct cel_regex cel_regex;
 /* Compiles pat; NULL and a message in err (size errlen) if invalid or too big. */
-cel_regex *cel_regex_compile(const char *pat, size_t len, char *err, size_t errlen);
-void cel_regex_free(cel_regex *re);
+cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t errlen);
+void sb_cel__regex_free(cel_regex *re);
 /* 1 match, 0 no match, -1 work budget exhausted (*steps counts work). */
-int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps);
+int sb_cel__regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps);
 
 #endif

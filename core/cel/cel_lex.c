@@ -12,7 +12,7 @@ static const char *const reserved[] = {"as",        "break",  "const",  "continu
                                        "function",  "if",     "import", "let",      "loop", "package",
                                        "namespace", "return", "var",    "void",     "while"};
 
-bool cel_is_reserved(const char *s, size_t n)
+bool sb_cel__is_reserved(const char *s, size_t n)
 {
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
@@ -20,7 +20,7 @@ bool cel_is_reserved(const char *s, size_t n)
     return false;
 }
 
-void cel_lex_init(cel_lexer *lx, const char *src, size_t len)
+void sb_cel__lex_init(cel_lexer *lx, const char *src, size_t len)
 {
     memset(lx, 0, sizeof *lx);
     lx->src = src;
@@ -28,7 +28,7 @@ void cel_lex_init(cel_lexer *lx, const char *src, size_t len)
     lx->val = sb_null();
 }
 
-void cel_lex_free(cel_lexer *lx)
+void sb_cel__lex_free(cel_lexer *lx)
 {
     sb_val_free(lx->val);
     lx->val = sb_null();
@@ -130,7 +130,7 @@ static bool lex_escape(cel_lexer *lx, size_t *i, bool bytes, sb_buf *b)
         if (bytes)
             sb_buf_putc(b, (char)v);
         else
-            cel_utf8_put(b, (uint32_t)v);
+            sb_cel__utf8_put(b, (uint32_t)v);
         return true;
     }
     case 'u':
@@ -150,7 +150,7 @@ static bool lex_escape(cel_lexer *lx, size_t *i, bool bytes, sb_buf *b)
             lex_error(lx, at, "invalid unicode code point in escape");
             return false;
         }
-        cel_utf8_put(b, (uint32_t)v);
+        sb_cel__utf8_put(b, (uint32_t)v);
         return true;
     }
     default:
@@ -163,7 +163,7 @@ static bool lex_escape(cel_lexer *lx, size_t *i, bool bytes, sb_buf *b)
                 if (bytes)
                     sb_buf_putc(b, (char)v);
                 else
-                    cel_utf8_put(b, v);
+                    sb_cel__utf8_put(b, v);
                 return true;
             }
         }
@@ -220,7 +220,7 @@ static void lex_string(cel_lexer *lx, bool raw, bool bytes)
         lex_error(lx, lx->start, "out of memory");
         return;
     }
-    if (!bytes && !cel_utf8_valid(sb_buf_str(&b), b.len)) {
+    if (!bytes && !sb_cel__utf8_valid(sb_buf_str(&b), b.len)) {
         sb_buf_free(&b);
         lex_error(lx, lx->start, "string literal is not valid UTF-8");
         return;
@@ -322,7 +322,7 @@ static void lex_number(cel_lexer *lx)
     lx->pos = lx->end = i;
 }
 
-void cel_lex_next(cel_lexer *lx)
+void sb_cel__lex_next(cel_lexer *lx)
 {
     sb_val_free(lx->val);
     lx->val = sb_null();

@@ -19,17 +19,18 @@ static sb_val extreme(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na, int
     if (na == 1 && a[0].kind == SB_LIST) {
         cnt = sb_list_len(a[0]);
         if (cnt == 0)
-            return cel_err(c, n, "%s() of an empty list", sb_str(n->val));
+            return sb_cel__err(c, n, "%s() of an empty list", sb_str(n->val));
         v = NULL;
     }
     if (cnt == 0)
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     sb_val best = sb_null();
     for (size_t i = 0; i < cnt; i++) {
         sb_val x = v ? v[i] : *sb_list_at(a[0], i);
         if (!is_num(x))
-            return cel_err(c, n, "no matching overload for '%s': %s is not a number", sb_str(n->val), cel_type_name(x));
-        if (i == 0 || cel_compare(x, best) == want)
+            return sb_cel__err(c, n, "no matching overload for '%s': %s is not a number", sb_str(n->val),
+                               sb_cel__type_name(x));
+        if (i == 0 || sb_cel__compare(x, best) == want)
             best = x;
     }
     return best; /* numbers are scalars: no reference to take */
@@ -52,7 +53,7 @@ static bool one_double(sb_val *a, uint32_t na)
 static sb_val fn_rounding(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (!one_double(a, na))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     const char *f = sb_str(n->val) + 5; /* after "math." */
     double d = a[0].as.d;
     switch (f[0]) {
@@ -73,7 +74,7 @@ static sb_val fn_abs(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
         switch (a[0].kind) {
         case SB_INT:
             if (a[0].as.i == INT64_MIN)
-                return cel_err(c, n, "math.abs: int overflow");
+                return sb_cel__err(c, n, "math.abs: int overflow");
             return sb_int(a[0].as.i < 0 ? -a[0].as.i : a[0].as.i);
         case SB_UINT:
             return a[0];
@@ -83,7 +84,7 @@ static sb_val fn_abs(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
             break;
         }
     }
-    return cel_no_overload(c, n, a, na);
+    return sb_cel__no_overload(c, n, a, na);
 }
 
 static sb_val fn_sign(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
@@ -102,13 +103,13 @@ static sb_val fn_sign(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
             break;
         }
     }
-    return cel_no_overload(c, n, a, na);
+    return sb_cel__no_overload(c, n, a, na);
 }
 
 static sb_val fn_classify(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (!one_double(a, na))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     const char *f = sb_str(n->val) + 5;
     double d = a[0].as.d;
     if (strcmp(f, "isNaN") == 0)
@@ -122,14 +123,14 @@ static sb_val fn_sqrt(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     double d;
     if (na != 1 || !sb_val_as_double(a[0], &d))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     return sb_double(sqrt(d));
 }
 
 static sb_val fn_bits2(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (na != 2 || a[0].kind != a[1].kind || (a[0].kind != SB_INT && a[0].kind != SB_UINT))
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     const char *f = sb_str(n->val) + 8; /* after "math.bit" */
     uint64_t x = a[0].as.u, y = a[1].as.u, r;
     if (f[0] == 'A')
@@ -147,7 +148,7 @@ static sb_val fn_bit_not(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
         return sb_int(~a[0].as.i);
     if (na == 1 && a[0].kind == SB_UINT)
         return sb_uint(~a[0].as.u);
-    return cel_no_overload(c, n, a, na);
+    return sb_cel__no_overload(c, n, a, na);
 }
 
 /* Shifts of 64 or more give 0; right shifts of an int are logical, as in
@@ -155,17 +156,17 @@ static sb_val fn_bit_not(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 static sb_val fn_shift(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na)
 {
     if (na != 2 || (a[0].kind != SB_INT && a[0].kind != SB_UINT) || a[1].kind != SB_INT)
-        return cel_no_overload(c, n, a, na);
+        return sb_cel__no_overload(c, n, a, na);
     int64_t k = a[1].as.i;
     if (k < 0)
-        return cel_err(c, n, "%s: negative offset %lld", sb_str(n->val), (long long)k);
+        return sb_cel__err(c, n, "%s: negative offset %lld", sb_str(n->val), (long long)k);
     bool left = strstr(sb_str(n->val), "Left") != NULL;
     uint64_t x = a[0].as.u;
     uint64_t r = k >= 64 ? 0 : left ? x << k : x >> k;
     return a[0].kind == SB_INT ? sb_int((int64_t)r) : sb_uint(r);
 }
 
-const cel_builtin cel_math_table[] = {
+const cel_builtin sb_cel__math_table[] = {
     {"math.greatest", STYLE_GLOBAL, fn_greatest},
     {"math.least", STYLE_GLOBAL, fn_least},
     {"math.ceil", STYLE_GLOBAL, fn_rounding},
@@ -185,4 +186,4 @@ const cel_builtin cel_math_table[] = {
     {"math.bitShiftLeft", STYLE_GLOBAL, fn_shift},
     {"math.bitShiftRight", STYLE_GLOBAL, fn_shift},
 };
-const size_t cel_math_count = sizeof cel_math_table / sizeof *cel_math_table;
+const size_t sb_cel__math_count = sizeof sb_cel__math_table / sizeof *sb_cel__math_table;

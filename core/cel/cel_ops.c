@@ -14,7 +14,7 @@
 static const char *const type_names[] = {"null_type", "bool", "int", "uint", "double", "string",
                                          "bytes",     "list", "map", "type", "dyn"};
 
-const char *cel_type_name(sb_val v)
+const char *sb_cel__type_name(sb_val v)
 {
     switch (v.kind) {
     case SB_NULL:
@@ -42,7 +42,7 @@ const char *cel_type_name(sb_val v)
     }
 }
 
-bool cel_is_type_name(const char *s)
+bool sb_cel__is_type_name(const char *s)
 {
     for (size_t i = 0; i < sizeof type_names / sizeof *type_names; i++)
         if (strcmp(s, type_names[i]) == 0)
@@ -50,31 +50,31 @@ bool cel_is_type_name(const char *s)
     return false;
 }
 
-sb_val cel_new_string(cel_ctx *c, const cel_node *n, const char *s, size_t len)
+sb_val sb_cel__new_string(cel_ctx *c, const cel_node *n, const char *s, size_t len)
 {
     (void)n;
-    if (!cel_charge_bytes(c, len + 32))
-        return cel_fatal(c);
+    if (!sb_cel__charge_bytes(c, len + 32))
+        return sb_cel__fatal(c);
     sb_val v = sb_string(s, len);
-    return v.kind == SB_ERROR ? cel_oom(c) : v;
+    return v.kind == SB_ERROR ? sb_cel__oom(c) : v;
 }
 
-sb_val cel_new_bytes(cel_ctx *c, const cel_node *n, const char *s, size_t len)
+sb_val sb_cel__new_bytes(cel_ctx *c, const cel_node *n, const char *s, size_t len)
 {
     (void)n;
-    if (!cel_charge_bytes(c, len + 32))
-        return cel_fatal(c);
+    if (!sb_cel__charge_bytes(c, len + 32))
+        return sb_cel__fatal(c);
     sb_val v = sb_bytes(s, len);
-    return v.kind == SB_ERROR ? cel_oom(c) : v;
+    return v.kind == SB_ERROR ? sb_cel__oom(c) : v;
 }
 
-sb_val cel_buf_to_string(cel_ctx *c, const cel_node *n, sb_buf *b, bool bytes)
+sb_val sb_cel__buf_to_string(cel_ctx *c, const cel_node *n, sb_buf *b, bool bytes)
 {
     if (sb_buf_failed(b)) {
         sb_buf_free(b);
-        return cel_oom(c);
+        return sb_cel__oom(c);
     }
-    sb_val v = bytes ? cel_new_bytes(c, n, sb_buf_str(b), b->len) : cel_new_string(c, n, sb_buf_str(b), b->len);
+    sb_val v = bytes ? sb_cel__new_bytes(c, n, sb_buf_str(b), b->len) : sb_cel__new_string(c, n, sb_buf_str(b), b->len);
     sb_buf_free(b);
     return v;
 }
@@ -91,7 +91,7 @@ static int cmp3(double a, double b)
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-int cel_compare(sb_val a, sb_val b)
+int sb_cel__compare(sb_val a, sb_val b)
 {
     if (is_num(a) && is_num(b)) {
         if (a.kind == SB_INT && b.kind == SB_INT)
@@ -101,7 +101,7 @@ int cel_compare(sb_val a, sb_val b)
         if (a.kind == SB_INT && b.kind == SB_UINT)
             return a.as.i < 0 ? -1 : ((uint64_t)a.as.i < b.as.u ? -1 : (uint64_t)a.as.i > b.as.u);
         if (a.kind == SB_UINT && b.kind == SB_INT)
-            return -cel_compare(b, a);
+            return -sb_cel__compare(b, a);
         double x, y;
         sb_val_as_double(a, &x);
         sb_val_as_double(b, &y);
@@ -129,13 +129,13 @@ static const char *const binop_names[] = {"==", "!=", "<", "<=", ">", ">=", "in"
 
 static sb_val no_overload(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
 {
-    return cel_err(c, n, "no matching overload for '%s' applied to (%s, %s)", binop_names[op], cel_type_name(a),
-                   cel_type_name(b));
+    return sb_cel__err(c, n, "no matching overload for '%s' applied to (%s, %s)", binop_names[op], sb_cel__type_name(a),
+                       sb_cel__type_name(b));
 }
 
 static sb_val overflow(cel_ctx *c, const cel_node *n, const char *what)
 {
-    return cel_err(c, n, "%s overflow", what);
+    return sb_cel__err(c, n, "%s overflow", what);
 }
 
 static sb_val concat(cel_ctx *c, sb_val a, sb_val b)
@@ -146,31 +146,31 @@ static sb_val concat(cel_ctx *c, sb_val a, sb_val b)
             return sb_val_ref(a);
         if (!la)
             return sb_val_ref(b);
-        if (!cel_charge_steps(c, la + lb) || !cel_charge_bytes(c, 32 + (la + lb) * sizeof(sb_val)))
-            return cel_fatal(c);
+        if (!sb_cel__charge_steps(c, la + lb) || !sb_cel__charge_bytes(c, 32 + (la + lb) * sizeof(sb_val)))
+            return sb_cel__fatal(c);
         sb_val l = sb_list_new(la + lb);
         if (l.kind == SB_ERROR)
-            return cel_oom(c);
+            return sb_cel__oom(c);
         for (size_t i = 0; i < la + lb; i++) {
             sb_val x = i < la ? *sb_list_at(a, i) : *sb_list_at(b, i - la);
             if (!sb_list_push(&l, sb_val_ref(x))) {
                 sb_val_free(l);
-                return cel_oom(c);
+                return sb_cel__oom(c);
             }
         }
         return l;
     }
     size_t la = sb_str_len(a), lb = sb_str_len(b);
-    if (!cel_charge_steps(c, (la + lb) / 64) || !cel_charge_bytes(c, la + lb + 32))
-        return cel_fatal(c);
+    if (!sb_cel__charge_steps(c, (la + lb) / 64) || !sb_cel__charge_bytes(c, la + lb + 32))
+        return sb_cel__fatal(c);
     char *p = sb_malloc(la + lb + 1);
     if (!p)
-        return cel_oom(c);
+        return sb_cel__oom(c);
     memcpy(p, sb_str(a), la);
     memcpy(p + la, sb_str(b), lb);
     sb_val r = a.kind == SB_BYTES ? sb_bytes(p, la + lb) : sb_string(p, la + lb);
     sb_free(p);
-    return r.kind == SB_ERROR ? cel_oom(c) : r;
+    return r.kind == SB_ERROR ? sb_cel__oom(c) : r;
 }
 
 static sb_val arith_double(int op, double x, double y)
@@ -217,7 +217,7 @@ static sb_val arith(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
         case B_DIV:
         case B_MOD:
             if (y == 0)
-                return cel_err(c, n, op == B_DIV ? "division by zero" : "modulus by zero");
+                return sb_cel__err(c, n, op == B_DIV ? "division by zero" : "modulus by zero");
             if (x == INT64_MIN && y == -1)
                 return overflow(c, n, "int");
             return sb_int(op == B_DIV ? x / y : x % y);
@@ -242,7 +242,7 @@ static sb_val arith(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
         case B_DIV:
         case B_MOD:
             if (y == 0)
-                return cel_err(c, n, op == B_DIV ? "division by zero" : "modulus by zero");
+                return sb_cel__err(c, n, op == B_DIV ? "division by zero" : "modulus by zero");
             return sb_uint(op == B_DIV ? x / y : x % y);
         }
         break;
@@ -268,13 +268,13 @@ static uint64_t size_of(sb_val v)
     return v.kind == SB_LIST ? sb_list_len(v) : v.kind == SB_MAP ? sb_map_len(v) : 1;
 }
 
-sb_val cel_binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
+sb_val sb_cel__binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
 {
     switch (op) {
     case B_EQ:
     case B_NE: {
-        if (!cel_charge_steps(c, size_of(a) + size_of(b)))
-            return cel_fatal(c);
+        if (!sb_cel__charge_steps(c, size_of(a) + size_of(b)))
+            return sb_cel__fatal(c);
         bool eq = sb_val_equal(a, b);
         return sb_bool(op == B_EQ ? eq : !eq);
     }
@@ -282,7 +282,7 @@ sb_val cel_binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
     case B_LE:
     case B_GT:
     case B_GE: {
-        int r = cel_compare(a, b);
+        int r = sb_cel__compare(a, b);
         if (r == 2)
             return no_overload(c, n, op, a, b);
         if (r == 3)
@@ -301,8 +301,8 @@ sb_val cel_binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
     case B_IN:
         if (b.kind == SB_LIST) {
             size_t len = sb_list_len(b);
-            if (!cel_charge_steps(c, len))
-                return cel_fatal(c);
+            if (!sb_cel__charge_steps(c, len))
+                return sb_cel__fatal(c);
             for (size_t i = 0; i < len; i++)
                 if (sb_val_equal(a, *sb_list_at(b, i)))
                     return sb_bool(true);
@@ -316,7 +316,7 @@ sb_val cel_binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
     }
 }
 
-sb_val cel_negate(cel_ctx *c, const cel_node *n, sb_val a)
+sb_val sb_cel__negate(cel_ctx *c, const cel_node *n, sb_val a)
 {
     if (a.kind == SB_INT) {
         if (a.as.i == INT64_MIN)
@@ -325,7 +325,7 @@ sb_val cel_negate(cel_ctx *c, const cel_node *n, sb_val a)
     }
     if (a.kind == SB_DOUBLE)
         return sb_double(-a.as.d);
-    return cel_err(c, n, "no matching overload for '-' applied to %s", cel_type_name(a));
+    return sb_cel__err(c, n, "no matching overload for '-' applied to %s", sb_cel__type_name(a));
 }
 
 /* "(keys: a, b, c)" for a missing key, so a typo is easy to see. */
@@ -341,7 +341,7 @@ static void key_hint(sb_buf *b, sb_val m)
     for (size_t i = 0; i < n && shown < 10; i++, shown++) {
         if (shown)
             sb_buf_puts(b, ", ");
-        cel_fmt_s(b, *sb_map_key_at(m, i), 1);
+        sb_cel__fmt_s(b, *sb_map_key_at(m, i), 1);
     }
     sb_buf_puts(b, n > shown ? ", ...)" : ")");
 }
@@ -355,15 +355,15 @@ static sb_val no_such_key(cel_ctx *c, size_t pos, sb_val m, sb_val key)
         sb_buf_append(&b, sb_str(key), sb_str_len(key));
         sb_buf_putc(&b, '\'');
     } else {
-        cel_fmt_s(&b, key, 1);
+        sb_cel__fmt_s(&b, key, 1);
     }
     key_hint(&b, m);
-    sb_val e = sb_buf_failed(&b) ? cel_oom(c) : cel_err_at(c, pos, sb_buf_str(&b));
+    sb_val e = sb_buf_failed(&b) ? sb_cel__oom(c) : sb_cel__err_at(c, pos, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;
 }
 
-sb_val cel_select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos)
+sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos)
 {
     (void)n;
     if (obj.kind == SB_MAP) {
@@ -372,7 +372,7 @@ sb_val cel_select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, 
             return sb_val_ref(*v);
         sb_val k = sb_string_cstr(field);
         if (k.kind == SB_ERROR)
-            return cel_oom(c);
+            return sb_cel__oom(c);
         sb_val e = no_such_key(c, pos, obj, k);
         sb_val_free(k);
         return e;
@@ -380,13 +380,13 @@ sb_val cel_select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, 
     if (obj.kind == SB_ERROR)
         return sb_val_ref(obj);
     sb_buf b = SB_BUF_INIT;
-    sb_buf_printf(&b, "cannot select field '%s' from a value of type %s", field, cel_type_name(obj));
-    sb_val e = sb_buf_failed(&b) ? cel_oom(c) : cel_err_at(c, pos, sb_buf_str(&b));
+    sb_buf_printf(&b, "cannot select field '%s' from a value of type %s", field, sb_cel__type_name(obj));
+    sb_val e = sb_buf_failed(&b) ? sb_cel__oom(c) : sb_cel__err_at(c, pos, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;
 }
 
-sb_val cel_index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key)
+sb_val sb_cel__index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key)
 {
     if (obj.kind == SB_LIST) {
         int64_t i;
@@ -397,11 +397,11 @@ sb_val cel_index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key)
         } else if (key.kind == SB_DOUBLE && key.as.d == floor(key.as.d) && fabs(key.as.d) < 9.2e18) {
             i = (int64_t)key.as.d;
         } else {
-            return cel_err(c, n, "a list index must be an int, got %s", cel_type_name(key));
+            return sb_cel__err(c, n, "a list index must be an int, got %s", sb_cel__type_name(key));
         }
         size_t len = sb_list_len(obj);
         if (i < 0 || (uint64_t)i >= len)
-            return cel_err(c, n, "index out of range: %lld (list size %zu)", (long long)i, len);
+            return sb_cel__err(c, n, "index out of range: %lld (list size %zu)", (long long)i, len);
         return sb_val_ref(*sb_list_at(obj, (size_t)i));
     }
     if (obj.kind == SB_MAP) {
@@ -410,7 +410,8 @@ sb_val cel_index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key)
             return sb_val_ref(*v);
         return no_such_key(c, n->pos, obj, key);
     }
-    return cel_err(c, n, "no matching overload for '[]' applied to (%s, %s)", cel_type_name(obj), cel_type_name(key));
+    return sb_cel__err(c, n, "no matching overload for '[]' applied to (%s, %s)", sb_cel__type_name(obj),
+                       sb_cel__type_name(key));
 }
 
 /* ---- conversions ---- */
@@ -522,13 +523,13 @@ static sb_val conv_error(cel_ctx *c, const cel_node *n, const char *to, sb_val v
 {
     if (v.kind == SB_STRING) {
         size_t l = sb_str_len(v);
-        return cel_err(c, n, "cannot convert '%.*s%s' to %s", (int)(l > 40 ? 40 : l), sb_str(v), l > 40 ? "..." : "",
-                       to);
+        return sb_cel__err(c, n, "cannot convert '%.*s%s' to %s", (int)(l > 40 ? 40 : l), sb_str(v),
+                           l > 40 ? "..." : "", to);
     }
-    return cel_err(c, n, "no matching overload for %s() applied to %s", to, cel_type_name(v));
+    return sb_cel__err(c, n, "no matching overload for %s() applied to %s", to, sb_cel__type_name(v));
 }
 
-sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
+sb_val sb_cel__convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
 {
     switch (to[0]) {
     case 'i': /* int */
@@ -537,11 +538,11 @@ sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
             return v;
         case SB_UINT:
             if (v.as.u > INT64_MAX)
-                return cel_err(c, n, "int() range error: %llu is too large", (unsigned long long)v.as.u);
+                return sb_cel__err(c, n, "int() range error: %llu is too large", (unsigned long long)v.as.u);
             return sb_int((int64_t)v.as.u);
         case SB_DOUBLE:
             if (!(v.as.d > -9223372036854775808.0 && v.as.d < 9223372036854775808.0))
-                return cel_err(c, n, "int() range error: the double is out of the int range");
+                return sb_cel__err(c, n, "int() range error: the double is out of the int range");
             return sb_int((int64_t)v.as.d);
         case SB_STRING: {
             int64_t i;
@@ -558,11 +559,11 @@ sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
             return v;
         case SB_INT:
             if (v.as.i < 0)
-                return cel_err(c, n, "uint() range error: %lld is negative", (long long)v.as.i);
+                return sb_cel__err(c, n, "uint() range error: %lld is negative", (long long)v.as.i);
             return sb_uint((uint64_t)v.as.i);
         case SB_DOUBLE:
             if (!(v.as.d > -1.0 && v.as.d < 18446744073709551616.0))
-                return cel_err(c, n, "uint() range error: the double is out of the uint range");
+                return sb_cel__err(c, n, "uint() range error: the double is out of the uint range");
             return sb_uint((uint64_t)v.as.d);
         case SB_STRING: {
             uint64_t u;
@@ -598,9 +599,9 @@ sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
         case SB_STRING:
             return sb_val_ref(v);
         case SB_BYTES:
-            if (!cel_utf8_valid(sb_str(v), sb_str_len(v)))
-                return cel_err(c, n, "string() of bytes that are not valid UTF-8");
-            return cel_new_string(c, n, sb_str(v), sb_str_len(v));
+            if (!sb_cel__utf8_valid(sb_str(v), sb_str_len(v)))
+                return sb_cel__err(c, n, "string() of bytes that are not valid UTF-8");
+            return sb_cel__new_string(c, n, sb_str(v), sb_str_len(v));
         case SB_INT:
             sb_buf_printf(&b, "%lld", (long long)v.as.i);
             break;
@@ -608,7 +609,7 @@ sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
             sb_buf_printf(&b, "%llu", (unsigned long long)v.as.u);
             break;
         case SB_DOUBLE:
-            cel_fmt_double(&b, v.as.d);
+            sb_cel__fmt_double(&b, v.as.d);
             break;
         case SB_BOOL:
             sb_buf_puts(&b, v.as.b ? "true" : "false");
@@ -619,7 +620,7 @@ sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
         default:
             return conv_error(c, n, "string", v);
         }
-        return cel_buf_to_string(c, n, &b, false);
+        return sb_cel__buf_to_string(c, n, &b, false);
     }
     case 'b':
         if (to[1] == 'o') { /* bool */
@@ -640,11 +641,11 @@ sb_val cel_convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
         if (v.kind == SB_BYTES) /* bytes */
             return sb_val_ref(v);
         if (v.kind == SB_STRING)
-            return cel_new_bytes(c, n, sb_str(v), sb_str_len(v));
+            return sb_cel__new_bytes(c, n, sb_str(v), sb_str_len(v));
         return conv_error(c, n, "bytes", v);
     case 't': { /* type */
-        sb_val t = sb_type(cel_type_name(v));
-        return t.kind == SB_ERROR ? cel_oom(c) : t;
+        sb_val t = sb_type(sb_cel__type_name(v));
+        return t.kind == SB_ERROR ? sb_cel__oom(c) : t;
     }
     default:
         return conv_error(c, n, to, v);

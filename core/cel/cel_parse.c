@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "cel_int.h"
 
 /* ---- arena: nodes and child arrays live until the program is freed ---- */
@@ -22,7 +23,7 @@ typedef struct chunk {
     _Alignas(16) unsigned char data[];
 } chunk;
 
-void *cel_arena_alloc(sb_cel_program *p, size_t n)
+void *sb_cel__arena_alloc(sb_cel_program *p, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     chunk *c = p->arena;
@@ -41,7 +42,7 @@ void *cel_arena_alloc(sb_cel_program *p, size_t n)
     return r;
 }
 
-void cel_arena_free(sb_cel_program *p)
+void sb_cel__arena_free(sb_cel_program *p)
 {
     chunk *c = p->arena;
     while (c) {
@@ -155,7 +156,7 @@ static const char *tok_desc(cel_tok t)
 
 static void next(parser *ps)
 {
-    cel_lex_next(&ps->lx);
+    sb_cel__lex_next(&ps->lx);
     if (ps->lx.tok == T_ERR)
         perr_at(ps, ps->lx.errpos, "%s", ps->lx.errmsg);
 }
@@ -181,8 +182,8 @@ static bool expect(parser *ps, cel_tok t, const char *wanted)
 
 static cel_node *new_node(parser *ps, cel_op op, size_t pos, uint32_t nkids)
 {
-    cel_node *n = cel_arena_alloc(ps->p, sizeof *n);
-    cel_node **k = nkids ? cel_arena_alloc(ps->p, nkids * sizeof *k) : NULL;
+    cel_node *n = sb_cel__arena_alloc(ps->p, sizeof *n);
+    cel_node **k = nkids ? sb_cel__arena_alloc(ps->p, nkids * sizeof *k) : NULL;
     if (!n || (nkids && !k)) {
         perr_at(ps, pos, "out of memory");
         return NULL;
@@ -251,20 +252,15 @@ static sb_val take_string(parser *ps, const char *s, size_t len, size_t pos)
 /* A growable array of nodes used while parsing lists of things. */
 typedef struct nvec {
     cel_node **v;
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
 } nvec;
 
 static bool nvec_push(parser *ps, nvec *a, cel_node *x)
 {
-    if (a->n == a->cap) {
-        uint32_t cap = a->cap ? a->cap * 2 : 8;
-        cel_node **v = sb_realloc(a->v, cap * sizeof *v);
-        if (!v) {
-            perr_at(ps, ps->lx.start, "out of memory");
-            return false;
-        }
-        a->v = v;
-        a->cap = cap;
+    if (!SB_GROW(a->v, a->cap, (size_t)a->n + 1)) {
+        perr_at(ps, ps->lx.start, "out of memory");
+        return false;
     }
     a->v[a->n++] = x;
     return true;
@@ -555,7 +551,7 @@ static cel_node *parse_primary(parser *ps, bool neg_literal, bool *folded)
         size_t ipos = ps->lx.start;
         const char *name = ps->lx.src + ps->lx.start;
         size_t nlen = ps->lx.end - ps->lx.start;
-        if (cel_is_reserved(name, nlen)) {
+        if (sb_cel__is_reserved(name, nlen)) {
             perr_at(ps, ipos, "reserved identifier '%.*s'", (int)nlen, name);
             return NULL;
         }
@@ -763,14 +759,9 @@ static cel_node *parse_logic(parser *ps, bool is_or)
     if (!nvec_push(ps, &a, first))
         return NULL;
     while (ps->lx.tok == t && !ps->failed) {
-        if (npos == cappos) {
-            cappos = cappos ? cappos * 2 : 8;
-            size_t *np = sb_realloc(pos, cappos * sizeof *np);
-            if (!np) {
-                perr_at(ps, ps->lx.start, "out of memory");
-                break;
-            }
-            pos = np;
+        if (!SB_GROW(pos, cappos, npos + 1)) {
+            perr_at(ps, ps->lx.start, "out of memory");
+            break;
         }
         pos[npos++] = ps->lx.start;
         next(ps);
@@ -811,27 +802,27 @@ static cel_node *parse_expr(parser *ps)
     return ps->failed ? NULL : c;
 }
 
-cel_node *cel_parse(sb_cel_program *p, sb_val *err)
+cel_node *sb_cel__parse(sb_cel_program *p, sb_val *err)
 {
     parser ps;
     memset(&ps, 0, sizeof ps);
     ps.p = p;
     ps.max_depth = p->lim.max_depth;
     ps.err = sb_null();
-    if (!cel_utf8_valid(p->src, p->len)) {
+    if (!sb_cel__utf8_valid(p->src, p->len)) {
         size_t i = 0;
-        while (i < p->len && cel_utf8_next(p->src, p->len, &i) >= 0)
+        while (i < p->len && sb_cel__utf8_next(p->src, p->len, &i) >= 0)
             ;
         perr_at(&ps, i, "expression is not valid UTF-8");
         *err = ps.err;
         return NULL;
     }
-    cel_lex_init(&ps.lx, p->src, p->len);
+    sb_cel__lex_init(&ps.lx, p->src, p->len);
     next(&ps);
     cel_node *root = ps.failed ? NULL : parse_expr(&ps);
     if (root && ps.lx.tok != T_EOF)
         unexpected(&ps, "end of expression");
-    cel_lex_free(&ps.lx);
+    sb_cel__lex_free(&ps.lx);
     if (ps.failed) {
         *err = ps.err;
         return NULL;

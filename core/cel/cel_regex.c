@@ -16,11 +16,16 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "cel_int.h"
 
 #define MAX_PROG 20000
 #define MAX_REPEAT 1000
 #define MAX_NEST 100
+/* Syntax nodes while parsing: bounds the parser's memory before MAX_PROG
+ * can be checked on the finished tree. 65536 = 2^16, the largest power of two
+ * within 4 * MAX_PROG, which is where the limit has always been. */
+#define MAX_NODES 65536
 
 enum { R_EMPTY, R_CHAR, R_ANY, R_CLASS, R_ASSERT, R_CAT, R_ALT, R_REPEAT };
 enum { A_BOT, A_EOT, A_BOL, A_EOL, A_WORD, A_NOTWORD };
@@ -39,6 +44,7 @@ typedef struct rnode {
 typedef struct rclass {
     uint32_t *r; /* pairs lo, hi */
     uint32_t n;  /* number of pairs */
+    size_t cap;  /* room in r, in uint32s (two per pair) */
     bool neg, fold;
 } rclass;
 
@@ -59,9 +65,11 @@ typedef struct rparser {
     const char *s;
     size_t len, pos;
     rnode *nodes;
-    int32_t nn, capn;
+    int32_t nn;
+    size_t capn;
     rclass *cls;
-    int32_t ncls, capc;
+    int32_t ncls;
+    size_t capc;
     bool fold, multiline, dotnl;
     int depth;
     char *err;
@@ -78,19 +86,13 @@ static void fail(rparser *p, const char *msg)
 
 static int32_t newnode(rparser *p, int type)
 {
-    if (p->nn == p->capn) {
-        int32_t cap = p->capn ? p->capn * 2 : 32;
-        if (cap > 4 * MAX_PROG) {
-            fail(p, "regular expression too large");
-            return -1;
-        }
-        rnode *v = sb_realloc(p->nodes, (size_t)cap * sizeof *v);
-        if (!v) {
-            fail(p, "out of memory");
-            return -1;
-        }
-        p->nodes = v;
-        p->capn = cap;
+    if (p->nn >= MAX_NODES) {
+        fail(p, "regular expression too large");
+        return -1;
+    }
+    if (!SB_GROW(p->nodes, p->capn, (size_t)p->nn + 1)) {
+        fail(p, "out of memory");
+        return -1;
     }
     rnode *n = &p->nodes[p->nn];
     memset(n, 0, sizeof *n);
@@ -103,15 +105,9 @@ static int32_t newnode(rparser *p, int type)
 
 static int32_t newclass(rparser *p)
 {
-    if (p->ncls == p->capc) {
-        int32_t cap = p->capc ? p->capc * 2 : 4;
-        rclass *v = sb_realloc(p->cls, (size_t)cap * sizeof *v);
-        if (!v) {
-            fail(p, "out of memory");
-            return -1;
-        }
-        p->cls = v;
-        p->capc = cap;
+    if (!SB_GROW(p->cls, p->capc, (size_t)p->ncls + 1)) {
+        fail(p, "out of memory");
+        return -1;
     }
     memset(&p->cls[p->ncls], 0, sizeof *p->cls);
     p->cls[p->ncls].fold = p->fold;
@@ -124,12 +120,10 @@ static bool add_range(rparser *p, rclass *c, uint32_t lo, uint32_t hi)
         fail(p, "character class too large");
         return false;
     }
-    uint32_t *r = sb_realloc(c->r, (size_t)(c->n + 1) * 2 * sizeof *r);
-    if (!r) {
+    if (!SB_GROW(c->r, c->cap, ((size_t)c->n + 1) * 2)) {
         fail(p, "out of memory");
         return false;
     }
-    c->r = r;
     c->r[2 * c->n] = lo;
     c->r[2 * c->n + 1] = hi;
     c->n++;
@@ -143,7 +137,7 @@ static bool more(const rparser *p)
 
 static int32_t next_cp(rparser *p)
 {
-    int32_t c = cel_utf8_next(p->s, p->len, &p->pos);
+    int32_t c = sb_cel__utf8_next(p->s, p->len, &p->pos);
     if (c < 0) {
         fail(p, "invalid UTF-8 in pattern");
         p->pos = p->len;
@@ -747,7 +741,7 @@ static void compile(emitter *e, int32_t i)
     }
 }
 
-void cel_regex_free(cel_regex *re)
+void sb_cel__regex_free(cel_regex *re)
 {
     if (!re)
         return;
@@ -758,7 +752,7 @@ void cel_regex_free(cel_regex *re)
     sb_free(re);
 }
 
-cel_regex *cel_regex_compile(const char *pat, size_t len, char *err, size_t errlen)
+cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t errlen)
 {
     rparser p;
     memset(&p, 0, sizeof p);
@@ -798,7 +792,7 @@ cel_regex *cel_regex_compile(const char *pat, size_t len, char *err, size_t errl
         if (p.failed) {
             if (re && !re->prog)
                 sb_free(e.prog);
-            cel_regex_free(re);
+            sb_cel__regex_free(re);
             re = NULL;
         }
     }
@@ -901,7 +895,7 @@ static void addthread(vm *m, tlist *l, int32_t pc0)
     }
 }
 
-int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps)
+int sb_cel__regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *steps, uint64_t max_steps)
 {
     int32_t n = re->n;
     /* two thread lists of at most n pcs each, and the addthread stack, which
@@ -918,7 +912,7 @@ int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *s
     vm m = {re, mark, 1, buf + 2 * n, steps, -1, -1, false};
     size_t i = 0, nexti = 0;
     if (len)
-        m.cur = cel_utf8_next(s, len, &nexti);
+        m.cur = sb_cel__utf8_next(s, len, &nexti);
     int result = 0;
     for (;;) {
         /* context: m.prev is the code point before i, m.cur the one at i */
@@ -936,7 +930,7 @@ int cel_regex_search(const cel_regex *re, const char *s, size_t len, uint64_t *s
         m.cur = -1;
         size_t after = nexti;
         if (nexti < len)
-            m.cur = cel_utf8_next(s, len, &after);
+            m.cur = sb_cel__utf8_next(s, len, &after);
         for (int32_t t = 0; t < cl.n; t++) {
             const inst *in = &re->prog[cl.pc[t]];
             bool ok = false;

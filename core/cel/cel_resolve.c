@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "cel_int.h"
 
 /* Helpers with large buffers stay out of the recursive frames. */
@@ -26,7 +27,8 @@
 typedef struct resolver {
     sb_cel_program *p;
     const char **names; /* scope stack of local names; slot = index */
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
     sb_val err;
     bool failed;
 } resolver;
@@ -42,14 +44,8 @@ static void rerr(resolver *r, size_t pos, const char *msg)
 
 static bool push(resolver *r, const char *name, int32_t *slot)
 {
-    if (r->n == r->cap) {
-        uint32_t cap = r->cap ? r->cap * 2 : 8;
-        const char **v = sb_realloc(r->names, cap * sizeof *v);
-        if (!v)
-            return false;
-        r->names = v;
-        r->cap = cap;
-    }
+    if (!SB_GROW(r->names, r->cap, (size_t)r->n + 1))
+        return false;
     *slot = (int32_t)r->n;
     r->names[r->n++] = name;
     if (r->n > r->p->nlocals)
@@ -94,14 +90,14 @@ static void free_qname(cel_qname *q)
     sb_free(q);
 }
 
-void cel_node_release(cel_node *n)
+void sb_cel__node_release(cel_node *n)
 {
     sb_val_free(n->val);
     n->val = sb_null();
     if (n->op == N_IDENT)
         free_qname(n->aux);
     else if (n->op == N_CALL)
-        cel_regex_free(n->aux);
+        sb_cel__regex_free(n->aux);
     n->aux = NULL;
 }
 
@@ -223,7 +219,7 @@ NOINLINE static uint16_t namespaced_function(resolver *r, const cel_node *recv, 
         if (m->op != N_SELECT)
             break;
     }
-    return cel_builtin_find(buf + pos, strlen(buf + pos), STYLE_GLOBAL);
+    return sb_cel__builtin_find(buf + pos, strlen(buf + pos), STYLE_GLOBAL);
 }
 
 /* receiver.f(args) where receiver.f names a namespaced global function:
@@ -239,7 +235,7 @@ static void make_global(resolver *r, cel_node *n, uint16_t g)
     n->nkids--;
     n->sub &= (uint8_t)~CALL_MEMBER;
     n->fn = g;
-    sb_val nv = sb_string_cstr(cel_builtin_at(g)->name);
+    sb_val nv = sb_string_cstr(sb_cel__builtin_at(g)->name);
     if (nv.kind == SB_ERROR) {
         rerr(r, n->pos, "out of memory");
         return;
@@ -253,7 +249,7 @@ static void make_global(resolver *r, cel_node *n, uint16_t g)
 NOINLINE static void precompile_regex(cel_node *n)
 {
     char e[128];
-    n->aux = cel_regex_compile(sb_str(n->kids[1]->val), sb_str_len(n->kids[1]->val), e, sizeof e);
+    n->aux = sb_cel__regex_compile(sb_str(n->kids[1]->val), sb_str_len(n->kids[1]->val), e, sizeof e);
 }
 
 static void resolve_call(resolver *r, cel_node *n)
@@ -264,13 +260,13 @@ static void resolve_call(resolver *r, cel_node *n)
         if (g != FN_UNKNOWN)
             make_global(r, n, g);
         else
-            n->fn = cel_builtin_find(name, sb_str_len(n->val), STYLE_MEMBER);
+            n->fn = sb_cel__builtin_find(name, sb_str_len(n->val), STYLE_MEMBER);
     } else {
-        n->fn = cel_builtin_find(name, sb_str_len(n->val), STYLE_GLOBAL);
+        n->fn = sb_cel__builtin_find(name, sb_str_len(n->val), STYLE_GLOBAL);
     }
     for (uint32_t i = 0; i < n->nkids && !r->failed; i++)
         resolve(r, n->kids[i]);
-    if (n->fn != FN_UNKNOWN && strcmp(cel_builtin_at(n->fn)->name, "matches") == 0 && n->nkids == 2 &&
+    if (n->fn != FN_UNKNOWN && strcmp(sb_cel__builtin_at(n->fn)->name, "matches") == 0 && n->nkids == 2 &&
         n->kids[1]->op == N_LIT && n->kids[1]->val.kind == SB_STRING)
         precompile_regex(n);
 }
@@ -360,7 +356,7 @@ static void resolve(resolver *r, cel_node *n)
     }
 }
 
-bool cel_resolve(sb_cel_program *p, sb_val *err)
+bool sb_cel__resolve(sb_cel_program *p, sb_val *err)
 {
     resolver r;
     memset(&r, 0, sizeof r);

@@ -2,7 +2,7 @@
  * and ordering are in code points, while sb_val stores UTF-8 bytes. */
 #include "cel_int.h"
 
-int32_t cel_utf8_next(const char *s, size_t len, size_t *i)
+int32_t sb_cel__utf8_next(const char *s, size_t len, size_t *i)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t k = *i;
@@ -42,7 +42,7 @@ int32_t cel_utf8_next(const char *s, size_t len, size_t *i)
     return (int32_t)cp;
 }
 
-bool cel_utf8_valid(const char *s, size_t len)
+bool sb_cel__utf8_valid(const char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -50,13 +50,13 @@ bool cel_utf8_valid(const char *s, size_t len)
             i++;
             continue;
         }
-        if (cel_utf8_next(s, len, &i) < 0)
+        if (sb_cel__utf8_next(s, len, &i) < 0)
             return false;
     }
     return true;
 }
 
-size_t cel_utf8_count(const char *s, size_t len)
+size_t sb_cel__utf8_count(const char *s, size_t len)
 {
     /* Valid UTF-8 is assumed: count the bytes that start a code point. */
     size_t n = 0;
@@ -65,7 +65,7 @@ size_t cel_utf8_count(const char *s, size_t len)
     return n;
 }
 
-size_t cel_utf8_offset(const char *s, size_t len, size_t cp)
+size_t sb_cel__utf8_offset(const char *s, size_t len, size_t cp)
 {
     size_t i = 0;
     while (i < len && cp > 0) {
@@ -77,7 +77,7 @@ size_t cel_utf8_offset(const char *s, size_t len, size_t cp)
     return i;
 }
 
-void cel_utf8_put(sb_buf *b, uint32_t cp)
+void sb_cel__utf8_put(sb_buf *b, uint32_t cp)
 {
     char t[4];
     if (cp < 0x80) {

@@ -14,7 +14,7 @@ uint32_t sb_cel_column(const char *src, size_t len, size_t off)
 {
     if (off > len)
         off = len;
-    return (uint32_t)cel_utf8_count(src, off) + 1;
+    return (uint32_t)sb_cel__utf8_count(src, off) + 1;
 }
 
 sb_cel_program *sb_cel_parse(const char *src, size_t len, const sb_cel_options *opt, sb_val *err)
@@ -60,8 +60,8 @@ sb_cel_program *sb_cel_parse(const char *src, size_t len, const sb_cel_options *
     p->len = len;
     p->mixed = o.mixed_numeric;
     p->lim = lim;
-    p->root = cel_parse(p, err);
-    if (!p->root || !cel_resolve(p, err)) {
+    p->root = sb_cel__parse(p, err);
+    if (!p->root || !sb_cel__resolve(p, err)) {
         sb_cel_program_free(p);
         return NULL;
     }
@@ -73,8 +73,8 @@ void sb_cel_program_free(sb_cel_program *p)
     if (!p)
         return;
     for (cel_node *n = p->all; n; n = n->all_next)
-        cel_node_release(n);
-    cel_arena_free(p);
+        sb_cel__node_release(n);
+    sb_cel__arena_free(p);
     sb_free(p->src);
     sb_free(p->container);
     sb_free(p);
@@ -108,7 +108,7 @@ sb_val sb_cel_eval_raw(const sb_cel_program *p, sb_val vars)
     }
     for (uint32_t i = 0; i < p->nlocals; i++)
         c.locals[i] = sb_null();
-    sb_val r = cel_eval_node(&c, p->root);
+    sb_val r = sb_cel__eval_node(&c, p->root);
     if (c.fatal.kind == SB_ERROR) {
         /* a limit breach or allocation failure wins over any result */
         sb_val_free(r);

@@ -52,11 +52,11 @@ bool sb_tmpl_has_expr(const char *s, size_t len)
 static long find_close(const char *s, size_t len, size_t from)
 {
     cel_lexer lx;
-    cel_lex_init(&lx, s + from, len - from);
+    sb_cel__lex_init(&lx, s + from, len - from);
     int depth = 0;
     long r = -1;
     for (;;) {
-        cel_lex_next(&lx);
+        sb_cel__lex_next(&lx);
         if (lx.tok == T_EOF)
             break;
         if (lx.tok == T_ERR) {
@@ -79,7 +79,7 @@ static long find_close(const char *s, size_t len, size_t from)
             }
         }
     }
-    cel_lex_free(&lx);
+    sb_cel__lex_free(&lx);
     return r;
 }
 
@@ -91,7 +91,7 @@ static char *make_snippet(const char *expr, size_t len)
         len--;
     sb_buf b = SB_BUF_INIT;
     sb_buf_puts(&b, "{{ ");
-    size_t shown = len > SNIPPET_MAX ? cel_utf8_offset(expr, len, SNIPPET_MAX) : len;
+    size_t shown = len > SNIPPET_MAX ? sb_cel__utf8_offset(expr, len, SNIPPET_MAX) : len;
     for (size_t i = 0; i < shown; i++)
         sb_buf_putc(&b, expr[i] == '\n' || expr[i] == '\r' || expr[i] == '\0' ? ' ' : expr[i]);
     sb_buf_puts(&b, shown < len ? "... }}" : " }}");
@@ -424,7 +424,7 @@ sb_val sb_tmpl_eval_bool(const sb_tmpl *t, sb_val vars)
     const tnode *n = &t->root;
     sb_val e;
     if (n->kind == TK_EXPR) {
-        e = sb_errorf("must evaluate to a bool, got %s", cel_type_name(r));
+        e = sb_errorf("must evaluate to a bool, got %s", sb_cel__type_name(r));
         sb_val_free(r);
         return placed(t, n, n->segs[0].snippet, e);
     }
@@ -434,7 +434,7 @@ sb_val sb_tmpl_eval_bool(const sb_tmpl *t, sb_val vars)
         e = sb_errorf("expected a bool, got a string template (only a value that is exactly one '{{ expr }}' keeps "
                       "its type)");
     else
-        e = sb_errorf("expected a bool, got %s", cel_type_name(r));
+        e = sb_errorf("expected a bool, got %s", sb_cel__type_name(r));
     sb_val_free(r);
     return placed(t, n, NULL, e);
 }

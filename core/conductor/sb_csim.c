@@ -80,8 +80,8 @@ sb_csim *sb_csim_create(const sb_csim_options *opt)
     s->opt.duration_scale = s->opt.duration_scale.kind == SB_MAP ? sb_val_clone(s->opt.duration_scale) : sb_null();
     s->now = INT64_MIN;
     s->idem = sb_map_new(0);
-    s->heap = sb_malloc((size_t)s->opt.max_concurrent * sizeof *s->heap);
-    if (!s->heap || s->idem.kind != SB_MAP || s->opt.duration_scale.kind == SB_ERROR) {
+    bool room = sb_heap_reserve(&s->running, (size_t)s->opt.max_concurrent);
+    if (!room || s->idem.kind != SB_MAP || s->opt.duration_scale.kind == SB_ERROR) {
         sb_csim_free(s);
         return NULL;
     }
@@ -109,7 +109,7 @@ void sb_csim_free(sb_csim *s)
         sb_free(h);
     }
     sb_free(s->handles);
-    sb_free(s->heap);
+    sb_heap_free(&s->running);
     sb_val_free(s->idem);
     sb_val_free(s->opt.duration_scale);
     sb_free(s);

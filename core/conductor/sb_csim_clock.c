@@ -8,62 +8,13 @@ static int64_t end_ms(const csim_job *j)
     return j->started_ms > INT64_MAX - j->run_ms ? INT64_MAX : j->started_ms + j->run_ms;
 }
 
-/* (end time, submission order): ties end in the order the jobs were
- * submitted, which keeps the transcript deterministic. */
-static bool before(const sb_csim *s, uint32_t a, uint32_t b)
-{
-    int64_t ea = end_ms(&s->jobs[a]), eb = end_ms(&s->jobs[b]);
-    return ea != eb ? ea < eb : a < b;
-}
-
-static void heap_place(sb_csim *s, size_t pos, uint32_t i)
-{
-    s->heap[pos] = i;
-    s->jobs[i].heap_pos = (int32_t)pos;
-}
-
-static void sift_up(sb_csim *s, size_t pos)
-{
-    uint32_t i = s->heap[pos];
-    while (pos > 0) {
-        size_t parent = (pos - 1) / 2;
-        if (!before(s, i, s->heap[parent]))
-            break;
-        heap_place(s, pos, s->heap[parent]);
-        pos = parent;
-    }
-    heap_place(s, pos, i);
-}
-
-static void sift_down(sb_csim *s, size_t pos)
-{
-    uint32_t i = s->heap[pos];
-    for (;;) {
-        size_t c = 2 * pos + 1;
-        if (c >= s->nheap)
-            break;
-        if (c + 1 < s->nheap && before(s, s->heap[c + 1], s->heap[c]))
-            c++;
-        if (!before(s, s->heap[c], i))
-            break;
-        heap_place(s, pos, s->heap[c]);
-        pos = c;
-    }
-    heap_place(s, pos, i);
-}
-
+/* Ties end in the order the jobs were submitted (seq = job index), which
+ * keeps the transcript deterministic. The heap never allocates here: create
+ * reserved max_concurrent entries and fill_slots never runs more. */
 void sb_csim__heap_remove(sb_csim *s, uint32_t i)
 {
-    int32_t pos = s->jobs[i].heap_pos;
-    if (pos < 0)
-        return;
-    s->jobs[i].heap_pos = -1;
-    uint32_t last = s->heap[--s->nheap];
-    if ((size_t)pos == s->nheap)
-        return;
-    heap_place(s, (size_t)pos, last);
-    sift_up(s, (size_t)pos);
-    sift_down(s, (size_t)s->jobs[last].heap_pos);
+    sb_heap_remove(&s->running, s->jobs[i].run_id, NULL);
+    s->jobs[i].run_id = 0;
 }
 
 void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
@@ -80,9 +31,7 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
         j->submitted_ms = t;
     } else if (status == CSIM_RUNNING) {
         j->started_ms = t;
-        s->nheap++;
-        heap_place(s, s->nheap - 1, i);
-        sift_up(s, s->nheap - 1);
+        j->run_id = sb_heap_push(&s->running, end_ms(j), i, i);
     } else {
         j->finished_ms = t;
     }
@@ -92,7 +41,7 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
 
 void sb_csim__fill_slots(sb_csim *s, int64_t t)
 {
-    while (s->nheap < (size_t)s->opt.max_concurrent && s->queue_head < s->njobs) {
+    while (sb_heap_len(&s->running) < (size_t)s->opt.max_concurrent && s->queue_head < s->njobs) {
         uint32_t i = (uint32_t)s->queue_head++;
         if (s->jobs[i].status == CSIM_QUEUED)
             sb_csim__set_status(s, i, CSIM_RUNNING, t);
@@ -110,11 +59,10 @@ void sb_csim__advance(sb_csim *s, int64_t now)
     if (now < s->now)
         now = s->now;
     s->now = now;
-    while (s->nheap > 0) {
-        uint32_t i = s->heap[0];
-        int64_t t = end_ms(&s->jobs[i]);
-        if (t > now)
-            break;
+    const sb_heap_entry *first;
+    while ((first = sb_heap_top(&s->running)) && first->key <= now) {
+        uint32_t i = (uint32_t)first->value;
+        int64_t t = first->key;
         sb_csim__set_status(s, i, s->jobs[i].outcome == CSIM_OUT_OK ? CSIM_COMPLETED : CSIM_FAILED, t);
         sb_csim__fill_slots(s, t);
     }
@@ -122,8 +70,9 @@ void sb_csim__advance(sb_csim *s, int64_t now)
 
 int64_t sb_csim_next_event_ms(const sb_csim *s, int64_t now_ms)
 {
-    if (!s || s->nheap == 0)
+    const sb_heap_entry *first = s ? sb_heap_top(&s->running) : NULL;
+    if (!first)
         return -1;
-    int64_t t = end_ms(&s->jobs[s->heap[0]]);
+    int64_t t = first->key;
     return t > now_ms ? t : now_ms;
 }

@@ -3,8 +3,8 @@
  * Layout, chosen so that 100,000 jobs with 1,000 running stay linear:
  *   - every job of every handle lives in one array, in submission order; that
  *     order is also the FIFO queue (queue_head: no queued job lies before it);
- *   - running jobs sit in a min-heap keyed by (end time, job index), whose
- *     capacity is max_concurrent, fixed at create;
+ *   - running jobs sit in a min-heap keyed by (end time, job index), with
+ *     room for max_concurrent reserved at create;
  *   - each handle keeps its jobs' indices, an id index, and a change log (job
  *     index per state change); a cursor is a position in that log.
  * Everything a job can ever need (three log entries, index room) is reserved
@@ -12,6 +12,7 @@
  * cannot fail. */
 #ifndef SB_CSIM_INT_H
 #define SB_CSIM_INT_H
+#include "../util/sb_heap.h"
 #include "sb_conductor_sim.h"
 
 enum { CSIM_QUEUED, CSIM_RUNNING, CSIM_COMPLETED, CSIM_FAILED, CSIM_CANCELLED, CSIM_NSTATUS };
@@ -38,7 +39,7 @@ typedef struct csim_job {
     int64_t run_ms;                                /* start to planned end: full duration, or the failure point */
     uint32_t handle;                               /* index into sb_csim.handles */
     uint32_t last_change;                          /* position of its latest entry in its handle's log */
-    int32_t heap_pos;                              /* -1 when not running */
+    uint64_t run_id;                               /* its entry in sb_csim.running; 0 when not running */
     uint8_t status, outcome;
     bool has_est;
 } csim_job;
@@ -70,8 +71,7 @@ struct sb_csim {
     size_t njobs, jobs_cap;
     csim_handle **handles;
     size_t nhandles, handles_cap;
-    uint32_t *heap;
-    size_t nheap; /* capacity opt.max_concurrent */
+    sb_heap running; /* key end time, seq and value the job index */
     size_t queue_head;
     sb_val idem; /* idempotency key -> [request hash, structuredContent] */
 };

@@ -240,7 +240,7 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids)
         const sb_val *est = opt_field(spec, "estimated_cost_usd");
         j->has_est = est && sb_val_as_double(*est, &j->est_cost);
         j->handle = h->index;
-        j->heap_pos = -1;
+        j->run_id = 0;
         j->submitted_ms = j->started_ms = j->finished_ms = -1;
         j->status = CSIM_NSTATUS; /* not yet in any count */
         bool retry_infra = false;

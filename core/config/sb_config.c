@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
-#include "sb_schema.h"
+#include "sb_schema_common.h"
 #include "sb_yaml.h"
 
 static bool split_ref(sb_val ref, const char **dot)
@@ -76,7 +76,7 @@ bool sb_config_workspace(const char *file, const char *text, size_t len, sb_diag
                      "expected a workspace mapping (version, servers, ...) at the top of the file");
         return false;
     }
-    bool ok = sb_schema_check(&sb_schema_workspace, *out, file, "", d);
+    bool ok = sb_schema__check(&sb_schema_workspace, *out, file, "", d);
     workspace_semantics(file, *out, d, &ok);
     return ok;
 }
@@ -108,7 +108,7 @@ bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
     const sb_val *type = sb_map_get_str(decl, "type");
     if (type && type->kind == SB_STRING && !type_ok(sb_str(*type), value)) {
         sb_buf_printf(m, "expected %s, found ", sb_str(*type));
-        sb_schema_describe(m, value);
+        sb_schema__describe(m, value);
         return false;
     }
     const sb_val *en = sb_map_get_str(decl, "enum");
@@ -120,7 +120,7 @@ bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
             sb_buf_puts(m, "expected one of ");
             sb_val_write_json(m, *en, 0);
             sb_buf_puts(m, ", found ");
-            sb_schema_describe(m, value);
+            sb_schema__describe(m, value);
             return false;
         }
     }
@@ -131,14 +131,14 @@ bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
             sb_buf_puts(m, "must be at least ");
             sb_val_write_json(m, *mn, 0);
             sb_buf_puts(m, ", found ");
-            sb_schema_describe(m, value);
+            sb_schema__describe(m, value);
             return false;
         }
         if (mx && sb_val_as_double(*mx, &lim) && x > lim) {
             sb_buf_puts(m, "must be at most ");
             sb_val_write_json(m, *mx, 0);
             sb_buf_puts(m, ", found ");
-            sb_schema_describe(m, value);
+            sb_schema__describe(m, value);
             return false;
         }
     }
@@ -189,7 +189,7 @@ static void unknown_step(pctx *c, sb_val at, const char *sname, const char *key,
         names[n++] = sb_str(*sb_map_key_at(c->steps, i));
     char word[128];
     snprintf(word, sizeof word, "%.*s", (int)len, name);
-    const char *best = sb_schema_suggest(word, names, n);
+    const char *best = sb_schema__suggest(word, names, n);
     if (best)
         perr(c, at, "steps.%s.%s: unknown step '%s' (did you mean '%s'?)", sname, key, word, best);
     else
@@ -394,7 +394,7 @@ bool sb_config_pipelines(const char *file, const char *text, size_t len, sb_val 
                      "expected a mapping with version and pipelines at the top of the file");
         return false;
     }
-    bool ok = sb_schema_check(&sb_schema_pipelines, *out, file, "", d);
+    bool ok = sb_schema__check(&sb_schema_pipelines, *out, file, "", d);
     const sb_val *ps = sb_map_get_str(*out, "pipelines");
     for (size_t i = 0; ps && ps->kind == SB_MAP && i < sb_map_len(*ps); i++) {
         sb_val p = *sb_map_val_at(*ps, i);

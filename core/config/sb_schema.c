@@ -1,4 +1,4 @@
-#include "sb_schema.h"
+#include "sb_schema_common.h"
 
 #include <string.h>
 
@@ -17,7 +17,7 @@ static void report(checker *c, sb_val at, const char *path, const char *msg)
         sb_diags_add(c->d, c->file, at.line, at.col, "%s", msg);
 }
 
-void sb_schema_describe(sb_buf *out, sb_val v)
+void sb_schema__describe(sb_buf *out, sb_val v)
 {
     switch (v.kind) {
     case SB_NULL: sb_buf_puts(out, "null"); break;
@@ -120,7 +120,7 @@ static void put_num(sb_buf *out, double x)
         sb_buf_double(out, x);
 }
 
-const char *sb_schema_suggest(const char *word, const char *const *names, size_t n)
+const char *sb_schema__suggest(const char *word, const char *const *names, size_t n)
 {
     const char *best = NULL;
     size_t best_d = 3, wl = strlen(word);
@@ -166,7 +166,7 @@ static void check_object(checker *c, const sb_schema *s, sb_val v, const char *p
             size_t nn = 0;
             for (f = s->fields; f && f->name && nn < 64; f++)
                 names[nn++] = f->name;
-            const char *best = sb_schema_suggest(sb_str(k), names, nn);
+            const char *best = sb_schema__suggest(sb_str(k), names, nn);
             if (best) {
                 sb_buf_printf(&m, " (did you mean '%s'?)", best);
             } else {
@@ -236,7 +236,7 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
         if (s->flags & SB_SF_EXPR)
             sb_buf_puts(&m, " or a {{ expression }}");
         sb_buf_puts(&m, ", found ");
-        sb_schema_describe(&m, v);
+        sb_schema__describe(&m, v);
         if (s->kind == SB_SK_BOOL && v.kind == SB_STRING) {
             static const char *const yamlish[] = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", NULL};
             for (const char *const *y = yamlish; *y; y++)
@@ -265,7 +265,7 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
                 for (const char *const *e = s->enums; *e; e++)
                     sb_buf_printf(&m, "%s%s", e == s->enums ? "" : ", ", *e);
                 sb_buf_puts(&m, "; found ");
-                sb_schema_describe(&m, v);
+                sb_schema__describe(&m, v);
                 report(c, v, path, sb_buf_str(&m));
                 sb_buf_free(&m);
             }
@@ -291,7 +291,7 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
             else
                 sb_buf_puts(&m, "must be a number");
             sb_buf_puts(&m, ", found ");
-            sb_schema_describe(&m, v);
+            sb_schema__describe(&m, v);
             report(c, v, path, sb_buf_str(&m));
             sb_buf_free(&m);
         }
@@ -335,7 +335,7 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
     }
 }
 
-bool sb_schema_check(const sb_schema *s, sb_val v, const char *file, const char *what, sb_diags *d)
+bool sb_schema__check(const sb_schema *s, sb_val v, const char *file, const char *what, sb_diags *d)
 {
     checker c = {file, d, true};
     check(&c, s, v, what ? what : "");

@@ -53,18 +53,8 @@ struct sb_schema {
     const char *const *exactly_one;
 };
 
-/* Checks v against s and adds one diagnostic per problem. `what` names the
- * value in messages ("workspace", "step 'x'"). Returns true if no problem. */
-bool sb_schema_check(const sb_schema *s, sb_val v, const char *file, const char *what, sb_diags *d);
-
 /* Writes s as a JSON Schema (draft 2020-12) document. */
 void sb_schema_write_json_schema(const sb_schema *s, const char *id, sb_buf *out);
-
-/* Describes v's kind for messages: `string "abc"`, `integer 5`, `list`. */
-void sb_schema_describe(sb_buf *out, sb_val v);
-
-/* The closest of names[0..n) to word (a typo or a prefix), or NULL. */
-const char *sb_schema_suggest(const char *word, const char *const *names, size_t n);
 
 /* The two file formats. */
 extern const sb_schema sb_schema_workspace;

@@ -1,14 +1,14 @@
 #include "sb_schema_common.h"
 
-const sb_schema sb_sch_any = {.kind = SB_SK_ANY, .title = "value"};
-const sb_schema sb_sch_string = {.kind = SB_SK_STRING, .title = "string"};
-const sb_schema sb_sch_nonempty_string = {.kind = SB_SK_STRING, .title = "string", .flags = SB_SF_NONEMPTY};
-const sb_schema sb_sch_bool = {.kind = SB_SK_BOOL, .title = "boolean"};
-const sb_schema sb_sch_expr_bool = {.kind = SB_SK_BOOL, .title = "condition", .flags = SB_SF_EXPR,
-                                    .doc = "true, false, or a {{ CEL expression }} that must yield a bool"};
-const sb_schema sb_sch_expr_any = {.kind = SB_SK_ANY, .title = "value", .flags = SB_SF_EXPR};
-const sb_schema sb_sch_positive_int = {.kind = SB_SK_INT, .title = "integer", .has_min = true, .min = 1};
-const sb_schema sb_sch_nonneg_number = {.kind = SB_SK_NUMBER, .title = "number", .has_min = true, .min = 0};
+const sb_schema sb_schema__any = {.kind = SB_SK_ANY, .title = "value"};
+const sb_schema sb_schema__string = {.kind = SB_SK_STRING, .title = "string"};
+const sb_schema sb_schema__nonempty_string = {.kind = SB_SK_STRING, .title = "string", .flags = SB_SF_NONEMPTY};
+const sb_schema sb_schema__bool = {.kind = SB_SK_BOOL, .title = "boolean"};
+const sb_schema sb_schema__expr_bool = {.kind = SB_SK_BOOL, .title = "condition", .flags = SB_SF_EXPR,
+                                        .doc = "true, false, or a {{ CEL expression }} that must yield a bool"};
+const sb_schema sb_schema__expr_any = {.kind = SB_SK_ANY, .title = "value", .flags = SB_SF_EXPR};
+const sb_schema sb_schema__positive_int = {.kind = SB_SK_INT, .title = "integer", .has_min = true, .min = 1};
+const sb_schema sb_schema__nonneg_number = {.kind = SB_SK_NUMBER, .title = "number", .has_min = true, .min = 0};
 
 static const sb_schema delay_ms = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 0,
                                    .has_max = true, .max = 86400000};
@@ -33,8 +33,8 @@ static const sb_schema_field polling_fields[] = {
     SB_FIELD("timeout_ms", &timeout_ms, false, "Overall limit for the poll step (default: none)."),
     SB_FIELDS_END,
 };
-const sb_schema sb_sch_polling = {.kind = SB_SK_OBJECT, .title = "polling settings", .fields = polling_fields,
-                                  .doc = "Exponential backoff between polls of a job handle."};
+const sb_schema sb_schema__polling = {.kind = SB_SK_OBJECT, .title = "polling settings", .fields = polling_fields,
+                                      .doc = "Exponential backoff between polls of a job handle."};
 
 static const sb_schema_field backoff_fields[] = {
     SB_FIELD("initial_delay_ms", &delay_ms, false, "Delay before the first retry (default 0)."),
@@ -43,10 +43,10 @@ static const sb_schema_field backoff_fields[] = {
     SB_FIELD("jitter", &jitter, false, "none | full | equal (default none)."),
     SB_FIELDS_END,
 };
-const sb_schema sb_sch_backoff = {.kind = SB_SK_OBJECT, .title = "backoff settings", .fields = backoff_fields};
+const sb_schema sb_schema__backoff = {.kind = SB_SK_OBJECT, .title = "backoff settings", .fields = backoff_fields};
 
 static const sb_schema scale_levels = {.kind = SB_SK_DICT, .title = "level multipliers",
-                                       .item = &sb_sch_nonneg_number,
+                                       .item = &sb_schema__nonneg_number,
                                        .doc = "Level (as written, e.g. \"32\") -> duration multiplier."};
 static const sb_schema duration_scale = {.kind = SB_SK_DICT, .title = "duration scale", .item = &scale_levels,
                                          .doc = "Parameter -> level -> multiplier on base_hours."};
@@ -66,5 +66,5 @@ static const sb_schema_field cost_fields[] = {
              "Share of the budget the Solver leaves unplanned, for retries (default 0.1)."),
     SB_FIELDS_END,
 };
-const sb_schema sb_sch_cost_model = {.kind = SB_SK_OBJECT, .title = "cost model", .fields = cost_fields,
-                                     .doc = "How trial cost and duration are estimated."};
+const sb_schema sb_schema__cost_model = {.kind = SB_SK_OBJECT, .title = "cost model", .fields = cost_fields,
+                                         .doc = "How trial cost and duration are estimated."};

@@ -10,12 +10,13 @@ static const sb_schema ident = {.kind = SB_SK_STRING, .title = "name", .flags = 
 /* --- inputs --- */
 static const char *const input_types[] = {"string", "integer", "number", "boolean", "list", "map", "any", NULL};
 static const sb_schema input_type = {.kind = SB_SK_STRING, .title = "input type", .enums = input_types};
-static const sb_schema any_list = {.kind = SB_SK_LIST, .title = "list", .item = &sb_sch_any};
+static const sb_schema any_list = {.kind = SB_SK_LIST, .title = "list", .item = &sb_schema__any};
 static const sb_schema number = {.kind = SB_SK_NUMBER, .title = "number"};
 static const sb_schema_field input_fields[] = {
     SB_FIELD("type", &input_type, true, "string | integer | number | boolean | list | map | any."),
-    SB_FIELD("default", &sb_sch_any, false, "Value when the run does not give one; without it the input is required."),
-    SB_FIELD("description", &sb_sch_string, false, NULL),
+    SB_FIELD("default", &sb_schema__any, false,
+             "Value when the run does not give one; without it the input is required."),
+    SB_FIELD("description", &sb_schema__string, false, NULL),
     SB_FIELD("enum", &any_list, false, "Allowed values."),
     SB_FIELD("minimum", &number, false, "Smallest allowed number."),
     SB_FIELD("maximum", &number, false, "Largest allowed number."),
@@ -28,12 +29,12 @@ static const sb_schema inputs = {.kind = SB_SK_DICT, .title = "inputs", .item = 
 static const sb_schema tool_ref = {.kind = SB_SK_STRING, .title = "tool reference",
                                    .doc = "server.tool, e.g. conductor.submit_jobs"};
 static const sb_schema needs = {.kind = SB_SK_LIST, .title = "needs", .item = &ident};
-static const sb_schema args = {.kind = SB_SK_DICT, .title = "tool arguments", .item = &sb_sch_expr_any};
+static const sb_schema args = {.kind = SB_SK_DICT, .title = "tool arguments", .item = &sb_schema__expr_any};
 static const sb_schema expr = {.kind = SB_SK_STRING, .title = "expression", .flags = SB_SF_EXPR | SB_SF_NONEMPTY};
 
 static const sb_schema_field handle_fields[] = {
-    SB_FIELD("id", &sb_sch_expr_any, true, "The handle id, usually {{ result.handle_id }}."),
-    SB_FIELD("jobs", &sb_sch_expr_any, true, "The job ids, usually {{ result.job_ids }}."),
+    SB_FIELD("id", &sb_schema__expr_any, true, "The handle id, usually {{ result.handle_id }}."),
+    SB_FIELD("jobs", &sb_schema__expr_any, true, "The job ids, usually {{ result.job_ids }}."),
     SB_FIELD("server", &ident, false, "Server that owns the handle (default: the called server)."),
     SB_FIELDS_END,
 };
@@ -45,8 +46,8 @@ static const sb_schema direction = {.kind = SB_SK_STRING, .title = "direction", 
                                     .flags = SB_SF_EXPR};
 static const sb_schema top_k = {.kind = SB_SK_INT, .title = "count", .has_min = true, .min = 1, .flags = SB_SF_EXPR};
 static const sb_schema_field aggregate_fields[] = {
-    SB_FIELD("from", &sb_sch_expr_any, true, "List of results to rank."),
-    SB_FIELD("metric", &sb_sch_expr_any, true, "Dotted path of the metric in each result, e.g. metrics.val_acc."),
+    SB_FIELD("from", &sb_schema__expr_any, true, "List of results to rank."),
+    SB_FIELD("metric", &sb_schema__expr_any, true, "Dotted path of the metric in each result, e.g. metrics.val_acc."),
     SB_FIELD("direction", &direction, false, "max (default) or min."),
     SB_FIELD("top_k", &top_k, false, "How many to keep in `top` (default 3)."),
     SB_FIELDS_END,
@@ -55,18 +56,18 @@ static const sb_schema aggregate = {.kind = SB_SK_OBJECT, .title = "aggregate se
 
 static const sb_schema index_ = {.kind = SB_SK_INT, .title = "index", .has_min = true, .min = 0, .flags = SB_SF_EXPR};
 static const sb_schema_field select_fields[] = {
-    SB_FIELD("from", &sb_sch_expr_any, true, "A list."),
+    SB_FIELD("from", &sb_schema__expr_any, true, "A list."),
     SB_FIELD("index", &index_, false, "Which item to take (default 0)."),
     SB_FIELDS_END,
 };
 static const sb_schema select_ = {.kind = SB_SK_OBJECT, .title = "select settings", .fields = select_fields};
 
-static const sb_schema compute = {.kind = SB_SK_DICT, .title = "computed values", .item = &sb_sch_expr_any,
+static const sb_schema compute = {.kind = SB_SK_DICT, .title = "computed values", .item = &sb_schema__expr_any,
                                   .flags = SB_SF_IDENT | SB_SF_NONEMPTY};
 
 static const sb_schema_field assertion_fields[] = {
-    SB_FIELD("that", &sb_sch_expr_bool, true, "Condition that must hold."),
-    SB_FIELD("message", &sb_sch_string, false, "Said when it does not."),
+    SB_FIELD("that", &sb_schema__expr_bool, true, "Condition that must hold."),
+    SB_FIELD("message", &sb_schema__string, false, "Said when it does not."),
     SB_FIELDS_END,
 };
 static const sb_schema assertion = {.kind = SB_SK_OBJECT, .title = "assertion", .fields = assertion_fields};
@@ -75,12 +76,14 @@ static const sb_schema asserts = {.kind = SB_SK_LIST, .title = "assertions", .it
 
 static const sb_schema attempts = {.kind = SB_SK_INT, .title = "attempts", .has_min = true, .min = 1,
                                    .has_max = true, .max = 100};
-static const sb_schema modify = {.kind = SB_SK_DICT, .title = "hyperparameter changes", .item = &sb_sch_expr_any,
+static const sb_schema modify = {.kind = SB_SK_DICT,
+                                 .title = "hyperparameter changes",
+                                 .item = &sb_schema__expr_any,
                                  .doc = "Hyperparameter -> new value (expressions see `job`, `error`, `attempt`)."};
 static const sb_schema_field retry_fields[] = {
     SB_FIELD("max_attempts", &attempts, false, "Retries per original job (default 1)."),
-    SB_FIELD("when", &sb_sch_expr_bool, false, "Retry only if true (default: error.type == 'transient')."),
-    SB_FIELD("backoff", &sb_sch_backoff, false, "Delay before each resubmission."),
+    SB_FIELD("when", &sb_schema__expr_bool, false, "Retry only if true (default: error.type == 'transient')."),
+    SB_FIELD("backoff", &sb_schema__backoff, false, "Delay before each resubmission."),
     SB_FIELD("modify", &modify, false, "Hyperparameter patch for the retried job."),
     SB_FIELDS_END,
 };
@@ -92,20 +95,20 @@ static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .h
 
 static const char *const step_kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
 static const sb_schema_field step_fields[] = {
-    SB_FIELD("description", &sb_sch_string, false, NULL),
+    SB_FIELD("description", &sb_schema__string, false, NULL),
     SB_FIELD("needs", &needs, false, "Steps that must finish first."),
-    SB_FIELD("when", &sb_sch_expr_bool, false, "Run only if true; otherwise the step is skipped."),
+    SB_FIELD("when", &sb_schema__expr_bool, false, "Run only if true; otherwise the step is skipped."),
     SB_FIELD("on", &event_ref, false, "Run each time this event fires, while its poll step goes on."),
     SB_FIELD("timeout_ms", &timeout, false, "Limit for the step (poll steps: the whole polling)."),
-    SB_FIELD("log", &sb_sch_string, false,
+    SB_FIELD("log", &sb_schema__string, false,
              "A line logged when the step succeeds; a template that sees `output` besides the usual variables."),
     SB_FIELD("call", &tool_ref, false, "Kind call: an MCP tool, server.tool."),
     SB_FIELD("with", &args, false, "Arguments of the call."),
     SB_FIELD("handle", &handle, false, "Turn the call's result into a pollable job handle."),
     SB_FIELD("poll", &expr, false, "Kind poll: the job handle to poll until every job finished."),
     SB_FIELD("status_tool", &tool_ref, false, "Status tool (default: the handle server's get_jobs_status)."),
-    SB_FIELD("stream", &sb_sch_bool, false, "Stream one JSON chunk per finished job (default true)."),
-    SB_FIELD("polling", &sb_sch_polling, false, "Backoff for this poll step (default: the workspace's)."),
+    SB_FIELD("stream", &sb_schema__bool, false, "Stream one JSON chunk per finished job (default true)."),
+    SB_FIELD("polling", &sb_schema__polling, false, "Backoff for this poll step (default: the workspace's)."),
     SB_FIELD("aggregate", &aggregate, false, "Kind aggregate: rank results by a metric."),
     SB_FIELD("select", &select_, false, "Kind select: pick one item of a list."),
     SB_FIELD("compute", &compute, false, "Kind compute: named values from expressions."),
@@ -117,13 +120,13 @@ static const sb_schema step = {.kind = SB_SK_OBJECT, .title = "step", .fields = 
                                .exactly_one = step_kinds};
 static const sb_schema steps = {.kind = SB_SK_DICT, .title = "steps", .item = &step,
                                 .flags = SB_SF_IDENT | SB_SF_NONEMPTY};
-static const sb_schema outputs = {.kind = SB_SK_DICT, .title = "outputs", .item = &sb_sch_expr_any,
-                                  .flags = SB_SF_IDENT};
+static const sb_schema outputs = {
+    .kind = SB_SK_DICT, .title = "outputs", .item = &sb_schema__expr_any, .flags = SB_SF_IDENT};
 
 static const sb_schema budget = {.kind = SB_SK_NUMBER, .title = "budget", .has_min = true, .min = 0,
                                  .flags = SB_SF_EXPR};
 static const sb_schema_field pipeline_fields[] = {
-    SB_FIELD("description", &sb_sch_string, false, NULL),
+    SB_FIELD("description", &sb_schema__string, false, NULL),
     SB_FIELD("budget_usd", &budget, false,
              "Spending cap the budget guard enforces on job submissions and retries (default: none)."),
     SB_FIELD("inputs", &inputs, false, "Typed inputs, given with --input k=v or --input-file."),

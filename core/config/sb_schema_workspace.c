@@ -12,10 +12,10 @@ static const char *const services[] = {"solver", "conductor_sim", NULL};
 static const sb_schema service = {.kind = SB_SK_STRING, .title = "embedded service", .enums = services};
 static const sb_schema url = {.kind = SB_SK_STRING, .title = "URL", .flags = SB_SF_NONEMPTY};
 static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1};
-static const sb_schema headers = {.kind = SB_SK_DICT, .title = "HTTP headers", .item = &sb_sch_string};
+static const sb_schema headers = {.kind = SB_SK_DICT, .title = "HTTP headers", .item = &sb_schema__string};
 
 static const sb_schema_field server_fields[] = {
-    SB_FIELD("description", &sb_sch_string, false, NULL),
+    SB_FIELD("description", &sb_schema__string, false, NULL),
     SB_FIELD("transport", &transport, true, "embedded (in-process) or http (MCP Streamable HTTP)."),
     SB_FIELD("service", &service, false, "Which embedded service answers (transport: embedded)."),
     SB_FIELD("url", &url, false, "MCP endpoint, e.g. http://127.0.0.1:8702/mcp (transport: http)."),
@@ -29,13 +29,13 @@ static const sb_schema servers = {.kind = SB_SK_DICT, .title = "servers", .item 
                                   .doc = "Server name -> how to reach it. Steps call `name.tool`."};
 
 static const sb_schema_field streaming_fields[] = {
-    SB_FIELD("enabled", &sb_sch_bool, false, "Write one JSON line per finished job (default true)."),
-    SB_FIELD("file", &sb_sch_nonempty_string, false, "Stream file (default sweep_output_stream.jsonl)."),
+    SB_FIELD("enabled", &sb_schema__bool, false, "Write one JSON line per finished job (default true)."),
+    SB_FIELD("file", &sb_schema__nonempty_string, false, "Stream file (default sweep_output_stream.jsonl)."),
     SB_FIELDS_END,
 };
 static const sb_schema streaming = {.kind = SB_SK_OBJECT, .title = "streaming settings", .fields = streaming_fields};
 
-static const sb_schema patterns = {.kind = SB_SK_LIST, .title = "patterns", .item = &sb_sch_nonempty_string};
+static const sb_schema patterns = {.kind = SB_SK_LIST, .title = "patterns", .item = &sb_schema__nonempty_string};
 static const char *const error_types[] = {"transient", "permanent", NULL};
 static const sb_schema error_type = {.kind = SB_SK_STRING, .title = "error type", .enums = error_types};
 static const sb_schema_field errors_fields[] = {
@@ -48,7 +48,7 @@ static const sb_schema_field errors_fields[] = {
 static const sb_schema errors = {.kind = SB_SK_OBJECT, .title = "error classification", .fields = errors_fields};
 
 static const sb_schema_field expr_fields[] = {
-    SB_FIELD("mixed_numeric", &sb_sch_bool, false,
+    SB_FIELD("mixed_numeric", &sb_schema__bool, false,
              "Let int and double mix in arithmetic and comparisons, giving a double (default false)."),
     SB_FIELDS_END,
 };
@@ -59,15 +59,15 @@ static const sb_schema rate = {.kind = SB_SK_NUMBER, .title = "rate", .has_min =
                                .max = 1};
 static const sb_schema_field sim_fields[] = {
     SB_FIELD("seed", &seed, false, "Seed of the simulated cluster and of jitter (default 42; --seed overrides)."),
-    SB_FIELD("max_concurrent", &sb_sch_positive_int, false, "Jobs the simulated cluster runs at once (default 5)."),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Jobs the simulated cluster runs at once (default 5)."),
     SB_FIELD("infra_failure_rate", &rate, false, "Share of jobs hit by a transient infrastructure error."),
     SB_FIELDS_END,
 };
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};
 
 static const sb_schema_field outputs_fields[] = {
-    SB_FIELD("dir", &sb_sch_nonempty_string, false, "Folder for output files (default .; --output-dir overrides)."),
-    SB_FIELD("result_file", &sb_sch_nonempty_string, false, "Final result (default sweep_output.json)."),
+    SB_FIELD("dir", &sb_schema__nonempty_string, false, "Folder for output files (default .; --output-dir overrides)."),
+    SB_FIELD("result_file", &sb_schema__nonempty_string, false, "Final result (default sweep_output.json)."),
     SB_FIELDS_END,
 };
 static const sb_schema outputs = {.kind = SB_SK_OBJECT, .title = "output settings", .fields = outputs_fields};
@@ -75,11 +75,11 @@ static const sb_schema outputs = {.kind = SB_SK_OBJECT, .title = "output setting
 static const sb_schema_field workspace_fields[] = {
     SB_FIELD("version", &version, true, "Format version (1)."),
     SB_FIELD("name", &name, false, "Workspace name."),
-    SB_FIELD("description", &sb_sch_string, false, NULL),
+    SB_FIELD("description", &sb_schema__string, false, NULL),
     SB_FIELD("servers", &servers, true, "The MCP servers steps can call."),
-    SB_FIELD("polling", &sb_sch_polling, false, "Default backoff for poll steps."),
+    SB_FIELD("polling", &sb_schema__polling, false, "Default backoff for poll steps."),
     SB_FIELD("streaming", &streaming, false, "Per-job result stream."),
-    SB_FIELD("cost_model", &sb_sch_cost_model, false, "Trial cost estimates."),
+    SB_FIELD("cost_model", &sb_schema__cost_model, false, "Trial cost estimates."),
     SB_FIELD("errors", &errors, false, "How failures are classified when the server does not say."),
     SB_FIELD("expressions", &expressions, false, "Expression language options."),
     SB_FIELD("simulation", &simulation, false, "The embedded simulated Conductor."),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 
 /* Amounts are int64 micro-dollars (1 USD = 1,000,000). Converting a USD
  * double rounds to the nearest micro-dollar, so 25.20 is exactly 25200000 and
@@ -130,14 +131,8 @@ static bool lg_reserve(sb_ledger *l)
 {
     if (l->njobs >= UINT32_MAX / 4)
         return false;
-    if (l->njobs == l->jobs_cap) {
-        size_t cap = l->jobs_cap ? l->jobs_cap * 2 : 16;
-        lg_job *p = sb_realloc(l->jobs, cap * sizeof *p);
-        if (!p)
-            return false;
-        l->jobs = p;
-        l->jobs_cap = cap;
-    }
+    if (!SB_GROW(l->jobs, l->jobs_cap, l->njobs + 1))
+        return false;
     if ((l->njobs + 1) * 2 > l->index_cap) {
         size_t cap = l->index_cap ? l->index_cap * 2 : 32;
         uint32_t *idx = sb_calloc(cap, sizeof *idx);
@@ -210,14 +205,8 @@ bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd
 {
     if (!l || !job_id)
         return false;
-    if (l->nskips == l->skips_cap) {
-        size_t cap = l->skips_cap ? l->skips_cap * 2 : 8;
-        lg_skip *p = sb_realloc(l->skips, cap * sizeof *p);
-        if (!p)
-            return false;
-        l->skips = p;
-        l->skips_cap = cap;
-    }
+    if (!SB_GROW(l->skips, l->skips_cap, l->nskips + 1))
+        return false;
     char *id = sb_strdup(job_id);
     char *why = sb_strdup(reason ? reason : "");
     if (!id || !why) {

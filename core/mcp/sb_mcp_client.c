@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "sb_mcp_client_int.h"
 #include "sb_mcp_int.h"
 
@@ -155,15 +156,9 @@ static uint64_t enqueue(sb_mcp_client *c, sb_mcp_op *op)
 {
     if (!op)
         return 0;
-    if (c->nops == c->capops) {
-        size_t cap = c->capops ? c->capops * 2 : 8;
-        sb_mcp_op **p = sb_realloc(c->ops, cap * sizeof *p);
-        if (!p) {
-            sb_mcp__op_free(op);
-            return 0;
-        }
-        c->ops = p;
-        c->capops = cap;
+    if (!SB_GROW(c->ops, c->capops, c->nops + 1)) {
+        sb_mcp__op_free(op);
+        return 0;
     }
     op->call_id = c->next_call++;
     c->ops[c->nops++] = op;

@@ -79,7 +79,7 @@ struct sb_mcp_client {
     sb_mcp_op **ops; /* creation order */
     size_t nops, capops;
     char **outbox; /* reply bodies to POST */
-    size_t nout;
+    size_t nout, capout;
     sb_mcp_event *events;
     size_t nev, capev, dropped;
     uint64_t next_call, next_http, done_seq;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "sb_mcp_client_int.h"
 #include "sb_mcp_int.h"
 #include "sb_sse.h"
@@ -41,15 +42,9 @@ static void push_event(sb_mcp_client *c, uint64_t call_id, sb_val method, sb_val
         c->dropped++;
         return;
     }
-    if (c->nev == c->capev) {
-        size_t cap = c->capev ? c->capev * 2 : 8;
-        sb_mcp_event *p = sb_realloc(c->events, cap * sizeof *p);
-        if (!p) {
-            c->dropped++;
-            return;
-        }
-        c->events = p;
-        c->capev = cap;
+    if (!SB_GROW(c->events, c->capev, c->nev + 1)) {
+        c->dropped++;
+        return;
     }
     c->events[c->nev++] = (sb_mcp_event){call_id, sb_val_ref(method), sb_val_ref(params)};
 }
@@ -85,12 +80,10 @@ static void queue_reply(sb_mcp_client *c, const sb_jsonrpc_msg *m)
     }
     if (!body)
         return;
-    char **p = sb_realloc(c->outbox, (c->nout + 1) * sizeof *p);
-    if (!p) {
+    if (!SB_GROW(c->outbox, c->capout, c->nout + 1)) {
         sb_free(body);
         return;
     }
-    c->outbox = p;
     c->outbox[c->nout++] = body;
 }
 

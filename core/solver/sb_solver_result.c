@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_heap.h"
 
 /* Fixed two decimals without printf's %f (whose last digit depends on the
  * libc's rounding of ties): round half up on the exact double, then integer
@@ -43,33 +44,6 @@ void sb_solver__money(sb_buf *b, double usd)
 
 /* --- estimated wall clock: longest processing time first onto k slots --- */
 
-typedef struct slot {
-    double load;
-    size_t id;
-} slot;
-
-static bool slot_less(const slot *a, const slot *b)
-{
-    return a->load < b->load || (a->load == b->load && a->id < b->id);
-}
-
-static void heap_down(slot *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && slot_less(&h[l], &h[m]))
-            m = l;
-        if (r < n && slot_less(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        slot t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
 typedef struct job {
     double hours;
     size_t idx;
@@ -83,29 +57,38 @@ static int cmp_job(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* The comparator is a total order, so any qsort gives the same order. -1 on OOM. */
+/* The comparator is a total order, so any qsort gives the same order. The
+ * slots' heap is keyed by (load, slot number): the least-loaded slot, the
+ * lowest-numbered among equals. -1 on OOM. */
 static double wall_clock(const sb_solver_plan *plan, uint64_t max_concurrent)
 {
     size_t n = plan->ntrials, k = max_concurrent < n ? (size_t)max_concurrent : n;
     job *jobs = sb_malloc(n * sizeof *jobs);
-    slot *heap = sb_malloc(k * sizeof *heap);
+    double *load = sb_calloc(k, sizeof *load);
+    sb_heap slots = SB_HEAP_INIT;
     double makespan = -1;
-    if (jobs && heap) {
+    bool ok = jobs && load && sb_heap_reserve(&slots, k);
+    for (size_t i = 0; ok && i < k; i++)
+        ok = sb_heap_push(&slots, sb_heap_key_of_double(0), i, i) != 0;
+    if (ok) {
         for (size_t i = 0; i < n; i++)
             jobs[i] = (job){plan->hours[i], i};
         qsort(jobs, n, sizeof *jobs, cmp_job);
-        for (size_t i = 0; i < k; i++)
-            heap[i] = (slot){0, i};
         for (size_t i = 0; i < n; i++) {
-            heap[0].load += jobs[i].hours; /* the least-loaded slot takes the next longest trial */
-            heap_down(heap, k, 0);
+            /* the least-loaded slot takes the next longest trial; the push
+             * reuses the room the pop left, so it cannot fail */
+            sb_heap_entry e;
+            sb_heap_pop(&slots, &e, NULL);
+            load[e.value] += jobs[i].hours;
+            sb_heap_push(&slots, sb_heap_key_of_double(load[e.value]), e.seq, e.value);
         }
         makespan = 0;
         for (size_t i = 0; i < k; i++)
-            makespan = heap[i].load > makespan ? heap[i].load : makespan;
+            makespan = load[i] > makespan ? load[i] : makespan;
     }
     sb_free(jobs);
-    sb_free(heap);
+    sb_free(load);
+    sb_heap_free(&slots);
     return makespan;
 }
 

@@ -6,28 +6,17 @@
 #include <string.h>
 
 #include "sb_alloc.h"
+#include "sb_grow.h"
 
 static bool reserve(sb_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
-    if (extra > (size_t)-1 / 2 - b->len) {
+    /* len + extra + 1 (the NUL) must not wrap */
+    if (extra >= (size_t)-1 - b->len || !SB_GROW(b->data, b->cap, b->len + extra + 1)) {
         b->failed = true;
         return false;
     }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    char *p = sb_realloc(b->data, cap);
-    if (!p) {
-        b->failed = true;
-        return false;
-    }
-    b->data = p;
-    b->cap = cap;
     return true;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sb_alloc.h"
+#include "sb_grow.h"
 
 typedef struct entry {
     sb_diag d;
@@ -36,15 +37,9 @@ void sb_diags_add(sb_diags *d, const char *file, uint32_t line, uint32_t col, co
 {
     if (!d)
         return;
-    if (d->len == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        entry *p = sb_realloc(d->items, cap * sizeof *p);
-        if (!p) {
-            d->oom = 1;
-            return;
-        }
-        d->items = p;
-        d->cap = cap;
+    if (!SB_GROW(d->items, d->cap, d->len + 1)) {
+        d->oom = 1;
+        return;
     }
     sb_buf b = SB_BUF_INIT;
     va_list ap;

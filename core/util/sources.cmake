@@ -2,4 +2,6 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_alloc.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_buf.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_diag.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_grow.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_heap.c
 )

@@ -33,7 +33,8 @@ case "$mode" in
     if ! clang-16 --target=wasm32-wasi --sysroot="$work/sysroot" -O2 -std=c11 -D_POSIX_C_SOURCE=200809L \
         -I"$root/core" -isystem "$work/inc" \
         "$root"/core/solver/*.c "$root/core/value/sb_value.c" "$root/core/util/sb_alloc.c" \
-        "$root/core/util/sb_buf.c" "$root/core/json/sb_json.c" "$here/solver_golden.c" \
+        "$root/core/util/sb_buf.c" "$root/core/util/sb_grow.c" "$root/core/util/sb_heap.c" \
+        "$root/core/json/sb_json.c" "$here/solver_golden.c" \
         -x c "$cjson/cJSON.c" -w -Wl,-z,stack-size=1048576 -Wl,--stack-first -o "$work/solver_golden.wasm"; then
       echo "FAIL: could not build the wasm driver" >&2
       exit 1
