@@ -14,8 +14,18 @@ typedef struct loader {
     const char *file;
     sb_diags *diags;
     size_t nodes;
+    size_t events;
     bool failed;
+    /* A limit (depth, node count) was hit: read no further event. Skipping
+     * the rest would cost time superlinear in the input (libyaml's scanner
+     * does work proportional to the flow depth for every token), and one
+     * error already says the document is refused. */
+    bool stop;
 } loader;
+
+static sb_yaml_stats g_last_stats;
+
+sb_yaml_stats sb_yaml__last_stats(void) { return g_last_stats; }
 
 static void fail(loader *L, const yaml_mark_t *m, const char *fmt, const char *arg)
 {
@@ -140,6 +150,9 @@ sb_val sb_yaml_resolve_plain(const char *s, size_t n)
 
 static bool next(loader *L, yaml_event_t *ev)
 {
+    if (L->stop)
+        return false;
+    L->events++;
     if (!yaml_parser_parse(&L->parser, ev)) {
         const yaml_parser_t *p = &L->parser;
         const char *what = p->problem ? p->problem : "invalid YAML";
@@ -294,22 +307,6 @@ static sb_val collection(loader *L, yaml_event_t *start, int depth)
     }
 }
 
-/* Skips the rest of a collection whose start event was already read. */
-static void skip(loader *L)
-{
-    int level = 1;
-    while (level > 0) {
-        yaml_event_t ev;
-        if (!next(L, &ev))
-            return;
-        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
-            level++;
-        else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
-            level--;
-        yaml_event_delete(&ev);
-    }
-}
-
 static sb_val node(loader *L, yaml_event_t *ev, int depth)
 {
     if (++L->nodes > SB_YAML_MAX_NODES) {
@@ -317,8 +314,7 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
             sb_diags_add(L->diags, L->file, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
                          "document too large: more than %d nodes", SB_YAML_MAX_NODES);
         L->failed = true;
-        if (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT)
-            skip(L);
+        L->stop = true;
         return sb_null();
     }
     switch (ev->type) {
@@ -341,7 +337,7 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
             sb_diags_add(L->diags, L->file, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
                          "nesting deeper than %d levels", SB_YAML_MAX_DEPTH);
             L->failed = true;
-            skip(L);
+            L->stop = true;
             return sb_null();
         }
         return collection(L, ev, depth);
@@ -355,6 +351,7 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
 bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, sb_val *out)
 {
     *out = sb_null();
+    memset(&g_last_stats, 0, sizeof g_last_stats);
     loader L;
     memset(&L, 0, sizeof L);
     L.file = file;
@@ -391,9 +388,11 @@ bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, s
             root = node(&L, &ev, 0);
         }
         yaml_event_delete(&ev);
-        if (L.parser.error != YAML_NO_ERROR)
+        if (L.parser.error != YAML_NO_ERROR || L.stop)
             break;
     }
+    g_last_stats.events = L.events;
+    g_last_stats.bytes_scanned = L.parser.mark.index;
     yaml_parser_delete(&L.parser);
     if (L.failed) {
         sb_val_free(root);

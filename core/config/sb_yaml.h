@@ -45,4 +45,13 @@ bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, s
  * an out-of-range integer. */
 sb_val sb_yaml_resolve_plain(const char *s, size_t len);
 
+/* Test hook: how much work the last sb_yaml_load did, so tests can check
+ * that refusing an input stops early without timing anything. Not for
+ * hosts; meaningless when loads run concurrently. */
+typedef struct sb_yaml_stats {
+    size_t events;        /* parser events read */
+    size_t bytes_scanned; /* how far the scanner got into the text */
+} sb_yaml_stats;
+sb_yaml_stats sb_yaml__last_stats(void);
+
 #endif
