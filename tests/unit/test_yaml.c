@@ -134,5 +134,27 @@ static void test_node_limit_stops_early(void)
     sb_buf_free(&t);
 }
 
-SB_TEST_MAIN(TEST(test_core_schema) TEST(test_positions) TEST(test_errors) TEST(test_limits)
+/* Each duplicate key names the line of the first definition without a scan
+ * of the mapping (N duplicates used to take N scans of N entries). */
+static void test_duplicates_linear(void)
+{
+    size_t n = 5000;
+    sb_buf t = SB_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        sb_buf_printf(&t, "k%zu: 1\n", i);
+    for (size_t i = 0; i < n; i++)
+        sb_buf_printf(&t, "k%zu: 2\n", n - 1 - i);
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    CHECK(!sb_yaml_load("t.yaml", sb_buf_str(&t), t.len, d, &v));
+    CHECK_INT(sb_diags_count(d), n);
+    sb_diags_sort(d);
+    const sb_diag *first = sb_diags_at(d, 0);
+    CHECK(first && strcmp(first->msg, "duplicate key 'k4999' (first defined at line 5000)") == 0);
+    CHECK_INT(sb_yaml__last_stats().entries_scanned, 0);
+    sb_diags_free(d);
+    sb_buf_free(&t);
+}
+
+SB_TEST_MAIN(TEST(test_duplicates_linear) TEST(test_core_schema) TEST(test_positions) TEST(test_errors) TEST(test_limits)
                  TEST(test_limit_stops_early) TEST(test_node_limit_stops_early))
