@@ -6,7 +6,8 @@
  *   null, Null, NULL, ~, empty           -> null
  *   true/True/TRUE, false/False/FALSE    -> bool
  *   123, -7, +7, 0o17, 0x1F              -> int (out of int64 range: error)
- *   1.5, 1e-3, .5, -2.0E+3, .inf, .nan   -> double
+ *   1.5, 1e-3, .5, -2.0E+3, .inf, .nan   -> double (the config schema then
+ *                                           refuses .inf and .nan anywhere)
  *   anything else (yes, no, on, off, 1_000, 0b1, 2026-01-01) -> string
  * `yes`/`no` are strings, as in YAML 1.2; the schema validator points out the
  * likely mistake when a bool was expected.
