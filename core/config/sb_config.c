@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "../util/sb_alloc.h"
@@ -103,12 +104,40 @@ static bool type_ok(const char *type, sb_val v)
 /* false when value does not fit decl, with the reason appended to m. The
  * verdict does not depend on m: a reason that could not be allocated still
  * leaves the value rejected. */
+/* The first infinite or NaN number in v, or NULL. */
+static const sb_val *nonfinite(const sb_val *v)
+{
+    if (v->kind == SB_DOUBLE && !isfinite(v->as.d))
+        return v;
+    for (size_t i = 0; v->kind == SB_LIST && i < sb_list_len(*v); i++) {
+        const sb_val *f = nonfinite(sb_list_at(*v, i));
+        if (f)
+            return f;
+    }
+    for (size_t i = 0; v->kind == SB_MAP && i < sb_map_len(*v); i++) {
+        const sb_val *f = nonfinite(sb_map_val_at(*v, i));
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
 bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
 {
     const sb_val *type = sb_map_get_str(decl, "type");
     if (type && type->kind == SB_STRING && !type_ok(sb_str(*type), value)) {
         sb_buf_printf(m, "expected %s, found ", sb_str(*type));
         sb_schema__describe(m, value);
+        return false;
+    }
+    /* JSON text beyond the double range (1e309) reads as infinity, YAML has
+     * .inf and .nan: no input takes them, and no output could write them. */
+    const sb_val *bad = nonfinite(&value);
+    if (bad) {
+        sb_buf_puts(m, bad == &value ? "expected a finite number, found " : "numbers must be finite, found ");
+        sb_schema_describe(m, *bad);
+        if (isinf(bad->as.d))
+            sb_buf_puts(m, " (a number beyond +/-1.8e308, or .inf)");
         return false;
     }
     const sb_val *en = sb_map_get_str(decl, "enum");
@@ -375,8 +404,8 @@ static void check_inputs(pctx *c, sb_val inputs)
     for (size_t i = 0; i < sb_map_len(inputs); i++) {
         sb_val decl = *sb_map_val_at(inputs, i);
         const sb_val *def = sb_map_get_str(decl, "default");
-        if (!def)
-            continue;
+        if (!def || nonfinite(def))
+            continue; /* the schema check has reported each .inf/.nan where it is */
         sb_buf why = SB_BUF_INIT;
         if (!sb_config_check_input(decl, *def, &why))
             perr(c, *def, "inputs.%s.default: %s", sb_str(*sb_map_key_at(inputs, i)), sb_buf_str(&why));

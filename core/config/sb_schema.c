@@ -1,5 +1,6 @@
 #include "sb_schema_common.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct checker {
@@ -25,8 +26,12 @@ void sb_schema__describe(sb_buf *out, sb_val v)
     case SB_INT: sb_buf_printf(out, "integer %lld", (long long)v.as.i); break;
     case SB_UINT: sb_buf_printf(out, "integer %llu", (unsigned long long)v.as.u); break;
     case SB_DOUBLE:
-        sb_buf_puts(out, "number ");
-        sb_buf_double(out, v.as.d);
+        if (isnan(v.as.d))
+            sb_buf_puts(out, "NaN (not a number)");
+        else if (isinf(v.as.d))
+            sb_buf_puts(out, v.as.d > 0 ? "infinity" : "minus infinity");
+        else
+            sb_buf_puts(out, "number "), sb_buf_double(out, v.as.d);
         break;
     case SB_STRING: {
         sb_buf_puts(out, "string ");
@@ -211,6 +216,43 @@ static void check_object(checker *c, const sb_schema *s, sb_val v, const char *p
     }
 }
 
+/* .inf and .nan: no field takes them, and JSON (what tools and outputs
+ * receive) has no way to write them. */
+static void report_nonfinite(checker *c, sb_val v, const char *path)
+{
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_puts(&m, "must be a finite number, found ");
+    sb_schema_describe(&m, v);
+    report(c, v, path, sb_buf_str(&m));
+    sb_buf_free(&m);
+}
+
+/* Free-form values (defaults, tool arguments) may hold numbers anywhere. */
+static void check_finite(checker *c, sb_val v, const char *path)
+{
+    if (v.kind == SB_DOUBLE && !isfinite(v.as.d)) {
+        report_nonfinite(c, v, path);
+    } else if (v.kind == SB_LIST) {
+        for (size_t i = 0; i < sb_list_len(v); i++) {
+            sb_buf p = SB_BUF_INIT;
+            sb_buf_printf(&p, "%s[%zu]", path, i);
+            check_finite(c, *sb_list_at(v, i), sb_buf_str(&p));
+            sb_buf_free(&p);
+        }
+    } else if (v.kind == SB_MAP) {
+        for (size_t i = 0; i < sb_map_len(v); i++) {
+            sb_buf p = SB_BUF_INIT;
+            const sb_val *k = sb_map_key_at(v, i);
+            if (k->kind == SB_STRING)
+                join_path(&p, path, sb_str(*k));
+            else
+                sb_buf_puts(&p, path);
+            check_finite(c, *sb_map_val_at(v, i), sb_buf_str(&p));
+            sb_buf_free(&p);
+        }
+    }
+}
+
 static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
 {
     if ((s->flags & SB_SF_EXPR) && v.kind == SB_STRING && strstr(sb_str(v), "{{"))
@@ -275,6 +317,10 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
     case SB_SK_NUMBER: {
         double x;
         sb_val_as_double(v, &x);
+        if (!isfinite(x)) {
+            report_nonfinite(c, v, path);
+            break;
+        }
         if (((s->flags & SB_SF_POSITIVE) && !(x > 0)) || (s->has_min && x < s->min) || (s->has_max && x > s->max) || x != x) {
             sb_buf m = SB_BUF_INIT;
             if (s->flags & SB_SF_POSITIVE)
@@ -329,6 +375,9 @@ static void check(checker *c, const sb_schema *s, sb_val v, const char *path)
                 check(c, s->item, *sb_list_at(v, i), sb_buf_str(&p));
             sb_buf_free(&p);
         }
+        break;
+    case SB_SK_ANY:
+        check_finite(c, v, path);
         break;
     default:
         break;

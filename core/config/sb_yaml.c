@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,19 @@ typedef struct loader {
     const char *file;
     sb_diags *diags;
     size_t nodes;
+    size_t events;
+    size_t entries_scanned;
     bool failed;
+    /* A limit (depth, node count) was hit: read no further event. Skipping
+     * the rest would cost time superlinear in the input (libyaml's scanner
+     * does work proportional to the flow depth for every token), and one
+     * error already says the document is refused. */
+    bool stop;
 } loader;
+
+static sb_yaml_stats g_last_stats;
+
+sb_yaml_stats sb_yaml__last_stats(void) { return g_last_stats; }
 
 static void fail(loader *L, const yaml_mark_t *m, const char *fmt, const char *arg)
 {
@@ -140,6 +152,9 @@ sb_val sb_yaml_resolve_plain(const char *s, size_t n)
 
 static bool next(loader *L, yaml_event_t *ev)
 {
+    if (L->stop)
+        return false;
+    L->events++;
     if (!yaml_parser_parse(&L->parser, ev)) {
         const yaml_parser_t *p = &L->parser;
         const char *what = p->problem ? p->problem : "invalid YAML";
@@ -210,6 +225,27 @@ static sb_val scalar(loader *L, const yaml_event_t *ev)
 
 static sb_val node(loader *L, yaml_event_t *ev, int depth);
 
+/* The key stored with value *prev in map. Entry values sit side by side
+ * today, so the entry's index is one subtraction away; that is checked, and
+ * a scan is the fallback. Without this, a file of N duplicate keys took time
+ * quadratic in N. */
+static const sb_val *first_key(loader *L, sb_val map, sb_val key, const sb_val *prev)
+{
+    const sb_val *base = sb_map_val_at(map, 0);
+    uintptr_t b = (uintptr_t)base, p = (uintptr_t)prev;
+    if (base && p >= b && (p - b) % sizeof *prev == 0) {
+        size_t i = (size_t)((p - b) / sizeof *prev);
+        if (sb_map_val_at(map, i) == prev)
+            return sb_map_key_at(map, i);
+    }
+    for (size_t i = 0; i < sb_map_len(map); i++) {
+        L->entries_scanned++;
+        if (sb_val_equal(*sb_map_key_at(map, i), key))
+            return sb_map_key_at(map, i);
+    }
+    return NULL;
+}
+
 /* Reads the items after a SEQUENCE-START/MAPPING-START event until the
  * matching END, always consuming it so the parser stays in step. */
 static sb_val collection(loader *L, yaml_event_t *start, int depth)
@@ -272,10 +308,7 @@ static sb_val collection(loader *L, yaml_event_t *start, int depth)
         if (key.kind == SB_STRING && out.kind == SB_MAP) {
             const sb_val *prev = sb_map_get(out, key);
             if (prev) {
-                const sb_val *pk = NULL;
-                for (size_t i = 0; i < sb_map_len(out); i++)
-                    if (sb_val_equal(*sb_map_key_at(out, i), key))
-                        pk = sb_map_key_at(out, i);
+                const sb_val *pk = first_key(L, out, key, prev);
                 sb_diags_add(L->diags, L->file, km.line + 1, km.column + 1,
                              "duplicate key '%s' (first defined at line %u)", sb_str(key),
                              pk ? (unsigned)pk->line : 0u);
@@ -294,22 +327,6 @@ static sb_val collection(loader *L, yaml_event_t *start, int depth)
     }
 }
 
-/* Skips the rest of a collection whose start event was already read. */
-static void skip(loader *L)
-{
-    int level = 1;
-    while (level > 0) {
-        yaml_event_t ev;
-        if (!next(L, &ev))
-            return;
-        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
-            level++;
-        else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
-            level--;
-        yaml_event_delete(&ev);
-    }
-}
-
 static sb_val node(loader *L, yaml_event_t *ev, int depth)
 {
     if (++L->nodes > SB_YAML_MAX_NODES) {
@@ -317,8 +334,7 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
             sb_diags_add(L->diags, L->file, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
                          "document too large: more than %d nodes", SB_YAML_MAX_NODES);
         L->failed = true;
-        if (ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT)
-            skip(L);
+        L->stop = true;
         return sb_null();
     }
     switch (ev->type) {
@@ -341,7 +357,7 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
             sb_diags_add(L->diags, L->file, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1,
                          "nesting deeper than %d levels", SB_YAML_MAX_DEPTH);
             L->failed = true;
-            skip(L);
+            L->stop = true;
             return sb_null();
         }
         return collection(L, ev, depth);
@@ -355,6 +371,7 @@ static sb_val node(loader *L, yaml_event_t *ev, int depth)
 bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, sb_val *out)
 {
     *out = sb_null();
+    memset(&g_last_stats, 0, sizeof g_last_stats);
     loader L;
     memset(&L, 0, sizeof L);
     L.file = file;
@@ -391,9 +408,12 @@ bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, s
             root = node(&L, &ev, 0);
         }
         yaml_event_delete(&ev);
-        if (L.parser.error != YAML_NO_ERROR)
+        if (L.parser.error != YAML_NO_ERROR || L.stop)
             break;
     }
+    g_last_stats.events = L.events;
+    g_last_stats.bytes_scanned = L.parser.mark.index;
+    g_last_stats.entries_scanned = L.entries_scanned;
     yaml_parser_delete(&L.parser);
     if (L.failed) {
         sb_val_free(root);

@@ -6,7 +6,8 @@
  *   null, Null, NULL, ~, empty           -> null
  *   true/True/TRUE, false/False/FALSE    -> bool
  *   123, -7, +7, 0o17, 0x1F              -> int (out of int64 range: error)
- *   1.5, 1e-3, .5, -2.0E+3, .inf, .nan   -> double
+ *   1.5, 1e-3, .5, -2.0E+3, .inf, .nan   -> double (the config schema then
+ *                                           refuses .inf and .nan anywhere)
  *   anything else (yes, no, on, off, 1_000, 0b1, 2026-01-01) -> string
  * `yes`/`no` are strings, as in YAML 1.2; the schema validator points out the
  * likely mistake when a bool was expected.
@@ -44,5 +45,15 @@ bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, s
  * tests). Returns a string value when nothing else matches, or an error for
  * an out-of-range integer. */
 sb_val sb_yaml_resolve_plain(const char *s, size_t len);
+
+/* Test hook: how much work the last sb_yaml_load did, so tests can check
+ * that refusing an input stops early without timing anything. Not for
+ * hosts; meaningless when loads run concurrently. */
+typedef struct sb_yaml_stats {
+    size_t events;        /* parser events read */
+    size_t bytes_scanned; /* how far the scanner got into the text */
+    size_t entries_scanned; /* map entries compared one by one to place duplicate keys */
+} sb_yaml_stats;
+sb_yaml_stats sb_yaml__last_stats(void);
 
 #endif

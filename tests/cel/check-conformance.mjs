@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Runs `sibyl cel-conformance` on the visible cel-spec cases and checks:
+// Runs the test tool cel_conformance (tests/cel/cel_conformance.c) on the
+// visible cel-spec cases and checks:
 //   - per-file passes are at least the committed floor (floor.json);
 //   - at least 95% of the core files' cases and 80% of all cases pass;
-//   - with --wasm: sibyl.wasm (under node:wasi) prints exactly what the native
-//     binary prints, for the normal and the --verbose run.
+//   - with --wasm: cel_conformance.wasm (under node:wasi) prints exactly what
+//     the native build prints, for the normal and the --verbose run.
 // Exit 77 (ctest: skipped) when --wasm names a file that was not built.
-//   node check-conformance.mjs --native BIN --cases FILE --floor FILE [--wasm WASM --runner run-wasi.mjs]
+//   node check-conformance.mjs --native cel_conformance --cases FILE --floor FILE
+//        [--wasm cel_conformance.wasm --runner run-wasi.mjs]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import process from 'node:process';
@@ -60,16 +62,16 @@ function check(label, out) {
   return total;
 }
 
-const native = run(args.native, ['cel-conformance', args.cases]);
-const nativeVerbose = run(args.native, ['cel-conformance', '--verbose', args.cases]);
+const native = run(args.native, [args.cases]);
+const nativeVerbose = run(args.native, ['--verbose', args.cases]);
 let total = check('native', native);
 
 if (args.wasm) {
   if (!existsSync(args.wasm)) {
-    console.log(`skipped: ${args.wasm} is not built (cmake --preset wasi && cmake --build build/wasi)`);
+    console.log(`skipped: ${args.wasm} is not built (cmake --preset wasi && cmake --build build/wasi --target cel_conformance)`);
     process.exit(77);
   }
-  const runner = [ '--no-warnings', args.runner, args.wasm, 'cel-conformance' ];
+  const runner = [ '--no-warnings', args.runner, args.wasm ];
   const wasm = run(process.execPath, [...runner, args.cases]);
   const wasmVerbose = run(process.execPath, [...runner, '--verbose', args.cases]);
   for (const [a, b, what] of [[native, wasm, 'output'], [nativeVerbose, wasmVerbose, '--verbose output']]) {

@@ -18,16 +18,21 @@ add_test(NAME cel_expr_cli COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" $<T
 add_test(NAME cel_expr_cli_wasm
          COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" --wasm "${SIBYL_NODE_WASI}" "${SIBYL_WASM}")
 
-# cel-spec conformance cases: the floor per file, the acceptance rates, and
-# native and wasm printing exactly the same thing.
+# cel-spec conformance cases, run by the test tool cel_conformance (native,
+# and as wasm32-wasi from the wasi preset's tests/wasm-units): the floor per
+# file, the acceptance rates, and native and wasm printing exactly the same.
+add_executable(cel_conformance "${_cel_dir}/cel_conformance.c")
+target_include_directories(cel_conformance PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(cel_conformance PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(cel_conformance PRIVATE sibyl_core)
 set(_cel_cases "${SIBYL_SHARED_DIR}/conformance/cel/cel-visible.json")
 add_test(NAME cel_conformance
-         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:sibyl>
+         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:cel_conformance>
                  --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json")
 add_test(NAME cel_conformance_wasm
-         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:sibyl>
+         COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:cel_conformance>
                  --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json"
-                 --wasm "${SIBYL_WASM}" --runner "${SIBYL_NODE_WASI}")
+                 --wasm "${SIBYL_WASI_DIR}/tests/wasm-units/cel_conformance.wasm" --runner "${SIBYL_NODE_WASI}")
 set_tests_properties(cel_expr_cli_wasm cel_conformance_wasm PROPERTIES SKIP_RETURN_CODE 77 LABELS "wasm")
 
 # libFuzzer target (native clang + sanitizer builds). The CEL sources are

@@ -249,7 +249,14 @@ static void test_check_input(void)
         {"{type: integer, minimum: 1, maximum: 64}", "0", "must be at least 1, found integer 0"},
         {"{type: integer, minimum: 1, maximum: 64}", "65", "must be at most 64, found integer 65"},
         {"{type: number, minimum: 0.5}", "0.25", "must be at least 0.5, found number 0.25"},
-        {"{type: number, maximum: 1}", ".inf", "must be at most 1, found number inf"},
+        {"{type: number, maximum: 1}", ".inf",
+         "expected a finite number, found infinity (a number beyond +/-1.8e308, or .inf)"},
+        {"{type: number, minimum: 1}", ".inf",
+         "expected a finite number, found infinity (a number beyond +/-1.8e308, or .inf)"},
+        {"{type: number}", ".nan", "expected a finite number, found NaN (not a number)"},
+        {"{type: any}", "{a: [1, -.inf]}",
+         "numbers must be finite, found minus infinity (a number beyond +/-1.8e308, or .inf)"},
+        {"{type: integer}", ".inf", "expected integer, found infinity"},
         {"{type: string, minimum: 3}", "ab", NULL}, /* bounds apply to numbers only */
         {"{type: string, enum: [val_acc, train_loss]}", "val_acc", NULL},
         {"{type: string, enum: [val_acc, train_loss]}", "loss",
@@ -356,7 +363,7 @@ static void test_json_depth_limit(void)
     t = nested(SB_JSON_MAX_DEPTH + 1);
     v = sb_json_parse(t, strlen(t));
     CHECK(v.kind == SB_ERROR);
-    CHECK_STR(sb_str(v), "nesting deeper than 128 levels");
+    CHECK_STR(sb_str(v), "line 1, column 129: nesting deeper than 128 levels");
     sb_val_free(v);
     sb_free(t);
 }

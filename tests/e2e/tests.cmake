@@ -39,6 +39,8 @@ foreach(part unknown-input wrong-type missing-config unknown-pipeline usage)
   string(REPLACE "-" "_" _n "${part}")
   sibyl_e2e(bad_input_${_n} bad-input.mjs ${part})
 endforeach()
+# Infinite and NaN numbers in inputs (JSON 1e309, YAML .inf), native and wasm.
+sibyl_e2e(bad_input_nonfinite nonfinite-input.mjs)
 
 # Ctrl-C on the native build (real clock at 600x).
 sibyl_e2e(sigint sigint.mjs basic)

@@ -83,7 +83,7 @@ static const struct invalid_case {
     bool id_read;
 } invalid_cases[] = {
     {"", SB_JSONRPC_PARSE_ERROR, "not JSON: line 1, column 1: unexpected end of JSON text", false},
-    {"{\"jsonrpc\":", SB_JSONRPC_PARSE_ERROR, "not JSON: line 1, column 11: invalid JSON", false},
+    {"{\"jsonrpc\":", SB_JSONRPC_PARSE_ERROR, "not JSON: line 1, column 12: unexpected end of JSON text", false},
     {"[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", SB_JSONRPC_INVALID_REQUEST,
      "batch arrays are not supported (JSON-RPC batching was removed in MCP 2025-06-18)", false},
     {"42", SB_JSONRPC_INVALID_REQUEST, "a JSON-RPC message must be an object, not int", false},

@@ -188,7 +188,7 @@ static const struct failure {
      "server 'conductor': tools/call submit_jobs: HTTP 200 with unexpected Content-Type 'text/html'"},
     {200, JSON, RPC "\"id\":99,\"result\":{}}", "server 'conductor': tools/call submit_jobs: the answer has id 99, not 2"},
     {200, JSON, "{\"jsonrpc\":\"2.0\",\"id\":2", "server 'conductor': tools/call submit_jobs: invalid answer: not JSON: "
-                                               "line 1, column 23: invalid JSON"},
+                                               "line 1, column 24: unexpected end of JSON text"},
     {200, JSON, RPC "\"id\":2,\"result\":[1]}", "server 'conductor': tools/call submit_jobs: the result is list, not an object"},
     {200, SSE, "data: " RPC "\"method\":\"notifications/progress\",\"params\":{}}\n\n",
      "server 'conductor': tools/call submit_jobs: the SSE stream ended without the response (and without an event "

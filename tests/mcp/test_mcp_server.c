@@ -107,8 +107,8 @@ static const struct exchange {
      RPC "\"id\":15,\"error\":{\"code\":-32601,\"message\":\"Method not found: resources/list\"}}"},
     /* Not JSON, not JSON-RPC, batches: 400, with the id when it was readable. */
     {"{nope", 400,
-     RPC "\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error: not JSON: line 1, column 3: invalid "
-         "JSON\"}}"},
+     RPC "\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error: not JSON: line 1, column 2: expected a "
+         "string in double quotes as the key, found 'n'\"}}"},
     {"[" RPC "\"id\":1,\"method\":\"ping\"}]", 400,
      RPC "\"id\":null,\"error\":{\"code\":-32600,\"message\":\"Invalid Request: batch arrays are not supported "
          "(JSON-RPC batching was removed in MCP 2025-06-18)\"}}"},

@@ -83,4 +83,78 @@ static void test_limits(void)
     sb_free(o);
 }
 
-SB_TEST_MAIN(TEST(test_core_schema) TEST(test_positions) TEST(test_errors) TEST(test_limits))
+/* A limit error ends the load: 4 MiB of '[' is refused after the 65th event,
+ * not after reading (in time quadratic in the depth) every bracket. Work is
+ * counted in parser events and scanned bytes, so the test does not time
+ * anything. SB_YAML_TEST_BRACKETS makes the input smaller, to show the old
+ * behaviour without waiting for it. */
+static void test_limit_stops_early(void)
+{
+    size_t n = 4u << 20;
+    const char *env = getenv("SB_YAML_TEST_BRACKETS");
+    if (env)
+        n = (size_t)strtoul(env, NULL, 10);
+    char *text = malloc(n);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    memset(text, '[', n);
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    CHECK(!sb_yaml_load("t.yaml", text, n, d, &v));
+    sb_buf b = SB_BUF_INIT;
+    sb_diags_write(d, &b);
+    CHECK_STR(sb_buf_str(&b), "t.yaml:1:65: error: nesting deeper than 64 levels\n");
+    sb_yaml_stats st = sb_yaml__last_stats();
+    CHECK(st.events <= 70);
+    CHECK(st.bytes_scanned <= 4096); /* libyaml looks 1024 characters ahead for a key */
+    sb_buf_free(&b);
+    sb_diags_free(d);
+    free(text);
+}
+
+/* The node limit also ends the load at once: the events read stop at the
+ * first node over the limit, however long the document goes on. */
+static void test_node_limit_stops_early(void)
+{
+    size_t items = SB_YAML_MAX_NODES + 50000;
+    sb_buf t = SB_BUF_INIT;
+    sb_buf_putc(&t, '[');
+    for (size_t i = 0; i < items; i++)
+        sb_buf_puts(&t, "0,");
+    sb_buf_putc(&t, ']');
+    CHECK(!sb_buf_failed(&t));
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    CHECK(!sb_yaml_load("t.yaml", sb_buf_str(&t), t.len, d, &v));
+    CHECK_INT(sb_diags_count(d), 1);
+    sb_yaml_stats st = sb_yaml__last_stats();
+    CHECK(st.events <= (size_t)SB_YAML_MAX_NODES + 5);
+    sb_diags_free(d);
+    sb_buf_free(&t);
+}
+
+/* Each duplicate key names the line of the first definition without a scan
+ * of the mapping (N duplicates used to take N scans of N entries). */
+static void test_duplicates_linear(void)
+{
+    size_t n = 5000;
+    sb_buf t = SB_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        sb_buf_printf(&t, "k%zu: 1\n", i);
+    for (size_t i = 0; i < n; i++)
+        sb_buf_printf(&t, "k%zu: 2\n", n - 1 - i);
+    sb_diags *d = sb_diags_new();
+    sb_val v;
+    CHECK(!sb_yaml_load("t.yaml", sb_buf_str(&t), t.len, d, &v));
+    CHECK_INT(sb_diags_count(d), n);
+    sb_diags_sort(d);
+    const sb_diag *first = sb_diags_at(d, 0);
+    CHECK(first && strcmp(first->msg, "duplicate key 'k4999' (first defined at line 5000)") == 0);
+    CHECK_INT(sb_yaml__last_stats().entries_scanned, 0);
+    sb_diags_free(d);
+    sb_buf_free(&t);
+}
+
+SB_TEST_MAIN(TEST(test_duplicates_linear) TEST(test_core_schema) TEST(test_positions) TEST(test_errors) TEST(test_limits)
+                 TEST(test_limit_stops_early) TEST(test_node_limit_stops_early))
