@@ -135,7 +135,7 @@ bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
     const sb_val *bad = nonfinite(&value);
     if (bad) {
         sb_buf_puts(m, bad == &value ? "expected a finite number, found " : "numbers must be finite, found ");
-        sb_schema_describe(m, *bad);
+        sb_schema__describe(m, *bad);
         if (isinf(bad->as.d))
             sb_buf_puts(m, " (a number beyond +/-1.8e308, or .inf)");
         return false;

@@ -222,7 +222,7 @@ static void report_nonfinite(checker *c, sb_val v, const char *path)
 {
     sb_buf m = SB_BUF_INIT;
     sb_buf_puts(&m, "must be a finite number, found ");
-    sb_schema_describe(&m, v);
+    sb_schema__describe(&m, v);
     report(c, v, path, sb_buf_str(&m));
     sb_buf_free(&m);
 }
