@@ -43,15 +43,23 @@ char *cli_outdir_resolve(const char *arg, const char *ws_dir, const char *ws_pat
     return sb_buf_take(&b);
 }
 
+/* Under WASI: an absolute path no preopen covers. The preopen "." has the
+ * empty prefix, so matching only it means none does. */
+static bool outside_sandbox(const char *path)
+{
+#ifdef __wasi__
+    const char *prefix = NULL, *rel = NULL;
+    return path[0] == '/' && !(__wasilibc_find_abspath(path, &prefix, &rel) >= 0 && prefix && prefix[0]);
+#else
+    (void)path;
+    return false;
+#endif
+}
+
 bool cli_path_reachable(const char *path)
 {
 #ifdef __wasi__
-    if (path[0] != '/')
-        return true;
-    const char *prefix = NULL, *rel = NULL;
-    /* The preopen "." has the empty prefix: matching it means no preopen
-     * covers this absolute path. */
-    if (__wasilibc_find_abspath(path, &prefix, &rel) >= 0 && prefix && prefix[0])
+    if (!outside_sandbox(path))
         return true;
     fprintf(stderr,
             "%s: error: sibyl.wasm cannot reach this path: a WASI program sees only preopened folders "
@@ -72,7 +80,9 @@ static bool skip_component(const char *start, size_t len)
     return len == 0 || (len == 1 && start[0] == '.') || (len == 2 && start[0] == '.' && start[1] == '.');
 }
 
-/* mkdir -p, creating only the components that are missing. */
+/* mkdir -p, creating only the components that are missing. Under WASI the
+ * folders above a preopen (/tmp above the preopen /tmp/x) are outside the
+ * sandbox: they exist, and a mkdir there would land below ".". */
 static bool make_dirs(const char *dir)
 {
     char *path = sb_strdup(dir);
@@ -86,8 +96,8 @@ static bool make_dirs(const char *dir)
         if (*p != '/' && *p != '\0')
             continue;
         char c = *p;
-        if (!skip_component(start, (size_t)(p - start))) {
-            *p = '\0';
+        *p = '\0';
+        if (!skip_component(start, (size_t)(p - start)) && !outside_sandbox(path)) {
             struct stat st;
             if (stat(path, &st) == 0) {
                 if (!S_ISDIR(st.st_mode)) {
@@ -100,8 +110,8 @@ static bool make_dirs(const char *dir)
                         strerror(errno));
                 ok = false;
             }
-            *p = c;
         }
+        *p = c;
         if (!ok || !c)
             break;
         start = p + 1;
