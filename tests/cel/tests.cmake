@@ -21,10 +21,10 @@ add_test(NAME cel_expr_cli_wasm
 # cel-spec conformance cases: the floor per file, the acceptance rates, and
 # native and wasm printing exactly the same thing.
 set(_cel_cases "${SIBYL_SHARED_DIR}/conformance/cel/cel-visible.json")
-add_test(NAME cel_conformance
+sibyl_shared_test(NAME cel_conformance
          COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:sibyl>
                  --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json")
-add_test(NAME cel_conformance_wasm
+sibyl_shared_test(NAME cel_conformance_wasm
          COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:sibyl>
                  --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json"
                  --wasm "${SIBYL_WASM}" --runner "${SIBYL_NODE_WASI}")
