@@ -26,16 +26,18 @@ static const char run_help[] =
     "  --input NAME=VALUE   an input; VALUE is read as JSON when it parses, else as text\n"
     "  --input-file FILE    a JSON object of inputs (--input wins over it)\n"
     "  --stream             also print each finished job's chunk as a STREAM line\n"
-    "  --seed N             seed of the simulation and of jitter (default: simulation.seed, else 42)\n"
+    "  --seed N             seed of the simulation and of jitter, 0..2^64-1 (default: simulation.seed, else 42)\n"
     "  --clock virtual|real virtual (default) jumps to each deadline; real waits\n"
-    "  --time-scale X       with --clock real: simulated seconds per real second (default 1)\n"
-    "  --start-time T       virtual clock start, epoch seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
-    "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, else .)\n"
+    "  --time-scale X       with --clock real: simulated seconds per real second, 0.001..1e9 (default 1)\n"
+    "  --start-time T       virtual clock start, epoch seconds or YYYY-MM-DDTHH:MM:SSZ, 1970..9999 (default: now)\n"
+    "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, relative to\n"
+    "                       the workspace file's folder; else the current folder); made before the run starts\n"
     "  --verbose            print every poll, not only those where a job changed state\n"
     "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n\n"
     "Writes the result file (sweep_output.json) at the end, also when the run fails,\n"
     "and appends one JSON line per finished job to the stream file as it happens.\n"
-    "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled\n";
+    "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled,\n"
+    "      4 the output folder or an output file could not be written (also after a failed run)\n";
 
 typedef struct queued {
     char *server;
