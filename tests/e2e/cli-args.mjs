@@ -2,8 +2,11 @@
 // each is a usage error (exit 2) with a one-line message naming the option
 // and the value, and no run starts (nothing on stdout, no file written).
 // Valid edge values are accepted and mean what they say.
-//   node cli-args.mjs start-time|seed|time-scale|values
+// --input-file problems are invalid input (exit 1), with FILE:LINE:COL where
+// there is one.
+//   node cli-args.mjs start-time|seed|time-scale|values|input-file
 import fs from 'node:fs';
+import path from 'node:path';
 import process from 'node:process';
 import { check, exampleConfig, finish, parseLog, requireBuilt, run, tempDir } from './lib.mjs';
 
@@ -13,17 +16,18 @@ const cmd = (...more) => ['pipeline', 'run', 'hyperparameter_sweep', '--config',
   '--input', 'budget_usd=100', ...more];
 const builds = [['native', true], ['wasm', false]];
 
-function expectUsage(args, res) {
+function expectUsage(args, res, { code = 2, files = {} } = {}) {
   for (const [name, native] of builds) {
     const dir = tempDir(`args-${part}`);
+    for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
     const r = run({ args: cmd(...args), cwd: dir, native });
     const what = `${name} ${JSON.stringify(args)}`;
-    check(r.code === 2, `${what}: exit ${r.code}, expected 2 (stderr: ${r.stderr.trim()})`);
+    check(r.code === code, `${what}: exit ${r.code}, expected ${code} (stderr: ${r.stderr.trim()})`);
     for (const re of res) check(re.test(r.stderr), `${what}: stderr does not match ${re}: ${r.stderr.trim()}`);
-    check(/^sibyl: error: /.test(r.stderr) && r.stderr.trim().split('\n').length === 1,
-      `${what}: not one 'sibyl: error:' line: ${r.stderr}`);
+    check((code !== 2 || /^sibyl: error: /.test(r.stderr)) && r.stderr.trim().split('\n').length === 1,
+      `${what}: not one error line: ${r.stderr}`);
     check(r.stdout === '', `${what}: the run started: ${r.stdout.slice(0, 200)}`);
-    check(fs.readdirSync(dir).length === 0, `${what}: files written: ${fs.readdirSync(dir)}`);
+    check(fs.readdirSync(dir).length === Object.keys(files).length, `${what}: files written: ${fs.readdirSync(dir)}`);
   }
 }
 
@@ -68,8 +72,14 @@ if (part === 'start-time') {
   }
   expectUsage(['--clock', 'Real'], [/--clock/, /'Real'/]);
   expectUsage(['--input', '=5'], [/--input/, /NAME=VALUE/]);
+} else if (part === 'input-file') {
+  const opt = { code: 1, files: { 'bad.json': '{"budget_usd": 5,\n  "x": }\n', 'list.json': '[1]' } };
+  expectUsage(['--input-file', 'bad.json'], [/^bad\.json:2:8: error: /, /JSON/], opt);
+  expectUsage(['--input-file', 'list.json'], [/^list\.json:1:1: error: /, /JSON object/, /list/], opt);
+  expectUsage(['--input-file', 'missing.json'], [/^missing\.json: error: /, /No such file/], opt);
+  expectUsage(['--input-file', '.'], [/^\.: error: cannot read: Is a directory$/m], opt);
 } else {
-  process.stderr.write('usage: cli-args.mjs start-time|seed|time-scale|values\n');
+  process.stderr.write('usage: cli-args.mjs start-time|seed|time-scale|values|input-file\n');
   process.exit(2);
 }
 finish(`cli args ${part}`);

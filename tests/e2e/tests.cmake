@@ -55,7 +55,7 @@ set_tests_properties(e2e_tty_progress PROPERTIES SKIP_RETURN_CODE 77)
 sibyl_e2e(large_sweep_wasm large-sweep.mjs)
 
 # Argument errors: exit 2 and one clear line, natively and as sibyl.wasm.
-foreach(part start-time seed time-scale values)
+foreach(part start-time seed time-scale values input-file)
   string(REPLACE "-" "_" _n "${part}")
   sibyl_e2e(cli_args_${_n} cli-args.mjs ${part})
 endforeach()
