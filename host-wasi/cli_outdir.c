@@ -130,7 +130,10 @@ bool cli_outdir_prepare(const char *dir, const char *probe)
         return false;
     /* Creating the file is the only check that holds everywhere (read-only
      * mounts, ACLs, WASI rights, root ignoring the mode bits). */
-    FILE *f = fopen(probe, "wb");
+    /* "x": never truncate a file of that name; one already there is left alone. */
+    FILE *f = fopen(probe, "wbx");
+    if (!f && errno == EEXIST)
+        return true;
     if (!f || fclose(f) != 0) {
         fprintf(stderr, "%s: error: cannot create files in the output folder %s: %s\n", probe, dir,
                 strerror(errno));

@@ -16,7 +16,7 @@ bool cli_path_reachable(const char *path);
 
 /* Makes dir's missing components (never "." or ".."), then creates and
  * removes the file probe (a path inside dir; NULL: no probe) to show that
- * files can be created there. */
+ * files can be created there; a file already named probe is left alone. */
 bool cli_outdir_prepare(const char *dir, const char *probe);
 
 #endif

@@ -304,7 +304,9 @@ static bool open_outputs(host_ctx *h, sb_run *run)
 {
     char *probe = term_path(h->term.out_dir, sb_run_result_file(run));
     sb_buf tmp = SB_BUF_INIT;
-    sb_buf_printf(&tmp, "%s.tmp", probe ? probe : "");
+    /* Not the .tmp name: a complete result kept there by an earlier run
+     * whose rename failed must survive this check. */
+    sb_buf_printf(&tmp, "%s.probe", probe ? probe : "");
     sb_free(probe);
     if (sb_buf_failed(&tmp)) {
         fprintf(stderr, "sibyl: error: out of memory\n");
