@@ -106,8 +106,7 @@ static bool make_dirs(const char *dir)
                     ok = false;
                 }
             } else if (errno != ENOENT || (mkdir(path, 0777) != 0 && errno != EEXIST)) {
-                fprintf(stderr, "%s: error: cannot create the output folder: %s: %s\n", dir, path,
-                        strerror(errno));
+                fprintf(stderr, "%s: error: cannot create the output folder: %s: %s\n", dir, path, strerror(errno));
                 ok = false;
             }
         }
@@ -135,8 +134,7 @@ bool cli_outdir_prepare(const char *dir, const char *probe)
     if (!f && errno == EEXIST)
         return true;
     if (!f || fclose(f) != 0) {
-        fprintf(stderr, "%s: error: cannot create files in the output folder %s: %s\n", probe, dir,
-                strerror(errno));
+        fprintf(stderr, "%s: error: cannot create files in the output folder %s: %s\n", probe, dir, strerror(errno));
         return false;
     }
     remove(probe);

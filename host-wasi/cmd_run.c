@@ -228,8 +228,7 @@ static int parse_args(int argc, char **argv, run_args *a)
                                        "from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z, got '%s'",
                                        v);
             a->start_given = true;
-        }
-        else if (strcmp(o, "--input") == 0)
+        } else if (strcmp(o, "--input") == 0)
             rc = cli_input_arg(&a->inputs, v);
         else if (strcmp(o, "--input-file") == 0)
             rc = cli_input_file(&a->inputs, v);

@@ -74,8 +74,7 @@ void term_event(term *t, const sb_event *ev)
             /* One line per finished job, flushed at once: a crash loses nothing. */
             if (fprintf(t->stream_file, "%s\n", ev->message) < 0 || fflush(t->stream_file) != 0) {
                 if (!t->stream_errors++)
-                    fprintf(stderr, "%s: error: cannot write the stream file: %s\n", t->stream_path,
-                            strerror(errno));
+                    fprintf(stderr, "%s: error: cannot write the stream file: %s\n", t->stream_path, strerror(errno));
                 t->write_errors++;
             }
         }

@@ -12,7 +12,7 @@
 
 /* The example workspace's cost model (examples/.../workspace.yaml). */
 #define COST_MODEL                                                                                                     \
-    "{\"gpu_hour_usd\":12.6,\"base_hours\":2.0,\"retry_reserve_fraction\":0.08,"                                      \
+    "{\"gpu_hour_usd\":12.6,\"base_hours\":2.0,\"retry_reserve_fraction\":0.08,"                                       \
     "\"duration_scale\":{\"batch_size\":{\"32\":1.15,\"64\":1.0,\"128\":0.85}}}"
 
 /* The factor the table gives a trial: 1 without batch_size or for a level it
