@@ -4,6 +4,8 @@
 //   result-unwritable  the result file's name is taken by a folder: the run
 //                      ends, exit 4, a message with the path and the OS reason,
 //                      the stream file complete, the result kept in .tmp
+//   stream-unwritable  every stream write fails (streaming.file /dev/full): one
+//                      message, the run goes on, the result file is written, exit 4
 //   dir-is-file        --output-dir names a file (or a folder below one): exit 4
 //                      before any job is submitted, nothing written
 //   dir-parent         --output-dir ../../existing and ../../new/sub (sibyl.wasm
@@ -14,10 +16,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import { check, copyExample, finish, parseLog, readJson, readStream, requireBuilt, run, tempDir } from './lib.mjs';
+import { SKIP, check, copyExample, finish, parseLog, readJson, readStream, requireBuilt, run, tempDir } from './lib.mjs';
 
 requireBuilt({ native: true });
 const part = process.argv[2];
+if (part === 'stream-unwritable' && !fs.existsSync('/dev/full')) {
+  process.stdout.write('skipped: no /dev/full on this system\n');
+  process.exit(SKIP);
+}
 const builds = [['native', true], ['wasm', false]];
 const cmd = (config, ...more) => ['pipeline', 'run', 'hyperparameter_sweep', '--config', config,
   '--input', 'budget_usd=500', '--input', 'target_metric=val_acc', ...more];
@@ -58,6 +64,17 @@ for (const [name, native] of builds) {
         `${name}: ${chunks.length} stream lines, result counts ${b.jobs.completed} + ${b.jobs.failed} jobs`);
       check(/sweep_output\.json\.tmp/.test(r.stderr), `${name}: stderr does not say where the result is`);
     }
+    parseLog(r.stdout, name);
+  } else if (part === 'stream-unwritable') {
+    const dir = tempDir('out-stream');
+    const config = copyExample(dir, { workspace: [[/^ {2}file: sweep_output_stream\.jsonl$/m, '  file: /dev/full']] });
+    // sibyl.wasm reaches /dev only when it is preopened.
+    const r = run({ args: cmd(config), cwd: dir, native, env: { SIBYL_WASI_DIRS: '/dev' } });
+    check(r.code === 4, `${name}: exit ${r.code}, expected 4 (stderr: ${r.stderr.trim()})`);
+    check(/^\/dev\/full: error: cannot write the stream file: No space left on device$/.test(r.stderr.trim()),
+      `${name}: not one message naming the stream file and the reason: ${r.stderr.trim()}`);
+    if (check(fs.existsSync(path.join(dir, RESULT)), `${name}: no ${RESULT}`))
+      check(readJson(path.join(dir, RESULT)).status === 'succeeded', `${name}: result status`);
     parseLog(r.stdout, name);
   } else if (part === 'dir-is-file') {
     const dir = tempDir('out-file');
@@ -112,7 +129,7 @@ for (const [name, native] of builds) {
     // Written where the log says, never below the current folder.
     check(fs.readdirSync(cwd).length === 0, `${name}: files written in the current folder: ${fs.readdirSync(cwd)}`);
   } else {
-    process.stderr.write('usage: outputs.mjs result-unwritable|dir-is-file|dir-parent|ws-relative|ws-absolute\n');
+    process.stderr.write('usage: outputs.mjs result-unwritable|stream-unwritable|dir-is-file|dir-parent|ws-relative|ws-absolute\n');
     process.exit(2);
   }
 }
