@@ -27,6 +27,17 @@ int cli_input_arg(sb_val *inputs, const char *arg)
     return CLI_OK;
 }
 
+/* "FILE:LINE:COL: error: why", the form of every other diagnostic, from the
+ * JSON parser's "line L, column C: why" (printed as is if it has another form). */
+static void print_json_error(const char *path, const char *msg)
+{
+    int line, col, n = 0;
+    if (sscanf(msg, "line %d, column %d: %n", &line, &col, &n) == 2 && n > 0)
+        fprintf(stderr, "%s:%d:%d: error: %s\n", path, line, col, msg + n);
+    else
+        fprintf(stderr, "%s: error: %s\n", path, msg);
+}
+
 int cli_input_file(sb_val *inputs, const char *path)
 {
     size_t len;
@@ -37,7 +48,7 @@ int cli_input_file(sb_val *inputs, const char *path)
     sb_free(text);
     if (v.kind != SB_MAP) {
         if (v.kind == SB_ERROR)
-            fprintf(stderr, "%s: error: %s\n", path, sb_str(v));
+            print_json_error(path, sb_str(v));
         else
             fprintf(stderr, "%s:1:1: error: expected a JSON object of input values, found %s\n", path,
                     sb_kind_name((sb_kind)v.kind));

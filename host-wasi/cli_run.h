@@ -22,7 +22,8 @@ typedef struct term {
     FILE *stream_file; /* the .jsonl, flushed per line; NULL when disabled */
     const char *stream_path;
     const char *out_dir;
-    int write_errors;
+    int write_errors;  /* failed writes of any output file: exit 4 */
+    int stream_errors; /* of the stream file, reported once */
 } term;
 
 void term_event(term *t, const sb_event *ev);

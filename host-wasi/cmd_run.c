@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_outdir.h"
 #include "cli_run.h"
 #include "config/sb_config.h"
 #include "util/sb_alloc.h"
@@ -26,16 +26,18 @@ static const char run_help[] =
     "  --input NAME=VALUE   an input; VALUE is read as JSON when it parses, else as text\n"
     "  --input-file FILE    a JSON object of inputs (--input wins over it)\n"
     "  --stream             also print each finished job's chunk as a STREAM line\n"
-    "  --seed N             seed of the simulation and of jitter (default: simulation.seed, else 42)\n"
+    "  --seed N             seed of the simulation and of jitter, 0..2^64-1 (default: simulation.seed, else 42)\n"
     "  --clock virtual|real virtual (default) jumps to each deadline; real waits\n"
-    "  --time-scale X       with --clock real: simulated seconds per real second (default 1)\n"
-    "  --start-time T       virtual clock start, epoch seconds or YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
-    "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, else .)\n"
+    "  --time-scale X       with --clock real: simulated seconds per real second, 0.001..1e9 (default 1)\n"
+    "  --start-time T       virtual clock start, epoch seconds or YYYY-MM-DDTHH:MM:SSZ, 1970..9999 (default: now)\n"
+    "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, relative to\n"
+    "                       the workspace file's folder; else the current folder); made before the run starts\n"
     "  --verbose            print every poll, not only those where a job changed state\n"
     "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n\n"
     "Writes the result file (sweep_output.json) at the end, also when the run fails,\n"
     "and appends one JSON line per finished job to the stream file as it happens.\n"
-    "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled\n";
+    "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled,\n"
+    "      4 the output folder or an output file could not be written (also after a failed run)\n";
 
 typedef struct queued {
     char *server;
@@ -50,6 +52,7 @@ typedef struct host_ctx {
     queued *q;
     size_t nq, cap;
     bool oom;
+    char *stream_path; /* owned; term.stream_path borrows it */
 } host_ctx;
 
 static void on_send(void *ud, const sb_run_request *req)
@@ -120,24 +123,61 @@ static void on_sigint(int sig)
 }
 #endif
 
+/* The latest second sb_time_format prints with a four-digit year. */
+#define LAST_EPOCH_S 253402300799LL /* 9999-12-31T23:59:59Z */
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return n > 0;
+}
+
+static int digits_value(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+static int days_in_month(int y, int mo)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
+/* Epoch seconds or YYYY-MM-DDTHH:MM:SSZ (UTC), from 1970-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z: the log prints four-digit years, and a date a
+ * reader cannot check (Feb 30, hour 24, trailing text) is refused, not
+ * normalized. */
 static bool parse_time(const char *s, int64_t *out_ms)
 {
-    char *end;
-    errno = 0;
-    long long secs = strtoll(s, &end, 10);
-    if (*s && !*end && !errno) {
-        *out_ms = secs * 1000;
+    size_t n = strlen(s);
+    if (all_digits(s, n)) {
+        if (n > 12) /* more digits than LAST_EPOCH_S; also keeps strtoll in range */
+            return false;
+        long long secs = strtoll(s, NULL, 10);
+        if (secs > LAST_EPOCH_S)
+            return false;
+        *out_ms = (int64_t)secs * 1000;
         return true;
     }
-    int y, mo, d, hh, mm, ss;
-    char z = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &hh, &mm, &ss, &z) != 7 || z != 'Z')
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    if (n != sizeof shape - 1)
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+    for (size_t i = 0; i < n; i++)
+        if (shape[i] == 'd' ? !all_digits(s + i, 1) : s[i] != shape[i])
+            return false;
+    int y = digits_value(s, 4), mo = digits_value(s + 5, 2), d = digits_value(s + 8, 2);
+    int hh = digits_value(s + 11, 2), mm = digits_value(s + 14, 2), ss = digits_value(s + 17, 2);
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || hh > 23 || mm > 59 || ss > 59)
         return false;
-    /* days from civil (the inverse of sb_time_format's algorithm) */
+    /* days from civil (the inverse of sb_time_format's algorithm); y >= 1970 */
     int64_t yy = mo <= 2 ? y - 1 : y;
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t era = yy / 400;
     int64_t yoe = yy - era * 400;
     int64_t doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
@@ -147,8 +187,9 @@ static bool parse_time(const char *s, int64_t *out_ms)
 }
 
 typedef struct run_args {
-    const char *name, *config, *workspace, *out_dir, *clock, *start;
-    bool stream, verbose, no_progress, seed_given;
+    const char *name, *config, *workspace, *out_dir, *clock;
+    bool stream, verbose, no_progress, seed_given, start_given;
+    int64_t start_ms;
     uint64_t seed;
     double time_scale;
     sb_val inputs;
@@ -170,6 +211,10 @@ static int parse_args(int argc, char **argv, run_args *a)
         if (needs && i + 1 >= argc)
             return cli_usage_error("%s needs a value (see sibyl pipeline run --help)", o);
         const char *v = needs ? argv[++i] : NULL;
+        /* "--output-dir --stream" is a forgotten value, not a folder name */
+        if (v && (!*v || strncmp(v, "--", 2) == 0))
+            return cli_usage_error("%s needs a value, got %s%s%s (see sibyl pipeline run --help)", o,
+                                   *v ? "the option '" : "an empty string", v, *v ? "'" : "");
         int rc = CLI_OK;
         if (strcmp(o, "--config") == 0)
             a->config = v;
@@ -177,9 +222,13 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->workspace = v;
         else if (strcmp(o, "--output-dir") == 0)
             a->out_dir = v;
-        else if (strcmp(o, "--start-time") == 0)
-            a->start = v;
-        else if (strcmp(o, "--input") == 0)
+        else if (strcmp(o, "--start-time") == 0) {
+            if (!parse_time(v, &a->start_ms))
+                return cli_usage_error("--start-time expects epoch seconds or YYYY-MM-DDTHH:MM:SSZ, a valid UTC time "
+                                       "from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z, got '%s'",
+                                       v);
+            a->start_given = true;
+        } else if (strcmp(o, "--input") == 0)
             rc = cli_input_arg(&a->inputs, v);
         else if (strcmp(o, "--input-file") == 0)
             rc = cli_input_file(&a->inputs, v);
@@ -190,11 +239,12 @@ static int parse_args(int argc, char **argv, run_args *a)
         else if (strcmp(o, "--no-progress") == 0)
             a->no_progress = true;
         else if (strcmp(o, "--seed") == 0) {
-            char *end;
+            /* digits only: strtoull alone takes " 7", "+7" and wraps "-1" */
             errno = 0;
-            unsigned long long s = strtoull(v, &end, 10);
-            if (!*v || *end || errno || v[0] == '-')
-                return cli_usage_error("--seed expects a non-negative integer, got '%s'", v);
+            unsigned long long s = all_digits(v, strlen(v)) ? strtoull(v, NULL, 10) : 0;
+            if (!all_digits(v, strlen(v)) || errno)
+                return cli_usage_error("--seed expects an integer from 0 to %llu, got '%s'",
+                                       (unsigned long long)UINT64_MAX, v);
             a->seed = s;
             a->seed_given = true;
         } else if (strcmp(o, "--clock") == 0) {
@@ -202,10 +252,13 @@ static int parse_args(int argc, char **argv, run_args *a)
                 return cli_usage_error("--clock expects virtual or real, got '%s'", v);
             a->clock = v;
         } else if (strcmp(o, "--time-scale") == 0) {
+            /* Bounded so that a real-clock wait (ms / scale) stays a sane
+             * int64; strtod alone takes " 2", "0x10", "inf". */
             char *end;
             a->time_scale = strtod(v, &end);
-            if (!*v || *end || !(a->time_scale > 0) || a->time_scale > 1e9)
-                return cli_usage_error("--time-scale expects a number > 0, got '%s'", v);
+            bool decimal = strchr("0123456789.", v[0]) && strspn(v, "0123456789.eE+-") == strlen(v);
+            if (!decimal || *end || !(a->time_scale >= 1e-3) || a->time_scale > 1e9)
+                return cli_usage_error("--time-scale expects a number from 0.001 to 1000000000, got '%s'", v);
         } else if (o[0] == '-')
             return cli_usage_error("pipeline run: unknown option '%s' (see sibyl pipeline run --help)", o);
         else if (!a->name)
@@ -244,25 +297,39 @@ static int load(const char *path, bool workspace, sb_val ws, sb_val *out)
     return ok ? CLI_OK : CLI_INVALID;
 }
 
-/* mkdir -p: the output folder may be new. */
-static int make_dirs(const char *dir)
+/* Before the first job: the output folder made and shown writable, the
+ * stream file created. A failure here costs nothing yet (exit 4). */
+static bool open_outputs(host_ctx *h, sb_run *run)
 {
-    char path[4096];
-    if (!dir || !*dir || strlen(dir) >= sizeof path)
-        return 0;
-    strcpy(path, dir);
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = c;
-            if (!c)
-                break;
-        }
+    char *probe = term_path(h->term.out_dir, sb_run_result_file(run));
+    sb_buf tmp = SB_BUF_INIT;
+    /* Not the .tmp name: a complete result kept there by an earlier run
+     * whose rename failed must survive this check. */
+    sb_buf_printf(&tmp, "%s.probe", probe ? probe : "");
+    sb_free(probe);
+    if (sb_buf_failed(&tmp)) {
+        fprintf(stderr, "sibyl: error: out of memory\n");
+        return false;
     }
-    return 0;
+    bool ok = cli_outdir_prepare(h->term.out_dir, sb_buf_str(&tmp));
+    sb_buf_free(&tmp);
+    if (!ok || !sb_run_stream_file(run))
+        return ok;
+    char *stream_path = term_path(h->term.out_dir, sb_run_stream_file(run));
+    if (!stream_path) {
+        fprintf(stderr, "sibyl: error: out of memory\n");
+        return false;
+    }
+    h->stream_path = stream_path;
+    h->term.stream_path = stream_path;
+    if (!cli_path_reachable(stream_path))
+        return false;
+    h->term.stream_file = fopen(stream_path, "w");
+    if (!h->term.stream_file) {
+        fprintf(stderr, "%s: error: cannot create the stream file: %s\n", stream_path, strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
@@ -271,7 +338,12 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
     memset(&h, 0, sizeof h);
     const sb_val *outs = sb_map_get_str(ws, "outputs");
     const sb_val *dir = outs ? sb_map_get_str(*outs, "dir") : NULL;
-    h.term.out_dir = a->out_dir ? a->out_dir : dir ? sb_str(*dir) : ".";
+    char *out_dir = cli_outdir_resolve(a->out_dir, dir ? sb_str(*dir) : NULL, ws_path);
+    if (!out_dir) {
+        fprintf(stderr, "sibyl: error: out of memory\n");
+        return CLI_INTERNAL;
+    }
+    h.term.out_dir = out_dir;
     h.term.stream = a->stream;
     h.term.verbose = a->verbose;
     h.term.progress = !a->no_progress && !getenv("NO_COLOR") && isatty(2);
@@ -283,6 +355,7 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
     h.services = sb_services_new(ws, a->seed);
     if (!h.services) {
         fprintf(stderr, "sibyl: error: out of memory\n");
+        sb_free(out_dir);
         return CLI_INTERNAL;
     }
     sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
@@ -294,43 +367,27 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
     sb_diags_free(d);
     if (!run) {
         sb_services_free(h.services);
+        sb_free(out_dir);
         return CLI_INVALID;
     }
     if (a->stream && !sb_run_stream_file(run))
         fprintf(stderr, "sibyl: warning: --stream given but the workspace disables streaming "
                         "(streaming.enabled: false): STREAM lines are printed, no stream file is written\n");
-    if (make_dirs(h.term.out_dir) != 0) {
-        fprintf(stderr, "%s: error: cannot create the output folder: %s\n", h.term.out_dir, strerror(errno));
+    if (!open_outputs(&h, run)) {
+        if (h.term.stream_file)
+            fclose(h.term.stream_file);
+        sb_free(h.stream_path);
         sb_run_free(run);
         sb_services_free(h.services);
-        return CLI_INVALID;
-    }
-    char *stream_path = sb_run_stream_file(run) ? term_path(h.term.out_dir, sb_run_stream_file(run)) : NULL;
-    if (stream_path) {
-        h.term.stream_path = stream_path;
-        h.term.stream_file = fopen(stream_path, "w");
-        if (!h.term.stream_file) {
-            fprintf(stderr, "%s: error: cannot create the stream file: %s\n", stream_path, strerror(errno));
-            sb_free(stream_path);
-            sb_run_free(run);
-            sb_services_free(h.services);
-            return CLI_INVALID;
-        }
+        sb_free(out_dir);
+        return CLI_INTERNAL;
     }
 #ifndef __wasi__
     signal(SIGINT, on_sigint);
 #endif
     bool real = a->clock && strcmp(a->clock, "real") == 0;
     double scale = a->time_scale > 0 ? a->time_scale : 1.0;
-    int64_t start = host_now_ms() / 1000 * 1000;
-    if (a->start && !parse_time(a->start, &start)) {
-        sb_free(stream_path);
-        sb_run_free(run);
-        sb_services_free(h.services);
-        if (h.term.stream_file)
-            fclose(h.term.stream_file);
-        return cli_usage_error("--start-time expects epoch seconds or YYYY-MM-DDTHH:MM:SSZ, got '%s'", a->start);
-    }
+    int64_t start = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
     int64_t real_start = host_now_ms(), now = start;
     sb_run_start(run, now);
     while (!sb_run_done(run)) {
@@ -375,7 +432,8 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         sb_free(h.q[i].body);
     }
     sb_free(h.q);
-    sb_free(stream_path);
+    sb_free(h.stream_path);
+    sb_free(out_dir);
     sb_run_free(run);
     sb_services_free(h.services);
     return rc;

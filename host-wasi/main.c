@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "util/sb_alloc.h"
@@ -51,6 +52,13 @@ int main(int argc, char **argv)
 
 char *cli_read_file(const char *path, size_t *len)
 {
+    /* A folder opens and then fails to read, with a reason that differs
+     * between platforms (WASI: "Capabilities insufficient"). */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(EISDIR));
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
@@ -59,12 +67,16 @@ char *cli_read_file(const char *path, size_t *len)
     sb_buf b = SB_BUF_INIT;
     char tmp[8192];
     size_t n;
+    errno = 0;
     while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
         sb_buf_append(&b, tmp, n);
-    int err = ferror(f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (err || sb_buf_failed(&b)) {
-        fprintf(stderr, "%s: error: %s\n", path, err ? "read error" : "out of memory");
+        if (err)
+            fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(err));
+        else
+            fprintf(stderr, "%s: error: out of memory\n", path);
         sb_buf_free(&b);
         return NULL;
     }

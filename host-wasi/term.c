@@ -1,4 +1,5 @@
 /* How a run looks in a terminal. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -72,8 +73,9 @@ void term_event(term *t, const sb_event *ev)
         if (t->stream_file) {
             /* One line per finished job, flushed at once: a crash loses nothing. */
             if (fprintf(t->stream_file, "%s\n", ev->message) < 0 || fflush(t->stream_file) != 0) {
-                if (!t->write_errors++)
-                    fprintf(stderr, "sibyl: error: cannot write %s\n", t->stream_path);
+                if (!t->stream_errors++)
+                    fprintf(stderr, "%s: error: cannot write the stream file: %s\n", t->stream_path, strerror(errno));
+                t->write_errors++;
             }
         }
         if (t->stream)
@@ -97,26 +99,47 @@ char *term_path(const char *out_dir, const char *name)
     return sb_buf_take(&b);
 }
 
+/* The engine's write_file: every failure is printed (path, OS reason) and
+ * counted in write_errors, which makes the exit status 4 whatever the run's
+ * status. */
 int term_write_file(term *t, const char *name, const char *data, size_t len)
 {
     char *path = term_path(t->out_dir, name);
-    if (!path)
-        return -1;
-    /* Write beside, then rename: a reader never sees half a result. */
     sb_buf tmp = SB_BUF_INIT;
-    sb_buf_printf(&tmp, "%s.tmp", path);
+    sb_buf_printf(&tmp, "%s.tmp", path ? path : "");
+    if (!path || sb_buf_failed(&tmp)) {
+        fprintf(stderr, "%s: error: cannot write: out of memory\n", name);
+        t->write_errors++;
+        sb_free(path);
+        sb_buf_free(&tmp);
+        return -1;
+    }
+    /* Write beside, then rename: a reader never sees half a result. */
+    errno = 0;
     FILE *f = fopen(sb_buf_str(&tmp), "wb");
     int rc = -1;
-    if (f) {
+    if (!f) {
+        fprintf(stderr, "%s: error: cannot write the file: %s: %s\n", path, sb_buf_str(&tmp), strerror(errno));
+    } else {
         size_t w = fwrite(data, 1, len, f);
         rc = (w == len && fflush(f) == 0) ? 0 : -1;
-        if (fclose(f) != 0)
+        int err = errno;
+        if (fclose(f) != 0 && rc == 0) {
+            err = errno;
             rc = -1;
-        if (rc == 0 && rename(sb_buf_str(&tmp), path) != 0)
-            rc = -1;
-        if (rc != 0)
+        }
+        if (rc != 0) {
+            fprintf(stderr, "%s: error: cannot write the file: %s: %s\n", path, sb_buf_str(&tmp), strerror(err));
             remove(sb_buf_str(&tmp));
+        } else if (rename(sb_buf_str(&tmp), path) != 0) {
+            /* The content is complete in the .tmp file: keep it. */
+            fprintf(stderr, "%s: error: cannot write the file: %s; its content is in %s\n", path, strerror(errno),
+                    sb_buf_str(&tmp));
+            rc = -1;
+        }
     }
+    if (rc != 0)
+        t->write_errors++;
     sb_buf_free(&tmp);
     sb_free(path);
     return rc;

@@ -66,7 +66,9 @@ static const sb_schema_field sim_fields[] = {
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};
 
 static const sb_schema_field outputs_fields[] = {
-    SB_FIELD("dir", &sb_schema__nonempty_string, false, "Folder for output files (default .; --output-dir overrides)."),
+    SB_FIELD("dir", &sb_schema__nonempty_string, false,
+             "Folder for output files, relative to the workspace file's folder (default: the current folder; "
+             "--output-dir overrides)."),
     SB_FIELD("result_file", &sb_schema__nonempty_string, false, "Final result (default sweep_output.json)."),
     SB_FIELDS_END,
 };

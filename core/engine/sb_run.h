@@ -150,7 +150,9 @@ const char *sb_run_stream_file(const sb_run *r);
 const char *sb_run_result_file(const sb_run *r);
 
 /* Formats epoch milliseconds as "YYYY-MM-DD HH:MM:SS" (UTC) into buf[20];
- * computed here, not by the C library, so every platform agrees. */
+ * computed here, not by the C library, so every platform agrees. Exact for
+ * years 0000..9999; later years wrap (year % 10000), so hosts keep times in
+ * that range (the CLI's --start-time stops at 9999-12-31T23:59:59Z). */
 void sb_time_format(int64_t epoch_ms, char buf[20]);
 
 #endif

@@ -280,13 +280,12 @@ static sb_solver_status parse_scale_table(parse *ps, size_t pi, sb_val table, bo
             return SB_SOLVER_ENOMEM;
         long li = scale_level(ps, pi, key);
         double x;
-        if (li == -1) {
-            sb_buf_printf(ps->err, "%s: no such level of %s (levels: ", where, name);
-            for (size_t i = 0; i < p->nlevels && i < 20; i++)
-                sb_buf_printf(ps->err, "%s%s", i ? ", " : "", p->keys[i]);
-            sb_buf_puts(ps->err, p->nlevels > 20 ? ", ...)" : ")");
-            return sb_buf_failed(ps->err) ? SB_SOLVER_ENOMEM : SB_SOLVER_EINVAL;
-        }
+        if (!sb_solver__as_number(f, &x) || !(x > 0))
+            return bad(ps->err, where, "a number > 0", &f);
+        /* A level this space does not have: the cost model is the
+         * workspace's, shared by every space, so it may list more. */
+        if (li == -1)
+            continue;
         if (li == -2) {
             sb_buf_printf(ps->err, "%s: names two different levels of %s", where, name);
             return sb_buf_failed(ps->err) ? SB_SOLVER_ENOMEM : SB_SOLVER_EINVAL;
@@ -295,8 +294,6 @@ static sb_solver_status parse_scale_table(parse *ps, size_t pi, sb_val table, bo
             sb_buf_printf(ps->err, "%s: level %s already has a multiplier", where, p->keys[li]);
             return sb_buf_failed(ps->err) ? SB_SOLVER_ENOMEM : SB_SOLVER_EINVAL;
         }
-        if (!sb_solver__as_number(f, &x) || !(x > 0))
-            return bad(ps->err, where, "a number > 0", &f);
         seen[li] = true;
         p->scale[li] = x;
     }
@@ -321,13 +318,8 @@ static sb_solver_status parse_duration_scale(parse *ps, sb_val ds)
         size_t pi = 0;
         while (pi < spec->nparams && !sb_val_equal(spec->params[pi].name, key))
             pi++;
-        if (pi == spec->nparams) {
-            sb_buf_puts(ps->err, "cost_model.duration_scale: ");
-            sb_solver__put_json(ps->err, key);
-            sb_buf_puts(ps->err, " is not a parameter in parameter_space");
-            st = sb_buf_failed(ps->err) ? SB_SOLVER_ENOMEM : SB_SOLVER_EINVAL;
-            break;
-        }
+        if (pi == spec->nparams) /* not in this space: its factor is 1 for every trial */
+            continue;
         st = parse_scale_table(ps, pi, *sb_map_val_at(ds, i), seen);
         spec->scale_order[spec->nscaled++] = pi;
     }

@@ -26,10 +26,10 @@ target_include_directories(cel_conformance PRIVATE "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(cel_conformance PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(cel_conformance PRIVATE sibyl_core)
 set(_cel_cases "${SIBYL_SHARED_DIR}/conformance/cel/cel-visible.json")
-add_test(NAME cel_conformance
+sibyl_shared_test(NAME cel_conformance
          COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:cel_conformance>
                  --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json")
-add_test(NAME cel_conformance_wasm
+sibyl_shared_test(NAME cel_conformance_wasm
          COMMAND ${SIBYL_NODE} "${_cel_dir}/check-conformance.mjs" --native $<TARGET_FILE:cel_conformance>
                  --cases "${_cel_cases}" --floor "${_cel_dir}/floor.json"
                  --wasm "${SIBYL_WASI_DIR}/tests/wasm-units/cel_conformance.wasm" --runner "${SIBYL_NODE_WASI}")

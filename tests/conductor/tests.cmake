@@ -2,3 +2,4 @@
 sibyl_unit_test(conductor_sim "${CMAKE_CURRENT_LIST_DIR}/test_conductor_sim.c")
 sibyl_unit_test(conductor_oom "${CMAKE_CURRENT_LIST_DIR}/test_conductor_oom.c")
 sibyl_unit_test(conductor_scale "${CMAKE_CURRENT_LIST_DIR}/test_conductor_scale.c")
+sibyl_unit_test(conductor_cost_model "${CMAKE_CURRENT_LIST_DIR}/test_conductor_cost_model.c")

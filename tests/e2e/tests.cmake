@@ -55,3 +55,16 @@ set_tests_properties(e2e_tty_progress PROPERTIES SKIP_RETURN_CODE 77)
 
 # A sweep of ~18,000 trials through sibyl.wasm (bench/sweep's pipeline, $500,000): exit 0, complete files.
 sibyl_e2e(large_sweep_wasm large-sweep.mjs)
+
+# Argument errors: exit 2 and one clear line, natively and as sibyl.wasm.
+foreach(part start-time seed time-scale values input-file)
+  string(REPLACE "-" "_" _n "${part}")
+  sibyl_e2e(cli_args_${_n} cli-args.mjs ${part})
+endforeach()
+
+# Output folders and files that cannot be written: exit 4, nothing lost (native and sibyl.wasm).
+foreach(part result-unwritable stream-unwritable dir-is-file dir-parent ws-relative ws-absolute)
+  string(REPLACE "-" "_" _n "${part}")
+  sibyl_e2e(outputs_${_n} outputs.mjs ${part})
+endforeach()
+set_tests_properties(e2e_outputs_stream_unwritable PROPERTIES SKIP_RETURN_CODE 77)

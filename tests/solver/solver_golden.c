@@ -56,7 +56,7 @@ static const struct {
     {"unreachable", "{\"budget_usd\":20," HEADLINE_SPACE "," HEADLINE_COST "}", 0},
     {"bad_argument",
      "{\"budget_usd\":5,\"parameter_space\":{\"a\":[1,2]},\"cost_model\":{\"gpu_hour_usd\":1,\"base_hours\":1,"
-     "\"duration_scale\":{\"a\":{\"3\":2}}}}",
+     "\"duration_scale\":{\"a\":{\"1\":0}}}}",
      0},
 };
 

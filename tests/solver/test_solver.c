@@ -387,12 +387,11 @@ static const bad_case bad_cases[] = {
      "cost_model.retry_reserve_fraction: expected a number from 0 up to (not including) 1, got 1"},
     {"{\"budget_usd\":5," OKSPACE ",\"cost_model\":{\"gpu_hour_usd\":1,\"base_hours\":1,\"duration_scale\":[]}}",
      "cost_model.duration_scale: expected an object of parameter name -> {level: multiplier}, got []"},
+    /* Entries for parameters or levels the space lacks are ignored, but
+     * their multipliers must still be numbers > 0. */
     {"{\"budget_usd\":5," OKSPACE
-     ",\"cost_model\":{\"gpu_hour_usd\":1,\"base_hours\":1,\"duration_scale\":{\"b\":{\"1\":2}}}}",
-     "cost_model.duration_scale: \"b\" is not a parameter in parameter_space"},
-    {"{\"budget_usd\":5," OKSPACE
-     ",\"cost_model\":{\"gpu_hour_usd\":1,\"base_hours\":1,\"duration_scale\":{\"a\":{\"3\":2}}}}",
-     "cost_model.duration_scale.a.\"3\": no such level of a (levels: 1, 2)"},
+     ",\"cost_model\":{\"gpu_hour_usd\":1,\"base_hours\":1,\"duration_scale\":{\"a\":{\"3\":\"x\"}}}}",
+     "cost_model.duration_scale.a.\"3\": expected a number > 0, got \"x\""},
     {"{\"budget_usd\":5," OKSPACE
      ",\"cost_model\":{\"gpu_hour_usd\":1,\"base_hours\":1,\"duration_scale\":{\"a\":{\"1\":0}}}}",
      "cost_model.duration_scale.a.\"1\": expected a number > 0, got 0"},

@@ -112,8 +112,12 @@ static void test_oom_dense_and_ranges(void)
 static void test_oom_errors(void)
 {
     oom_loop("{\"budget_usd\":5,\"parameter_space\":{\"a\":[1,2]},\"cost_model\":{\"gpu_hour_usd\":1,"
-             "\"base_hours\":1,\"duration_scale\":{\"a\":{\"3\":2}}}}",
+             "\"base_hours\":1,\"duration_scale\":{\"a\":{\"3\":\"x\"}}}}",
              true);
+    /* Entries for a level and a parameter the space lacks are skipped. */
+    oom_loop("{\"budget_usd\":5,\"parameter_space\":{\"a\":[1,2]},\"cost_model\":{\"gpu_hour_usd\":1,"
+             "\"base_hours\":1,\"duration_scale\":{\"b\":{\"1\":2},\"a\":{\"3\":2,\"2\":1.5}}}}",
+             false);
     oom_loop("{\"budget_usd\":1,\"parameter_space\":{\"a\":[1,2]},\"cost_model\":{\"gpu_hour_usd\":1,"
              "\"base_hours\":1}}",
              true);
