@@ -1,5 +1,6 @@
 /* The run's lifecycle: creation (inputs, compiled expressions), DAG
  * scheduling, step completion, the end of the run and its result file. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,10 +12,8 @@ static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "
 
 size_t run_step_index(const sb_run *r, const char *name)
 {
-    for (size_t i = 0; i < r->nsteps; i++)
-        if (strcmp(r->steps[i].name, name) == 0)
-            return i;
-    return (size_t)-1;
+    const sb_val *i = sb_map_get_str(r->step_index, name);
+    return i ? (size_t)i->as.i : (size_t)-1;
 }
 
 static const char *str_or(sb_val map, const char *key, const char *dflt)
@@ -166,28 +165,76 @@ static bool setup_step(sb_run *r, size_t i, sb_val name, sb_val def, sb_diags *d
     return ok;
 }
 
+static bool index_steps(sb_run *r)
+{
+    r->step_index = sb_map_new(r->nsteps);
+    for (size_t i = 0; r->step_index.kind == SB_MAP && i < r->nsteps; i++)
+        if (!sb_map_set_str(&r->step_index, r->steps[i].name, sb_int((int64_t)i)))
+            return false;
+    return r->step_index.kind == SB_MAP;
+}
+
+/* Resolves needs and on: to indices and builds what scheduling walks: the
+ * steps that need each step, and the first ready set. */
 static bool link_steps(sb_run *r)
 {
-    for (size_t i = 0; i < r->nsteps; i++) {
+    if (!index_steps(r))
+        return false;
+    size_t n = r->nsteps, nedges = 0, nevents = 0;
+    for (size_t i = 0; i < n; i++) {
         step *s = &r->steps[i];
         const sb_val *needs = sb_map_get_str(s->def, "needs");
-        size_t n = needs ? sb_list_len(*needs) : 0;
-        s->needs = sb_calloc(n ? n : 1, sizeof *s->needs);
+        size_t k = needs ? sb_list_len(*needs) : 0;
+        s->needs = sb_calloc(k ? k : 1, sizeof *s->needs);
         if (!s->needs)
             return false;
-        for (size_t k = 0; k < n; k++)
-            s->needs[s->nneeds++] = run_step_index(r, sb_str(*sb_list_at(*needs, k)));
+        for (size_t j = 0; j < k; j++) {
+            size_t need = run_step_index(r, sb_str(*sb_list_at(*needs, j)));
+            assert(need != (size_t)-1 && need != i); /* validated: known names, no self-needs */
+            s->needs[s->nneeds++] = need;
+        }
+        s->nwait = s->nneeds;
+        nedges += s->nneeds;
         const sb_val *on = sb_map_get_str(s->def, "on");
         if (on) {
             const char *ref = sb_str(*on), *dot = strchr(ref, '.');
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(dot - ref), ref);
-            s->on_step = run_step_index(r, name);
+            sb_val name = sb_string(ref, (size_t)(dot - ref));
+            const sb_val *at = sb_map_get(r->step_index, name);
+            sb_val_free(name);
+            if (!at)
+                return false; /* validated, so only memory can be missing */
+            s->on_step = (size_t)at->as.i;
             s->on_event = strcmp(dot + 1, "job_failed") == 0      ? EV_JOB_FAILED
                           : strcmp(dot + 1, "job_completed") == 0 ? EV_JOB_COMPLETED
                                                                   : EV_JOB_FINISHED;
+            nevents++;
         }
     }
+    r->dep_first = sb_calloc(n + 1, sizeof *r->dep_first);
+    r->deps = sb_calloc(nedges ? nedges : 1, sizeof *r->deps);
+    r->event_steps = sb_calloc(nevents ? nevents : 1, sizeof *r->event_steps);
+    size_t *fill = sb_calloc(n ? n : 1, sizeof *fill);
+    r->dirty = sb_calloc(n ? n : 1, sizeof *r->dirty);
+    if (!r->dep_first || !r->deps || !r->event_steps || !fill || !r->dirty || !sb_bitset_init(&r->ready, n)) {
+        sb_free(fill);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < r->steps[i].nneeds; k++)
+            r->dep_first[r->steps[i].needs[k] + 1]++;
+    for (size_t i = 0; i < n; i++)
+        r->dep_first[i + 1] += r->dep_first[i];
+    for (size_t i = 0; i < n; i++) {
+        step *s = &r->steps[i];
+        for (size_t k = 0; k < s->nneeds; k++)
+            r->deps[r->dep_first[s->needs[k]] + fill[s->needs[k]]++] = i;
+        if (s->on_step != (size_t)-1)
+            r->event_steps[r->nevent_steps++] = i;
+        else if (s->nwait == 0)
+            sb_bitset_add(&r->ready, i);
+    }
+    sb_free(fill);
+    r->nactive = n;
     return true;
 }
 
@@ -207,9 +254,13 @@ static bool number_steps(sb_run *r)
             continue; /* numbered with its poll step */
         if (r->steps[i].number == 0)
             r->steps[i].number = next++;
-        for (size_t j = 0; j < r->nsteps; j++)
-            if (r->steps[j].on_step == i && r->steps[j].number == 0)
-                r->steps[j].number = next++;
+        if (r->steps[i].kind != K_POLL)
+            continue;
+        for (size_t e = 0; e < r->nevent_steps; e++) {
+            step *t = &r->steps[r->event_steps[e]];
+            if (t->on_step == i && t->number == 0)
+                t->number = next++;
+        }
     }
     for (size_t j = 0; j < r->nsteps; j++)
         if (r->steps[j].number == 0)
@@ -238,6 +289,8 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->workspace = sb_val_ref(cfg->workspace);
     r->pipeline = sb_val_ref(*p);
     r->inputs = sb_null();
+    r->step_index = sb_null();
+    r->steps_view = sb_null();
     r->result = sb_null();
     r->ledger_view = sb_null();
     r->best = sb_null();
@@ -364,6 +417,13 @@ void sb_run_free(sb_run *r)
         poll_free(s->poll);
     }
     sb_free(r->steps);
+    sb_val_free(r->step_index);
+    sb_free(r->dep_first);
+    sb_free(r->deps);
+    sb_free(r->event_steps);
+    sb_bitset_free(&r->ready);
+    sb_val_free(r->steps_view);
+    sb_free(r->dirty);
     sb_tmpl_free(r->budget_tmpl);
     for (size_t i = 0; i < r->noutputs && r->outputs; i++)
         sb_tmpl_free(r->outputs[i]);
@@ -392,80 +452,124 @@ void sb_run_free(sb_run *r)
 
 /* --- scheduling --- */
 
-static bool all_needs_done(const sb_run *r, const step *s, size_t *bad)
+static bool active(step_state st) { return st == ST_WAITING || st == ST_RUNNING; }
+
+void run_touch(sb_run *r, size_t i)
 {
-    for (size_t k = 0; k < s->nneeds; k++) {
-        step_state st = r->steps[s->needs[k]].state;
-        if (st == ST_WAITING || st == ST_RUNNING)
-            return false;
-        if (st != ST_SUCCEEDED)
-            *bad = s->needs[k];
+    step *s = &r->steps[i];
+    if (s->kind == K_POLL) {
+        /* A poll step's output shares its results list, which grows in place
+         * while the step settles: the view must not keep it shared. */
+        sb_val_free(r->steps_view);
+        r->steps_view = sb_null();
     }
-    return true;
+    if (!s->dirty) {
+        s->dirty = true;
+        r->dirty[r->ndirty++] = i;
+    }
+}
+
+void run_set_state(sb_run *r, size_t i, step_state st)
+{
+    step *s = &r->steps[i];
+    step_state was = s->state;
+    s->state = st;
+    run_touch(r, i);
+    if (active(was) == active(st))
+        return;
+    /* Steps only move forward: waiting -> running -> an end. */
+    assert(active(was) && !active(st));
+    assert(r->nactive > 0);
+    r->nactive--;
+    for (size_t e = r->dep_first[i]; e < r->dep_first[i + 1]; e++) {
+        step *d = &r->steps[r->deps[e]];
+        assert(d->nwait > 0);
+        if (--d->nwait == 0 && d->state == ST_WAITING && d->on_step == (size_t)-1)
+            sb_bitset_add(&r->ready, r->deps[e]);
+    }
+}
+
+/* The first need of step i that did not succeed, or (size_t)-1. */
+static size_t bad_need(const sb_run *r, const step *s)
+{
+    for (size_t k = 0; k < s->nneeds; k++)
+        if (r->steps[s->needs[k]].state != ST_SUCCEEDED)
+            return s->needs[k];
+    return (size_t)-1;
 }
 
 static void finish_run(sb_run *r, int64_t now);
 
-void run_schedule(sb_run *r, int64_t now)
+/* A step whose need failed or was skipped does not run: it fails or is
+ * skipped in turn, and says why. */
+static void not_run(sb_run *r, size_t i, size_t bad, int64_t now)
 {
-    if (r->stopping && !r->finishing && r->ncalls == 0)
-        finish_run(r, now);
-    if (r->status != SB_RUN_RUNNING || r->finishing)
-        return;
-    bool changed = true;
-    while (changed) {
-        changed = false;
-        for (size_t i = 0; i < r->nsteps && r->status == SB_RUN_RUNNING; i++) {
-            step *s = &r->steps[i];
-            if (s->state != ST_WAITING || s->on_step != (size_t)-1)
-                continue;
-            size_t bad = (size_t)-1;
-            if (!all_needs_done(r, s, &bad))
-                continue;
-            if (bad != (size_t)-1) {
-                step *b = &r->steps[bad];
-                sb_buf m = SB_BUF_INIT;
-                sb_buf_printf(&m, "not run: it needs '%s', which %s", b->name,
-                              b->state == ST_FAILED ? "failed" : "was skipped");
-                s->reason = sb_buf_take(&m);
-                s->state = b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED;
-                s->finished_ms = now;
-                /* WARN, not ERROR: the step that failed has said why already. */
-                run_log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number,
-                        r->nsteps, s->name, s->state == ST_FAILED ? "failed" : "skipped",
-                        s->reason ? s->reason : "");
-                run_step_event(r, i);
-                changed = true;
-                continue;
-            }
-            run_start_step(r, i, now);
-            changed = true;
-        }
-    }
-    /* Event-triggered steps end with the poll step they listen to. */
-    for (size_t i = 0; i < r->nsteps; i++) {
+    step *s = &r->steps[i], *b = &r->steps[bad];
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_printf(&m, "not run: it needs '%s', which %s", b->name, b->state == ST_FAILED ? "failed" : "was skipped");
+    sb_free(s->reason);
+    s->reason = sb_buf_take(&m);
+    s->finished_ms = now;
+    run_set_state(r, i, b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED);
+    /* WARN, not ERROR: the step that failed has said why already. */
+    run_log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number, r->nsteps,
+            s->name, s->state == ST_FAILED ? "failed" : "skipped", s->reason ? s->reason : "");
+    run_step_event(r, i);
+}
+
+/* Event-triggered steps end with the poll step they listen to. */
+static void end_event_steps(sb_run *r, int64_t now)
+{
+    for (size_t e = 0; e < r->nevent_steps; e++) {
+        size_t i = r->event_steps[e];
         step *s = &r->steps[i];
-        if (s->on_step == (size_t)-1 || (s->state != ST_WAITING && s->state != ST_RUNNING))
+        if (!active(s->state))
             continue;
         step_state src = r->steps[s->on_step].state;
-        if (src == ST_WAITING || src == ST_RUNNING)
+        if (active(src))
             continue;
         s->finished_ms = now;
         if (s->fired) {
-            s->state = ST_SUCCEEDED;
+            run_set_state(r, i, ST_SUCCEEDED);
         } else {
-            s->state = ST_SKIPPED;
+            sb_free(s->reason);
             s->reason = sb_strdup(src == ST_SUCCEEDED ? "its event never fired" : "its poll step did not run");
+            run_set_state(r, i, ST_SKIPPED);
             run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
                     s->reason ? s->reason : "");
         }
         run_step_event(r, i);
     }
-    bool all_done = true;
-    for (size_t i = 0; i < r->nsteps; i++)
-        if (r->steps[i].state == ST_WAITING || r->steps[i].state == ST_RUNNING)
-            all_done = false;
-    if (all_done && r->ncalls == 0)
+}
+
+void run_schedule(sb_run *r, int64_t now)
+{
+    if (r->stopping && !r->finishing && r->ncalls == 0)
+        finish_run(r, now);
+    if (r->status != SB_RUN_RUNNING || r->finishing || r->scheduling)
+        return;
+    r->scheduling = true;
+    for (;;) {
+        size_t i;
+        while (r->status == SB_RUN_RUNNING && (i = sb_bitset_lowest(&r->ready)) != (size_t)-1) {
+            sb_bitset_remove(&r->ready, i);
+            if (r->steps[i].state != ST_WAITING)
+                continue;
+            size_t bad = bad_need(r, &r->steps[i]);
+            if (bad != (size_t)-1)
+                not_run(r, i, bad, now);
+            else
+                run_start_step(r, i, now);
+        }
+        size_t before = r->nactive;
+        if (r->status == SB_RUN_RUNNING)
+            end_event_steps(r, now);
+        /* An event step that ended may have made others ready. */
+        if (r->nactive == before || r->status != SB_RUN_RUNNING)
+            break;
+    }
+    r->scheduling = false;
+    if (r->nactive == 0 && r->ncalls == 0)
         finish_run(r, now);
 }
 
@@ -474,10 +578,11 @@ void run_step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t no
     step *s = &r->steps[i];
     sb_val_free(s->output);
     s->output = output;
-    s->state = st;
     s->finished_ms = now;
+    run_set_state(r, i, st);
     run_step_event(r, i);
-    run_schedule(r, now);
+    /* The steps it made ready start in run_schedule's loop, which every entry
+     * point runs before it returns. */
 }
 
 void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
@@ -726,13 +831,13 @@ void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *w
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
         if (s->state == ST_WAITING || s->state == ST_RUNNING) {
-            s->state = ST_FAILED;
             sb_free(s->reason);
             s->reason = sb_strdup(why);
             if (s->kind == K_POLL && s->poll) {
                 sb_val_free(s->output);
                 s->output = poll_output(s->poll);
             }
+            run_set_state(r, i, ST_FAILED);
         }
     }
     run_pump(r, now_ms); /* finishes the run if nothing is in flight */

@@ -17,6 +17,7 @@
 #include "../sched/sb_backoff.h"
 #include "../sched/sb_rng.h"
 #include "../sched/sb_timers.h"
+#include "../util/sb_bitset.h"
 #include "../util/sb_buf.h"
 #include "sb_run.h"
 
@@ -87,6 +88,8 @@ typedef struct step {
     int number;             /* "Step i/N" */
     size_t *needs;
     size_t nneeds;
+    size_t nwait;           /* needs not yet succeeded, failed or skipped */
+    bool dirty;             /* changed since the `steps` variable was last brought up to date */
     sb_tmpl *when;
     sb_tmpl *body;          /* call: with; poll: handle expr; aggregate/select/compute/assert: their map/list */
     sb_tmpl *handle_tmpl;   /* call: handle {id, jobs} */
@@ -160,6 +163,20 @@ struct sb_run {
     size_t noutputs;
     step *steps;
     size_t nsteps;
+    sb_val step_index;       /* step name -> index in steps */
+    /* Scheduling is a loop over a ready set, never a recursion: a step that
+     * finishes at once (compute, assert, ...) only marks the steps that need
+     * it ready, and the loop in run_schedule starts them, lowest index first
+     * (declaration order), so thousands of steps need no C stack. */
+    size_t *dep_first, *deps; /* steps that need step i: deps[dep_first[i] .. dep_first[i+1]) */
+    sb_bitset ready;          /* waiting, not event-triggered, every need finished */
+    size_t nactive;           /* steps waiting or running */
+    size_t *event_steps;      /* the event-triggered steps (on:), in index order */
+    size_t nevent_steps;
+    bool scheduling;          /* inside run_schedule (it is not re-entered) */
+    sb_val steps_view;        /* the `steps` variable, updated step by step (null: rebuild) */
+    size_t *dirty;            /* steps changed since steps_view was updated */
+    size_t ndirty;
     sb_timers *timers;
     sb_ledger *ledger;
     uint64_t ledger_gen;     /* bumped before every change to the ledger */
@@ -195,6 +212,11 @@ struct sb_run {
 };
 
 /* run.c */
+/* Every change of a step's state goes through here: it keeps nactive, the
+ * ready set and the `steps` variable up to date. */
+void run_set_state(sb_run *r, size_t step, step_state st);
+/* The step's output, reason or handle changed (its state did not). */
+void run_touch(sb_run *r, size_t step);
 void run_fail(sb_run *r, size_t step, int64_t now, const char *fmt, ...);
 void run_step_done(sb_run *r, size_t step, step_state st, sb_val output, int64_t now);
 void run_schedule(sb_run *r, int64_t now);

@@ -422,6 +422,7 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
     if (settling) {
         sb_val_free(s->output);
         s->output = sb_null();
+        run_touch(r, i);
     }
     const sb_val *is_err = sb_map_get_str(result, "isError");
     sb_val value = sb_null();
@@ -496,6 +497,7 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
     if (settling) {
         sb_val_free(value);
         s->output = poll_output(p);
+        run_touch(r, i);
         run_progress(r);
         return;
     }

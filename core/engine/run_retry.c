@@ -283,7 +283,7 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
             r->steps[pi].state != ST_RUNNING)
             continue;
         if (s->state == ST_WAITING) {
-            s->state = ST_RUNNING;
+            run_set_state(r, si, ST_RUNNING);
             s->started_ms = now;
             r->steps_started++;
             run_log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered: %s %s)", s->number, r->nsteps, s->name,
@@ -334,6 +334,7 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
                 run_log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
             sb_val_free(s->output);
             s->output = v;
+            run_touch(r, si);
         }
         sb_val_free(vars);
         if (r->steps[pi].state != ST_RUNNING)

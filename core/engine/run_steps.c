@@ -183,7 +183,7 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
 void run_start_step(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
-    s->state = ST_RUNNING;
+    run_set_state(r, i, ST_RUNNING);
     s->started_ms = now;
     sb_val vars = run_vars(r, sb_null());
     if (vars.kind != SB_MAP) {
@@ -314,6 +314,7 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     sb_val_free(s->handle);
     s->handle = handle_make(srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, sb_str(*id), *jobs,
                             "get_jobs_status", s->tool);
+    run_touch(r, i);
     if (!ok || s->handle.kind != SB_MAP) {
         /* Submitted jobs the ledger does not know would break the budget guard. */
         run_fail(r, i, now, "out of memory");

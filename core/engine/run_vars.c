@@ -17,26 +17,60 @@ bool run_put(sb_val *map, const char *key, sb_val v)
     return sb_map_set_str(map, key, v) && !oom;
 }
 
+static sb_val step_entry(const step *s)
+{
+    sb_val m = sb_map_new(4);
+    bool ok = run_put(&m, "status", sb_string_cstr(state_names[s->state]));
+    ok = ok && run_put(&m, "output", sb_val_ref(s->output));
+    if (s->handle.kind != SB_NULL)
+        ok = ok && run_put(&m, "handle", sb_val_ref(s->handle));
+    if (s->reason)
+        ok = ok && run_put(&m, "reason", sb_string_cstr(s->reason));
+    if (!ok) {
+        sb_val_free(m);
+        return sb_oom();
+    }
+    return m;
+}
+
+static void clean(sb_run *r)
+{
+    for (size_t k = 0; k < r->ndirty; k++)
+        r->steps[r->dirty[k]].dirty = false;
+    r->ndirty = 0;
+}
+
+/* The `steps` variable. Every step start evaluates expressions, so the map
+ * is kept between evaluations and only the entries of steps that changed are
+ * replaced (run_touch lists them): a pipeline of n steps costs O(n), not
+ * O(n^2). When an expression kept a reference to the map (it is shared and
+ * may not change) it is built anew. */
 static sb_val steps_var(sb_run *r)
 {
+    if (r->steps_view.kind == SB_MAP) {
+        bool ok = true;
+        for (size_t k = 0; ok && k < r->ndirty; k++) {
+            const step *s = &r->steps[r->dirty[k]];
+            ok = run_put(&r->steps_view, s->name, step_entry(s));
+        }
+        if (ok) {
+            clean(r);
+            return sb_val_ref(r->steps_view);
+        }
+        sb_val_free(r->steps_view);
+        r->steps_view = sb_null();
+    }
+    clean(r);
     sb_val steps = sb_map_new(r->nsteps);
     bool ok = steps.kind == SB_MAP;
-    for (size_t i = 0; i < r->nsteps && ok; i++) {
-        step *s = &r->steps[i];
-        sb_val m = sb_map_new(4);
-        ok = run_put(&m, "status", sb_string_cstr(state_names[s->state]));
-        ok = ok && run_put(&m, "output", sb_val_ref(s->output));
-        if (s->handle.kind != SB_NULL)
-            ok = ok && run_put(&m, "handle", sb_val_ref(s->handle));
-        if (s->reason)
-            ok = ok && run_put(&m, "reason", sb_string_cstr(s->reason));
-        ok = run_put(&steps, s->name, m) && ok;
-    }
+    for (size_t i = 0; i < r->nsteps && ok; i++)
+        ok = run_put(&steps, r->steps[i].name, step_entry(&r->steps[i]));
     if (!ok) {
         sb_val_free(steps);
         return sb_oom();
     }
-    return steps;
+    r->steps_view = steps;
+    return sb_val_ref(steps);
 }
 
 /* The breakdown walks every job of the ledger and expressions see it at

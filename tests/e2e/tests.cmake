@@ -53,3 +53,8 @@ set_tests_properties(e2e_tty_progress PROPERTIES SKIP_RETURN_CODE 77)
 
 # A sweep of ~18,000 trials through sibyl.wasm (bench/sweep's pipeline, $500,000): exit 0, complete files.
 sibyl_e2e(large_sweep_wasm large-sweep.mjs)
+
+# 10,000-step pipelines (independent; a chain in order, reversed, shuffled): validate and run,
+# as sibyl.wasm with its 1 MiB stack and natively.
+sibyl_e2e(many_steps_independent many-steps.mjs independent)
+sibyl_e2e(many_steps_chain many-steps.mjs chain)

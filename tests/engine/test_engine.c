@@ -887,6 +887,77 @@ static void oom_loop(const oom_case *c)
            made, failed, as_ref, sb_run_status_name(ref.status));
 }
 
+/* --- many steps: scheduling is a loop, not a recursion --- */
+
+/* A pipeline of n compute steps, written in the order `order` gives (a
+ * permutation of 0..n-1). chain: step s<i> needs s<i-1> and adds one to its
+ * output, so the last output is n only if they ran in dependency order;
+ * otherwise the steps are independent. */
+static char *many_steps_yaml(size_t n, const size_t *order, bool chain)
+{
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_printf(&b, "version: 1\npipelines:\n  many:\n    outputs:\n      last: \"{{ steps.s%zu.output.v }}\"\n"
+                      "    steps:\n",
+                  n - 1);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k];
+        if (chain && i > 0)
+            sb_buf_printf(&b, "      s%zu:\n        needs: [s%zu]\n        compute: {v: \"{{ steps.s%zu.output.v + 1 }}\"}\n", i,
+                          i - 1, i - 1);
+        else
+            sb_buf_printf(&b, "      s%zu:\n        compute: {v: %s}\n", i, chain ? "1" : "\"{{ 1 }}\"");
+    }
+    return sb_buf_take(&b);
+}
+
+static void run_many(const char *what, size_t n, const size_t *order, bool chain, int64_t want_last)
+{
+    char *pl = many_steps_yaml(n, order, chain), *ws = fh_read_file("cases/workspace.yaml");
+    fake_host h;
+    fh_init(&h);
+    h.record = false;
+    bool loaded = pl && ws && fh_load_config(&h, ws, pl);
+    CHECK(loaded);
+    if (loaded) {
+        bool done = fh_run(&h, "many", 7, NULL, LIMIT);
+        CHECK(done);
+        CHECK_INT(h.run ? sb_run_get_status(h.run) : SB_RUN_PENDING, SB_RUN_SUCCEEDED);
+        sb_val res = fh_result(&h);
+        const sb_val *last = et_at(&res, "last");
+        CHECK(last && last->kind == SB_INT && last->as.i == want_last);
+        if (!last || last->kind != SB_INT || last->as.i != want_last)
+            fprintf(stderr, "%s: the last output is not %lld\n", what, (long long)want_last);
+        sb_val_free(res);
+    }
+    fh_free(&h);
+    sb_free(pl);
+    sb_free(ws);
+}
+
+static void test_ten_thousand_steps(void)
+{
+    enum { N = 10000 };
+    size_t *order = sb_calloc(N, sizeof *order);
+    if (!order)
+        return;
+    for (size_t i = 0; i < N; i++)
+        order[i] = i;
+    run_many("independent steps", N, order, false, 1);
+    run_many("a chain in order", N, order, true, N);
+    for (size_t i = 0; i < N; i++)
+        order[i] = N - 1 - i;
+    run_many("a chain written in reverse", N, order, true, N);
+    uint64_t x = 12345; /* a fixed shuffle (xorshift), the same on every platform */
+    for (size_t i = N - 1; i > 0; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t j = (size_t)(x % (i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    run_many("a shuffled chain", N, order, true, N);
+    sb_free(order);
+}
+
 static void test_every_allocation_failing(void)
 {
     static const oom_case cases[] = {
@@ -905,5 +976,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps)
                                              TEST(test_every_allocation_failing))
