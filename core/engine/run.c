@@ -1,6 +1,7 @@
 /* The run's lifecycle: creation (inputs, compiled expressions), DAG
  * scheduling, step completion, the end of the run and its result file. */
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -361,17 +362,21 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
         return NULL;
     }
 
-    double budget_usd = 1e15;
+    double budget_usd = INFINITY; /* no budget_usd: no limit, and no figure shown for one */
     if (r->budget_tmpl) {
         sb_val vars = run_vars(r, sb_null());
         sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(r->budget_tmpl, vars) : sb_oom();
         sb_val_free(vars);
         if (sb_is_oom(b))
             goto oom;
-        if (!sb_val_as_double(b, &budget_usd) || budget_usd < 0) {
+        if (!sb_val_as_double(b, &budget_usd) || !isfinite(budget_usd) || budget_usd < 0) {
             sb_buf m = SB_BUF_INIT;
             if (b.kind == SB_ERROR)
                 sb_buf_puts(&m, sb_str(b));
+            else if (b.kind == SB_DOUBLE && !isfinite(budget_usd))
+                sb_buf_printf(&m, "budget_usd: %s gives %s; a budget must be a finite number >= 0",
+                              budget->kind == SB_STRING ? sb_str(*budget) : "the value",
+                              isnan(budget_usd) ? "NaN" : budget_usd > 0 ? "infinity" : "-infinity");
             else
                 sb_buf_printf(&m, "budget_usd must be a number >= 0, found %s", sb_kind_name((sb_kind)b.kind));
             sb_diags_add(d, r->pipelines_file, budget->line, budget->col, "%s", sb_buf_str(&m));
@@ -703,6 +708,28 @@ static sb_val build_result(sb_run *r)
     return res;
 }
 
+/* Hands the result text to the host. A result that could not be written
+ * fails the run (its outcome would be lost); later writes are still tried. */
+static void write_text(sb_run *r, const char *text, size_t len)
+{
+    if (!r->host.write_file)
+        return;
+    if (r->host.write_file(r->host.ud, r->result_file, text, len) == 0) {
+        r->result_written = true;
+        return;
+    }
+    r->result_written = false;
+    r->write_failed = true;
+    run_log(r, SB_LOG_ERROR, "could not write the result file %s", r->result_label);
+    if (r->status == SB_RUN_RUNNING || r->status == SB_RUN_SUCCEEDED)
+        r->status = SB_RUN_FAILED;
+    if (!r->error) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_printf(&m, "could not write the result file %s", r->result_label);
+        r->error = sb_buf_take(&m);
+    }
+}
+
 static void write_result(sb_run *r)
 {
     sb_val_free(r->result);
@@ -726,12 +753,10 @@ static void write_result(sb_run *r)
         if (!r->error)
             r->error = sb_strdup("out of memory while writing the result");
         run_log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
-        if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, fallback, sizeof fallback - 1) != 0)
-            run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
+        write_text(r, fallback, sizeof fallback - 1);
         return;
     }
-    if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, sb_buf_str(&b), b.len) != 0)
-        run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
+    write_text(r, sb_buf_str(&b), b.len);
     sb_buf_free(&b);
 }
 
@@ -741,11 +766,29 @@ static void finish_run(sb_run *r, int64_t now)
         return;
     r->finishing = true;
     r->now = now;
+    size_t completed = 0, failed = 0, jobs = 0;
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (r->steps[i].poll) {
+            completed += r->steps[i].poll->nstatus[JOB_COMPLETED];
+            failed += r->steps[i].poll->nstatus[JOB_FAILED];
+            jobs += r->steps[i].poll->njobs;
+        }
+    bool none_completed = false;
     if (r->status == SB_RUN_RUNNING) {
         r->status = SB_RUN_SUCCEEDED;
         for (size_t i = 0; i < r->nsteps; i++)
             if (r->steps[i].state == ST_FAILED)
                 r->status = SB_RUN_FAILED;
+        /* Every step may have gone to its end (select over nothing, report
+         * skipped by its when:) and still the run produced no result. */
+        if (r->status == SB_RUN_SUCCEEDED && jobs > 0 && completed == 0) {
+            none_completed = true;
+            r->status = SB_RUN_FAILED;
+            sb_buf m = SB_BUF_INIT;
+            sb_buf_printf(&m, "no job completed (%zu failed)", failed);
+            sb_free(r->error);
+            r->error = sb_buf_take(&m);
+        }
     }
     sb_val b = sb_ledger_breakdown(r->ledger);
     if (sb_ledger_spent(r->ledger) > 0 || sb_ledger_committed(r->ledger) > 0)
@@ -756,7 +799,13 @@ static void finish_run(sb_run *r, int64_t now)
     char dur[64];
     snprintf(dur, sizeof dur, "%lldh %02lldm %02llds", (long long)(secs / 3600), (long long)(secs / 60 % 60),
              (long long)(secs % 60));
-    if (r->status == SB_RUN_SUCCEEDED)
+    if (r->write_failed)
+        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s", r->pipeline_name, dur,
+                r->error ? r->error : "the result file could not be written");
+    else if (none_completed)
+        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; every result kept in %s", r->pipeline_name, dur,
+                r->error ? r->error : "no job completed", r->result_label);
+    else if (r->status == SB_RUN_SUCCEEDED)
         run_log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
                 r->result_label);
     else if (r->status == SB_RUN_CANCELLED)
@@ -783,6 +832,8 @@ void sb_run_start(sb_run *r, int64_t now_ms)
         run_fmt_usd(&m, sb_ledger_budget(r->ledger));
         run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
+    } else {
+        run_log(r, SB_LOG_INFO, "Budget: no budget (the pipeline sets no budget_usd): spending is not limited");
     }
     run_schedule(r, now_ms);
     run_pump(r, now_ms);
@@ -874,3 +925,5 @@ sb_val sb_run_result(const sb_run *r) { return r->result; }
 const char *sb_run_stream_file(const sb_run *r) { return r->stream_file; }
 
 const char *sb_run_result_file(const sb_run *r) { return r->result_file; }
+
+bool sb_run_result_written(const sb_run *r) { return r && r->result_written; }

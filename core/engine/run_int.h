@@ -195,6 +195,8 @@ struct sb_run {
     sb_run_status status;
     char *error;
     sb_val result;
+    bool result_written;     /* the last write of the result file succeeded */
+    bool write_failed;       /* some write of the result file failed: the run fails */
     int64_t now, started;
     int steps_started;
     bool finishing;

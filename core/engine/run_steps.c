@@ -57,6 +57,25 @@ static void do_assert(sb_run *r, size_t i, sb_val list, int64_t now)
     succeed(r, i, sb_bool(true), now);
 }
 
+/* A WARN for a step that got an empty list: when jobs ran and none
+ * completed, that is the reason, and the log says so. */
+static void warn_empty(sb_run *r, size_t i, const char *what)
+{
+    size_t completed = 0, failed = 0, jobs = 0;
+    for (size_t k = 0; k < r->nsteps; k++)
+        if (r->steps[k].poll) {
+            completed += r->steps[k].poll->nstatus[JOB_COMPLETED];
+            failed += r->steps[k].poll->nstatus[JOB_FAILED];
+            jobs += r->steps[k].poll->njobs;
+        }
+    step *s = &r->steps[i];
+    if (jobs > 0 && completed == 0)
+        run_log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: no job completed (%zu failed)", s->number, r->nsteps, s->name,
+                what, failed);
+    else
+        run_log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: the list is empty", s->number, r->nsteps, s->name, what);
+}
+
 static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
 {
     const sb_val *from = sb_map_get_str(m, "from");
@@ -69,6 +88,13 @@ static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
     int64_t k = index && index->kind == SB_INT ? index->as.i : 0;
     if (index && index->kind != SB_INT) {
         run_fail(r, i, now, "select.index must be an integer, found %s", sb_kind_name((sb_kind)index->kind));
+        return;
+    }
+    if (sb_list_len(*from) == 0) {
+        /* Nothing to choose from is an outcome, not a fault of the step: its
+         * output is null and the steps after it decide (a when: skips them). */
+        warn_empty(r, i, "nothing to select (output null)");
+        succeed(r, i, sb_null(), now);
         return;
     }
     if (k < 0 || (size_t)k >= sb_list_len(*from)) {
@@ -135,7 +161,10 @@ static void do_aggregate(sb_run *r, size_t i, sb_val m, int64_t now)
         sb_val_free(out);
         return;
     }
-    log_ranked(r, out, sb_str(*metric));
+    if (sb_list_len(*from) == 0)
+        warn_empty(r, i, "nothing to rank (best null, top [])");
+    else
+        log_ranked(r, out, sb_str(*metric));
     succeed(r, i, out, now);
 }
 

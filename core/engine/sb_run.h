@@ -79,7 +79,10 @@ typedef struct sb_host {
     void (*event)(void *ud, const sb_event *ev);
     /* Write an output file (name relative to the output folder), replacing it.
      * Called with the partial result too when a run fails. Returns 0 on
-     * success; a failure is logged as an ERROR and the run goes on. */
+     * success. A non-zero answer is logged as an ERROR naming the file and
+     * fails the run (status FAILED, sb_run_error "could not write the result
+     * file <name>", no SUCCESS line); later writes are still attempted, and
+     * sb_run_result_written tells whether the last one succeeded. */
     int (*write_file)(void *ud, const char *name, const char *data, size_t len);
 } sb_host;
 
@@ -148,6 +151,11 @@ sb_val sb_run_result(const sb_run *r);
 const char *sb_run_stream_file(const sb_run *r);
 /* The result file name (workspace outputs.result_file). */
 const char *sb_run_result_file(const sb_run *r);
+/* false until the result file has been written, and after a write_file that
+ * failed (until a later write succeeds). A host that maps outcomes to exit
+ * codes tells "the run failed" from "its result could not be written" with
+ * this. */
+bool sb_run_result_written(const sb_run *r);
 
 /* Formats epoch milliseconds as "YYYY-MM-DD HH:MM:SS" (UTC) into buf[20];
  * computed here, not by the C library, so every platform agrees. */

@@ -32,6 +32,7 @@ typedef struct lg_skip {
 
 struct sb_ledger {
     int64_t budget, spent, committed;
+    bool unlimited; /* no budget: budget holds MICRO_MAX and is never shown */
     lg_job *jobs;
     size_t njobs, jobs_cap;
     /* Open addressing over jobs: slot holds job index + 1, 0 = empty. Jobs are
@@ -82,8 +83,10 @@ static uint64_t lg_hash(const char *s)
 sb_ledger *sb_ledger_new(double budget_usd)
 {
     sb_ledger *l = sb_calloc(1, sizeof *l);
-    if (l)
-        l->budget = lg_micro(budget_usd);
+    if (l) {
+        l->unlimited = isinf(budget_usd) && budget_usd > 0;
+        l->budget = l->unlimited ? MICRO_MAX : lg_micro(budget_usd);
+    }
     return l;
 }
 
@@ -231,15 +234,16 @@ bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd
 
 static int64_t lg_remaining(const sb_ledger *l) { return lg_add(lg_add(l->budget, -l->spent), -l->committed); }
 
-double sb_ledger_budget(const sb_ledger *l) { return l ? lg_usd(l->budget) : 0; }
+double sb_ledger_budget(const sb_ledger *l) { return !l ? 0 : l->unlimited ? INFINITY : lg_usd(l->budget); }
+bool sb_ledger_has_budget(const sb_ledger *l) { return l && !l->unlimited; }
 double sb_ledger_spent(const sb_ledger *l) { return l ? lg_usd(l->spent) : 0; }
 double sb_ledger_committed(const sb_ledger *l) { return l ? lg_usd(l->committed) : 0; }
-double sb_ledger_remaining(const sb_ledger *l) { return l ? lg_usd(lg_remaining(l)) : 0; }
+double sb_ledger_remaining(const sb_ledger *l) { return !l ? 0 : l->unlimited ? INFINITY : lg_usd(lg_remaining(l)); }
 
 bool sb_ledger_fits(const sb_ledger *l, double estimate_usd)
 {
     /* Compared in micro-dollars: an estimate equal to what remains fits. */
-    return l && lg_micro(estimate_usd) <= lg_remaining(l);
+    return l && (l->unlimited || lg_micro(estimate_usd) <= lg_remaining(l));
 }
 
 /* --- breakdown --- */
@@ -324,14 +328,14 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
 
     sb_val m = sb_map_new(10);
     bool ok = m.kind == SB_MAP;
-    ok = lg_put(&m, ok, "budget_usd", lg_cents_val(budget_c));
+    ok = lg_put(&m, ok, "budget_usd", l->unlimited ? sb_null() : lg_cents_val(budget_c));
     ok = lg_put(&m, ok, "successful_usd", lg_cents_val(ok_c));
     ok = lg_put(&m, ok, "failed_partial_usd", lg_cents_val(failed_c));
     ok = lg_put(&m, ok, "retries_usd", lg_cents_val(retry_c));
     ok = lg_put(&m, ok, "total_usd", lg_cents_val(total_c));
     ok = lg_put(&m, ok, "committed_usd", lg_cents_val(lg_cents(l->committed)));
-    ok = lg_put(&m, ok, "remaining_usd", lg_cents_val(lg_cents(lg_remaining(l))));
-    ok = lg_put(&m, ok, "utilization", sb_double(utilization));
+    ok = lg_put(&m, ok, "remaining_usd", l->unlimited ? sb_null() : lg_cents_val(lg_cents(lg_remaining(l))));
+    ok = lg_put(&m, ok, "utilization", l->unlimited ? sb_null() : sb_double(utilization));
     ok = lg_put(&m, ok, "jobs", ok ? lg_jobs_map(l) : sb_null());
     ok = lg_put(&m, ok, "skipped_retries", ok ? lg_skips_list(l) : sb_null());
     if (!ok) {

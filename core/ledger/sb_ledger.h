@@ -24,7 +24,10 @@ typedef enum sb_ledger_outcome {
     SB_LEDGER_CANCELLED
 } sb_ledger_outcome;
 
-sb_ledger *sb_ledger_new(double budget_usd); /* NULL on OOM */
+/* budget_usd = INFINITY: no budget. Every estimate then fits, remaining is
+ * INFINITY and the breakdown gives null for budget_usd, remaining_usd and
+ * utilization (never a made-up figure). NULL on OOM. */
+sb_ledger *sb_ledger_new(double budget_usd);
 void sb_ledger_free(sb_ledger *l);           /* NULL-safe */
 
 /* Records a submitted job's estimate. is_retry marks retries (reported on their
@@ -37,7 +40,8 @@ bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_le
 /* Records a retry the guard refused (estimate did not fit). */
 bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd, const char *reason);
 
-double sb_ledger_budget(const sb_ledger *l);
+double sb_ledger_budget(const sb_ledger *l); /* INFINITY when there is no budget */
+bool sb_ledger_has_budget(const sb_ledger *l);
 double sb_ledger_spent(const sb_ledger *l);
 double sb_ledger_committed(const sb_ledger *l);
 double sb_ledger_remaining(const sb_ledger *l);

@@ -887,6 +887,156 @@ static void oom_loop(const oom_case *c)
            made, failed, as_ref, sb_run_status_name(ref.status));
 }
 
+/* --- budgets, outcomes with nothing to show, result files that cannot be written --- */
+
+/* Opens a scenario on cases/workspace.yaml and the given pipelines text. */
+static bool sc_open_text(sc *s, const fc_rule *rules, const char *pipelines)
+{
+    fh_init(&s->h);
+    s->fc = fc_new(0, rules, NULL, NULL);
+    s->result = sb_null();
+    s->failures_at_open = sb_test_failures;
+    char *ws = fh_read_file("cases/workspace.yaml");
+    bool ok = s->fc && ws && fh_add_conductor(&s->h, s->fc) && fh_load_config(&s->h, ws, pipelines);
+    sb_free(ws);
+    CHECK(ok);
+    return ok;
+}
+
+static void test_no_budget(void)
+{
+    sc s;
+    /* `watch` sets no budget_usd. */
+    if (sc_open(&s, one_minute) && sc_run(&s, "watch", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+        CHECK_LINE(&s, "LOG INFO Budget: no budget (the pipeline sets no budget_usd): spending is not limited");
+        CHECK_INT(fh_count(&s.h, "4611686018427"), 0);
+        CHECK_AT(s.result, "cost_breakdown.budget_usd", "null");
+        CHECK_AT(s.result, "cost_breakdown.remaining_usd", "null");
+        CHECK_AT(s.result, "cost_breakdown.utilization", "null");
+        CHECK_AT(s.result, "cost_breakdown.total_usd", "10");
+    }
+    sc_close(&s);
+}
+
+static void test_non_finite_budget(void)
+{
+    static const char *const exprs[][2] = {{"{{ 1.0 / 0.0 }}", "infinity"}, {"{{ 0.0 / 0.0 }}", "NaN"}};
+    for (size_t k = 0; k < 2; k++) {
+        sb_buf pl = SB_BUF_INIT;
+        sb_buf_printf(&pl, "version: 1\npipelines:\n  p:\n    budget_usd: \"%s\"\n    steps:\n      a:\n"
+                           "        compute: {x: 1}\n",
+                      exprs[k][0]);
+        sc s;
+        if (sc_open_text(&s, one_minute, sb_buf_str(&pl))) {
+            CHECK(!fh_start(&s.h, "p", 7, NULL));
+            sb_buf want = SB_BUF_INIT;
+            sb_buf_printf(&want, "pipelines.yaml:4:17: error: budget_usd: %s gives %s; a budget must be a finite number >= 0",
+                          exprs[k][0], exprs[k][1]);
+            CHECK(s.h.diags && strstr(s.h.diags, sb_buf_str(&want)));
+            if (!s.h.diags || !strstr(s.h.diags, sb_buf_str(&want)))
+                fprintf(stderr, "diagnostics: %s\nwanted: %s\n", s.h.diags ? s.h.diags : "(none)", sb_buf_str(&want));
+            CHECK_INT(s.h.writes, 0);
+            sb_buf_free(&want);
+        }
+        sc_close(&s);
+        sb_buf_free(&pl);
+    }
+}
+
+static const char every_job_fails_yaml[] =
+    "version: 1\n"
+    "pipelines:\n"
+    "  sweep:\n"
+    "    budget_usd: 100\n"
+    "    steps:\n"
+    "      submit:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.01}, estimated_cost_usd: 5}\n"
+    "            - {hyperparameters: {learning_rate: 0.02}, estimated_cost_usd: 5}\n"
+    "            - {hyperparameters: {learning_rate: 0.04}, estimated_cost_usd: 5}\n"
+    "        handle:\n"
+    "          id: \"{{ result.handle_id }}\"\n"
+    "          jobs: \"{{ result.job_ids }}\"\n"
+    "      monitor:\n"
+    "        needs: [submit]\n"
+    "        poll: \"{{ steps.submit.handle }}\"\n"
+    "      rank:\n"
+    "        needs: [monitor]\n"
+    "        aggregate:\n"
+    "          from: \"{{ steps.monitor.output.results }}\"\n"
+    "          metric: metrics.val_acc\n"
+    "      best:\n"
+    "        needs: [rank]\n"
+    "        select:\n"
+    "          from: \"{{ steps.rank.output.ranked }}\"\n"
+    "          index: 0\n"
+    "      report:\n"
+    "        needs: [best]\n"
+    "        when: \"{{ size(steps.rank.output.ranked) > 0 }}\"\n"
+    "        compute:\n"
+    "          best_job: \"{{ steps.best.output.job_id }}\"\n"
+    "      cost:\n"
+    "        needs: [monitor]\n"
+    "        compute:\n"
+    "          total: \"{{ ledger.total_usd }}\"\n"
+    "    outputs:\n"
+    "      best: \"{{ steps.best.output }}\"\n"
+    "      top: \"{{ steps.rank.output.top }}\"\n"
+    "      failed: \"{{ steps.monitor.output.failed.map(r, r.job_id) }}\"\n";
+
+static void test_every_job_fails(void)
+{
+    static const fc_rule all_fail[] = {
+        {"*", {.run_ms = 60000, .fail = true, .error = "invalid config", .error_type = "permanent", .cost_usd = 2}},
+        FC_END};
+    sc s;
+    if (sc_open_text(&s, all_fail, every_job_fails_yaml) && sc_run(&s, "sweep", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+        CHECK_LINE(&s, "LOG WARN Step 3/6: rank: nothing to rank (best null, top []): no job completed (3 failed)");
+        CHECK_LINE(&s, "LOG WARN Step 4/6: best: nothing to select (output null): no job completed (3 failed)");
+        CHECK_LINE(&s, "STEP best succeeded");
+        CHECK_LINE(&s, "LOG INFO Step 5/6: report skipped (when is false: {{ size(steps.rank.output.ranked) > 0 }})");
+        CHECK_LINE(&s, "STEP cost succeeded");
+        CHECK_LINE(&s, "Pipeline sweep failed after 0h 01m 06s: no job completed (3 failed); every result kept in "
+                       "result.json");
+        CHECK_INT(fh_count(&s.h, "LOG SUCCESS"), 0);
+        CHECK_AT(s.result, "status", "\"failed\"");
+        CHECK_AT(s.result, "error", "\"no job completed (3 failed)\"");
+        CHECK_AT(s.result, "best", "null");
+        CHECK_AT(s.result, "top", "[]");
+        CHECK_AT(s.result, "failed", "[\"job_001\",\"job_002\",\"job_003\"]");
+        CHECK_AT(s.result, "cost_breakdown.failed_partial_usd", "6");
+        CHECK_AT(s.result, "steps.report.status", "\"skipped\"");
+    }
+    sc_close(&s);
+}
+
+static void test_result_write_fails(void)
+{
+    sc s;
+    if (sc_open(&s, one_minute)) {
+        s.h.write_rc = 1;
+        if (sc_run(&s, "watch", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_LINE(&s, "LOG ERROR could not write the result file result.json");
+            CHECK_INT(fh_count(&s.h, "LOG SUCCESS"), 0);
+            CHECK_INT(s.h.writes, 1);
+            CHECK(!sb_run_result_written(s.h.run));
+            CHECK_STR(sb_run_error(s.h.run), "could not write the result file result.json");
+            CHECK_LINE(&s, "LOG ERROR Pipeline watch failed after 0h 01m 06s: could not write the result file "
+                           "result.json");
+        }
+    }
+    sc_close(&s);
+    /* Written: the accessor says so. */
+    if (sc_open(&s, one_minute) && sc_run(&s, "watch", NULL))
+        CHECK(sb_run_result_written(s.h.run));
+    sc_close(&s);
+}
+
 /* --- many steps: scheduling is a loop, not a recursion --- */
 
 /* A pipeline of n compute steps, written in the order `order` gives (a
@@ -976,5 +1126,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails)
                                              TEST(test_every_allocation_failing))
