@@ -77,8 +77,18 @@ bool sb_config_workspace(const char *file, const char *text, size_t len, sb_diag
                      "expected a workspace mapping (version, servers, ...) at the top of the file");
         return false;
     }
-    bool ok = sb_schema_check(&sb_schema_workspace, *out, file, "", d);
-    workspace_semantics(file, *out, d, &ok);
+    return sb_config_check_workspace(file, *out, d);
+}
+
+bool sb_config_check_workspace(const char *file, sb_val ws, sb_diags *d)
+{
+    if (ws.kind != SB_MAP) {
+        sb_diags_add(d, file, ws.line ? ws.line : 1, ws.col ? ws.col : 1,
+                     "expected a workspace mapping (version, servers, ...) at the top of the file");
+        return false;
+    }
+    bool ok = sb_schema_check(&sb_schema_workspace, ws, file, "", d);
+    workspace_semantics(file, ws, d, &ok);
     return ok;
 }
 
@@ -432,8 +442,18 @@ bool sb_config_pipelines(const char *file, const char *text, size_t len, sb_val 
                      "expected a mapping with version and pipelines at the top of the file");
         return false;
     }
-    bool ok = sb_schema_check(&sb_schema_pipelines, *out, file, "", d);
-    const sb_val *ps = sb_map_get_str(*out, "pipelines");
+    return sb_config_check_pipelines(file, *out, workspace, d);
+}
+
+bool sb_config_check_pipelines(const char *file, sb_val tree, sb_val workspace, sb_diags *d)
+{
+    if (tree.kind != SB_MAP) {
+        sb_diags_add(d, file, tree.line ? tree.line : 1, tree.col ? tree.col : 1,
+                     "expected a mapping with version and pipelines at the top of the file");
+        return false;
+    }
+    bool ok = sb_schema_check(&sb_schema_pipelines, tree, file, "", d);
+    const sb_val *ps = sb_map_get_str(tree, "pipelines");
     for (size_t i = 0; ps && ps->kind == SB_MAP && i < sb_map_len(*ps); i++) {
         sb_val p = *sb_map_val_at(*ps, i);
         const sb_val *steps = sb_map_get_str(p, "steps");

@@ -270,8 +270,49 @@ static bool number_steps(sb_run *r)
     return true;
 }
 
+/* The host table as far as its version reaches: a slot the host's version
+ * does not define is never read (it may not exist in the caller's struct). */
+static bool take_host(sb_host *out, const sb_host *host, sb_diags *d)
+{
+    if (!host) {
+        sb_diags_add(d, "sb_run_new", 0, 0, "no host table");
+        return false;
+    }
+    if (host->version < 1 || host->version > SB_HOST_VERSION) {
+        sb_diags_add(d, "sb_run_new", 0, 0, "host table version %d is not supported (this core knows 1 to %d)",
+                     host->version, SB_HOST_VERSION);
+        return false;
+    }
+    memset(out, 0, sizeof *out);
+    out->version = host->version;
+    out->ud = host->ud;
+    /* version 1 */
+    out->send = host->send;
+    out->event = host->event;
+    out->write_file = host->write_file;
+    return true;
+}
+
 sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
 {
+    sb_host h;
+    if (!cfg) {
+        sb_diags_add(d, "sb_run_new", 0, 0, "no run configuration");
+        return NULL;
+    }
+    if (!take_host(&h, host, d))
+        return NULL;
+    /* The engine reads the trees as validated; a host that skipped or ignored
+     * validation gets its diagnostics here rather than a crash later. */
+    const char *wf = cfg->workspace_file ? cfg->workspace_file : "workspace.yaml";
+    const char *pf = cfg->pipelines_file ? cfg->pipelines_file : "pipelines.yaml";
+    bool valid = cfg->workspace.kind == SB_NULL || sb_config_check_workspace(wf, cfg->workspace, d);
+    valid = sb_config_check_pipelines(pf, cfg->pipelines, cfg->workspace, d) && valid;
+    if (!valid) {
+        if (sb_diags_count(d) == 0)
+            sb_diags_add(d, pf, 0, 0, "the configuration is not valid");
+        return NULL;
+    }
     const sb_val *ps = sb_map_get_str(cfg->pipelines, "pipelines");
     const sb_val *p = ps && cfg->pipeline ? sb_map_get_str(*ps, cfg->pipeline) : NULL;
     if (!p) {
@@ -286,7 +327,7 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     sb_run *r = sb_calloc(1, sizeof *r);
     if (!r)
         goto oom;
-    r->host = *host;
+    r->host = h;
     r->workspace = sb_val_ref(cfg->workspace);
     r->pipeline = sb_val_ref(*p);
     r->inputs = sb_null();
@@ -820,7 +861,7 @@ static void finish_run(sb_run *r, int64_t now)
 
 void sb_run_start(sb_run *r, int64_t now_ms)
 {
-    if (r->status != SB_RUN_PENDING)
+    if (!r || r->status != SB_RUN_PENDING) /* started already: nothing to do */
         return;
     r->status = SB_RUN_RUNNING;
     r->started = r->now = now_ms;
@@ -841,6 +882,8 @@ void sb_run_start(sb_run *r, int64_t now_ms)
 
 void sb_run_on_time(sb_run *r, int64_t now_ms)
 {
+    if (!r || r->status == SB_RUN_PENDING) /* no timer exists before the start */
+        return;
     if (now_ms > r->now)
         r->now = now_ms;
     uint64_t tag, id;
@@ -903,14 +946,19 @@ void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *w
 
 void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms)
 {
+    if (!r)
+        return;
     run_stop(r, SB_RUN_CANCELLED, reason ? reason : "cancelled", "cancelled", now_ms);
 }
 
-int64_t sb_run_next_deadline(const sb_run *r) { return r->finishing ? INT64_MAX : sb_timers_next(r->timers); }
+int64_t sb_run_next_deadline(const sb_run *r)
+{
+    return !r || r->finishing ? INT64_MAX : sb_timers_next(r->timers);
+}
 
-sb_run_status sb_run_get_status(const sb_run *r) { return r->status; }
+sb_run_status sb_run_get_status(const sb_run *r) { return r ? r->status : SB_RUN_FAILED; }
 
-bool sb_run_done(const sb_run *r) { return r->finishing; }
+bool sb_run_done(const sb_run *r) { return !r || r->finishing; }
 
 const char *sb_run_status_name(sb_run_status s)
 {
@@ -918,12 +966,12 @@ const char *sb_run_status_name(sb_run_status s)
     return (unsigned)s < 5 ? n[s] : "?";
 }
 
-const char *sb_run_error(const sb_run *r) { return r->error; }
+const char *sb_run_error(const sb_run *r) { return r ? r->error : "no run"; }
 
-sb_val sb_run_result(const sb_run *r) { return r->result; }
+sb_val sb_run_result(const sb_run *r) { return r ? r->result : sb_null(); }
 
-const char *sb_run_stream_file(const sb_run *r) { return r->stream_file; }
+const char *sb_run_stream_file(const sb_run *r) { return r ? r->stream_file : NULL; }
 
-const char *sb_run_result_file(const sb_run *r) { return r->result_file; }
+const char *sb_run_result_file(const sb_run *r) { return r ? r->result_file : NULL; }
 
 bool sb_run_result_written(const sb_run *r) { return r && r->result_written; }

@@ -222,6 +222,8 @@ void run_pump(sb_run *r, int64_t now)
 void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_type, const char *session_id,
                         const char *body, size_t len, int64_t now_ms)
 {
+    if (!r)
+        return;
     if (now_ms > r->now)
         r->now = now_ms;
     size_t k = 0;
@@ -236,7 +238,7 @@ void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_
     run_pump(r, now_ms);
 }
 
-size_t sb_run_in_flight(const sb_run *r) { return r->nwires; }
+size_t sb_run_in_flight(const sb_run *r) { return r ? r->nwires : 0; }
 
 void run_mcp_free(sb_run *r)
 {

@@ -101,9 +101,18 @@ typedef struct sb_run_config {
                                     them in messages (NULL or "." : the file name alone) */
 } sb_run_config;
 
-/* Creates a run: resolves inputs (defaults, validation) and compiles every
- * expression of the pipeline. On a problem returns NULL and adds positioned
- * diagnostics to d (d may be NULL only if the caller does not want them). */
+/* Creates a run: validates the two trees (sb_config_check_*: a tree that
+ * failed validation is refused with its diagnostics, never run), resolves
+ * inputs (defaults, validation) and compiles every expression of the
+ * pipeline. Refuses a NULL cfg or host and a host table whose version this
+ * core does not know (it reads no slot beyond host->version). On a problem
+ * returns NULL and adds positioned diagnostics to d (d may be NULL only if
+ * the caller does not want them).
+ *
+ * Every function below accepts a NULL run (and does nothing, or answers as
+ * for a finished run) and a call in the wrong state (sb_run_start twice,
+ * sb_run_on_time before the start, an answer to an unknown or already
+ * answered request id) is ignored. */
 sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d);
 void sb_run_free(sb_run *r); /* NULL-safe */
 

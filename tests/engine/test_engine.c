@@ -1037,6 +1037,103 @@ static void test_result_write_fails(void)
     sc_close(&s);
 }
 
+/* --- public entry points check what they are given --- */
+
+static void noop_send(void *ud, const sb_run_request *req)
+{
+    (void)ud;
+    (void)req;
+}
+
+/* sb_run_new's diagnostics as text (sb_free it). */
+static char *new_diags(const sb_run_config *cfg, const sb_host *host, sb_run **out)
+{
+    sb_diags *d = sb_diags_new();
+    *out = sb_run_new(cfg, host, d);
+    sb_buf b = SB_BUF_INIT;
+    sb_diags_write(d, &b);
+    sb_diags_free(d);
+    return sb_buf_take(&b);
+}
+
+static void test_entry_points(void)
+{
+    sc s;
+    if (!sc_open(&s, one_minute)) {
+        sc_close(&s);
+        return;
+    }
+    sb_host host = {SB_HOST_VERSION, NULL, noop_send, NULL, NULL};
+    sb_run_config cfg = {s.h.workspace, s.h.pipelines, "watch", "workspace.yaml", "pipelines.yaml", sb_null(), 1,
+                         NULL, false, false, NULL};
+    sb_run *r;
+    char *m = new_diags(NULL, &host, &r);
+    CHECK(!r && m && strstr(m, "no run configuration"));
+    sb_free(m);
+    m = new_diags(&cfg, NULL, &r);
+    CHECK(!r && m && strstr(m, "no host table"));
+    sb_free(m);
+    /* A version from the future (slots this core does not know) or none at all. */
+    int versions[] = {0, SB_HOST_VERSION + 1, -3};
+    for (size_t k = 0; k < 3; k++) {
+        host.version = versions[k];
+        m = new_diags(&cfg, &host, &r);
+        char want[96];
+        snprintf(want, sizeof want, "host table version %d is not supported", versions[k]);
+        CHECK(!r && m && strstr(m, want));
+        sb_free(m);
+    }
+    host.version = SB_HOST_VERSION;
+    /* A tree that failed validation: an unknown need, a step of two kinds. */
+    fake_host bad;
+    fh_init(&bad);
+    char *ws = fh_read_file("cases/workspace.yaml");
+    static const char broken[] = "version: 1\npipelines:\n  p:\n    steps:\n      a:\n        needs: [nope]\n"
+                                 "        compute: {x: 1}\n        assert: []\n";
+    CHECK(ws && !fh_load_config(&bad, ws, broken));
+    sb_run_config bcfg = cfg;
+    bcfg.workspace = bad.workspace;
+    bcfg.pipelines = bad.pipelines;
+    bcfg.pipeline = "p";
+    m = new_diags(&bcfg, &host, &r);
+    CHECK(!r && m && strstr(m, "pipelines.yaml:6:17: error: pipelines.p.steps.a.needs: unknown step 'nope'"));
+    if (!m || !strstr(m, "unknown step 'nope'"))
+        fprintf(stderr, "diagnostics: %s\n", m ? m : "(none)");
+    sb_free(m);
+    /* Not a tree at all. */
+    bcfg.pipelines = sb_int(3);
+    m = new_diags(&bcfg, &host, &r);
+    CHECK(!r && m && strstr(m, "expected a mapping with version and pipelines"));
+    sb_free(m);
+    fh_free(&bad);
+    sb_free(ws);
+    /* NULL runs and calls in the wrong state do nothing. */
+    sb_run_start(NULL, 0);
+    sb_run_on_time(NULL, 0);
+    sb_run_on_response(NULL, 1, 200, NULL, NULL, "", 0, 0);
+    sb_run_cancel(NULL, "x", 0);
+    sb_run_free(NULL);
+    CHECK(sb_run_done(NULL));
+    CHECK_INT(sb_run_in_flight(NULL), 0);
+    CHECK_INT(sb_run_next_deadline(NULL), INT64_MAX);
+    m = new_diags(&cfg, &host, &r);
+    CHECK(r != NULL);
+    sb_free(m);
+    if (r) {
+        sb_run_on_time(r, 5);                                   /* before the start */
+        sb_run_on_response(r, 42, 200, NULL, NULL, "{}", 2, 5); /* nothing was asked */
+        CHECK_INT(sb_run_get_status(r), SB_RUN_PENDING);
+        sb_run_start(r, 10);
+        sb_run_start(r, 10); /* twice */
+        CHECK_INT(sb_run_get_status(r), SB_RUN_RUNNING);
+        CHECK_INT(sb_run_in_flight(r), 1);
+        sb_run_on_response(r, 42, 200, NULL, NULL, "{}", 2, 11); /* an id never sent */
+        CHECK_INT(sb_run_in_flight(r), 1);
+        sb_run_free(r);
+    }
+    sc_close(&s);
+}
+
 /* --- many steps: scheduling is a loop, not a recursion --- */
 
 /* A pipeline of n compute steps, written in the order `order` gives (a
@@ -1126,5 +1223,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points)
                                              TEST(test_every_allocation_failing))
