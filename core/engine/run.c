@@ -340,8 +340,6 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->status = SB_RUN_PENDING;
     r->seed = cfg->seed;
     sb_rng_seed(&r->rng, cfg->seed);
-    r->stream_log = cfg->stream;
-    r->verbose = cfg->verbose;
     r->pipeline_name = sb_strdup(cfg->pipeline);
     r->workspace_file = sb_strdup(cfg->workspace_file ? cfg->workspace_file : "workspace.yaml");
     r->pipelines_file = sb_strdup(cfg->pipelines_file ? cfg->pipelines_file : "pipelines.yaml");

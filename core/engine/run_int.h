@@ -153,7 +153,6 @@ struct sb_run {
     char *run_id;
     uint64_t seed;
     sb_rng rng;
-    bool stream_log, verbose;
     char *stream_file;       /* NULL when streaming is disabled */
     char *result_file;
     char *result_label;      /* result_file as messages name it (with the output folder) */

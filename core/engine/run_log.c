@@ -53,11 +53,15 @@ void run_progress(sb_run *r)
         if (r->steps[i].poll)
             for (int k = 0; k < 6; k++)
                 c[k] += r->steps[i].poll->counts[k];
-    sb_val d = sb_map_new(8);
+    sb_val d = sb_map_new(10);
+    /* done counts every finished job, failed and cancelled ones included, so
+     * that done + running + queued is the total. */
+    sb_map_set_str(&d, "done", sb_int(c[2] + c[3] + c[4]));
     sb_map_set_str(&d, "queued", sb_int(c[0]));
     sb_map_set_str(&d, "running", sb_int(c[1]));
     sb_map_set_str(&d, "completed", sb_int(c[2]));
     sb_map_set_str(&d, "failed", sb_int(c[3]));
+    sb_map_set_str(&d, "cancelled", sb_int(c[4]));
     sb_map_set_str(&d, "total", sb_int(c[5]));
     sb_map_set_str(&d, "spent_usd", sb_double(sb_ledger_spent(r->ledger)));
     if (r->has_budget)

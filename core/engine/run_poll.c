@@ -333,7 +333,7 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
                                                           : SB_LEDGER_CANCELLED);
     char *text = ok ? sb_val_to_json(chunk, 0) : NULL;
     ok = ok && text;
-    if (ok)
+    if (ok && p->stream) /* stream: false keeps the step's chunks out of the stream */
         run_event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text, chunk);
     sb_free(text);
     if (ok && j->status == JOB_COMPLETED)

@@ -39,10 +39,14 @@ const char *sb_log_level_name(sb_log_level l); /* "INFO", "WARN", ... */
 
 typedef enum sb_event_kind {
     SB_EVENT_LOG,      /* level + message: one log line */
-    SB_EVENT_STREAM,   /* data: one finished job's chunk (design §5); message: its JSON text */
+    SB_EVENT_STREAM,   /* data: one finished job's chunk (design §5); message: its JSON text. Not
+                          emitted for the jobs of a poll step with `stream: false`. The host
+                          appends it to the stream file, and prints it if asked (--stream). */
     SB_EVENT_STEP,     /* data: {name, index, total, status, reason?} on every step state change */
     SB_EVENT_POLL,     /* data: {step, poll, delay_ms, counts{...}, changed}; message: the poll line */
-    SB_EVENT_PROGRESS  /* data: {done, running, queued, failed, spent_usd, budget_usd, best?} */
+    SB_EVENT_PROGRESS  /* data: {done, queued, running, completed, failed, cancelled, total, spent_usd,
+                          budget_usd (absent without a budget), best} as the servers last reported
+                          them, summed over poll steps; done = completed + failed + cancelled */
 } sb_event_kind;
 
 typedef struct sb_event {
@@ -95,8 +99,9 @@ typedef struct sb_run_config {
     sb_val inputs;               /* map name -> value given by the user (null: none) */
     uint64_t seed;               /* jitter and anything random in the run */
     const char *run_id;          /* used in idempotency keys; NULL: "run-<seed>" */
-    bool stream;                 /* emit STREAM log lines (--stream); chunks are written regardless */
-    bool verbose;                /* log every poll, not only those with changes */
+    /* How events look (printing STREAM chunks, every poll or only those with
+     * a change) is the host's choice: every event carries what it needs
+     * (SB_EVENT_POLL's data.changed). */
     const char *output_dir;      /* where the host puts output files; only used to name
                                     them in messages (NULL or "." : the file name alone) */
 } sb_run_config;

@@ -1037,6 +1037,64 @@ static void test_result_write_fails(void)
     sc_close(&s);
 }
 
+/* --- options that change what the run emits --- */
+
+static const char quiet_watch_yaml[] =
+    "version: 1\n"
+    "pipelines:\n"
+    "  quiet:\n"
+    "    steps:\n"
+    "      submit:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.01}, estimated_cost_usd: 5}\n"
+    "            - {hyperparameters: {learning_rate: 0.02}, estimated_cost_usd: 5}\n"
+    "        handle:\n"
+    "          id: \"{{ result.handle_id }}\"\n"
+    "          jobs: \"{{ result.job_ids }}\"\n"
+    "      monitor:\n"
+    "        needs: [submit]\n"
+    "        poll: \"{{ steps.submit.handle }}\"\n"
+    "        stream: false\n"
+    "    outputs:\n"
+    "      results: \"{{ steps.monitor.output.results.map(r, r.job_id) }}\"\n";
+
+static void test_stream_false(void)
+{
+    sc s;
+    if (sc_open_text(&s, one_minute, quiet_watch_yaml) && sc_run(&s, "quiet", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+        CHECK_INT(fh_count(&s.h, "STREAM "), 0);
+        CHECK_AT(s.result, "results", "[\"job_001\",\"job_002\"]");
+    }
+    sc_close(&s);
+    /* The same with streaming on (the default): one chunk per job. */
+    if (sc_open(&s, one_minute) && sc_run(&s, "watch", NULL))
+        CHECK_INT(fh_count(&s.h, "STREAM {\"type\":\"job_completed\""), 2);
+    sc_close(&s);
+}
+
+static void test_progress_fields(void)
+{
+    static const fc_rule one_fails[] = {
+        {"job_002", {.run_ms = 60000, .fail = true, .error = "bad config", .error_type = "permanent", .cost_usd = 1}},
+        {"*", {.run_ms = 60000, .val_acc = 80, .cost_usd = 5}},
+        FC_END};
+    sc s;
+    if (sc_open(&s, one_fails)) {
+        s.h.progress = true;
+        if (sc_run(&s, "watch", NULL)) {
+            CHECK(fh_count(&s.h, "PROGRESS {\"done\":0,\"queued\":0,\"running\":2,\"completed\":0,\"failed\":0,"
+                                 "\"cancelled\":0,\"total\":2,") > 0);
+            CHECK_INT(fh_count(&s.h, "PROGRESS {\"done\":2,\"queued\":0,\"running\":0,\"completed\":1,\"failed\":1,"
+                                     "\"cancelled\":0,\"total\":2,"),
+                      1);
+        }
+    }
+    sc_close(&s);
+}
+
 /* --- public entry points check what they are given --- */
 
 static void noop_send(void *ud, const sb_run_request *req)
@@ -1065,7 +1123,7 @@ static void test_entry_points(void)
     }
     sb_host host = {SB_HOST_VERSION, NULL, noop_send, NULL, NULL};
     sb_run_config cfg = {s.h.workspace, s.h.pipelines, "watch", "workspace.yaml", "pipelines.yaml", sb_null(), 1,
-                         NULL, false, false, NULL};
+                         NULL, NULL};
     sb_run *r;
     char *m = new_diags(NULL, &host, &r);
     CHECK(!r && m && strstr(m, "no run configuration"));
@@ -1223,5 +1281,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_stream_false) TEST(test_progress_fields)
                                              TEST(test_every_allocation_failing))
