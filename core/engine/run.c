@@ -52,6 +52,17 @@ static sb_backoff backoff_from(sb_val map, sb_backoff dflt)
     return b;
 }
 
+sb_val sb_run__estimate_key(const char *handle_id, const char *job_id)
+{
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_puts(&b, handle_id);
+    sb_buf_putc(&b, '\0');
+    sb_buf_puts(&b, job_id);
+    sb_val v = sb_buf_failed(&b) ? sb_oom() : sb_string(b.data, b.len);
+    sb_buf_free(&b);
+    return v;
+}
+
 /* --- creation --- */
 
 static bool resolve_inputs(sb_run *r, sb_val given, sb_diags *d)

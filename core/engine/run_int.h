@@ -202,7 +202,7 @@ struct sb_run {
     bool stopping;           /* cancelled (or stopped by a fatal error): waiting for the
                                 answers that settle the cancelled jobs, then finishing */
     sb_val best;             /* best finished job so far (for progress) */
-    sb_val estimates;        /* job id -> estimated cost committed at submission */
+    sb_val estimates;        /* sb_run__estimate_key(handle, job) -> estimated cost committed at submission */
     struct sb_cel_program *matcher; /* message.matches(pattern), for error classification */
     uint64_t calls_made;     /* run_call count, so the pump sees new work */
     /* Set when the run's own plumbing ran out of memory: a request it could
@@ -223,6 +223,10 @@ void run_step_done(sb_run *r, size_t step, step_state st, sb_val output, int64_t
 void run_schedule(sb_run *r, int64_t now);
 void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now);
 size_t run_step_index(const sb_run *r, const char *name);
+
+/* The key of a job in r->estimates: handle id, a NUL, job id (two handles may
+ * use the same job ids). A new string, or the out-of-memory error. */
+sb_val sb_run__estimate_key(const char *handle_id, const char *job_id);
 
 /* run_vars.c: a new map of the variables expressions see; extra (borrowed,
  * may be null) is merged on top. sb_oom() when memory ran out (also when

@@ -194,7 +194,9 @@ void poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
         sb_val id = *sb_list_at(*ids, k);
         if (id.kind != SB_STRING || job_index(p, id) != (size_t)-1)
             continue;
-        const sb_val *e = sb_map_get(r->estimates, id);
+        sb_val key = sb_run__estimate_key(p->handle_id, sb_str(id));
+        const sb_val *e = sb_map_get(r->estimates, key);
+        sb_val_free(key);
         double est = -1;
         if (e)
             sb_val_as_double(*e, &est);
@@ -327,7 +329,7 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
     /* A result or a cost that cannot be recorded fails the step rather than
      * go missing from the result and the ledger. */
     r->ledger_gen++;
-    bool ok = sb_ledger_settle(r->ledger, j->id, cost,
+    bool ok = sb_ledger_settle(r->ledger, p->handle_id, j->id, cost,
                                j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
                                : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
                                                           : SB_LEDGER_CANCELLED);

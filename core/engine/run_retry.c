@@ -224,7 +224,7 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
         r->ledger_gen++;
         bool recorded =
-            sb_ledger_record_skip(r->ledger, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
+            sb_ledger_record_skip(r->ledger, p->handle_id, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
         sb_buf_free(&m);
         sb_val_free(patch);
         sb_val_free(hyper);
@@ -237,7 +237,7 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     int attempt = j->attempt + 1;
     size_t nk = poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
     r->ledger_gen++;
-    if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, id, est, true)) {
+    if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, p->handle_id, id, est, true)) {
         run_fail(r, pi, now, "out of memory");
         sb_buf_free(&m);
         sb_val_free(patch);
@@ -395,7 +395,7 @@ void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t 
         sb_free(text);
         poll_set_status(p, pr->job, JOB_CANCELLED);
         r->ledger_gen++;
-        sb_ledger_settle(r->ledger, j->id, 0, SB_LEDGER_CANCELLED);
+        sb_ledger_settle(r->ledger, p->handle_id, j->id, 0, SB_LEDGER_CANCELLED);
     } else {
         poll_set_status(p, pr->job, JOB_QUEUED);
         run_log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);

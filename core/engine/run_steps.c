@@ -335,9 +335,13 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
         if (e)
             sb_val_as_double(*e, &x);
         /* A job id the server repeats is committed once. */
-        if (!sb_map_get(r->estimates, *sb_list_at(*jobs, k)))
-            ok = ok && sb_ledger_commit(r->ledger, sb_str(*sb_list_at(*jobs, k)), x, false) &&
-                 sb_map_set(&r->estimates, sb_val_ref(*sb_list_at(*jobs, k)), sb_double(x));
+        sb_val key = sb_run__estimate_key(sb_str(*id), sb_str(*sb_list_at(*jobs, k)));
+        if (key.kind != SB_STRING)
+            ok = false;
+        else if (!sb_map_get(r->estimates, key))
+            ok = ok && sb_ledger_commit(r->ledger, sb_str(*id), sb_str(*sb_list_at(*jobs, k)), x, false) &&
+                 sb_map_set(&r->estimates, sb_val_ref(key), sb_double(x));
+        sb_val_free(key);
         total += x;
     }
     sb_val_free(s->handle);

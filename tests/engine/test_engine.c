@@ -1095,6 +1095,53 @@ static void test_progress_fields(void)
     sc_close(&s);
 }
 
+/* Two handles whose jobs are both numbered job_001, job_002: the ledger
+ * keeps four jobs, four costs. */
+static const char two_handles_yaml[] =
+    "version: 1\n"
+    "pipelines:\n"
+    "  two:\n"
+    "    budget_usd: 100\n"
+    "    steps:\n"
+    "      submit_a:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.01}, estimated_cost_usd: 6}\n"
+    "            - {hyperparameters: {learning_rate: 0.02}, estimated_cost_usd: 6}\n"
+    "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+    "      submit_b:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.03}, estimated_cost_usd: 6}\n"
+    "            - {hyperparameters: {learning_rate: 0.04}, estimated_cost_usd: 6}\n"
+    "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+    "      watch_a:\n"
+    "        needs: [submit_a]\n"
+    "        poll: \"{{ steps.submit_a.handle }}\"\n"
+    "      watch_b:\n"
+    "        needs: [submit_b]\n"
+    "        poll: \"{{ steps.submit_b.handle }}\"\n"
+    "    outputs:\n"
+    "      a: \"{{ steps.watch_a.output.results.map(r, r.job_id) }}\"\n"
+    "      b: \"{{ steps.watch_b.output.results.map(r, r.job_id) }}\"\n";
+
+static void test_same_job_ids_on_two_handles(void)
+{
+    sc s;
+    if (sc_open_text(&s, one_minute, two_handles_yaml) && sc_run(&s, "two", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+        CHECK_AT(s.result, "a", "[\"job_001\",\"job_002\"]");
+        CHECK_AT(s.result, "b", "[\"job_001\",\"job_002\"]");
+        CHECK_AT(s.result, "cost_breakdown.total_usd", "20");
+        CHECK_AT(s.result, "cost_breakdown.committed_usd", "0");
+        CHECK_AT(s.result, "cost_breakdown.jobs.completed", "4");
+        CHECK_LINE(&s, "LOG INFO Submitted 2 jobs to conductor (handle h_0002), estimated $12.00");
+    }
+    sc_close(&s);
+}
+
 /* --- public entry points check what they are given --- */
 
 static void noop_send(void *ud, const sb_run_request *req)
@@ -1281,5 +1328,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_stream_false) TEST(test_progress_fields)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields)
                                              TEST(test_every_allocation_failing))
