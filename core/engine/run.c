@@ -11,7 +11,7 @@
 
 static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry"};
 
-size_t run_step_index(const sb_run *r, const char *name)
+size_t sb_run__step_index(const sb_run *r, const char *name)
 {
     const sb_val *i = sb_map_get_str(r->step_index, name);
     return i ? (size_t)i->as.i : (size_t)-1;
@@ -201,7 +201,7 @@ static bool link_steps(sb_run *r)
         if (!s->needs)
             return false;
         for (size_t j = 0; j < k; j++) {
-            size_t need = run_step_index(r, sb_str(*sb_list_at(*needs, j)));
+            size_t need = sb_run__step_index(r, sb_str(*sb_list_at(*needs, j)));
             assert(need != (size_t)-1 && need != i); /* validated: known names, no self-needs */
             s->needs[s->nneeds++] = need;
         }
@@ -261,7 +261,7 @@ static bool number_steps(sb_run *r)
     }
     int next = 1;
     for (size_t k = 0; k < sb_list_len(order); k++) {
-        size_t i = run_step_index(r, sb_str(*sb_list_at(order, k)));
+        size_t i = sb_run__step_index(r, sb_str(*sb_list_at(order, k)));
         if (r->steps[i].on_step != (size_t)-1 && r->steps[i].number == 0)
             continue; /* numbered with its poll step */
         if (r->steps[i].number == 0)
@@ -414,7 +414,7 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
 
     double budget_usd = INFINITY; /* no budget_usd: no limit, and no figure shown for one */
     if (r->budget_tmpl) {
-        sb_val vars = run_vars(r, sb_null());
+        sb_val vars = sb_run__vars(r, sb_null());
         sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(r->budget_tmpl, vars) : sb_oom();
         sb_val_free(vars);
         if (sb_is_oom(b))
@@ -469,7 +469,7 @@ void sb_run_free(sb_run *r)
         sb_free(s->reason);
         sb_free(s->server);
         sb_free(s->tool);
-        poll_free(s->poll);
+        sb_run__poll_free(s->poll);
     }
     sb_free(r->steps);
     sb_val_free(r->step_index);
@@ -483,7 +483,7 @@ void sb_run_free(sb_run *r)
     for (size_t i = 0; i < r->noutputs && r->outputs; i++)
         sb_tmpl_free(r->outputs[i]);
     sb_free(r->outputs);
-    run_mcp_free(r);
+    sb_run__mcp_free(r);
     sb_timers_free(r->timers);
     sb_ledger_free(r->ledger);
     sb_val_free(r->ledger_view);
@@ -509,7 +509,7 @@ void sb_run_free(sb_run *r)
 
 static bool active(step_state st) { return st == ST_WAITING || st == ST_RUNNING; }
 
-void run_touch(sb_run *r, size_t i)
+void sb_run__touch(sb_run *r, size_t i)
 {
     step *s = &r->steps[i];
     if (s->kind == K_POLL) {
@@ -524,12 +524,12 @@ void run_touch(sb_run *r, size_t i)
     }
 }
 
-void run_set_state(sb_run *r, size_t i, step_state st)
+void sb_run__set_state(sb_run *r, size_t i, step_state st)
 {
     step *s = &r->steps[i];
     step_state was = s->state;
     s->state = st;
-    run_touch(r, i);
+    sb_run__touch(r, i);
     if (active(was) == active(st))
         return;
     /* Steps only move forward: waiting -> running -> an end. */
@@ -565,11 +565,11 @@ static void not_run(sb_run *r, size_t i, size_t bad, int64_t now)
     sb_free(s->reason);
     s->reason = sb_buf_take(&m);
     s->finished_ms = now;
-    run_set_state(r, i, b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED);
+    sb_run__set_state(r, i, b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED);
     /* WARN, not ERROR: the step that failed has said why already. */
-    run_log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number, r->nsteps,
+    sb_run__log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number, r->nsteps,
             s->name, s->state == ST_FAILED ? "failed" : "skipped", s->reason ? s->reason : "");
-    run_step_event(r, i);
+    sb_run__step_event(r, i);
 }
 
 /* Event-triggered steps end with the poll step they listen to. */
@@ -585,19 +585,19 @@ static void end_event_steps(sb_run *r, int64_t now)
             continue;
         s->finished_ms = now;
         if (s->fired) {
-            run_set_state(r, i, ST_SUCCEEDED);
+            sb_run__set_state(r, i, ST_SUCCEEDED);
         } else {
             sb_free(s->reason);
             s->reason = sb_strdup(src == ST_SUCCEEDED ? "its event never fired" : "its poll step did not run");
-            run_set_state(r, i, ST_SKIPPED);
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
+            sb_run__set_state(r, i, ST_SKIPPED);
+            sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
                     s->reason ? s->reason : "");
         }
-        run_step_event(r, i);
+        sb_run__step_event(r, i);
     }
 }
 
-void run_schedule(sb_run *r, int64_t now)
+void sb_run__schedule(sb_run *r, int64_t now)
 {
     if (r->stopping && !r->finishing && r->ncalls == 0)
         finish_run(r, now);
@@ -614,7 +614,7 @@ void run_schedule(sb_run *r, int64_t now)
             if (bad != (size_t)-1)
                 not_run(r, i, bad, now);
             else
-                run_start_step(r, i, now);
+                sb_run__start_step(r, i, now);
         }
         size_t before = r->nactive;
         if (r->status == SB_RUN_RUNNING)
@@ -628,19 +628,19 @@ void run_schedule(sb_run *r, int64_t now)
         finish_run(r, now);
 }
 
-void run_step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t now)
+void sb_run__step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t now)
 {
     step *s = &r->steps[i];
     sb_val_free(s->output);
     s->output = output;
     s->finished_ms = now;
-    run_set_state(r, i, st);
-    run_step_event(r, i);
-    /* The steps it made ready start in run_schedule's loop, which every entry
+    sb_run__set_state(r, i, st);
+    sb_run__step_event(r, i);
+    /* The steps it made ready start in sb_run__schedule's loop, which every entry
      * point runs before it returns. */
 }
 
-void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
+void sb_run__fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
 {
     sb_buf m = SB_BUF_INIT;
     va_list ap;
@@ -650,7 +650,7 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
     if (i == (size_t)-1) {
         if (!r->error)
             r->error = sb_strdup(sb_buf_str(&m));
-        run_log(r, SB_LOG_ERROR, "%s", sb_buf_str(&m));
+        sb_run__log(r, SB_LOG_ERROR, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
         if (r->status == SB_RUN_RUNNING)
             r->status = SB_RUN_FAILED;
@@ -659,7 +659,7 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
     step *s = &r->steps[i];
     if (s->state != ST_WAITING && s->state != ST_RUNNING) {
         /* The step already ended (a cancel being settled): nothing to fail. */
-        run_log(r, SB_LOG_ERROR, "Step %s: %s", s->name, sb_buf_str(&m));
+        sb_run__log(r, SB_LOG_ERROR, "Step %s: %s", s->name, sb_buf_str(&m));
         sb_buf_free(&m);
         return;
     }
@@ -670,11 +670,11 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
         sb_buf_printf(&e, "step '%s': %s", s->name, s->reason ? s->reason : "failed");
         r->error = sb_buf_take(&e);
     }
-    run_log(r, SB_LOG_ERROR, "Step %d/%zu: %s failed: %s", s->number, r->nsteps, s->name,
+    sb_run__log(r, SB_LOG_ERROR, "Step %d/%zu: %s failed: %s", s->number, r->nsteps, s->name,
             s->reason ? s->reason : "out of memory");
     if (s->kind == K_POLL && s->poll)
-        poll_cancel_all(r, now);
-    run_step_done(r, i, ST_FAILED, s->kind == K_POLL && s->poll ? poll_output(s->poll) : sb_null(), now);
+        sb_run__poll_cancel_all(r, now);
+    sb_run__step_done(r, i, ST_FAILED, s->kind == K_POLL && s->poll ? sb_run__poll_output(s->poll) : sb_null(), now);
 }
 
 /* --- the end --- */
@@ -687,7 +687,7 @@ static void log_cost(sb_run *r, sb_val b)
                              {"total_usd", "total"},
                              {"committed_usd", "committed (unsettled)"},
                              {"remaining_usd", "remaining"}};
-    run_log(r, SB_LOG_INFO, "Cost breakdown:");
+    sb_run__log(r, SB_LOG_INFO, "Cost breakdown:");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         const sb_val *v = sb_map_get_str(b, keys[i][0]);
         double x = 0;
@@ -698,8 +698,8 @@ static void log_cost(sb_run *r, sb_val b)
             continue;
         sb_buf m = SB_BUF_INIT;
         sb_buf_printf(&m, "  %-22s $", keys[i][1]);
-        run_fmt_usd(&m, x);
-        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, x);
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
     double total = 0, budget = sb_ledger_budget(r->ledger);
@@ -708,8 +708,8 @@ static void log_cost(sb_run *r, sb_val b)
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "  budget utilization     ");
         sb_buf_printf(&m, "%.1f%% of $", total / budget * 100.0);
-        run_fmt_usd(&m, budget);
-        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, budget);
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
 }
@@ -719,15 +719,15 @@ static void log_cost(sb_run *r, sb_val b)
 static sb_val build_result(sb_run *r)
 {
     sb_val res = sb_map_new(0);
-    bool ok = run_put(&res, "pipeline", sb_string_cstr(r->pipeline_name));
-    ok = ok && run_put(&res, "run_id", sb_string_cstr(r->run_id));
-    ok = ok && run_put(&res, "seed", sb_uint(r->seed));
-    ok = ok && run_put(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
+    bool ok = sb_run__put(&res, "pipeline", sb_string_cstr(r->pipeline_name));
+    ok = ok && sb_run__put(&res, "run_id", sb_string_cstr(r->run_id));
+    ok = ok && sb_run__put(&res, "seed", sb_uint(r->seed));
+    ok = ok && sb_run__put(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
     if (r->error)
-        ok = ok && run_put(&res, "error", sb_string_cstr(r->error));
+        ok = ok && sb_run__put(&res, "error", sb_string_cstr(r->error));
     const sb_val *outs = sb_map_get_str(r->pipeline, "outputs");
     if (ok && r->noutputs) {
-        sb_val vars = run_vars(r, sb_null());
+        sb_val vars = sb_run__vars(r, sb_null());
         ok = vars.kind == SB_MAP;
         /* Each output on its own, so one that cannot be computed (its step
          * failed) does not hide the others. */
@@ -735,22 +735,22 @@ static sb_val build_result(sb_run *r)
             sb_val v = sb_tmpl_eval(r->outputs[i], vars);
             const char *name = sb_str(*sb_map_key_at(*outs, i));
             if (v.kind == SB_ERROR && !sb_is_oom(v) && r->status == SB_RUN_SUCCEEDED)
-                run_log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
-            ok = run_put(&res, name, v);
+                sb_run__log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
+            ok = sb_run__put(&res, name, v);
         }
         sb_val_free(vars);
     }
-    ok = ok && run_put(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
+    ok = ok && sb_run__put(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
     sb_val steps = sb_map_new(r->nsteps);
     static const char *const names[] = {"waiting", "running", "succeeded", "failed", "skipped"};
     for (size_t i = 0; ok && i < r->nsteps; i++) {
         sb_val s = sb_map_new(2);
-        ok = run_put(&s, "status", sb_string_cstr(names[r->steps[i].state]));
+        ok = sb_run__put(&s, "status", sb_string_cstr(names[r->steps[i].state]));
         if (r->steps[i].reason)
-            ok = ok && run_put(&s, "reason", sb_string_cstr(r->steps[i].reason));
-        ok = run_put(&steps, r->steps[i].name, s) && ok;
+            ok = ok && sb_run__put(&s, "reason", sb_string_cstr(r->steps[i].reason));
+        ok = sb_run__put(&steps, r->steps[i].name, s) && ok;
     }
-    ok = run_put(&res, "steps", steps) && ok;
+    ok = sb_run__put(&res, "steps", steps) && ok;
     if (!ok) {
         sb_val_free(res);
         return sb_oom();
@@ -770,7 +770,7 @@ static void write_text(sb_run *r, const char *text, size_t len)
     }
     r->result_written = false;
     r->write_failed = true;
-    run_log(r, SB_LOG_ERROR, "could not write the result file %s", r->result_label);
+    sb_run__log(r, SB_LOG_ERROR, "could not write the result file %s", r->result_label);
     if (r->status == SB_RUN_RUNNING || r->status == SB_RUN_SUCCEEDED)
         r->status = SB_RUN_FAILED;
     if (!r->error) {
@@ -802,7 +802,7 @@ static void write_result(sb_run *r)
         r->status = SB_RUN_FAILED;
         if (!r->error)
             r->error = sb_strdup("out of memory while writing the result");
-        run_log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
+        sb_run__log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
         write_text(r, fallback, sizeof fallback - 1);
         return;
     }
@@ -850,19 +850,19 @@ static void finish_run(sb_run *r, int64_t now)
     snprintf(dur, sizeof dur, "%lldh %02lldm %02llds", (long long)(secs / 3600), (long long)(secs / 60 % 60),
              (long long)(secs % 60));
     if (r->write_failed)
-        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s", r->pipeline_name, dur,
                 r->error ? r->error : "the result file could not be written");
     else if (none_completed)
-        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; every result kept in %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; every result kept in %s", r->pipeline_name, dur,
                 r->error ? r->error : "no job completed", r->result_label);
     else if (r->status == SB_RUN_SUCCEEDED)
-        run_log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
                 r->result_label);
     else if (r->status == SB_RUN_CANCELLED)
-        run_log(r, SB_LOG_ERROR, "Pipeline %s cancelled after %s: %s; partial results in %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s cancelled after %s: %s; partial results in %s", r->pipeline_name, dur,
                 r->error ? r->error : "", r->result_label);
     else
-        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; partial results in %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; partial results in %s", r->pipeline_name, dur,
                 r->error ? r->error : "a step failed", r->result_label);
 }
 
@@ -874,19 +874,19 @@ void sb_run_start(sb_run *r, int64_t now_ms)
         return;
     r->status = SB_RUN_RUNNING;
     r->started = r->now = now_ms;
-    run_log(r, SB_LOG_INFO, "Starting pipeline %s (%zu steps, seed %llu)", r->pipeline_name, r->nsteps,
+    sb_run__log(r, SB_LOG_INFO, "Starting pipeline %s (%zu steps, seed %llu)", r->pipeline_name, r->nsteps,
             (unsigned long long)r->seed);
     if (r->has_budget) {
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "Budget: $");
-        run_fmt_usd(&m, sb_ledger_budget(r->ledger));
-        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, sb_ledger_budget(r->ledger));
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     } else {
-        run_log(r, SB_LOG_INFO, "Budget: no budget (the pipeline sets no budget_usd): spending is not limited");
+        sb_run__log(r, SB_LOG_INFO, "Budget: no budget (the pipeline sets no budget_usd): spending is not limited");
     }
-    run_schedule(r, now_ms);
-    run_pump(r, now_ms);
+    sb_run__schedule(r, now_ms);
+    sb_run__pump(r, now_ms);
 }
 
 void sb_run_on_time(sb_run *r, int64_t now_ms)
@@ -899,19 +899,19 @@ void sb_run_on_time(sb_run *r, int64_t now_ms)
     while (!r->finishing && sb_timers_pop_due(r->timers, now_ms, &tag, &id)) {
         size_t who = (size_t)(tag >> 8);
         switch (tag & 0xff) {
-        case TT_POLL: poll_on_timer(r, who, now_ms); break;
-        case TT_TIMEOUT: poll_on_timeout(r, who, now_ms); break;
-        case TT_SEND: run_send_delayed(r, who, now_ms); break;
+        case TT_POLL: sb_run__poll_on_timer(r, who, now_ms); break;
+        case TT_TIMEOUT: sb_run__poll_on_timeout(r, who, now_ms); break;
+        case TT_SEND: sb_run__send_delayed(r, who, now_ms); break;
         case TT_RETRY: {
             /* who = poll step << 24 | retry index */
-            retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);
+            sb_run__retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);
             break;
         }
         default: break;
         }
     }
-    run_schedule(r, now_ms);
-    run_pump(r, now_ms);
+    sb_run__schedule(r, now_ms);
+    sb_run__pump(r, now_ms);
 }
 
 /* Ends the run, as cancelled or failed: the steps still going fail with
@@ -920,7 +920,7 @@ void sb_run_on_time(sb_run *r, int64_t now_ms)
  * answers are in: cancel_jobs, then one more status call per handle that
  * reports what the cancelled jobs cost, so the ledger in the result holds
  * nothing as running or committed. */
-void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now_ms)
+void sb_run__stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now_ms)
 {
     if (r->finishing || r->stopping || r->status == SB_RUN_PENDING)
         return;
@@ -928,9 +928,9 @@ void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *w
     if (!r->error)
         r->error = sb_strdup(reason);
     r->status = status;
-    run_log(r, status == SB_RUN_CANCELLED ? SB_LOG_WARN : SB_LOG_ERROR, "%s: %s",
+    sb_run__log(r, status == SB_RUN_CANCELLED ? SB_LOG_WARN : SB_LOG_ERROR, "%s: %s",
             status == SB_RUN_CANCELLED ? "Cancelling" : "Stopping", reason);
-    poll_cancel_all(r, now_ms);
+    sb_run__poll_cancel_all(r, now_ms);
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
         if (s->state == ST_WAITING || s->state == ST_RUNNING) {
@@ -938,12 +938,12 @@ void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *w
             s->reason = sb_strdup(why);
             if (s->kind == K_POLL && s->poll) {
                 sb_val_free(s->output);
-                s->output = poll_output(s->poll);
+                s->output = sb_run__poll_output(s->poll);
             }
-            run_set_state(r, i, ST_FAILED);
+            sb_run__set_state(r, i, ST_FAILED);
         }
     }
-    run_pump(r, now_ms); /* finishes the run if nothing is in flight */
+    sb_run__pump(r, now_ms); /* finishes the run if nothing is in flight */
     if (!r->finishing) {
         write_result(r);
         /* Only the text was needed; the next write recomputes it from the
@@ -957,7 +957,7 @@ void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms)
 {
     if (!r)
         return;
-    run_stop(r, SB_RUN_CANCELLED, reason ? reason : "cancelled", "cancelled", now_ms);
+    sb_run__stop(r, SB_RUN_CANCELLED, reason ? reason : "cancelled", "cancelled", now_ms);
 }
 
 int64_t sb_run_next_deadline(const sb_run *r)

@@ -35,7 +35,7 @@ static bool matches(sb_run *r, const char *message, const char *pattern)
     sb_val v = sb_cel_eval(r->matcher, vars);
     bool hit = v.kind == SB_BOOL && v.as.b;
     if (v.kind == SB_ERROR)
-        run_log(r, SB_LOG_WARN, "error pattern '%s' cannot be used: %s", pattern, sb_str(v));
+        sb_run__log(r, SB_LOG_WARN, "error pattern '%s' cannot be used: %s", pattern, sb_str(v));
     sb_val_free(v);
     sb_val_free(vars);
     return hit;
@@ -49,7 +49,7 @@ static bool any_match(sb_run *r, const char *message, const sb_val *list)
     return false;
 }
 
-const char *retry_classify(sb_run *r, const char *message)
+const char *sb_run__retry_classify(sb_run *r, const char *message)
 {
     const sb_val *errors = sb_map_get_str(r->workspace, "errors");
     if (!errors) {
@@ -71,17 +71,17 @@ const char *retry_classify(sb_run *r, const char *message)
 static sb_val job_var(const job *j, sb_val rec)
 {
     sb_val m = sb_map_new(8);
-    bool ok = run_put(&m, "job_id", sb_string_cstr(j->id));
-    ok = ok && run_put(&m, "status", sb_string_cstr(job_status_name(j->status)));
-    ok = ok && run_put(&m, "hyperparameters", sb_val_ref(j->hyper));
-    ok = ok && run_put(&m, "attempt", sb_int(j->attempt));
-    ok = ok && run_put(&m, "retry_of", job_retry_of(j));
-    ok = ok && run_put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
+    bool ok = sb_run__put(&m, "job_id", sb_string_cstr(j->id));
+    ok = ok && sb_run__put(&m, "status", sb_string_cstr(sb_run__job_status_name(j->status)));
+    ok = ok && sb_run__put(&m, "hyperparameters", sb_val_ref(j->hyper));
+    ok = ok && sb_run__put(&m, "attempt", sb_int(j->attempt));
+    ok = ok && sb_run__put(&m, "retry_of", sb_run__job_retry_of(j));
+    ok = ok && sb_run__put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
     static const char *const copy[] = {"metrics", "duration_seconds", "cost_usd", "error", "error_type"};
     for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++) {
         const sb_val *v = sb_map_get_str(rec, copy[k]);
         if (v)
-            ok = run_put(&m, copy[k], sb_val_ref(*v));
+            ok = sb_run__put(&m, copy[k], sb_val_ref(*v));
     }
     if (!ok) {
         sb_val_free(m);
@@ -94,29 +94,29 @@ static sb_val job_var(const job *j, sb_val rec)
 static sb_val event_vars(sb_run *r, poll_state *p, const job *j, sb_val chunk)
 {
     sb_val extra = sb_map_new(4);
-    bool ok = run_put(&extra, "job", job_var(j, j->record));
+    bool ok = sb_run__put(&extra, "job", job_var(j, j->record));
     if (j->status == JOB_FAILED) {
         sb_val e = sb_map_new(2);
         const sb_val *et = sb_map_get_str(chunk, "error_type"), *msg = sb_map_get_str(chunk, "error");
-        ok = ok && run_put(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
-        ok = ok && run_put(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
-        ok = run_put(&extra, "error", e) && ok;
+        ok = ok && sb_run__put(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
+        ok = ok && sb_run__put(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
+        ok = sb_run__put(&extra, "error", e) && ok;
     } else {
-        ok = ok && run_put(&extra, "error", sb_null());
+        ok = ok && sb_run__put(&extra, "error", sb_null());
     }
     const size_t *n = p->nstatus;
     sb_val st = sb_map_new(6);
-    ok = ok && run_put(&st, "queued_count", sb_int((int64_t)n[JOB_QUEUED]));
-    ok = ok && run_put(&st, "running_count", sb_int((int64_t)n[JOB_RUNNING]));
-    ok = ok && run_put(&st, "completed_count", sb_int((int64_t)n[JOB_COMPLETED]));
-    ok = ok && run_put(&st, "failed_count", sb_int((int64_t)n[JOB_FAILED]));
-    ok = ok && run_put(&st, "cancelled_count", sb_int((int64_t)n[JOB_CANCELLED]));
-    ok = ok && run_put(&st, "total", sb_int((int64_t)p->njobs));
+    ok = ok && sb_run__put(&st, "queued_count", sb_int((int64_t)n[JOB_QUEUED]));
+    ok = ok && sb_run__put(&st, "running_count", sb_int((int64_t)n[JOB_RUNNING]));
+    ok = ok && sb_run__put(&st, "completed_count", sb_int((int64_t)n[JOB_COMPLETED]));
+    ok = ok && sb_run__put(&st, "failed_count", sb_int((int64_t)n[JOB_FAILED]));
+    ok = ok && sb_run__put(&st, "cancelled_count", sb_int((int64_t)n[JOB_CANCELLED]));
+    ok = ok && sb_run__put(&st, "total", sb_int((int64_t)p->njobs));
     sb_val jobs = sb_map_new(1);
-    ok = run_put(&jobs, "status", st) && ok;
-    ok = run_put(&extra, "jobs", jobs) && ok;
-    ok = ok && run_put(&extra, "attempt", sb_int(j->attempt + 1));
-    sb_val vars = ok ? run_vars(r, extra) : sb_oom();
+    ok = sb_run__put(&jobs, "status", st) && ok;
+    ok = sb_run__put(&extra, "jobs", jobs) && ok;
+    ok = ok && sb_run__put(&extra, "attempt", sb_int(j->attempt + 1));
+    sb_val vars = ok ? sb_run__vars(r, extra) : sb_oom();
     sb_val_free(extra);
     return vars;
 }
@@ -166,20 +166,20 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     job *j = &p->jobs[k];
     sb_val ok = sb_tmpl_eval_bool(s->retry_when, vars);
     if (sb_is_oom(ok)) {
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     if (ok.kind == SB_ERROR) {
-        run_log(r, SB_LOG_WARN, "Step %s: retry.when for job %s: %s; not retried", s->name, j->id, sb_str(ok));
+        sb_run__log(r, SB_LOG_WARN, "Step %s: retry.when for job %s: %s; not retried", s->name, j->id, sb_str(ok));
         sb_val_free(ok);
         return;
     }
     if (!ok.as.b) {
-        run_log(r, SB_LOG_WARN, "Job %s is not retried (retry.when is false: the error is not transient)", j->id);
+        sb_run__log(r, SB_LOG_WARN, "Job %s is not retried (retry.when is false: the error is not transient)", j->id);
         return;
     }
     if (j->attempt >= s->max_attempts) {
-        run_log(r, SB_LOG_WARN, "Job %s is not retried: its chain reached retry.max_attempts (%d)", j->id,
+        sb_run__log(r, SB_LOG_WARN, "Job %s is not retried: its chain reached retry.max_attempts (%d)", j->id,
                 s->max_attempts);
         return;
     }
@@ -196,11 +196,11 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         /* Never submit a retry with half its patch applied. */
         sb_val_free(patch);
         sb_val_free(hyper);
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     if (patch.kind != SB_MAP) {
-        run_log(r, SB_LOG_WARN, "Job %s is not retried: retry.modify: %s", j->id,
+        sb_run__log(r, SB_LOG_WARN, "Job %s is not retried: retry.modify: %s", j->id,
                 patch.kind == SB_ERROR ? sb_str(patch) : "must give a mapping");
         sb_val_free(patch);
         sb_val_free(hyper);
@@ -216,12 +216,12 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
             sb_buf_puts(&m, "its cost cannot be estimated");
         } else {
             sb_buf_puts(&m, "estimated $");
-            run_fmt_usd(&m, est);
+            sb_run__fmt_usd(&m, est);
             sb_buf_puts(&m, " but only $");
-            run_fmt_usd(&m, sb_ledger_remaining(r->ledger));
+            sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
             sb_buf_puts(&m, " of the budget is uncommitted");
         }
-        run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
         r->ledger_gen++;
         bool recorded =
             sb_ledger_record_skip(r->ledger, p->handle_id, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
@@ -229,27 +229,27 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         sb_val_free(patch);
         sb_val_free(hyper);
         if (!recorded) /* the skip belongs in the result's cost breakdown */
-            run_fail(r, pi, now, "out of memory");
+            sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     char root[512];
     snprintf(root, sizeof root, "%s", j->root);
     int attempt = j->attempt + 1;
-    size_t nk = poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
+    size_t nk = sb_run__poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
     r->ledger_gen++;
     if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, p->handle_id, id, est, true)) {
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         sb_buf_free(&m);
         sb_val_free(patch);
         sb_val_free(hyper);
         return;
     }
-    j = &p->jobs[k]; /* poll_add_job may have moved the array */
+    j = &p->jobs[k]; /* sb_run__poll_add_job may have moved the array */
     if (p->nretries == p->rcap) {
         size_t cap = p->rcap ? p->rcap * 2 : 4;
         pending_retry *pr = sb_realloc(p->retries, cap * sizeof *pr);
         if (!pr) {
-            run_fail(r, pi, now, "out of memory");
+            sb_run__fail(r, pi, now, "out of memory");
             goto out;
         }
         p->retries = pr;
@@ -265,17 +265,17 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
                   (long long)delay);
     describe_patch(&m, j->hyper, patch);
     sb_buf_puts(&m, "; estimated $");
-    run_fmt_usd(&m, est);
-    run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+    sb_run__fmt_usd(&m, est);
+    sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
     if (!p->retries[ri].timer)
-        retry_on_timer(r, pi, ri, now);
+        sb_run__retry_on_timer(r, pi, ri, now);
 out:
     sb_buf_free(&m);
     sb_val_free(patch);
     sb_val_free(hyper);
 }
 
-void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t now)
+void sb_run__retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t now)
 {
     for (size_t si = 0; si < r->nsteps; si++) {
         step *s = &r->steps[si];
@@ -283,12 +283,12 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
             r->steps[pi].state != ST_RUNNING)
             continue;
         if (s->state == ST_WAITING) {
-            run_set_state(r, si, ST_RUNNING);
+            sb_run__set_state(r, si, ST_RUNNING);
             s->started_ms = now;
             r->steps_started++;
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered: %s %s)", s->number, r->nsteps, s->name,
-                    r->steps[pi].poll->jobs[k].id, job_status_name(r->steps[pi].poll->jobs[k].status));
-            run_step_event(r, si);
+            sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered: %s %s)", s->number, r->nsteps, s->name,
+                    r->steps[pi].poll->jobs[k].id, sb_run__job_status_name(r->steps[pi].poll->jobs[k].status));
+            sb_run__step_event(r, si);
         }
         if (s->state != ST_RUNNING)
             continue;
@@ -301,19 +301,19 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
         sb_val vars = event_vars(r, p, &p->jobs[k], chunk);
         if (vars.kind != SB_MAP) {
             /* Out of memory: a retry decided on missing variables would be a wrong one. */
-            run_fail(r, pi, now, "out of memory");
+            sb_run__fail(r, pi, now, "out of memory");
             return;
         }
         if (s->when) {
             sb_val b = sb_tmpl_eval_bool(s->when, vars);
             if (sb_is_oom(b)) {
                 sb_val_free(vars);
-                run_fail(r, pi, now, "out of memory");
+                sb_run__fail(r, pi, now, "out of memory");
                 return;
             }
             bool go = b.kind == SB_BOOL && b.as.b;
             if (b.kind == SB_ERROR)
-                run_log(r, SB_LOG_WARN, "Step %s: when for job %s: %s", s->name, p->jobs[k].id, sb_str(b));
+                sb_run__log(r, SB_LOG_WARN, "Step %s: when for job %s: %s", s->name, p->jobs[k].id, sb_str(b));
             sb_val_free(b);
             if (!go) {
                 sb_val_free(vars);
@@ -327,14 +327,14 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
             sb_val v = sb_tmpl_eval(s->body, vars);
             if (sb_is_oom(v)) {
                 sb_val_free(vars);
-                run_fail(r, pi, now, "out of memory");
+                sb_run__fail(r, pi, now, "out of memory");
                 return;
             }
             if (v.kind == SB_ERROR)
-                run_log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
+                sb_run__log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
             sb_val_free(s->output);
             s->output = v;
-            run_touch(r, si);
+            sb_run__touch(r, si);
         }
         sb_val_free(vars);
         if (r->steps[pi].state != ST_RUNNING)
@@ -342,7 +342,7 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
     }
 }
 
-void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
+void sb_run__retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
 {
     poll_state *p = pi < r->nsteps ? r->steps[pi].poll : NULL;
     if (!p || ri >= p->nretries || p->retries[ri].done || r->steps[pi].state != ST_RUNNING)
@@ -351,26 +351,26 @@ void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
     pr->timer = 0;
     job *j = &p->jobs[pr->job];
     sb_val args = sb_map_new(3);
-    bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
+    bool ok = sb_run__put(&args, "handle_id", sb_string_cstr(p->handle_id));
     char key[600];
     snprintf(key, sizeof key, "%s:%s", r->run_id, j->id);
-    ok = ok && run_put(&args, "idempotency_key", sb_string_cstr(key));
+    ok = ok && sb_run__put(&args, "idempotency_key", sb_string_cstr(key));
     sb_val spec = sb_map_new(4);
-    ok = ok && run_put(&spec, "job_id", sb_string_cstr(j->id));
-    ok = ok && run_put(&spec, "hyperparameters", sb_val_ref(j->hyper));
-    ok = ok && run_put(&spec, "retry_of", job_retry_of(j));
-    ok = ok && run_put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
+    ok = ok && sb_run__put(&spec, "job_id", sb_string_cstr(j->id));
+    ok = ok && sb_run__put(&spec, "hyperparameters", sb_val_ref(j->hyper));
+    ok = ok && sb_run__put(&spec, "retry_of", sb_run__job_retry_of(j));
+    ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
     sb_val jobs = sb_list_new(1);
     ok = sb_list_push(&jobs, spec) && ok;
-    ok = run_put(&args, "jobs", jobs) && ok;
+    ok = sb_run__put(&args, "jobs", jobs) && ok;
     pr->in_flight = true;
     /* A submission with a part missing would be refused or, worse, run the wrong job. */
-    if (!ok || !run_call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
-        run_fail(r, pi, now, "out of memory");
+    if (!ok || !sb_run__call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
+        sb_run__fail(r, pi, now, "out of memory");
     sb_val_free(args);
 }
 
-void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t now)
+void sb_run__retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t now)
 {
     poll_state *p = r->steps[pi].poll;
     if (!p || ri >= p->nretries) {
@@ -386,20 +386,20 @@ void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t 
     if (sb_is_oom(result)) {
         /* The server may have taken the job: it cannot be written off as
          * never submitted. */
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
-        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : run_result_text(result);
-        run_log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id, text ? text : "");
+        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : sb_run__result_text(result);
+        sb_run__log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id, text ? text : "");
         sb_free(text);
-        poll_set_status(p, pr->job, JOB_CANCELLED);
+        sb_run__poll_set_status(p, pr->job, JOB_CANCELLED);
         r->ledger_gen++;
         sb_ledger_settle(r->ledger, p->handle_id, j->id, 0, SB_LEDGER_CANCELLED);
     } else {
-        poll_set_status(p, pr->job, JOB_QUEUED);
-        run_log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
+        sb_run__poll_set_status(p, pr->job, JOB_QUEUED);
+        sb_run__log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
     }
     sb_val_free(result);
-    poll_maybe_finish(r, pi, now);
+    sb_run__poll_maybe_finish(r, pi, now);
 }

@@ -1,6 +1,6 @@
 /* Starting a step, and the step kinds that finish in one go: compute,
  * assert, select, aggregate; and call, which finishes when its answer
- * arrives (run_call_done). Poll steps live in run_poll.c. */
+ * arrives (sb_run__call_done). Poll steps live in run_poll.c. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +18,12 @@ static void log_line(sb_run *r, step *s, sb_val output)
         return;
     sb_val extra = sb_map_new(1);
     sb_map_set_str(&extra, "output", sb_val_ref(output));
-    sb_val vars = run_vars(r, extra);
+    sb_val vars = sb_run__vars(r, extra);
     sb_val v = vars.kind == SB_MAP ? sb_tmpl_eval(t, vars) : sb_oom();
     if (v.kind == SB_STRING)
-        run_log(r, SB_LOG_INFO, "%s", sb_str(v));
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_str(v));
     else if (v.kind == SB_ERROR && !sb_is_oom(v)) /* a lost log line changes no result */
-        run_log(r, SB_LOG_WARN, "step '%s' log line: %s", s->name, sb_str(v));
+        sb_run__log(r, SB_LOG_WARN, "step '%s' log line: %s", s->name, sb_str(v));
     sb_val_free(v);
     sb_val_free(vars);
     sb_val_free(extra);
@@ -32,7 +32,7 @@ static void log_line(sb_run *r, step *s, sb_val output)
 static void succeed(sb_run *r, size_t i, sb_val output, int64_t now)
 {
     log_line(r, &r->steps[i], output);
-    run_step_done(r, i, ST_SUCCEEDED, output, now);
+    sb_run__step_done(r, i, ST_SUCCEEDED, output, now);
 }
 
 static void do_assert(sb_run *r, size_t i, sb_val list, int64_t now)
@@ -44,12 +44,12 @@ static void do_assert(sb_run *r, size_t i, sb_val list, int64_t now)
         const sb_val *msg = sb_map_get_str(a, "message");
         const sb_val *src = sb_map_get_str(*sb_list_at(*items, k), "that");
         if (!that || that->kind != SB_BOOL) {
-            run_fail(r, i, now, "%s:%u:%u: assertion must be true or false, found %s", r->pipelines_file,
+            sb_run__fail(r, i, now, "%s:%u:%u: assertion must be true or false, found %s", r->pipelines_file,
                      src ? src->line : 0, src ? src->col : 0, that ? sb_kind_name((sb_kind)that->kind) : "nothing");
             return;
         }
         if (!that->as.b) {
-            run_fail(r, i, now, "assertion failed: %s (%s)", msg ? sb_str(*msg) : "no message",
+            sb_run__fail(r, i, now, "assertion failed: %s (%s)", msg ? sb_str(*msg) : "no message",
                      src ? sb_str(*src) : "");
             return;
         }
@@ -70,10 +70,10 @@ static void warn_empty(sb_run *r, size_t i, const char *what)
         }
     step *s = &r->steps[i];
     if (jobs > 0 && completed == 0)
-        run_log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: no job completed (%zu failed)", s->number, r->nsteps, s->name,
+        sb_run__log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: no job completed (%zu failed)", s->number, r->nsteps, s->name,
                 what, failed);
     else
-        run_log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: the list is empty", s->number, r->nsteps, s->name, what);
+        sb_run__log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: the list is empty", s->number, r->nsteps, s->name, what);
 }
 
 static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
@@ -81,13 +81,13 @@ static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
     const sb_val *from = sb_map_get_str(m, "from");
     const sb_val *index = sb_map_get_str(m, "index");
     if (!from || from->kind != SB_LIST) {
-        run_fail(r, i, now, "select.from must be a list, found %s",
+        sb_run__fail(r, i, now, "select.from must be a list, found %s",
                  from ? sb_kind_name((sb_kind)from->kind) : "nothing");
         return;
     }
     int64_t k = index && index->kind == SB_INT ? index->as.i : 0;
     if (index && index->kind != SB_INT) {
-        run_fail(r, i, now, "select.index must be an integer, found %s", sb_kind_name((sb_kind)index->kind));
+        sb_run__fail(r, i, now, "select.index must be an integer, found %s", sb_kind_name((sb_kind)index->kind));
         return;
     }
     if (sb_list_len(*from) == 0) {
@@ -98,7 +98,7 @@ static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
         return;
     }
     if (k < 0 || (size_t)k >= sb_list_len(*from)) {
-        run_fail(r, i, now, "select.index %lld is out of range: the list has %zu item%s", (long long)k,
+        sb_run__fail(r, i, now, "select.index %lld is out of range: the list has %zu item%s", (long long)k,
                  sb_list_len(*from), sb_list_len(*from) == 1 ? "" : "s");
         return;
     }
@@ -110,7 +110,7 @@ static void log_ranked(sb_run *r, sb_val out, const char *metric)
     const sb_val *best = sb_map_get_str(out, "best");
     const sb_val *top = sb_map_get_str(out, "top");
     if (!best || best->kind != SB_MAP) {
-        run_log(r, SB_LOG_WARN, "No result has a numeric %s to rank by", metric);
+        sb_run__log(r, SB_LOG_WARN, "No result has a numeric %s to rank by", metric);
         return;
     }
     for (size_t k = 0; top && k < sb_list_len(*top); k++) {
@@ -126,7 +126,7 @@ static void log_ranked(sb_run *r, sb_val out, const char *metric)
             sb_buf_putc(&m, ' ');
             sb_val_write_json(&m, *hp, 0);
         }
-        run_log(r, k == 0 ? SB_LOG_SUCCESS : SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__log(r, k == 0 ? SB_LOG_SUCCESS : SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
 }
@@ -138,26 +138,26 @@ static void do_aggregate(sb_run *r, size_t i, sb_val m, int64_t now)
     const sb_val *dir = sb_map_get_str(m, "direction");
     const sb_val *k = sb_map_get_str(m, "top_k");
     if (!from || from->kind != SB_LIST) {
-        run_fail(r, i, now, "aggregate.from must be a list, found %s",
+        sb_run__fail(r, i, now, "aggregate.from must be a list, found %s",
                  from ? sb_kind_name((sb_kind)from->kind) : "nothing");
         return;
     }
     if (!metric || metric->kind != SB_STRING || sb_str_len(*metric) == 0) {
-        run_fail(r, i, now, "aggregate.metric must be a dotted path such as metrics.val_acc");
+        sb_run__fail(r, i, now, "aggregate.metric must be a dotted path such as metrics.val_acc");
         return;
     }
     if (dir && !sb_str_eq(*dir, "max") && !sb_str_eq(*dir, "min")) {
-        run_fail(r, i, now, "aggregate.direction must be max or min");
+        sb_run__fail(r, i, now, "aggregate.direction must be max or min");
         return;
     }
     if (k && (k->kind != SB_INT || k->as.i < 1)) {
-        run_fail(r, i, now, "aggregate.top_k must be an integer >= 1");
+        sb_run__fail(r, i, now, "aggregate.top_k must be an integer >= 1");
         return;
     }
     sb_val out = sb_aggregate_rank(*from, sb_str(*metric), !dir || sb_str_eq(*dir, "max"),
                                    k ? (size_t)k->as.i : 3);
     if (out.kind == SB_ERROR) {
-        run_fail(r, i, now, "%s", sb_str(out));
+        sb_run__fail(r, i, now, "%s", sb_str(out));
         sb_val_free(out);
         return;
     }
@@ -185,7 +185,7 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
 {
     step *s = &r->steps[i];
     if (args.kind != SB_MAP) {
-        run_fail(r, i, now, "the arguments of %s.%s must be a mapping", s->server, s->tool);
+        sb_run__fail(r, i, now, "the arguments of %s.%s must be a mapping", s->server, s->tool);
         sb_val_free(args);
         return;
     }
@@ -196,33 +196,33 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
     if (est > 0 && !sb_ledger_fits(r->ledger, est)) {
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "the jobs are estimated at $");
-        run_fmt_usd(&m, est);
+        sb_run__fmt_usd(&m, est);
         sb_buf_puts(&m, ", more than the $");
-        run_fmt_usd(&m, sb_ledger_remaining(r->ledger));
+        sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
         sb_buf_puts(&m, " left in the budget; nothing was submitted");
-        run_fail(r, i, now, "%s", sb_buf_str(&m));
+        sb_run__fail(r, i, now, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
         return;
     }
-    run_log(r, SB_LOG_INFO, "Calling %s.%s", s->server, s->tool);
-    if (!run_call(r, s->server, s->tool, args, CALL_STEP, i, 0, now))
-        run_fail(r, i, now, "out of memory");
+    sb_run__log(r, SB_LOG_INFO, "Calling %s.%s", s->server, s->tool);
+    if (!sb_run__call(r, s->server, s->tool, args, CALL_STEP, i, 0, now))
+        sb_run__fail(r, i, now, "out of memory");
 }
 
-void run_start_step(sb_run *r, size_t i, int64_t now)
+void sb_run__start_step(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
-    run_set_state(r, i, ST_RUNNING);
+    sb_run__set_state(r, i, ST_RUNNING);
     s->started_ms = now;
-    sb_val vars = run_vars(r, sb_null());
+    sb_val vars = sb_run__vars(r, sb_null());
     if (vars.kind != SB_MAP) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
     if (s->when) {
         sb_val b = sb_tmpl_eval_bool(s->when, vars);
         if (b.kind == SB_ERROR) {
-            run_fail(r, i, now, "%s", sb_str(b));
+            sb_run__fail(r, i, now, "%s", sb_str(b));
             sb_val_free(b);
             sb_val_free(vars);
             return;
@@ -233,20 +233,20 @@ void run_start_step(sb_run *r, size_t i, int64_t now)
             sb_buf_printf(&m, "when is false: %s", sb_str(*w));
             sb_free(s->reason);
             s->reason = sb_buf_take(&m);
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
+            sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
                     s->reason ? s->reason : "when is false");
             sb_val_free(vars);
-            run_step_done(r, i, ST_SKIPPED, sb_null(), now);
+            sb_run__step_done(r, i, ST_SKIPPED, sb_null(), now);
             return;
         }
     }
     r->steps_started++;
-    run_log(r, SB_LOG_INFO, "Step %d/%zu: %s", s->number, r->nsteps, s->name);
-    run_step_event(r, i);
+    sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s", s->number, r->nsteps, s->name);
+    sb_run__step_event(r, i);
     sb_val v = sb_tmpl_eval(s->body, vars);
     sb_val_free(vars);
     if (v.kind == SB_ERROR) {
-        run_fail(r, i, now, "%s", sb_str(v));
+        sb_run__fail(r, i, now, "%s", sb_str(v));
         sb_val_free(v);
         return;
     }
@@ -256,7 +256,7 @@ void run_start_step(sb_run *r, size_t i, int64_t now)
     case K_SELECT: do_select(r, i, v, now); break;
     case K_AGGREGATE: do_aggregate(r, i, v, now); break;
     case K_CALL: do_call(r, i, v, now); return; /* keeps v */
-    case K_POLL: poll_start(r, i, v, now); break;
+    case K_POLL: sb_run__poll_start(r, i, v, now); break;
     default: break;
     }
     sb_val_free(v);
@@ -264,7 +264,7 @@ void run_start_step(sb_run *r, size_t i, int64_t now)
 
 /* --- call answers --- */
 
-char *run_result_text(sb_val result)
+char *sb_run__result_text(sb_val result)
 {
     const sb_val *content = sb_map_get_str(result, "content");
     sb_buf b = SB_BUF_INIT;
@@ -279,12 +279,12 @@ char *run_result_text(sb_val result)
     return sb_buf_take(&b);
 }
 
-sb_val run_result_value(sb_val result)
+sb_val sb_run__result_value(sb_val result)
 {
     const sb_val *sc = sb_map_get_str(result, "structuredContent");
     if (sc)
         return sb_val_ref(*sc);
-    char *text = run_result_text(result);
+    char *text = sb_run__result_text(result);
     if (!text)
         return sb_oom();
     sb_val v = sb_json_parse(text, strlen(text));
@@ -301,16 +301,16 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     step *s = &r->steps[i];
     sb_val extra = sb_map_new(1);
     sb_map_set_str(&extra, "result", sb_val_ref(value));
-    sb_val vars = run_vars(r, extra);
+    sb_val vars = sb_run__vars(r, extra);
     sb_val h = vars.kind == SB_MAP ? sb_tmpl_eval(s->handle_tmpl, vars) : sb_oom();
     sb_val_free(vars);
     sb_val_free(extra);
     const sb_val *id = sb_map_get_str(h, "id"), *jobs = sb_map_get_str(h, "jobs"), *srv = sb_map_get_str(h, "server");
     if (h.kind == SB_ERROR || !id || id->kind != SB_STRING || !jobs || jobs->kind != SB_LIST) {
         if (h.kind == SB_ERROR)
-            run_fail(r, i, now, "handle: %s", sb_str(h));
+            sb_run__fail(r, i, now, "handle: %s", sb_str(h));
         else
-            run_fail(r, i, now, "handle: id must be a string and jobs a list of job ids (the server answered %s)",
+            sb_run__fail(r, i, now, "handle: id must be a string and jobs a list of job ids (the server answered %s)",
                      "without them");
         sb_val_free(h);
         sb_val_free(value);
@@ -318,7 +318,7 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     }
     for (size_t k = 0; k < sb_list_len(*jobs); k++)
         if (sb_list_at(*jobs, k)->kind != SB_STRING) {
-            run_fail(r, i, now, "handle: job id %zu is not a string", k);
+            sb_run__fail(r, i, now, "handle: job id %zu is not a string", k);
             sb_val_free(h);
             sb_val_free(value);
             return;
@@ -345,12 +345,12 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
         total += x;
     }
     sb_val_free(s->handle);
-    s->handle = handle_make(srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, sb_str(*id), *jobs,
+    s->handle = sb_run__handle_make(srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, sb_str(*id), *jobs,
                             "get_jobs_status", s->tool);
-    run_touch(r, i);
+    sb_run__touch(r, i);
     if (!ok || s->handle.kind != SB_MAP) {
         /* Submitted jobs the ledger does not know would break the budget guard. */
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         sb_val_free(h);
         sb_val_free(value);
         return;
@@ -360,9 +360,9 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
                   s->server, sb_str(*id));
     if (total > 0) {
         sb_buf_puts(&m, ", estimated $");
-        run_fmt_usd(&m, total);
+        sb_run__fmt_usd(&m, total);
     }
-    run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+    sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
     sb_buf_free(&m);
     sb_val_free(h);
     succeed(r, i, value, now);
@@ -376,20 +376,20 @@ static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
     step *s = &r->steps[i];
     const sb_val *is_err = sb_map_get_str(result, "isError");
     if (s->handle_tmpl && result.kind == SB_MAP && !(is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
-        sb_val value = run_result_value(result);
+        sb_val value = sb_run__result_value(result);
         sb_val extra = sb_map_new(1);
-        bool ok = run_put(&extra, "result", sb_val_ref(value));
-        sb_val vars = ok ? run_vars(r, extra) : sb_oom();
+        bool ok = sb_run__put(&extra, "result", sb_val_ref(value));
+        sb_val vars = ok ? sb_run__vars(r, extra) : sb_oom();
         sb_val h = vars.kind == SB_MAP ? sb_tmpl_eval(s->handle_tmpl, vars) : sb_oom();
         const sb_val *id = sb_map_get_str(h, "id"), *srv = sb_map_get_str(h, "server");
         if (id && id->kind == SB_STRING) {
             sb_val args = sb_map_new(1);
-            run_log(r, SB_LOG_WARN, "Cancelling the jobs of handle %s: they were submitted as the run was cancelled",
+            sb_run__log(r, SB_LOG_WARN, "Cancelling the jobs of handle %s: they were submitted as the run was cancelled",
                     sb_str(*id));
-            if (!run_put(&args, "handle_id", sb_val_ref(*id)) ||
-                !run_call(r, srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, "cancel_jobs", args, CALL_CANCEL,
+            if (!sb_run__put(&args, "handle_id", sb_val_ref(*id)) ||
+                !sb_run__call(r, srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, "cancel_jobs", args, CALL_CANCEL,
                           i, 0, now))
-                run_log(r, SB_LOG_ERROR, "out of memory: the jobs of handle %s were not cancelled", sb_str(*id));
+                sb_run__log(r, SB_LOG_ERROR, "out of memory: the jobs of handle %s were not cancelled", sb_str(*id));
             sb_val_free(args);
         }
         sb_val_free(h);
@@ -400,7 +400,7 @@ static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
     sb_val_free(result);
 }
 
-void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
+void sb_run__call_done(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
     if (r->finishing || s->state != ST_RUNNING) {
@@ -408,22 +408,22 @@ void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
         return;
     }
     if (result.kind == SB_ERROR) {
-        run_fail(r, i, now, "%s", sb_str(result));
+        sb_run__fail(r, i, now, "%s", sb_str(result));
         sb_val_free(result);
         return;
     }
     const sb_val *is_err = sb_map_get_str(result, "isError");
     if (is_err && is_err->kind == SB_BOOL && is_err->as.b) {
-        char *text = run_result_text(result);
-        run_fail(r, i, now, "%s.%s: %s", s->server, s->tool, text && *text ? text : "the tool reported an error");
+        char *text = sb_run__result_text(result);
+        sb_run__fail(r, i, now, "%s.%s: %s", s->server, s->tool, text && *text ? text : "the tool reported an error");
         sb_free(text);
         sb_val_free(result);
         return;
     }
-    sb_val value = run_result_value(result);
+    sb_val value = sb_run__result_value(result);
     sb_val_free(result);
     if (sb_is_oom(value)) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
     if (s->handle_tmpl) {

@@ -590,7 +590,9 @@ static void test_failing_status_calls_stall(void)
     CHECK(f.fc && fh_add_server(&h, "conductor", t, nt, flaky_tool, &f) && et_load(&h, NULL, NULL) &&
           fh_run(&h, "watch", 7, NULL, LIMIT));
     CHECK_INT(sb_run_get_status(h.run), SB_RUN_FAILED);
-    CHECK_INT(fh_count(&h, "LOG WARN Poll #3 of handle h_0001 failed: get_jobs_status: the scheduler is down"), 1);
+    CHECK_INT(fh_count(&h, "LOG WARN Poll #3 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: "
+                           "tool error: get_jobs_status: the scheduler is down"),
+              1);
     CHECK_INT(f.status_calls, 7); /* one good answer (jobs running), 5 failures, the settling call */
     const char *e = sb_run_error(h.run);
     CHECK(e && strstr(e, "handle h_0001 stalled: 5 polls in a row without progress"));
@@ -599,6 +601,58 @@ static void test_failing_status_calls_stall(void)
 }
 
 static const fc_rule ten_hours[] = {{"*", {.run_ms = HOURS(10), .val_acc = 80, .cost_usd = 126}}, FC_END};
+
+/* Status answers that break the contract: each is a failed poll whose
+ * message names the server, the tool and what is wrong. */
+static sb_val malformed_tool(void *ud, int64_t now, const char *tool, sb_val args)
+{
+    flaky *f = ud;
+    static const char *const answers[] = {
+        "{\"counts\":{\"running\":1}}",
+        "{\"jobs\":[{\"job_id\":3,\"status\":\"running\"}]}",
+        "{\"jobs\":[{\"job_id\":\"job_001\",\"status\":\"sleeping\"}]}",
+        "{\"jobs\":[],\"counts\":{\"running\":\"two\"}}",
+        "[1,2]",
+    };
+    if (strcmp(tool, "get_jobs_status") == 0 && f->status_calls < 5) {
+        const char *a = answers[f->status_calls++];
+        return fh_tool_result(sb_json_parse(a, strlen(a)));
+    }
+    return fc_tool(f->fc, now, tool, args);
+}
+
+static void test_malformed_status_answers(void)
+{
+    fake_host h;
+    fh_init(&h);
+    flaky f = {fc_new(0, one_minute, NULL, NULL), 0};
+    size_t nt;
+    const sb_tool_desc *t = fc_tools(&nt);
+    CHECK(f.fc && fh_add_server(&h, "conductor", t, nt, malformed_tool, &f) && et_load(&h, NULL, NULL) &&
+          fh_run(&h, "watch", 7, NULL, LIMIT));
+    static const char *const want[] = {
+        "Poll #1 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: no jobs "
+        "list",
+        "Poll #2 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "jobs[0].job_id must be a non-empty string (found 3)",
+        "Poll #3 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "jobs[0].status must be queued, running, completed, failed or cancelled (found \"sleeping\")",
+        "Poll #4 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "counts.running must be an integer >= 0 (found \"two\")",
+        "Poll #5 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "expected a JSON object (found [1,2])",
+    };
+    for (size_t k = 0; k < 5; k++)
+        CHECK_INT(fh_count(&h, want[k]), 1);
+    /* Five failed polls in a row: the workspace's max_attempts (5) calls that a stall. */
+    CHECK_INT(sb_run_get_status(h.run), SB_RUN_FAILED);
+    const char *e = sb_run_error(h.run);
+    CHECK(e && strstr(e, "stalled: 5 polls in a row without progress"));
+    if (sb_test_failures)
+        fprintf(stderr, "--- transcript ---\n%s", sb_buf_str(&h.transcript));
+    fh_free(&h);
+    fc_free(f.fc);
+}
 
 static void test_long_sweep_not_stalled(void)
 {
@@ -1327,6 +1381,6 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                          TEST(test_when_false_skips) TEST(test_failed_step_fails_dependents)
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
-                                     TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
+                                     TEST(test_malformed_status_answers) TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
                                          TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields)
                                              TEST(test_every_allocation_failing))
