@@ -4,8 +4,10 @@
 #define SB_SCHEMA_COMMON_H
 #include "sb_schema.h"
 
-#define SB_FIELD(n, t, req, d) {(n), (t), (req), (d)}
-#define SB_FIELDS_END {NULL, NULL, false, NULL}
+#define SB_FIELD(n, t, req, d) {(n), (t), (req), (d), NULL}
+/* An optional field with a default (JSON text), e.g. SB_FIELD_D("top_k", &k, "How many.", "3"). */
+#define SB_FIELD_D(n, t, d, dflt) {(n), (t), false, (d), (dflt)}
+#define SB_FIELDS_END {NULL, NULL, false, NULL, NULL}
 
 extern const sb_schema sb_sch_any;
 extern const sb_schema sb_sch_string;

@@ -1,5 +1,5 @@
-/* The run's lifecycle: creation (inputs, compiled expressions), DAG
- * scheduling, step completion, the end of the run and its result file. */
+/* The run's lifecycle: creation (the spec, inputs), DAG scheduling, step
+ * completion, the end of the run and its result file. */
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,48 +9,7 @@
 #include "../util/sb_alloc.h"
 #include "run_int.h"
 
-static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry"};
-
-size_t sb_run__step_index(const sb_run *r, const char *name)
-{
-    const sb_val *i = sb_map_get_str(r->step_index, name);
-    return i ? (size_t)i->as.i : (size_t)-1;
-}
-
-static const char *str_or(sb_val map, const char *key, const char *dflt)
-{
-    const sb_val *v = sb_map_get_str(map, key);
-    return v && v->kind == SB_STRING ? sb_str(*v) : dflt;
-}
-
-static int64_t int_or(sb_val map, const char *key, int64_t dflt)
-{
-    const sb_val *v = sb_map_get_str(map, key);
-    return v && v->kind == SB_INT ? v->as.i : dflt;
-}
-
-static double num_or(sb_val map, const char *key, double dflt)
-{
-    const sb_val *v = sb_map_get_str(map, key);
-    double d;
-    return v && sb_val_as_double(*v, &d) ? d : dflt;
-}
-
-static sb_backoff backoff_from(sb_val map, sb_backoff dflt)
-{
-    sb_backoff b = dflt;
-    if (map.kind != SB_MAP)
-        return b;
-    b.initial_ms = int_or(map, "initial_delay_ms", b.initial_ms);
-    b.max_ms = int_or(map, "max_delay_ms", b.max_ms);
-    b.multiplier = num_or(map, "multiplier", b.multiplier);
-    int j = sb_jitter_parse(str_or(map, "jitter", "none"));
-    if (sb_map_get_str(map, "jitter") && j >= 0)
-        b.jitter = (sb_jitter)j;
-    if (b.max_ms < b.initial_ms)
-        b.max_ms = b.initial_ms;
-    return b;
-}
+size_t sb_run__step_index(const sb_run *r, const char *name) { return sb_spec_step_index(r->spec, name); }
 
 sb_val sb_run__estimate_key(const char *handle_id, const char *job_id)
 {
@@ -67,160 +26,74 @@ sb_val sb_run__estimate_key(const char *handle_id, const char *job_id)
 
 static bool resolve_inputs(sb_run *r, sb_val given, sb_diags *d)
 {
-    const sb_val *decls = sb_map_get_str(r->pipeline, "inputs");
+    const sb_spec *sp = r->spec;
     sb_val inputs = sb_map_new(0);
     bool ok = inputs.kind == SB_MAP;
     for (size_t i = 0; ok && given.kind == SB_MAP && i < sb_map_len(given); i++) {
         sb_val k = *sb_map_key_at(given, i);
-        if (!decls || !sb_map_get(*decls, k)) {
+        size_t j = 0;
+        while (j < sp->ninputs && !sb_str_eq(k, sp->inputs[j].name))
+            j++;
+        if (j == sp->ninputs) {
             sb_buf known = SB_BUF_INIT;
-            for (size_t j = 0; decls && j < sb_map_len(*decls); j++)
-                sb_buf_printf(&known, "%s%s", j ? ", " : "", sb_str(*sb_map_key_at(*decls, j)));
+            for (size_t n = 0; n < sp->ninputs; n++)
+                sb_buf_printf(&known, "%s%s", n ? ", " : "", sp->inputs[n].name);
             sb_diags_add(d, "--input", 0, 0, "unknown input '%s' for pipeline '%s' (it declares: %s)", sb_str(k),
                          r->pipeline_name, known.len ? sb_buf_str(&known) : "no inputs");
             sb_buf_free(&known);
             ok = false;
         }
     }
-    for (size_t i = 0; ok && decls && i < sb_map_len(*decls); i++) {
-        sb_val name = *sb_map_key_at(*decls, i), decl = *sb_map_val_at(*decls, i);
-        const sb_val *v = given.kind == SB_MAP ? sb_map_get(given, name) : NULL;
+    for (size_t i = 0; ok && i < sp->ninputs; i++) {
+        const sb_spec_input *in = &sp->inputs[i];
+        const sb_val *v = given.kind == SB_MAP ? sb_map_get_str(given, in->name) : NULL;
         bool from_user = v != NULL;
-        if (!v)
-            v = sb_map_get_str(decl, "default");
+        if (!v && in->has_default)
+            v = &in->dflt;
         if (!v) {
-            sb_diags_add(d, r->pipelines_file, decl.line, decl.col,
-                         "input '%s' is required (give it with --input %s=VALUE)", sb_str(name), sb_str(name));
+            sb_diags_add(d, r->pipelines_file, in->decl.line, in->decl.col,
+                         "input '%s' is required (give it with --input %s=VALUE)", in->name, in->name);
             ok = false;
             continue;
         }
         sb_buf why = SB_BUF_INIT;
-        if (!sb_config_check_input(decl, *v, &why)) {
+        if (!sb_config_check_input(in->decl, *v, &why)) {
             const char *msg = sb_buf_failed(&why) ? "out of memory" : sb_buf_str(&why);
             if (from_user)
-                sb_diags_add(d, "--input", 0, 0, "input '%s': %s", sb_str(name), msg);
+                sb_diags_add(d, "--input", 0, 0, "input '%s': %s", in->name, msg);
             else
-                sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", sb_str(name), msg);
+                sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", in->name, msg);
             sb_buf_free(&why);
             ok = false;
             continue;
         }
         sb_buf_free(&why);
-        ok = sb_map_set(&inputs, sb_val_ref(name), sb_val_ref(*v));
+        ok = sb_map_set_str(&inputs, in->name, sb_val_ref(*v));
     }
     r->inputs = inputs;
     return ok;
 }
 
-static bool compile(sb_run *r, sb_val v, sb_tmpl **out, sb_diags *d)
-{
-    *out = sb_tmpl_compile(v, r->pipelines_file, &r->cel, d);
-    return *out != NULL;
-}
-
-static bool setup_step(sb_run *r, size_t i, sb_val name, sb_val def, sb_diags *d)
-{
-    step *s = &r->steps[i];
-    s->name = sb_strdup(sb_str(name));
-    s->def = sb_val_ref(def);
-    s->output = sb_null();
-    s->handle = sb_null();
-    s->call_args = sb_null();
-    s->on_step = (size_t)-1;
-    if (!s->name)
-        return false;
-    for (size_t k = 0; k < sizeof kind_keys / sizeof *kind_keys; k++)
-        if (sb_map_get_str(def, kind_keys[k]))
-            s->kind = (step_kind)k;
-    bool ok = true;
-    const sb_val *when = sb_map_get_str(def, "when");
-    if (when)
-        ok &= compile(r, *when, &s->when, d);
-    const sb_val *log = sb_map_get_str(def, "log");
-    if (log)
-        ok &= compile(r, *log, &s->log_tmpl, d);
-    const sb_val *body = sb_map_get_str(def, kind_keys[s->kind]);
-    switch (s->kind) {
-    case K_CALL: {
-        const char *ref = sb_str(*body), *dot = strchr(ref, '.');
-        s->server = sb_strndup(ref, (size_t)(dot - ref));
-        s->tool = sb_strdup(dot + 1);
-        const sb_val *with = sb_map_get_str(def, "with");
-        sb_val empty = sb_map_new(0);
-        ok &= compile(r, with ? *with : empty, &s->body, d);
-        sb_val_free(empty);
-        const sb_val *h = sb_map_get_str(def, "handle");
-        if (h)
-            ok &= compile(r, *h, &s->handle_tmpl, d);
-        ok &= s->server && s->tool;
-        break;
-    }
-    case K_RETRY: {
-        const sb_val *retry = body;
-        const sb_val *rw = sb_map_get_str(*retry, "when");
-        sb_val dflt = sb_string_cstr("{{ error.type == 'transient' }}");
-        ok &= compile(r, rw ? *rw : dflt, &s->retry_when, d);
-        sb_val_free(dflt);
-        const sb_val *mod = sb_map_get_str(*retry, "modify");
-        if (mod)
-            ok &= compile(r, *mod, &s->modify, d);
-        s->max_attempts = (int)int_or(*retry, "max_attempts", 1);
-        const sb_val *bo = sb_map_get_str(*retry, "backoff");
-        sb_backoff dflt_bo = {0, 60000, 2.0, SB_JITTER_NONE};
-        s->retry_backoff = backoff_from(bo ? *bo : sb_null(), dflt_bo);
-        break;
-    }
-    default:
-        ok &= compile(r, *body, &s->body, d);
-        break;
-    }
-    return ok;
-}
-
-static bool index_steps(sb_run *r)
-{
-    r->step_index = sb_map_new(r->nsteps);
-    for (size_t i = 0; r->step_index.kind == SB_MAP && i < r->nsteps; i++)
-        if (!sb_map_set_str(&r->step_index, r->steps[i].name, sb_int((int64_t)i)))
-            return false;
-    return r->step_index.kind == SB_MAP;
-}
-
-/* Resolves needs and on: to indices and builds what scheduling walks: the
- * steps that need each step, and the first ready set. */
+/* The run's steps over the spec's, and what scheduling walks: the steps that
+ * need each step, and the first ready set. */
 static bool link_steps(sb_run *r)
 {
-    if (!index_steps(r))
-        return false;
     size_t n = r->nsteps, nedges = 0, nevents = 0;
     for (size_t i = 0; i < n; i++) {
         step *s = &r->steps[i];
-        const sb_val *needs = sb_map_get_str(s->def, "needs");
-        size_t k = needs ? sb_list_len(*needs) : 0;
-        s->needs = sb_calloc(k ? k : 1, sizeof *s->needs);
-        if (!s->needs)
-            return false;
-        for (size_t j = 0; j < k; j++) {
-            size_t need = sb_run__step_index(r, sb_str(*sb_list_at(*needs, j)));
-            assert(need != (size_t)-1 && need != i); /* validated: known names, no self-needs */
-            s->needs[s->nneeds++] = need;
-        }
+        const sb_spec_step *sp = &r->spec->steps[i];
+        s->sp = sp;
+        s->name = sp->name;
+        s->kind = (step_kind)sp->kind;
+        s->number = sp->number;
+        s->needs = sp->needs;
+        s->nneeds = sp->nneeds;
+        s->on_step = sp->on_step;
+        s->on_event = (job_event)sp->on_event;
+        s->output = s->handle = s->call_args = sb_null();
         s->nwait = s->nneeds;
         nedges += s->nneeds;
-        const sb_val *on = sb_map_get_str(s->def, "on");
-        if (on) {
-            const char *ref = sb_str(*on), *dot = strchr(ref, '.');
-            sb_val name = sb_string(ref, (size_t)(dot - ref));
-            const sb_val *at = sb_map_get(r->step_index, name);
-            sb_val_free(name);
-            if (!at)
-                return false; /* validated, so only memory can be missing */
-            s->on_step = (size_t)at->as.i;
-            s->on_event = strcmp(dot + 1, "job_failed") == 0      ? EV_JOB_FAILED
-                          : strcmp(dot + 1, "job_completed") == 0 ? EV_JOB_COMPLETED
-                                                                  : EV_JOB_FINISHED;
-            nevents++;
-        }
+        nevents += s->on_step != (size_t)-1;
     }
     r->dep_first = sb_calloc(n + 1, sizeof *r->dep_first);
     r->deps = sb_calloc(nedges ? nedges : 1, sizeof *r->deps);
@@ -238,8 +111,10 @@ static bool link_steps(sb_run *r)
         r->dep_first[i + 1] += r->dep_first[i];
     for (size_t i = 0; i < n; i++) {
         step *s = &r->steps[i];
-        for (size_t k = 0; k < s->nneeds; k++)
+        for (size_t k = 0; k < s->nneeds; k++) {
+            assert(s->needs[k] < n && s->needs[k] != i); /* validated: known names, no self-needs */
             r->deps[r->dep_first[s->needs[k]] + fill[s->needs[k]]++] = i;
+        }
         if (s->on_step != (size_t)-1)
             r->event_steps[r->nevent_steps++] = i;
         else if (s->nwait == 0)
@@ -247,37 +122,6 @@ static bool link_steps(sb_run *r)
     }
     sb_free(fill);
     r->nactive = n;
-    return true;
-}
-
-/* Step numbers follow the run order; an event-triggered step is numbered
- * right after the poll step whose events it serves. */
-static bool number_steps(sb_run *r)
-{
-    sb_val order = sb_config_step_order(r->pipeline);
-    if (order.kind != SB_LIST) {
-        sb_val_free(order);
-        return false;
-    }
-    int next = 1;
-    for (size_t k = 0; k < sb_list_len(order); k++) {
-        size_t i = sb_run__step_index(r, sb_str(*sb_list_at(order, k)));
-        if (r->steps[i].on_step != (size_t)-1 && r->steps[i].number == 0)
-            continue; /* numbered with its poll step */
-        if (r->steps[i].number == 0)
-            r->steps[i].number = next++;
-        if (r->steps[i].kind != K_POLL)
-            continue;
-        for (size_t e = 0; e < r->nevent_steps; e++) {
-            step *t = &r->steps[r->event_steps[e]];
-            if (t->on_step == i && t->number == 0)
-                t->number = next++;
-        }
-    }
-    for (size_t j = 0; j < r->nsteps; j++)
-        if (r->steps[j].number == 0)
-            r->steps[j].number = next++;
-    sb_val_free(order);
     return true;
 }
 
@@ -324,25 +168,17 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
             sb_diags_add(d, pf, 0, 0, "the configuration is not valid");
         return NULL;
     }
-    const sb_val *ps = sb_map_get_str(cfg->pipelines, "pipelines");
-    const sb_val *p = ps && cfg->pipeline ? sb_map_get_str(*ps, cfg->pipeline) : NULL;
-    if (!p) {
-        sb_buf known = SB_BUF_INIT;
-        for (size_t i = 0; ps && i < sb_map_len(*ps); i++)
-            sb_buf_printf(&known, "%s%s", i ? ", " : "", sb_str(*sb_map_key_at(*ps, i)));
-        sb_diags_add(d, cfg->pipelines_file, 0, 0, "unknown pipeline '%s' (the file defines: %s)",
-                     cfg->pipeline ? cfg->pipeline : "", sb_buf_str(&known));
-        sb_buf_free(&known);
+    sb_spec *spec = sb_spec_compile(cfg->workspace, cfg->pipelines, cfg->pipeline, wf, pf, d);
+    if (!spec)
         return NULL;
-    }
     sb_run *r = sb_calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        sb_spec_free(spec);
         goto oom;
+    }
+    r->spec = spec;
     r->host = h;
-    r->workspace = sb_val_ref(cfg->workspace);
-    r->pipeline = sb_val_ref(*p);
     r->inputs = sb_null();
-    r->step_index = sb_null();
     r->steps_view = sb_null();
     r->result = sb_null();
     r->ledger_view = sb_null();
@@ -351,61 +187,33 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->status = SB_RUN_PENDING;
     r->seed = cfg->seed;
     sb_rng_seed(&r->rng, cfg->seed);
-    r->pipeline_name = sb_strdup(cfg->pipeline);
-    r->workspace_file = sb_strdup(cfg->workspace_file ? cfg->workspace_file : "workspace.yaml");
-    r->pipelines_file = sb_strdup(cfg->pipelines_file ? cfg->pipelines_file : "pipelines.yaml");
+    r->pipeline_name = spec->pipeline;
+    r->workspace_file = sb_strdup(wf);
+    r->pipelines_file = sb_strdup(pf);
     char idbuf[40];
     snprintf(idbuf, sizeof idbuf, "run-%llu", (unsigned long long)cfg->seed);
     r->run_id = sb_strdup(cfg->run_id ? cfg->run_id : idbuf);
     r->timers = sb_timers_new();
-    if (!r->pipeline_name || !r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers ||
-        r->estimates.kind != SB_MAP)
-        goto oom;
-
-    const sb_val *expr = sb_map_get_str(r->workspace, "expressions");
-    const sb_val *mixed = expr ? sb_map_get_str(*expr, "mixed_numeric") : NULL;
-    r->cel.mixed_numeric = mixed && mixed->kind == SB_BOOL && mixed->as.b;
-
-    const sb_val *streaming = sb_map_get_str(r->workspace, "streaming");
-    const sb_val *enabled = streaming ? sb_map_get_str(*streaming, "enabled") : NULL;
-    if (!enabled || enabled->as.b)
-        r->stream_file = sb_strdup(streaming ? str_or(*streaming, "file", "sweep_output_stream.jsonl")
-                                             : "sweep_output_stream.jsonl");
-    const sb_val *outs = sb_map_get_str(r->workspace, "outputs");
-    r->result_file = sb_strdup(outs ? str_or(*outs, "result_file", "sweep_output.json") : "sweep_output.json");
-    if (!r->result_file || (!r->stream_file && (!enabled || enabled->as.b)))
+    if (!r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers || r->estimates.kind != SB_MAP)
         goto oom;
     {
         sb_buf label = SB_BUF_INIT;
         const char *dir = cfg->output_dir;
-        if (dir && *dir && strcmp(dir, ".") != 0 && r->result_file[0] != '/')
+        if (dir && *dir && strcmp(dir, ".") != 0 && spec->result_file[0] != '/')
             sb_buf_printf(&label, "%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
-        sb_buf_puts(&label, r->result_file);
+        sb_buf_puts(&label, spec->result_file);
         r->result_label = sb_buf_take(&label);
         if (!r->result_label)
             goto oom;
     }
 
     bool ok = resolve_inputs(r, cfg->inputs, d);
-    const sb_val *steps = sb_map_get_str(r->pipeline, "steps");
     /* nsteps only once the array exists: sb_run_free walks it. */
-    r->steps = sb_calloc(sb_map_len(*steps), sizeof *r->steps);
+    r->steps = sb_calloc(spec->nsteps ? spec->nsteps : 1, sizeof *r->steps);
     if (!r->steps)
         goto oom;
-    r->nsteps = sb_map_len(*steps);
-    for (size_t i = 0; i < r->nsteps; i++)
-        ok &= setup_step(r, i, *sb_map_key_at(*steps, i), *sb_map_val_at(*steps, i), d);
-    const sb_val *outputs = sb_map_get_str(r->pipeline, "outputs");
-    r->noutputs = outputs ? sb_map_len(*outputs) : 0;
-    r->outputs = sb_calloc(r->noutputs ? r->noutputs : 1, sizeof *r->outputs);
-    if (!r->outputs)
-        goto oom;
-    for (size_t i = 0; i < r->noutputs; i++)
-        ok &= compile(r, *sb_map_val_at(*outputs, i), &r->outputs[i], d);
-    const sb_val *budget = sb_map_get_str(r->pipeline, "budget_usd");
-    if (budget)
-        ok &= compile(r, *budget, &r->budget_tmpl, d);
-    if (!ok || !link_steps(r) || !number_steps(r)) {
+    r->nsteps = spec->nsteps;
+    if (!ok || !link_steps(r)) {
         if (sb_diags_count(d) == 0)
             sb_diags_add(d, r->pipelines_file, 0, 0, "out of memory");
         sb_run_free(r);
@@ -413,9 +221,10 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     }
 
     double budget_usd = INFINITY; /* no budget_usd: no limit, and no figure shown for one */
-    if (r->budget_tmpl) {
+    if (spec->budget) {
+        const sb_val *budget = &spec->budget_src;
         sb_val vars = sb_run__vars(r, sb_null());
-        sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(r->budget_tmpl, vars) : sb_oom();
+        sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(spec->budget, vars) : sb_oom();
         sb_val_free(vars);
         if (sb_is_oom(b))
             goto oom;
@@ -454,54 +263,34 @@ void sb_run_free(sb_run *r)
         return;
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
-        sb_free(s->name);
-        sb_val_free(s->def);
-        sb_free(s->needs);
-        sb_tmpl_free(s->when);
-        sb_tmpl_free(s->body);
-        sb_tmpl_free(s->handle_tmpl);
-        sb_tmpl_free(s->log_tmpl);
-        sb_tmpl_free(s->retry_when);
-        sb_tmpl_free(s->modify);
         sb_val_free(s->output);
         sb_val_free(s->handle);
         sb_val_free(s->call_args);
         sb_free(s->reason);
-        sb_free(s->server);
-        sb_free(s->tool);
         sb_run__poll_free(s->poll);
     }
     sb_free(r->steps);
-    sb_val_free(r->step_index);
     sb_free(r->dep_first);
     sb_free(r->deps);
     sb_free(r->event_steps);
     sb_bitset_free(&r->ready);
     sb_val_free(r->steps_view);
     sb_free(r->dirty);
-    sb_tmpl_free(r->budget_tmpl);
-    for (size_t i = 0; i < r->noutputs && r->outputs; i++)
-        sb_tmpl_free(r->outputs[i]);
-    sb_free(r->outputs);
     sb_run__mcp_free(r);
     sb_timers_free(r->timers);
     sb_ledger_free(r->ledger);
     sb_val_free(r->ledger_view);
-    sb_val_free(r->workspace);
-    sb_val_free(r->pipeline);
     sb_val_free(r->inputs);
     sb_val_free(r->result);
     sb_val_free(r->best);
     sb_val_free(r->estimates);
     sb_cel_program_free(r->matcher);
-    sb_free(r->pipeline_name);
     sb_free(r->workspace_file);
     sb_free(r->pipelines_file);
     sb_free(r->run_id);
-    sb_free(r->stream_file);
-    sb_free(r->result_file);
     sb_free(r->result_label);
     sb_free(r->error);
+    sb_spec_free(r->spec);
     sb_free(r);
 }
 
@@ -725,15 +514,14 @@ static sb_val build_result(sb_run *r)
     ok = ok && sb_run__put(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
     if (r->error)
         ok = ok && sb_run__put(&res, "error", sb_string_cstr(r->error));
-    const sb_val *outs = sb_map_get_str(r->pipeline, "outputs");
-    if (ok && r->noutputs) {
+    if (ok && r->spec->noutputs) {
         sb_val vars = sb_run__vars(r, sb_null());
         ok = vars.kind == SB_MAP;
         /* Each output on its own, so one that cannot be computed (its step
          * failed) does not hide the others. */
-        for (size_t i = 0; ok && i < r->noutputs; i++) {
-            sb_val v = sb_tmpl_eval(r->outputs[i], vars);
-            const char *name = sb_str(*sb_map_key_at(*outs, i));
+        for (size_t i = 0; ok && i < r->spec->noutputs; i++) {
+            sb_val v = sb_tmpl_eval(r->spec->outputs[i].value, vars);
+            const char *name = r->spec->outputs[i].name;
             if (v.kind == SB_ERROR && !sb_is_oom(v) && r->status == SB_RUN_SUCCEEDED)
                 sb_run__log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
             ok = sb_run__put(&res, name, v);
@@ -764,7 +552,7 @@ static void write_text(sb_run *r, const char *text, size_t len)
 {
     if (!r->host.write_file)
         return;
-    if (r->host.write_file(r->host.ud, r->result_file, text, len) == 0) {
+    if (r->host.write_file(r->host.ud, r->spec->result_file, text, len) == 0) {
         r->result_written = true;
         return;
     }
@@ -802,7 +590,7 @@ static void write_result(sb_run *r)
         r->status = SB_RUN_FAILED;
         if (!r->error)
             r->error = sb_strdup("out of memory while writing the result");
-        sb_run__log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
+        sb_run__log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_label);
         write_text(r, fallback, sizeof fallback - 1);
         return;
     }
@@ -979,8 +767,8 @@ const char *sb_run_error(const sb_run *r) { return r ? r->error : "no run"; }
 
 sb_val sb_run_result(const sb_run *r) { return r ? r->result : sb_null(); }
 
-const char *sb_run_stream_file(const sb_run *r) { return r ? r->stream_file : NULL; }
+const char *sb_run_stream_file(const sb_run *r) { return r ? r->spec->stream_file : NULL; }
 
-const char *sb_run_result_file(const sb_run *r) { return r ? r->result_file : NULL; }
+const char *sb_run_result_file(const sb_run *r) { return r ? r->spec->result_file : NULL; }
 
 bool sb_run_result_written(const sb_run *r) { return r && r->result_written; }

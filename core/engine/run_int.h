@@ -17,13 +17,26 @@
 #include "../sched/sb_backoff.h"
 #include "../sched/sb_rng.h"
 #include "../sched/sb_timers.h"
+#include "../spec/sb_spec.h"
 #include "../util/sb_bitset.h"
 #include "../util/sb_buf.h"
 #include "sb_run.h"
 
 typedef enum step_state { ST_WAITING, ST_RUNNING, ST_SUCCEEDED, ST_FAILED, ST_SKIPPED } step_state;
-typedef enum step_kind { K_CALL, K_POLL, K_AGGREGATE, K_SELECT, K_COMPUTE, K_ASSERT, K_RETRY } step_kind;
-typedef enum job_event { EV_JOB_FAILED, EV_JOB_COMPLETED, EV_JOB_FINISHED } job_event;
+typedef enum step_kind {
+    K_CALL = SB_SPEC_CALL,
+    K_POLL = SB_SPEC_POLL,
+    K_AGGREGATE = SB_SPEC_AGGREGATE,
+    K_SELECT = SB_SPEC_SELECT,
+    K_COMPUTE = SB_SPEC_COMPUTE,
+    K_ASSERT = SB_SPEC_ASSERT,
+    K_RETRY = SB_SPEC_RETRY
+} step_kind;
+typedef enum job_event {
+    EV_JOB_FAILED = SB_SPEC_JOB_FAILED,
+    EV_JOB_COMPLETED = SB_SPEC_JOB_COMPLETED,
+    EV_JOB_FINISHED = SB_SPEC_JOB_FINISHED
+} job_event;
 
 /* Timer tags: what a timer is for (low byte) and for whom (the rest). */
 enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4 };
@@ -81,35 +94,25 @@ typedef struct poll_state {
 } poll_state;
 
 typedef struct step {
-    char *name;
+    const sb_spec_step *sp; /* what the step is (the run's spec owns it) */
+    /* Copied from sp for the code that walks steps (borrowed, never freed). */
+    const char *name;
     step_kind kind;
-    sb_val def;             /* the step's YAML map */
-    step_state state;
     int number;             /* "Step i/N" */
-    size_t *needs;
+    const size_t *needs;
     size_t nneeds;
+    size_t on_step;         /* on: the poll step, or (size_t)-1 */
+    job_event on_event;
+    /* What the step is doing. */
+    step_state state;
     size_t nwait;           /* needs not yet succeeded, failed or skipped */
     bool dirty;             /* changed since the `steps` variable was last brought up to date */
-    sb_tmpl *when;
-    sb_tmpl *body;          /* call: with; poll: handle expr; aggregate/select/compute/assert: their map/list */
-    sb_tmpl *handle_tmpl;   /* call: handle {id, jobs} */
-    sb_tmpl *log_tmpl;      /* log: line logged on success */
     sb_val output;
     sb_val handle;          /* call with handle: the PollableJobHandle */
     char *reason;           /* why it failed or was skipped */
     int64_t started_ms, finished_ms;
-    /* call */
-    char *server, *tool;
-    sb_val call_args;       /* evaluated arguments, kept for handle/ledger use */
-    /* poll */
-    poll_state *poll;
-    /* event-triggered (on:) */
-    size_t on_step;
-    job_event on_event;
-    sb_tmpl *retry_when;
-    sb_tmpl *modify;
-    int max_attempts;
-    sb_backoff retry_backoff;
+    sb_val call_args;       /* call: evaluated arguments, kept for handle/ledger use */
+    poll_state *poll;       /* poll: its state once started */
     int fired;              /* times its event fired and it ran */
 } step;
 
@@ -148,18 +151,14 @@ typedef struct delayed_req {
 
 struct sb_run {
     sb_host host;
-    sb_val workspace, pipeline, inputs;
-    char *pipeline_name, *workspace_file, *pipelines_file;
+    sb_spec *spec;           /* the compiled configuration: the only one the run reads */
+    sb_val inputs;
+    const char *pipeline_name; /* the spec's */
+    char *workspace_file, *pipelines_file;
     char *run_id;
     uint64_t seed;
     sb_rng rng;
-    char *stream_file;       /* NULL when streaming is disabled */
-    char *result_file;
-    char *result_label;      /* result_file as messages name it (with the output folder) */
-    sb_cel_options cel;
-    sb_tmpl *budget_tmpl;
-    sb_tmpl **outputs;       /* one per pipeline output, in declaration order */
-    size_t noutputs;
+    char *result_label;      /* the spec's result_file as messages name it (with the output folder) */
     step *steps;
     size_t nsteps;
     sb_val step_index;       /* step name -> index in steps */

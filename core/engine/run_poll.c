@@ -32,11 +32,6 @@ const char *sb_run__job_status_name(int s)
 
 static bool terminal(int s) { return s == JOB_COMPLETED || s == JOB_FAILED || s == JOB_CANCELLED; }
 
-static const char *tool_part(const char *ref)
-{
-    const char *dot = strchr(ref, '.');
-    return dot ? dot + 1 : ref;
-}
 
 void sb_run__poll_free(poll_state *p)
 {
@@ -146,47 +141,25 @@ void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
     p->failed = sb_list_new(0);
     p->server = sb_strdup(sb_str(*sb_map_get_str(h, "server")));
     p->handle_id = sb_strdup(sb_str(*sb_map_get_str(h, "handle_id")));
-    const sb_val *st = sb_map_get_str(s->def, "status_tool");
+    /* The handle value (a step's output, not configuration) names its tools;
+     * the step's status_tool wins. */
     const sb_val *hst = sb_map_get_str(h, "status_tool");
     const sb_val *sub = sb_map_get_str(h, "submit_tool");
-    p->status_tool = sb_strdup(st ? tool_part(sb_str(*st)) : hst && hst->kind == SB_STRING ? sb_str(*hst)
-                                                                                          : "get_jobs_status");
+    p->status_tool = sb_strdup(s->sp->status_tool                  ? s->sp->status_tool
+                               : hst && hst->kind == SB_STRING ? sb_str(*hst)
+                                                               : "get_jobs_status");
     p->submit_tool = sb_strdup(sub && sub->kind == SB_STRING ? sb_str(*sub) : "submit_jobs");
     if (!p->server || !p->handle_id || !p->status_tool || !p->submit_tool || p->index.kind != SB_MAP ||
         p->results.kind != SB_LIST || p->failed.kind != SB_LIST) {
         sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    /* Backoff: built-in defaults, then the workspace's, then the step's. */
-    sb_backoff b = {2000, 10000, 1.5, SB_JITTER_NONE};
-    p->max_attempts = 50;
-    const sb_val *layers[2] = {sb_map_get_str(r->workspace, "polling"), sb_map_get_str(s->def, "polling")};
-    for (int l = 0; l < 2; l++) {
-        if (!layers[l])
-            continue;
-        sb_val m = *layers[l];
-        const sb_val *v;
-        if ((v = sb_map_get_str(m, "initial_delay_ms")))
-            b.initial_ms = v->as.i;
-        if ((v = sb_map_get_str(m, "max_delay_ms")))
-            b.max_ms = v->as.i;
-        if ((v = sb_map_get_str(m, "multiplier")))
-            sb_val_as_double(*v, &b.multiplier);
-        if ((v = sb_map_get_str(m, "jitter")))
-            b.jitter = (sb_jitter)sb_jitter_parse(sb_str(*v));
-        if ((v = sb_map_get_str(m, "max_attempts")))
-            p->max_attempts = (int)v->as.i;
-        if ((v = sb_map_get_str(m, "timeout_ms")))
-            p->timeout_ms = v->as.i;
-    }
-    const sb_val *t = sb_map_get_str(s->def, "timeout_ms");
-    if (t)
-        p->timeout_ms = t->as.i;
-    if (b.max_ms < b.initial_ms)
-        b.max_ms = b.initial_ms;
+    /* The spec layered the table's defaults, the workspace's and the step's. */
+    sb_backoff b = s->sp->polling.backoff;
     p->backoff = b;
-    const sb_val *stream = sb_map_get_str(s->def, "stream");
-    p->stream = !stream || stream->as.b;
+    p->max_attempts = s->sp->polling.max_attempts;
+    p->timeout_ms = s->sp->polling.timeout_ms;
+    p->stream = s->sp->stream;
     p->started_ms = now;
 
     const sb_val *ids = sb_map_get_str(h, "job_ids");

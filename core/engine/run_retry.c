@@ -18,9 +18,6 @@
 
 /* --- error classification --- */
 
-static const char *const default_transient[] = {"(?i)nan loss", "(?i)cuda out of memory",
-                                                "(?i)connection (reset|timed out|timeout)", NULL};
-
 static bool matches(sb_run *r, const char *message, const char *pattern)
 {
     if (!r->matcher) {
@@ -41,29 +38,22 @@ static bool matches(sb_run *r, const char *message, const char *pattern)
     return hit;
 }
 
-static bool any_match(sb_run *r, const char *message, const sb_val *list)
+static bool any_match(sb_run *r, const char *message, char *const *patterns, size_t n)
 {
-    for (size_t k = 0; list && k < sb_list_len(*list); k++)
-        if (matches(r, message, sb_str(*sb_list_at(*list, k))))
+    for (size_t k = 0; k < n; k++)
+        if (matches(r, message, patterns[k]))
             return true;
     return false;
 }
 
 const char *sb_run__retry_classify(sb_run *r, const char *message)
 {
-    const sb_val *errors = sb_map_get_str(r->workspace, "errors");
-    if (!errors) {
-        for (const char *const *p = default_transient; *p; p++)
-            if (matches(r, message, *p))
-                return "transient";
+    const sb_spec *sp = r->spec;
+    if (any_match(r, message, sp->permanent_patterns, sp->npermanent))
         return "permanent";
-    }
-    if (any_match(r, message, sb_map_get_str(*errors, "permanent_patterns")))
-        return "permanent";
-    if (any_match(r, message, sb_map_get_str(*errors, "transient_patterns")))
+    if (any_match(r, message, sp->transient_patterns, sp->ntransient))
         return "transient";
-    const sb_val *d = sb_map_get_str(*errors, "default");
-    return d && sb_str_eq(*d, "transient") ? "transient" : "permanent";
+    return sp->default_transient ? "transient" : "permanent";
 }
 
 /* --- the event --- */
@@ -164,7 +154,7 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     step *s = &r->steps[si];
     poll_state *p = r->steps[pi].poll;
     job *j = &p->jobs[k];
-    sb_val ok = sb_tmpl_eval_bool(s->retry_when, vars);
+    sb_val ok = sb_tmpl_eval_bool(s->sp->retry_when, vars);
     if (sb_is_oom(ok)) {
         sb_run__fail(r, pi, now, "out of memory");
         return;
@@ -178,9 +168,9 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         sb_run__log(r, SB_LOG_WARN, "Job %s is not retried (retry.when is false: the error is not transient)", j->id);
         return;
     }
-    if (j->attempt >= s->max_attempts) {
+    if (j->attempt >= s->sp->max_attempts) {
         sb_run__log(r, SB_LOG_WARN, "Job %s is not retried: its chain reached retry.max_attempts (%d)", j->id,
-                s->max_attempts);
+                s->sp->max_attempts);
         return;
     }
     sb_val hyper = sb_val_clone(j->hyper.kind == SB_MAP ? j->hyper : sb_null());
@@ -188,7 +178,7 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         sb_val_free(hyper);
         hyper = sb_map_new(0);
     }
-    sb_val patch = s->modify ? sb_tmpl_eval(s->modify, vars) : sb_map_new(0);
+    sb_val patch = s->sp->modify ? sb_tmpl_eval(s->sp->modify, vars) : sb_map_new(0);
     bool merged = hyper.kind == SB_MAP && patch.kind == SB_MAP;
     for (size_t n = 0; merged && n < sb_map_len(patch); n++)
         merged = sb_map_set(&hyper, sb_val_ref(*sb_map_key_at(patch, n)), sb_val_ref(*sb_map_val_at(patch, n)));
@@ -257,11 +247,11 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     }
     size_t ri = p->nretries++;
     p->active_retries++;
-    int64_t delay = sb_backoff_delay(&s->retry_backoff, (uint32_t)(attempt - 1), &r->rng);
+    int64_t delay = sb_backoff_delay(&s->sp->retry_backoff, (uint32_t)(attempt - 1), &r->rng);
     p->retries[ri] = (pending_retry){nk, si, 0, false, false};
     p->retries[ri].timer =
         sb_timers_add(r->timers, sb_timers_deadline(now, delay), TIMER_TAG(TT_RETRY, (pi << 24) | ri));
-    sb_buf_printf(&m, "Retrying job %s as %s (attempt %d of %d) in %lldms: ", j->id, id, attempt, s->max_attempts,
+    sb_buf_printf(&m, "Retrying job %s as %s (attempt %d of %d) in %lldms: ", j->id, id, attempt, s->sp->max_attempts,
                   (long long)delay);
     describe_patch(&m, j->hyper, patch);
     sb_buf_puts(&m, "; estimated $");
@@ -304,8 +294,8 @@ void sb_run__retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, in
             sb_run__fail(r, pi, now, "out of memory");
             return;
         }
-        if (s->when) {
-            sb_val b = sb_tmpl_eval_bool(s->when, vars);
+        if (s->sp->when) {
+            sb_val b = sb_tmpl_eval_bool(s->sp->when, vars);
             if (sb_is_oom(b)) {
                 sb_val_free(vars);
                 sb_run__fail(r, pi, now, "out of memory");
@@ -324,7 +314,7 @@ void sb_run__retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, in
         if (s->kind == K_RETRY) {
             decide_retry(r, si, pi, k, vars, now);
         } else if (s->kind == K_COMPUTE) {
-            sb_val v = sb_tmpl_eval(s->body, vars);
+            sb_val v = sb_tmpl_eval(s->sp->body, vars);
             if (sb_is_oom(v)) {
                 sb_val_free(vars);
                 sb_run__fail(r, pi, now, "out of memory");

@@ -93,7 +93,7 @@ sb_val sb_run__vars(sb_run *r, sb_val extra)
     if (v.kind != SB_MAP)
         return v;
     bool ok = sb_run__put(&v, "inputs", sb_val_ref(r->inputs));
-    ok = ok && sb_run__put(&v, "workspace", sb_val_ref(r->workspace));
+    ok = ok && sb_run__put(&v, "workspace", sb_val_ref(r->spec->workspace));
     sb_val run = sb_map_new(3);
     ok = ok && sb_run__put(&run, "id", sb_string_cstr(r->run_id));
     ok = ok && sb_run__put(&run, "seed", sb_uint(r->seed));
