@@ -1293,6 +1293,88 @@ static void test_entry_points(void)
     sc_close(&s);
 }
 
+/* --- the spec: typed fields, defaults from the schema table --- */
+
+static void test_spec_defaults(void)
+{
+    static const char ws[] = "version: 1\nservers:\n  conductor: {transport: http, url: http://c.test/mcp}\n";
+    static const char pl[] =
+        "version: 1\n"
+        "pipelines:\n"
+        "  p:\n"
+        "    steps:\n"
+        "      submit:\n"
+        "        call: conductor.submit_jobs\n"
+        "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+        "      watch:\n"
+        "        needs: [submit]\n"
+        "        poll: \"{{ steps.submit.handle }}\"\n"
+        "        polling: {max_delay_ms: 5000}\n"
+        "      again:\n"
+        "        on: watch.job_failed\n"
+        "        retry: {}\n"
+        "      rank:\n"
+        "        needs: [watch]\n"
+        "        aggregate: {from: [], metric: m}\n";
+    fake_host h;
+    fh_init(&h);
+    CHECK(fh_load_config(&h, ws, pl));
+    sb_diags *d = sb_diags_new();
+    sb_spec *sp = sb_spec_compile(h.workspace, h.pipelines, "p", "workspace.yaml", "pipelines.yaml", d);
+    CHECK(sp != NULL);
+    if (sp) {
+        /* Workspace: every default from the table. */
+        CHECK_INT(sp->polling.backoff.initial_ms, 2000);
+        CHECK_INT(sp->polling.backoff.max_ms, 10000);
+        CHECK(sp->polling.backoff.multiplier == 1.5);
+        CHECK_INT(sp->polling.max_attempts, 50);
+        CHECK_INT(sp->polling.timeout_ms, 0);
+        CHECK_STR(sp->stream_file, "sweep_output_stream.jsonl");
+        CHECK_STR(sp->result_file, "sweep_output.json");
+        CHECK_INT(sp->ntransient, 3);
+        CHECK_INT(sp->npermanent, 0);
+        CHECK(!sp->default_transient);
+        CHECK(!sp->budget);
+        /* Steps: kinds, needs as indices, on: resolved, numbers in run order. */
+        CHECK_INT(sp->nsteps, 4);
+        size_t watch = sb_spec_step_index(sp, "watch"), again = sb_spec_step_index(sp, "again");
+        CHECK_INT(watch, 1);
+        CHECK_INT(sp->steps[watch].kind, SB_SPEC_POLL);
+        CHECK_INT(sp->steps[watch].nneeds, 1);
+        CHECK_INT(sp->steps[watch].needs[0], 0);
+        CHECK_INT(sp->steps[watch].polling.backoff.initial_ms, 2000); /* the workspace's */
+        CHECK_INT(sp->steps[watch].polling.backoff.max_ms, 5000);     /* the step's */
+        CHECK(sp->steps[watch].stream);
+        CHECK_INT(sp->steps[again].on_step, watch);
+        CHECK_INT(sp->steps[again].on_event, SB_SPEC_JOB_FAILED);
+        CHECK_INT(sp->steps[again].number, 3); /* right after its poll step */
+        CHECK_INT(sp->steps[again].max_attempts, 1);
+        CHECK_INT(sp->steps[again].retry_backoff.initial_ms, 0);
+        CHECK_INT(sp->steps[again].retry_backoff.max_ms, 60000);
+        CHECK(sp->steps[again].retry_backoff.multiplier == 2.0);
+        CHECK(sp->steps[again].retry_when != NULL);
+        CHECK_STR(sp->steps[0].server, "conductor");
+        CHECK_STR(sp->steps[0].tool, "submit_jobs");
+        CHECK(sp->steps[0].handle_id && sp->steps[0].handle_jobs && !sp->steps[0].handle_server);
+        const sb_spec_step *rank = &sp->steps[sb_spec_step_index(sp, "rank")];
+        CHECK(rank->direction && rank->top_k && rank->from && rank->metric);
+        CHECK_INT(rank->number, 4);
+    }
+    sb_spec_free(sp);
+    sb_spec_free(NULL);
+    /* The table's defaults as the published schema carries them. */
+    sb_val v = sb_schema_default(&sb_schema_workspace, "polling.initial_delay_ms");
+    CHECK(v.kind == SB_INT && v.as.i == 2000);
+    sb_val_free(v);
+    v = sb_schema_default(&sb_schema_pipelines, "pipelines.*.steps.*.aggregate.top_k");
+    CHECK(v.kind == SB_INT && v.as.i == 3);
+    sb_val_free(v);
+    v = sb_schema_default(&sb_schema_workspace, "polling.timeout_ms"); /* none */
+    CHECK(v.kind == SB_NULL);
+    sb_diags_free(d);
+    fh_free(&h);
+}
+
 /* --- many steps: scheduling is a loop, not a recursion --- */
 
 /* A pipeline of n compute steps, written in the order `order` gives (a
@@ -1382,5 +1464,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_malformed_status_answers) TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_spec_defaults) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields)
                                              TEST(test_every_allocation_failing))
