@@ -419,6 +419,7 @@ void sb_run__schedule(sb_run *r, int64_t now)
 
 void sb_run__step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t now)
 {
+    assert(i < r->nsteps && (st == ST_SUCCEEDED || st == ST_FAILED || st == ST_SKIPPED));
     step *s = &r->steps[i];
     sb_val_free(s->output);
     s->output = output;
@@ -436,6 +437,7 @@ void sb_run__fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
     va_start(ap, fmt);
     sb_buf_vprintf(&m, fmt, ap);
     va_end(ap);
+    assert(i == (size_t)-1 || i < r->nsteps);
     if (i == (size_t)-1) {
         if (!r->error)
             r->error = sb_strdup(sb_buf_str(&m));

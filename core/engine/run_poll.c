@@ -12,6 +12,7 @@
  * job that hangs while "running" is caught by timeout_ms, which bounds the
  * whole step. The delay index grows with every poll (2000, 3000, 4500, 6750,
  * 10000, 10000, ...) and is not reset by progress. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ size_t sb_run__poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyp
 
 void sb_run__poll_set_status(poll_state *p, size_t k, int status)
 {
+    assert(k < p->njobs && status >= JOB_QUEUED && status <= JOB_SUBMITTING);
+    assert(p->nstatus[p->jobs[k].status] > 0);
     p->nstatus[p->jobs[k].status]--;
     p->nstatus[status]++;
     p->jobs[k].status = status;
@@ -245,21 +248,23 @@ static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
     ok = ok && sb_run__put(&c, "job_id", sb_string_cstr(j->id));
     if (j->attempt > 0)
         ok = ok && sb_run__put(&c, "retry_of", sb_run__job_retry_of(j));
-    const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+    sb_status_fields f;
+    sb_status_job_fields(rec, &f);
+    const sb_val *hp = f.hyperparameters;
     ok = ok && sb_run__put(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
     if (j->status == JOB_COMPLETED) {
-        const sb_val *m = sb_map_get_str(rec, "metrics");
+        const sb_val *m = f.metrics;
         ok = ok && sb_run__put(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
     } else if (j->status == JOB_FAILED) {
-        const sb_val *e = sb_map_get_str(rec, "error");
-        const sb_val *et = sb_map_get_str(rec, "error_type");
+        const sb_val *e = f.error;
+        const sb_val *et = f.error_type;
         const char *msg = e && e->kind == SB_STRING ? sb_str(*e) : "unknown error";
         ok = ok && sb_run__put(&c, "error", sb_string_cstr(msg));
         ok = ok && sb_run__put(&c, "error_type",
                            et && et->kind == SB_STRING ? sb_val_ref(*et) : sb_string_cstr(sb_run__retry_classify(r, msg)));
     }
-    const sb_val *dur = sb_map_get_str(rec, "duration_seconds");
-    const sb_val *cost = sb_map_get_str(rec, "cost_usd");
+    const sb_val *dur = f.duration_seconds;
+    const sb_val *cost = f.cost_usd;
     ok = ok && sb_run__put(&c, "duration_seconds", dur ? sb_val_ref(*dur) : sb_int(0));
     /* 0, not 0.0: a job cancelled before it started has no cost, and its
      * chunk should read the same as the server's JSON would. */
@@ -421,7 +426,9 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         size_t k = id.kind == SB_STRING ? job_index(p, id) : (size_t)-1;
         sb_val_free(id);
         if (k == (size_t)-1) {
-            const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+            sb_status_fields f;
+            sb_status_job_fields(rec, &f);
+            const sb_val *hp = f.hyperparameters;
             k = sb_run__poll_add_job(r, p, rj->job_id, hp ? *hp : sb_null(), -1, NULL, 0, JOB_QUEUED);
             if (k == (size_t)-1) {
                 sb_status_answer_clear(&a);
@@ -435,7 +442,9 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         sb_val_free(j->record);
         j->record = sb_val_ref(rec);
         if (j->hyper.kind == SB_NULL) {
-            const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+            sb_status_fields f;
+            sb_status_job_fields(rec, &f);
+            const sb_val *hp = f.hyperparameters;
             if (hp)
                 j->hyper = sb_val_ref(*hp);
         }

@@ -15,6 +15,7 @@
 #include "../cel/sb_cel.h"
 #include "../util/sb_alloc.h"
 #include "run_int.h"
+#include "sb_status_answer.h"
 
 /* --- error classification --- */
 
@@ -67,12 +68,19 @@ static sb_val job_var(const job *j, sb_val rec)
     ok = ok && sb_run__put(&m, "attempt", sb_int(j->attempt));
     ok = ok && sb_run__put(&m, "retry_of", sb_run__job_retry_of(j));
     ok = ok && sb_run__put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
-    static const char *const copy[] = {"metrics", "duration_seconds", "cost_usd", "error", "error_type"};
-    for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++) {
-        const sb_val *v = sb_map_get_str(rec, copy[k]);
-        if (v)
-            ok = sb_run__put(&m, copy[k], sb_val_ref(*v));
-    }
+    sb_status_fields f;
+    sb_status_job_fields(rec, &f);
+    const struct {
+        const char *name;
+        const sb_val *v;
+    } copy[] = {{"metrics", f.metrics},
+                {"duration_seconds", f.duration_seconds},
+                {"cost_usd", f.cost_usd},
+                {"error", f.error},
+                {"error_type", f.error_type}};
+    for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++)
+        if (copy[k].v)
+            ok = sb_run__put(&m, copy[k].name, sb_val_ref(*copy[k].v));
     if (!ok) {
         sb_val_free(m);
         return sb_oom();

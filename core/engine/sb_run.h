@@ -107,7 +107,9 @@ typedef struct sb_run_config {
 } sb_run_config;
 
 /* Creates a run: validates the two trees (sb_config_check_*: a tree that
- * failed validation is refused with its diagnostics, never run), resolves
+ * failed validation is refused with its diagnostics, never run), compiles
+ * them into the typed spec (core/spec/sb_spec.h), the only configuration
+ * the run reads afterwards, resolves
  * inputs (defaults, validation) and compiles every expression of the
  * pipeline. Refuses a NULL cfg or host and a host table whose version this
  * core does not know (it reads no slot beyond host->version). On a problem

@@ -43,12 +43,22 @@ typedef struct sb_status_answer {
     size_t njobs;
 } sb_status_answer;
 
+/* The contract's fields of a job record, borrowed from it; NULL when absent.
+ * A record that came through sb_status_answer_read has them of the right
+ * kind: hyperparameters and metrics objects, error and error_type strings,
+ * duration_seconds and cost_usd numbers. */
+typedef struct sb_status_fields {
+    const sb_val *hyperparameters, *metrics, *error, *error_type, *duration_seconds, *cost_usd;
+} sb_status_fields;
+void sb_status_job_fields(sb_val record, sb_status_fields *out);
+
 /* Reads the tools/call result of `server`.`tool` (a get_jobs_status call;
  * borrowed). On success fills *out and returns SB_NULL; otherwise *out is
  * empty and the return is a new SB_ERROR naming the server and the tool:
  * a failed call (transport, JSON-RPC, a tool error), an answer that is not a
  * JSON object, without a `jobs` list, a job without a string job_id or with
- * a status outside the contract, counts or cursor of the wrong type.
+ * a status outside the contract or a field of sb_status_fields of the wrong
+ * kind, counts or cursor of the wrong type.
  * sb_is_oom() tells an out-of-memory failure. */
 sb_val sb_status_answer_read(sb_val result, const char *server, const char *tool, sb_status_answer *out);
 void sb_status_answer_clear(sb_status_answer *a); /* safe on a zeroed or cleared answer */

@@ -74,6 +74,37 @@ static sb_val read_counts(sb_status_answer *a, sb_val counts, const char *server
     return sb_null();
 }
 
+void sb_status_job_fields(sb_val rec, sb_status_fields *f)
+{
+    f->hyperparameters = sb_map_get_str(rec, "hyperparameters");
+    f->metrics = sb_map_get_str(rec, "metrics");
+    f->error = sb_map_get_str(rec, "error");
+    f->error_type = sb_map_get_str(rec, "error_type");
+    f->duration_seconds = sb_map_get_str(rec, "duration_seconds");
+    f->cost_usd = sb_map_get_str(rec, "cost_usd");
+}
+
+/* The name of the first field of rec of the wrong kind, or NULL. */
+static const char *bad_field(sb_val rec, const sb_val **at)
+{
+    sb_status_fields f;
+    sb_status_job_fields(rec, &f);
+    double x;
+    if ((*at = f.hyperparameters) && f.hyperparameters->kind != SB_MAP)
+        return "hyperparameters must be an object";
+    if ((*at = f.metrics) && f.metrics->kind != SB_MAP)
+        return "metrics must be an object";
+    if ((*at = f.error) && f.error->kind != SB_STRING)
+        return "error must be a string";
+    if ((*at = f.error_type) && f.error_type->kind != SB_STRING)
+        return "error_type must be a string";
+    if ((*at = f.duration_seconds) && !sb_val_as_double(*f.duration_seconds, &x))
+        return "duration_seconds must be a number";
+    if ((*at = f.cost_usd) && !sb_val_as_double(*f.cost_usd, &x))
+        return "cost_usd must be a number";
+    return NULL;
+}
+
 static sb_val read_jobs(sb_status_answer *a, sb_val jobs, const char *server, const char *tool)
 {
     size_t n = sb_list_len(jobs);
@@ -97,6 +128,12 @@ static sb_val read_jobs(sb_status_answer *a, sb_val jobs, const char *server, co
             snprintf(what, sizeof what, "jobs[%zu].status must be queued, running, completed, failed or cancelled",
                      k);
             return bad(server, tool, what, st ? *st : sb_null());
+        }
+        const sb_val *at;
+        const char *field = bad_field(rec, &at);
+        if (field) {
+            snprintf(what, sizeof what, "jobs[%zu].%s", k, field);
+            return bad(server, tool, what, *at);
         }
         a->jobs[a->njobs++] = (sb_status_job){sb_str(*id), (sb_job_state)state, rec};
     }

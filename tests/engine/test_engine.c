@@ -613,8 +613,9 @@ static sb_val malformed_tool(void *ud, int64_t now, const char *tool, sb_val arg
         "{\"jobs\":[{\"job_id\":\"job_001\",\"status\":\"sleeping\"}]}",
         "{\"jobs\":[],\"counts\":{\"running\":\"two\"}}",
         "[1,2]",
+        "{\"jobs\":[{\"job_id\":\"job_001\",\"status\":\"completed\",\"cost_usd\":\"free\"}]}",
     };
-    if (strcmp(tool, "get_jobs_status") == 0 && f->status_calls < 5) {
+    if (strcmp(tool, "get_jobs_status") == 0 && f->status_calls < 6) {
         const char *a = answers[f->status_calls++];
         return fh_tool_result(sb_json_parse(a, strlen(a)));
     }
@@ -628,8 +629,8 @@ static void test_malformed_status_answers(void)
     flaky f = {fc_new(0, one_minute, NULL, NULL), 0};
     size_t nt;
     const sb_tool_desc *t = fc_tools(&nt);
-    CHECK(f.fc && fh_add_server(&h, "conductor", t, nt, malformed_tool, &f) && et_load(&h, NULL, NULL) &&
-          fh_run(&h, "watch", 7, NULL, LIMIT));
+    CHECK(f.fc && fh_add_server(&h, "conductor", t, nt, malformed_tool, &f) &&
+          et_load(&h, "max_attempts: 5", "max_attempts: 6") && fh_run(&h, "watch", 7, NULL, LIMIT));
     static const char *const want[] = {
         "Poll #1 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: no jobs "
         "list",
@@ -641,13 +642,15 @@ static void test_malformed_status_answers(void)
         "counts.running must be an integer >= 0 (found \"two\")",
         "Poll #5 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
         "expected a JSON object (found [1,2])",
+        "Poll #6 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "jobs[0].cost_usd must be a number (found \"free\")",
     };
-    for (size_t k = 0; k < 5; k++)
+    for (size_t k = 0; k < 6; k++)
         CHECK_INT(fh_count(&h, want[k]), 1);
-    /* Five failed polls in a row: the workspace's max_attempts (5) calls that a stall. */
+    /* Six failed polls in a row: max_attempts (6 here) calls that a stall. */
     CHECK_INT(sb_run_get_status(h.run), SB_RUN_FAILED);
     const char *e = sb_run_error(h.run);
-    CHECK(e && strstr(e, "stalled: 5 polls in a row without progress"));
+    CHECK(e && strstr(e, "stalled: 6 polls in a row without progress"));
     if (sb_test_failures)
         fprintf(stderr, "--- transcript ---\n%s", sb_buf_str(&h.transcript));
     fh_free(&h);
