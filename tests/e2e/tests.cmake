@@ -58,3 +58,7 @@ sibyl_e2e(large_sweep_wasm large-sweep.mjs)
 # as sibyl.wasm with its 1 MiB stack and natively.
 sibyl_e2e(many_steps_independent many-steps.mjs independent)
 sibyl_e2e(many_steps_chain many-steps.mjs chain)
+
+# Outcomes other than plain success (every job fails; no budget), sibyl.wasm and native.
+sibyl_e2e(every_job_fails outcomes.mjs every-job-fails)
+sibyl_e2e(no_budget outcomes.mjs no-budget)
