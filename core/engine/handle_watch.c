@@ -15,7 +15,10 @@ struct sb_handle_watch {
     sb_val finished;  /* job id -> true, for jobs already handed out */
     sb_val ready;     /* finished jobs not yet handed out, oldest first */
     size_t next;      /* index of the next one to hand out in ready */
-    sb_val last;      /* the last usable answer, or null */
+    bool answered;    /* a usable answer came */
+    bool done;        /* its done flag */
+    bool has_counts;
+    int64_t counts[SB_JOB_NSTATES + 1]; /* its counts */
     sb_val error;     /* the last failure, or null */
 };
 
@@ -27,7 +30,7 @@ sb_handle_watch *sb_handle_watch_new(sb_val handle)
     if (!w)
         return NULL;
     w->handle = sb_val_ref(handle);
-    w->cursor = w->last = w->error = sb_null();
+    w->cursor = w->error = sb_null();
     w->finished = sb_map_new(0);
     w->ready = sb_list_new(0);
     w->client = sb_mcp_client_new(sb_str(*sb_map_get_str(handle, "server")), "sibyl", SIBYL_VERSION);
@@ -47,7 +50,6 @@ void sb_handle_watch_free(sb_handle_watch *w)
     sb_val_free(w->cursor);
     sb_val_free(w->finished);
     sb_val_free(w->ready);
-    sb_val_free(w->last);
     sb_val_free(w->error);
     sb_free(w);
 }
@@ -109,8 +111,10 @@ static void take(sb_handle_watch *w, const sb_status_answer *a)
         sb_val_free(w->cursor);
         w->cursor = c;
     }
-    sb_val_free(w->last);
-    w->last = sb_val_ref(a->value);
+    w->answered = true;
+    w->done = a->has_done && a->done;
+    w->has_counts = a->has_counts;
+    memcpy(w->counts, a->counts, sizeof w->counts);
     set_error(w, sb_null());
 }
 
@@ -156,9 +160,12 @@ sb_val sb_handle_watch_status(const sb_handle_watch *w)
     sb_val s = sb_map_new(5);
     bool ok = sb_map_set_str(&s, "polls", sb_int(w->polls));
     ok = ok && sb_map_set_str(&s, "in_flight", sb_bool(w->call != 0));
-    const sb_val *done = sb_map_get_str(w->last, "done"), *counts = sb_map_get_str(w->last, "counts");
-    ok = ok && sb_map_set_str(&s, "done", done ? sb_val_ref(*done) : sb_bool(false));
-    ok = ok && sb_map_set_str(&s, "counts", counts ? sb_val_ref(*counts) : sb_map_new(0));
+    static const char *const keys[] = {"queued", "running", "completed", "failed", "cancelled", "total"};
+    sb_val counts = sb_map_new(6);
+    for (int k = 0; w->has_counts && k < SB_JOB_NSTATES + 1; k++)
+        ok = ok && sb_map_set_str(&counts, keys[k], sb_int(w->counts[k]));
+    ok = ok && sb_map_set_str(&s, "done", sb_bool(w->answered && w->done));
+    ok = sb_map_set_str(&s, "counts", counts) && ok;
     if (w->error.kind != SB_NULL)
         ok = ok && sb_map_set_str(&s, "error", sb_string(sb_str(w->error), sb_str_len(w->error)));
     if (!ok) {

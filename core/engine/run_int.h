@@ -6,7 +6,9 @@
  *   run_poll.c   poll steps: backoff, status calls, job tracking, streaming
  *   run_retry.c  event-triggered retry steps and the budget guard
  *   run_mcp.c    MCP sessions per server, requests and their answers
- *   handle.c     PollableJobHandle / ExternalHandle values */
+ *   status_answer.c  reading servers' answers: tool results, get_jobs_status
+ *   handle.c     PollableJobHandle / ExternalHandle values
+ * The run reads its configuration only from r->spec (core/spec). */
 #ifndef SB_RUN_INT_H
 #define SB_RUN_INT_H
 #include <stdarg.h>
@@ -290,8 +292,7 @@ sb_val sb_run__handle_make(const char *server, const char *handle_id, sb_val job
                    const char *submit_tool);
 bool sb_run__handle_is_pollable(sb_val v);
 
-/* result helpers */
-char *sb_run__result_text(sb_val result); /* the text of a tools/call result */
+/* status_answer.c */
 sb_val sb_run__result_value(sb_val result); /* structuredContent, else the text parsed as JSON, else the text */
 
 #endif

@@ -380,17 +380,17 @@ void sb_run__retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, 
     pr->in_flight = false;
     pr->done = true;
     p->active_retries--;
-    const sb_val *is_err = sb_map_get_str(result, "isError");
     if (sb_is_oom(result)) {
         /* The server may have taken the job: it cannot be written off as
          * never submitted. */
         sb_run__fail(r, pi, now, "out of memory");
         return;
     }
-    if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
-        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : sb_run__result_text(result);
-        sb_run__log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id, text ? text : "");
-        sb_free(text);
+    if (result.kind == SB_ERROR || sb_mcp_result_is_error(result)) {
+        sb_val text = result.kind == SB_ERROR ? sb_val_ref(result) : sb_mcp_result_text(result);
+        sb_run__log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id,
+                    text.kind == SB_STRING || (text.kind == SB_ERROR && !sb_is_oom(text)) ? sb_str(text) : "");
+        sb_val_free(text);
         sb_run__poll_set_status(p, pr->job, JOB_CANCELLED);
         r->ledger_gen++;
         sb_ledger_settle(r->ledger, p->handle_id, j->id, 0, SB_LEDGER_CANCELLED);

@@ -333,38 +333,6 @@ void sb_run__start_step(sb_run *r, size_t i, int64_t now)
 
 /* --- call answers --- */
 
-char *sb_run__result_text(sb_val result)
-{
-    const sb_val *content = sb_map_get_str(result, "content");
-    sb_buf b = SB_BUF_INIT;
-    for (size_t k = 0; content && k < sb_list_len(*content); k++) {
-        const sb_val *t = sb_map_get_str(*sb_list_at(*content, k), "text");
-        if (t && t->kind == SB_STRING) {
-            if (b.len)
-                sb_buf_putc(&b, '\n');
-            sb_buf_append(&b, sb_str(*t), sb_str_len(*t));
-        }
-    }
-    return sb_buf_take(&b);
-}
-
-sb_val sb_run__result_value(sb_val result)
-{
-    const sb_val *sc = sb_map_get_str(result, "structuredContent");
-    if (sc)
-        return sb_val_ref(*sc);
-    char *text = sb_run__result_text(result);
-    if (!text)
-        return sb_oom();
-    sb_val v = sb_json_parse(text, strlen(text));
-    if (v.kind == SB_ERROR) {
-        sb_val_free(v);
-        v = sb_string_cstr(text);
-    }
-    sb_free(text);
-    return v;
-}
-
 /* The handle's id and job ids from the call's answer (in vars as
  * `result`); each a new value or an error. */
 static void eval_handle(const sb_spec_step *sp, sb_val vars, sb_val *id, sb_val *jobs)
@@ -457,8 +425,7 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
 static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
-    const sb_val *is_err = sb_map_get_str(result, "isError");
-    if (s->sp->handle_id && result.kind == SB_MAP && !(is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
+    if (s->sp->handle_id && result.kind == SB_MAP && !sb_mcp_result_is_error(result)) {
         sb_val value = sb_run__result_value(result);
         sb_val extra = sb_map_new(1);
         bool ok = sb_run__put(&extra, "result", sb_val_ref(value));
@@ -497,11 +464,11 @@ void sb_run__call_done(sb_run *r, size_t i, sb_val result, int64_t now)
         sb_val_free(result);
         return;
     }
-    const sb_val *is_err = sb_map_get_str(result, "isError");
-    if (is_err && is_err->kind == SB_BOOL && is_err->as.b) {
-        char *text = sb_run__result_text(result);
-        sb_run__fail(r, i, now, "%s.%s: %s", s->sp->server, s->sp->tool, text && *text ? text : "the tool reported an error");
-        sb_free(text);
+    if (sb_mcp_result_is_error(result)) {
+        sb_val text = sb_mcp_result_text(result);
+        sb_run__fail(r, i, now, "%s.%s: %s", s->sp->server, s->sp->tool,
+                     text.kind == SB_STRING && sb_str_len(text) ? sb_str(text) : "the tool reported an error");
+        sb_val_free(text);
         sb_val_free(result);
         return;
     }

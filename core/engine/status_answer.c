@@ -1,7 +1,10 @@
-/* sb_status_answer: see sb_status_answer.h. */
+/* Reading servers' answers: a tools/call result's value (every step and
+ * handle reads results through sb_run__result_value), and sb_status_answer
+ * (see sb_status_answer.h) for get_jobs_status. */
 #include <stdio.h>
 #include <string.h>
 
+#include "../json/sb_json.h"
 #include "../mcp/sb_mcp_client.h"
 #include "../util/sb_alloc.h"
 #include "run_int.h"
@@ -22,6 +25,23 @@ static int parse_state(sb_val v)
         if (sb_str_eq(v, state_names[k]))
             return k;
     return -1;
+}
+
+sb_val sb_run__result_value(sb_val result)
+{
+    const sb_val *sc = sb_map_get_str(result, "structuredContent");
+    if (sc)
+        return sb_val_ref(*sc);
+    sb_val text = sb_mcp_result_text(result);
+    if (text.kind != SB_STRING)
+        return sb_oom();
+    sb_val v = sb_json_parse(sb_str(text), sb_str_len(text));
+    if (v.kind == SB_ERROR && !sb_is_oom(v)) {
+        sb_val_free(v);
+        v = sb_val_ref(text);
+    }
+    sb_val_free(text);
+    return v;
 }
 
 void sb_status_answer_clear(sb_status_answer *a)
