@@ -1150,6 +1150,17 @@ static void test_progress_fields(void)
         }
     }
     sc_close(&s);
+    /* Cancelled jobs count as done, and as cancelled. */
+    if (sc_open(&s, one_minute)) {
+        s.h.progress = true;
+        s.h.cancel_at = 30000;
+        if (sc_run(&s, "watch", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_CANCELLED);
+            CHECK(fh_count(&s.h, "PROGRESS {\"done\":2,\"queued\":0,\"running\":0,\"completed\":0,\"failed\":0,"
+                                 "\"cancelled\":2,\"total\":2,") > 0);
+        }
+    }
+    sc_close(&s);
 }
 
 /* Two handles whose jobs are both numbered job_001, job_002: the ledger
