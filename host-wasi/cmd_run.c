@@ -359,8 +359,7 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         return CLI_INTERNAL;
     }
     sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
-    sb_run_config cfg = {ws,   pl,      a->name,    ws_path,          a->config, a->inputs, a->seed, NULL,
-                         a->stream, a->verbose, h.term.out_dir};
+    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, NULL, h.term.out_dir};
     sb_diags *d = sb_diags_new();
     sb_run *run = sb_run_new(&cfg, &host, d);
     cli_print_diags(d);

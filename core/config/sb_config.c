@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_bitset.h"
 #include "sb_schema_common.h"
 #include "sb_yaml.h"
 
@@ -77,8 +78,18 @@ bool sb_config_workspace(const char *file, const char *text, size_t len, sb_diag
                      "expected a workspace mapping (version, servers, ...) at the top of the file");
         return false;
     }
-    bool ok = sb_schema__check(&sb_schema_workspace, *out, file, "", d);
-    workspace_semantics(file, *out, d, &ok);
+    return sb_config_check_workspace(file, *out, d);
+}
+
+bool sb_config_check_workspace(const char *file, sb_val ws, sb_diags *d)
+{
+    if (ws.kind != SB_MAP) {
+        sb_diags_add(d, file, ws.line ? ws.line : 1, ws.col ? ws.col : 1,
+                     "expected a workspace mapping (version, servers, ...) at the top of the file");
+        return false;
+    }
+    bool ok = sb_schema__check(&sb_schema_workspace, ws, file, "", d);
+    workspace_semantics(file, ws, d, &ok);
     return ok;
 }
 
@@ -182,6 +193,7 @@ typedef struct pctx {
     sb_val workspace;
     const char *pname;
     sb_val steps;
+    sb_val index; /* step name -> its position in steps (null when memory ran out) */
     bool ok;
 } pctx;
 
@@ -200,14 +212,32 @@ static void perr(pctx *c, sb_val at, const char *fmt, ...)
     c->ok = false;
 }
 
+/* name -> position in the steps map, so that a pipeline of many steps is
+ * checked in linear time; null when memory ran out. */
+static sb_val step_index(sb_val steps)
+{
+    sb_val index = sb_map_new(sb_map_len(steps));
+    for (size_t i = 0; index.kind == SB_MAP && i < sb_map_len(steps); i++)
+        if (!sb_map_set(&index, sb_val_ref(*sb_map_key_at(steps, i)), sb_int((int64_t)i))) {
+            sb_val_free(index);
+            return sb_null();
+        }
+    return index.kind == SB_MAP ? index : sb_null();
+}
+
+/* The position of step `name`, or (size_t)-1. */
+static size_t step_pos(sb_val index, sb_val name)
+{
+    const sb_val *at = sb_map_get(index, name);
+    return at ? (size_t)at->as.i : (size_t)-1;
+}
+
 static const sb_val *step_of(pctx *c, const char *name, size_t len)
 {
-    for (size_t i = 0; i < sb_map_len(c->steps); i++) {
-        sb_val k = *sb_map_key_at(c->steps, i);
-        if (sb_str_len(k) == len && memcmp(sb_str(k), name, len) == 0)
-            return sb_map_val_at(c->steps, i);
-    }
-    return NULL;
+    sb_val key = sb_string(name, len);
+    size_t i = step_pos(c->index, key);
+    sb_val_free(key);
+    return i == (size_t)-1 ? NULL : sb_map_val_at(c->steps, i);
 }
 
 static void unknown_step(pctx *c, sb_val at, const char *sname, const char *key, const char *name, size_t len)
@@ -346,54 +376,72 @@ static void check_step(pctx *c, sb_val name, sb_val step)
         perr(c, step, "steps.%s: a retry step needs on: <poll step>.job_failed", sname);
 }
 
-/* Depth-first search over `needs`, reporting each cycle once with its path. */
+/* Depth-first search over `needs`, reporting each cycle once with its path.
+ * Iterative, with the path on an explicit stack: a chain of 10,000 steps must
+ * not need 10,000 C frames (sibyl.wasm has a 1 MiB stack). */
 enum { WHITE, GREY, BLACK };
 
-static void dfs(pctx *c, size_t i, unsigned char *color, size_t *stack, size_t depth)
+typedef struct dfs_frame {
+    size_t step;
+    size_t next; /* the next entry of its needs to follow */
+} dfs_frame;
+
+static void report_cycle(pctx *c, sb_val at, const dfs_frame *stack, size_t depth, size_t j)
 {
-    color[i] = GREY;
-    stack[depth] = i;
-    sb_val step = *sb_map_val_at(c->steps, i);
-    const sb_val *needs = sb_map_get_str(step, "needs");
-    for (size_t k = 0; needs && needs->kind == SB_LIST && k < sb_list_len(*needs); k++) {
-        sb_val n = *sb_list_at(*needs, k);
-        size_t j;
-        for (j = 0; j < sb_map_len(c->steps); j++)
-            if (sb_val_equal(*sb_map_key_at(c->steps, j), n))
-                break;
-        if (j == sb_map_len(c->steps) || j == i)
+    sb_buf path = SB_BUF_INIT;
+    size_t from = depth;
+    while (stack[from].step != j)
+        from--;
+    /* Print in execution order: a step runs after what it needs. */
+    for (size_t p = depth + 1; p-- > from;)
+        sb_buf_printf(&path, "%s -> ", sb_str(*sb_map_key_at(c->steps, stack[p].step)));
+    sb_buf_puts(&path, sb_str(*sb_map_key_at(c->steps, stack[depth].step)));
+    perr(c, at, "steps.%s.needs: dependency cycle: %s (each step needs the one before it)",
+         sb_str(*sb_map_key_at(c->steps, stack[depth].step)), sb_buf_str(&path));
+    sb_buf_free(&path);
+}
+
+static void dfs(pctx *c, size_t root, unsigned char *color, dfs_frame *stack)
+{
+    size_t depth = 0;
+    stack[0] = (dfs_frame){root, 0};
+    color[root] = GREY;
+    for (;;) {
+        dfs_frame *f = &stack[depth];
+        const sb_val *needs = sb_map_get_str(*sb_map_val_at(c->steps, f->step), "needs");
+        size_t n = needs && needs->kind == SB_LIST ? sb_list_len(*needs) : 0;
+        if (f->next == n) {
+            color[f->step] = BLACK;
+            if (depth == 0)
+                return;
+            depth--;
+            continue;
+        }
+        sb_val name = *sb_list_at(*needs, f->next++);
+        size_t j = step_pos(c->index, name);
+        if (j == (size_t)-1 || j == f->step)
             continue; /* unknown names and self-needs are reported elsewhere */
         if (color[j] == GREY) {
-            sb_buf path = SB_BUF_INIT;
-            size_t from = depth;
-            while (stack[from] != j)
-                from--;
-            /* Print in execution order: a step runs after what it needs. */
-            for (size_t p = depth + 1; p-- > from;)
-                sb_buf_printf(&path, "%s -> ", sb_str(*sb_map_key_at(c->steps, stack[p])));
-            sb_buf_puts(&path, sb_str(*sb_map_key_at(c->steps, i)));
-            perr(c, n, "steps.%s.needs: dependency cycle: %s (each step needs the one before it)", sb_str(*sb_map_key_at(c->steps, i)),
-                 sb_buf_str(&path));
-            sb_buf_free(&path);
+            report_cycle(c, name, stack, depth, j);
         } else if (color[j] == WHITE) {
-            dfs(c, j, color, stack, depth + 1);
+            color[j] = GREY;
+            stack[++depth] = (dfs_frame){j, 0};
         }
     }
-    color[i] = BLACK;
 }
 
 static void check_cycles(pctx *c)
 {
     size_t n = sb_map_len(c->steps);
     unsigned char *color = sb_calloc(n ? n : 1, 1);
-    size_t *stack = sb_calloc(n ? n : 1, sizeof *stack);
-    if (!color || !stack) {
+    dfs_frame *stack = sb_calloc(n ? n : 1, sizeof *stack);
+    if (!color || !stack || c->index.kind != SB_MAP) {
         sb_diags_add(c->d, c->file, 0, 0, "out of memory");
         c->ok = false;
     } else {
         for (size_t i = 0; i < n; i++)
             if (color[i] == WHITE)
-                dfs(c, i, color, stack, 0);
+                dfs(c, i, color, stack);
     }
     sb_free(color);
     sb_free(stack);
@@ -423,18 +471,29 @@ bool sb_config_pipelines(const char *file, const char *text, size_t len, sb_val 
                      "expected a mapping with version and pipelines at the top of the file");
         return false;
     }
-    bool ok = sb_schema__check(&sb_schema_pipelines, *out, file, "", d);
-    const sb_val *ps = sb_map_get_str(*out, "pipelines");
+    return sb_config_check_pipelines(file, *out, workspace, d);
+}
+
+bool sb_config_check_pipelines(const char *file, sb_val tree, sb_val workspace, sb_diags *d)
+{
+    if (tree.kind != SB_MAP) {
+        sb_diags_add(d, file, tree.line ? tree.line : 1, tree.col ? tree.col : 1,
+                     "expected a mapping with version and pipelines at the top of the file");
+        return false;
+    }
+    bool ok = sb_schema__check(&sb_schema_pipelines, tree, file, "", d);
+    const sb_val *ps = sb_map_get_str(tree, "pipelines");
     for (size_t i = 0; ps && ps->kind == SB_MAP && i < sb_map_len(*ps); i++) {
         sb_val p = *sb_map_val_at(*ps, i);
         const sb_val *steps = sb_map_get_str(p, "steps");
         if (p.kind != SB_MAP || !steps || steps->kind != SB_MAP)
             continue;
-        pctx c = {file, d, workspace, sb_str(*sb_map_key_at(*ps, i)), *steps, true};
+        pctx c = {file, d, workspace, sb_str(*sb_map_key_at(*ps, i)), *steps, step_index(*steps), true};
         for (size_t s = 0; s < sb_map_len(*steps); s++)
             if (sb_map_val_at(*steps, s)->kind == SB_MAP)
                 check_step(&c, *sb_map_key_at(*steps, s), *sb_map_val_at(*steps, s));
         check_cycles(&c);
+        sb_val_free(c.index);
         const sb_val *inputs = sb_map_get_str(p, "inputs");
         if (inputs && inputs->kind == SB_MAP)
             check_inputs(&c, *inputs);
@@ -443,6 +502,11 @@ bool sb_config_pipelines(const char *file, const char *text, size_t len, sb_val 
     return ok;
 }
 
+/* Kahn's algorithm taking the lowest-numbered ready step first, so the order
+ * is stable and readable (declaration order wherever the needs allow it), in
+ * time linear in steps + needs. A step counts each of its needs that names a
+ * step (itself included: a self-need never becomes ready); unknown names do
+ * not hold it back. */
 sb_val sb_config_step_order(sb_val pipeline)
 {
     const sb_val *steps = sb_map_get_str(pipeline, "steps");
@@ -450,41 +514,64 @@ sb_val sb_config_step_order(sb_val pipeline)
     sb_val order = sb_list_new(n);
     if (order.kind == SB_ERROR)
         return order;
-    unsigned char *done = sb_calloc(n ? n : 1, 1);
-    if (!done) {
+    sb_val index = steps ? step_index(*steps) : sb_map_new(0);
+    size_t *waiting = sb_calloc(n ? n : 1, sizeof *waiting);
+    size_t *first = sb_calloc(n + 1, sizeof *first); /* dependents of i: dep[first[i] .. first[i+1]) */
+    size_t nedges = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sb_val *needs = sb_map_get_str(*sb_map_val_at(*steps, i), "needs");
+        nedges += needs ? sb_list_len(*needs) : 0;
+    }
+    size_t *dep = sb_calloc(nedges ? nedges : 1, sizeof *dep);
+    sb_bitset ready = {0};
+    bool ok = index.kind == SB_MAP && waiting && first && dep && sb_bitset_init(&ready, n);
+    /* Count the dependents of each step, then place them (CSR layout). */
+    for (size_t i = 0; ok && i < n; i++) {
+        const sb_val *needs = sb_map_get_str(*sb_map_val_at(*steps, i), "needs");
+        for (size_t k = 0; needs && k < sb_list_len(*needs); k++) {
+            size_t j = step_pos(index, *sb_list_at(*needs, k));
+            if (j != (size_t)-1) {
+                first[j + 1]++;
+                waiting[i]++;
+            }
+        }
+    }
+    for (size_t i = 0; ok && i < n; i++)
+        first[i + 1] += first[i];
+    size_t *fill = ok ? sb_calloc(n ? n : 1, sizeof *fill) : NULL;
+    ok = ok && fill;
+    for (size_t i = 0; ok && i < n; i++) {
+        const sb_val *needs = sb_map_get_str(*sb_map_val_at(*steps, i), "needs");
+        for (size_t k = 0; needs && k < sb_list_len(*needs); k++) {
+            size_t j = step_pos(index, *sb_list_at(*needs, k));
+            if (j != (size_t)-1)
+                dep[first[j] + fill[j]++] = i;
+        }
+        if (waiting[i] == 0)
+            sb_bitset_add(&ready, i);
+    }
+    size_t placed = 0;
+    for (size_t i; ok && (i = sb_bitset_lowest(&ready)) != (size_t)-1;) {
+        sb_bitset_remove(&ready, i);
+        placed++;
+        ok = sb_list_push(&order, sb_val_ref(*sb_map_key_at(*steps, i)));
+        for (size_t e = first[i]; ok && e < first[i + 1]; e++)
+            if (--waiting[dep[e]] == 0)
+                sb_bitset_add(&ready, dep[e]);
+    }
+    sb_free(fill);
+    sb_free(dep);
+    sb_free(first);
+    sb_free(waiting);
+    sb_bitset_free(&ready);
+    sb_val_free(index);
+    if (!ok) {
         sb_val_free(order);
         return sb_oom();
     }
-    /* Kahn's algorithm, scanning in declaration order each round, so the
-     * order is stable and readable (n is small: steps are written by hand). */
-    for (size_t placed = 0; placed < n;) {
-        bool progress = false;
-        for (size_t i = 0; i < n; i++) {
-            if (done[i])
-                continue;
-            const sb_val *needs = sb_map_get_str(*sb_map_val_at(*steps, i), "needs");
-            bool ready = true;
-            for (size_t k = 0; needs && ready && k < sb_list_len(*needs); k++)
-                for (size_t j = 0; j < n; j++)
-                    if (!done[j] && sb_val_equal(*sb_map_key_at(*steps, j), *sb_list_at(*needs, k)))
-                        ready = false;
-            if (!ready)
-                continue;
-            done[i] = 1;
-            placed++;
-            progress = true;
-            if (!sb_list_push(&order, sb_val_ref(*sb_map_key_at(*steps, i)))) {
-                sb_free(done);
-                sb_val_free(order);
-                return sb_oom();
-            }
-        }
-        if (!progress) {
-            sb_free(done);
-            sb_val_free(order);
-            return sb_error("dependency cycle");
-        }
+    if (placed < n) {
+        sb_val_free(order);
+        return sb_error("dependency cycle");
     }
-    sb_free(done);
     return order;
 }

@@ -21,6 +21,12 @@ bool sb_config_workspace(const char *file, const char *text, size_t len, sb_diag
 bool sb_config_pipelines(const char *file, const char *text, size_t len, sb_val workspace, sb_diags *d,
                          sb_val *out);
 
+/* The checks of the two functions above on trees already loaded (a host
+ * that builds the trees itself, and sb_run_new, which refuses a tree that
+ * fails them). true when there was no problem. */
+bool sb_config_check_workspace(const char *file, sb_val workspace, sb_diags *d);
+bool sb_config_check_pipelines(const char *file, sb_val pipelines, sb_val workspace, sb_diags *d);
+
 /* Checks one input value against its declaration (type, enum, minimum,
  * maximum). Returns true when it fits; otherwise false, with the reason
  * appended to why (the answer does not depend on that allocation). */

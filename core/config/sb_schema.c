@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../json/sb_json.h"
+
 typedef struct checker {
     const char *file;
     sb_diags *d;
@@ -434,11 +436,20 @@ static void js_body(sb_buf *o, const sb_schema *s, int depth)
                 sb_buf_putc(o, ',');
             js_str(o, f->name);
             sb_buf_putc(o, ':');
-            if (f->doc && !f->type->doc) {
+            if ((f->doc && !f->type->doc) || f->dflt) {
                 /* Field docs override the type's own description. */
-                sb_buf_puts(o, "{\"description\":");
-                js_str(o, f->doc);
-                sb_buf_puts(o, ",\"allOf\":[");
+                sb_buf_putc(o, '{');
+                if (f->doc && !f->type->doc) {
+                    sb_buf_puts(o, "\"description\":");
+                    js_str(o, f->doc);
+                    sb_buf_putc(o, ',');
+                }
+                if (f->dflt) {
+                    sb_buf_puts(o, "\"default\":");
+                    sb_buf_puts(o, f->dflt);
+                    sb_buf_putc(o, ',');
+                }
+                sb_buf_puts(o, "\"allOf\":[");
                 js_schema(o, f->type, depth + 1);
                 sb_buf_puts(o, "]}");
             } else {
@@ -543,4 +554,31 @@ void sb_schema_write_json_schema(const sb_schema *s, const char *id, sb_buf *out
                      "\"allOf\":[");
     js_schema(out, s, 0);
     sb_buf_puts(out, "]}");
+}
+
+/* --- defaults --- */
+
+sb_val sb_schema_default(const sb_schema *root, const char *path)
+{
+    const sb_schema *s = root;
+    const sb_schema_field *found = NULL;
+    while (s && *path) {
+        size_t n = strcspn(path, ".");
+        found = NULL;
+        if (n == 1 && path[0] == '*' && (s->kind == SB_SK_DICT || s->kind == SB_SK_LIST)) {
+            s = s->item;
+        } else {
+            for (const sb_schema_field *f = s->fields; s->kind == SB_SK_OBJECT && f && f->name; f++)
+                if (strlen(f->name) == n && strncmp(f->name, path, n) == 0)
+                    found = f;
+            s = found ? found->type : NULL;
+        }
+        path += n + (path[n] == '.');
+    }
+    if (!found || *path || !found->dflt)
+        return sb_null();
+    sb_val v = sb_json_parse(found->dflt, strlen(found->dflt));
+    /* The tables are constants: a default that does not parse is a bug, seen
+     * in every test that reads it. */
+    return v.kind == SB_ERROR && !sb_is_oom(v) ? (sb_val_free(v), sb_null()) : v;
 }

@@ -36,6 +36,10 @@ typedef struct sb_schema_field {
     const sb_schema *type;
     bool required;
     const char *doc;
+    /* The default, as JSON text ("2000", "\"none\"", "[...]"), or NULL when
+     * there is none. The one place a default is written: the JSON Schema
+     * carries it, and core/spec reads it (sb_schema_default). */
+    const char *dflt;
 } sb_schema_field;
 
 struct sb_schema {
@@ -55,6 +59,11 @@ struct sb_schema {
 
 /* Writes s as a JSON Schema (draft 2020-12) document. */
 void sb_schema_write_json_schema(const sb_schema *s, const char *id, sb_buf *out);
+
+/* The default of the field at `path` ("polling.initial_delay_ms"; "*" steps
+ * into a DICT's or LIST's items), as a new value; SB_NULL when the field has
+ * no default (and when the path names no field: a mistake in the caller). */
+sb_val sb_schema_default(const sb_schema *root, const char *path);
 
 /* The two file formats. */
 extern const sb_schema sb_schema_workspace;

@@ -23,13 +23,14 @@ static const sb_schema attempts = {.kind = SB_SK_INT, .title = "attempts", .has_
 static const sb_schema timeout_ms = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1};
 
 static const sb_schema_field polling_fields[] = {
-    SB_FIELD("initial_delay_ms", &delay_ms, false, "Delay before the first poll (default 2000)."),
-    SB_FIELD("max_delay_ms", &delay_ms, false, "Cap on the delay between polls (default 10000)."),
-    SB_FIELD("multiplier", &multiplier, false, "Growth of the delay per poll: initial * multiplier^n (default 1.5)."),
-    SB_FIELD("jitter", &jitter, false, "none | full | equal (default none)."),
-    SB_FIELD("max_attempts", &attempts, false,
-             "Polls in a row without progress (no job changed state) before the handle counts as stalled "
-             "(default 50). A poll that sees progress resets the count, so a healthy long sweep never hits it."),
+    SB_FIELD_D("initial_delay_ms", &delay_ms, "Delay before the first poll (default 2000).", "2000"),
+    SB_FIELD_D("max_delay_ms", &delay_ms, "Cap on the delay between polls (default 10000).", "10000"),
+    SB_FIELD_D("multiplier", &multiplier, "Growth of the delay per poll: initial * multiplier^n (default 1.5).", "1.5"),
+    SB_FIELD_D("jitter", &jitter, "none | full | equal (default none).", "\"none\""),
+    SB_FIELD_D("max_attempts", &attempts,
+               "Polls in a row without progress (no job changed state) before the handle counts as stalled "
+               "(default 50). A poll that sees progress resets the count, so a healthy long sweep never hits it.",
+               "50"),
     SB_FIELD("timeout_ms", &timeout_ms, false, "Overall limit for the poll step (default: none)."),
     SB_FIELDS_END,
 };
@@ -37,10 +38,10 @@ const sb_schema sb_schema__polling = {.kind = SB_SK_OBJECT, .title = "polling se
                                       .doc = "Exponential backoff between polls of a job handle."};
 
 static const sb_schema_field backoff_fields[] = {
-    SB_FIELD("initial_delay_ms", &delay_ms, false, "Delay before the first retry (default 0)."),
-    SB_FIELD("max_delay_ms", &delay_ms, false, "Cap on the delay (default 60000)."),
-    SB_FIELD("multiplier", &multiplier, false, "Growth of the delay per attempt (default 2)."),
-    SB_FIELD("jitter", &jitter, false, "none | full | equal (default none)."),
+    SB_FIELD_D("initial_delay_ms", &delay_ms, "Delay before the first retry (default 0).", "0"),
+    SB_FIELD_D("max_delay_ms", &delay_ms, "Cap on the delay (default 60000).", "60000"),
+    SB_FIELD_D("multiplier", &multiplier, "Growth of the delay per attempt (default 2).", "2.0"),
+    SB_FIELD_D("jitter", &jitter, "none | full | equal (default none).", "\"none\""),
     SB_FIELDS_END,
 };
 const sb_schema sb_schema__backoff = {.kind = SB_SK_OBJECT, .title = "backoff settings", .fields = backoff_fields};

@@ -14,8 +14,10 @@ void sb_schema__describe(sb_buf *out, sb_val v);
 /* The closest of names[0..n) to word (a typo or a prefix), or NULL. */
 const char *sb_schema__suggest(const char *word, const char *const *names, size_t n);
 
-#define SB_FIELD(n, t, req, d) {(n), (t), (req), (d)}
-#define SB_FIELDS_END {NULL, NULL, false, NULL}
+#define SB_FIELD(n, t, req, d) {(n), (t), (req), (d), NULL}
+/* An optional field with a default (JSON text), e.g. SB_FIELD_D("top_k", &k, "How many.", "3"). */
+#define SB_FIELD_D(n, t, d, dflt) {(n), (t), false, (d), (dflt)}
+#define SB_FIELDS_END {NULL, NULL, false, NULL, NULL}
 
 extern const sb_schema sb_schema__any;
 extern const sb_schema sb_schema__string;

@@ -48,8 +48,8 @@ static const sb_schema top_k = {.kind = SB_SK_INT, .title = "count", .has_min = 
 static const sb_schema_field aggregate_fields[] = {
     SB_FIELD("from", &sb_schema__expr_any, true, "List of results to rank."),
     SB_FIELD("metric", &sb_schema__expr_any, true, "Dotted path of the metric in each result, e.g. metrics.val_acc."),
-    SB_FIELD("direction", &direction, false, "max (default) or min."),
-    SB_FIELD("top_k", &top_k, false, "How many to keep in `top` (default 3)."),
+    SB_FIELD_D("direction", &direction, "max (default) or min.", "\"max\""),
+    SB_FIELD_D("top_k", &top_k, "How many to keep in `top` (default 3).", "3"),
     SB_FIELDS_END,
 };
 static const sb_schema aggregate = {.kind = SB_SK_OBJECT, .title = "aggregate settings", .fields = aggregate_fields};
@@ -57,7 +57,7 @@ static const sb_schema aggregate = {.kind = SB_SK_OBJECT, .title = "aggregate se
 static const sb_schema index_ = {.kind = SB_SK_INT, .title = "index", .has_min = true, .min = 0, .flags = SB_SF_EXPR};
 static const sb_schema_field select_fields[] = {
     SB_FIELD("from", &sb_schema__expr_any, true, "A list."),
-    SB_FIELD("index", &index_, false, "Which item to take (default 0)."),
+    SB_FIELD_D("index", &index_, "Which item to take (default 0).", "0"),
     SB_FIELDS_END,
 };
 static const sb_schema select_ = {.kind = SB_SK_OBJECT, .title = "select settings", .fields = select_fields};
@@ -81,8 +81,9 @@ static const sb_schema modify = {.kind = SB_SK_DICT,
                                  .item = &sb_schema__expr_any,
                                  .doc = "Hyperparameter -> new value (expressions see `job`, `error`, `attempt`)."};
 static const sb_schema_field retry_fields[] = {
-    SB_FIELD("max_attempts", &attempts, false, "Retries per original job (default 1)."),
-    SB_FIELD("when", &sb_schema__expr_bool, false, "Retry only if true (default: error.type == 'transient')."),
+    SB_FIELD_D("max_attempts", &attempts, "Retries per original job (default 1).", "1"),
+    SB_FIELD_D("when", &sb_schema__expr_bool, "Retry only if true (default: error.type == 'transient').",
+               "\"{{ error.type == 'transient' }}\""),
     SB_FIELD("backoff", &sb_schema__backoff, false, "Delay before each resubmission."),
     SB_FIELD("modify", &modify, false, "Hyperparameter patch for the retried job."),
     SB_FIELDS_END,
@@ -107,7 +108,7 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("handle", &handle, false, "Turn the call's result into a pollable job handle."),
     SB_FIELD("poll", &expr, false, "Kind poll: the job handle to poll until every job finished."),
     SB_FIELD("status_tool", &tool_ref, false, "Status tool (default: the handle server's get_jobs_status)."),
-    SB_FIELD("stream", &sb_schema__bool, false, "Stream one JSON chunk per finished job (default true)."),
+    SB_FIELD_D("stream", &sb_schema__bool, "Stream one JSON chunk per finished job (default true).", "true"),
     SB_FIELD("polling", &sb_schema__polling, false, "Backoff for this poll step (default: the workspace's)."),
     SB_FIELD("aggregate", &aggregate, false, "Kind aggregate: rank results by a metric."),
     SB_FIELD("select", &select_, false, "Kind select: pick one item of a list."),

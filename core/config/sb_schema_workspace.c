@@ -29,8 +29,9 @@ static const sb_schema servers = {.kind = SB_SK_DICT, .title = "servers", .item 
                                   .doc = "Server name -> how to reach it. Steps call `name.tool`."};
 
 static const sb_schema_field streaming_fields[] = {
-    SB_FIELD("enabled", &sb_schema__bool, false, "Write one JSON line per finished job (default true)."),
-    SB_FIELD("file", &sb_schema__nonempty_string, false, "Stream file (default sweep_output_stream.jsonl)."),
+    SB_FIELD_D("enabled", &sb_schema__bool, "Write one JSON line per finished job (default true).", "true"),
+    SB_FIELD_D("file", &sb_schema__nonempty_string, "Stream file (default sweep_output_stream.jsonl).",
+               "\"sweep_output_stream.jsonl\""),
     SB_FIELDS_END,
 };
 static const sb_schema streaming = {.kind = SB_SK_OBJECT, .title = "streaming settings", .fields = streaming_fields};
@@ -39,17 +40,20 @@ static const sb_schema patterns = {.kind = SB_SK_LIST, .title = "patterns", .ite
 static const char *const error_types[] = {"transient", "permanent", NULL};
 static const sb_schema error_type = {.kind = SB_SK_STRING, .title = "error type", .enums = error_types};
 static const sb_schema_field errors_fields[] = {
-    SB_FIELD("transient_patterns", &patterns, false,
-             "Regular expressions (CEL matches() syntax) on the error message that make it transient."),
-    SB_FIELD("permanent_patterns", &patterns, false, "Checked first: a match is permanent."),
-    SB_FIELD("default", &error_type, false, "Type of an error that matches no pattern (default permanent)."),
+    SB_FIELD_D("transient_patterns", &patterns,
+               "Regular expressions (CEL matches() syntax) on the error message that make it transient "
+               "(default: NaN loss, CUDA out of memory, connection reset or timeout).",
+               "[\"(?i)nan loss\", \"(?i)cuda out of memory\", \"(?i)connection (reset|timed out|timeout)\"]"),
+    SB_FIELD_D("permanent_patterns", &patterns, "Checked first: a match is permanent (default none).", "[]"),
+    SB_FIELD_D("default", &error_type, "Type of an error that matches no pattern (default permanent).",
+               "\"permanent\""),
     SB_FIELDS_END,
 };
 static const sb_schema errors = {.kind = SB_SK_OBJECT, .title = "error classification", .fields = errors_fields};
 
 static const sb_schema_field expr_fields[] = {
-    SB_FIELD("mixed_numeric", &sb_schema__bool, false,
-             "Let int and double mix in arithmetic and comparisons, giving a double (default false)."),
+    SB_FIELD_D("mixed_numeric", &sb_schema__bool,
+               "Let int and double mix in arithmetic and comparisons, giving a double (default false).", "false"),
     SB_FIELDS_END,
 };
 static const sb_schema expressions = {.kind = SB_SK_OBJECT, .title = "expression settings", .fields = expr_fields};
@@ -69,7 +73,8 @@ static const sb_schema_field outputs_fields[] = {
     SB_FIELD("dir", &sb_schema__nonempty_string, false,
              "Folder for output files, relative to the workspace file's folder (default: the current folder; "
              "--output-dir overrides)."),
-    SB_FIELD("result_file", &sb_schema__nonempty_string, false, "Final result (default sweep_output.json)."),
+    SB_FIELD_D("result_file", &sb_schema__nonempty_string, "Final result (default sweep_output.json).",
+               "\"sweep_output.json\""),
     SB_FIELDS_END,
 };
 static const sb_schema outputs = {.kind = SB_SK_OBJECT, .title = "output settings", .fields = outputs_fields};

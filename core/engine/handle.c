@@ -7,7 +7,7 @@
 
 #include "run_int.h"
 
-sb_val handle_make(const char *server, const char *handle_id, sb_val job_ids, const char *status_tool,
+sb_val sb_run__handle_make(const char *server, const char *handle_id, sb_val job_ids, const char *status_tool,
                    const char *submit_tool)
 {
     sb_val h = sb_map_new(6);
@@ -24,7 +24,7 @@ sb_val handle_make(const char *server, const char *handle_id, sb_val job_ids, co
     return h;
 }
 
-bool handle_is_pollable(sb_val v)
+bool sb_run__handle_is_pollable(sb_val v)
 {
     const sb_val *t = sb_map_get_str(v, "$type");
     const sb_val *id = sb_map_get_str(v, "handle_id");

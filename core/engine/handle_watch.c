@@ -4,6 +4,7 @@
 #include "../util/sb_alloc.h"
 #include "run_int.h"
 #include "sb_handle.h"
+#include "sb_status_answer.h"
 
 struct sb_handle_watch {
     sb_val handle;
@@ -14,19 +15,22 @@ struct sb_handle_watch {
     sb_val finished;  /* job id -> true, for jobs already handed out */
     sb_val ready;     /* finished jobs not yet handed out, oldest first */
     size_t next;      /* index of the next one to hand out in ready */
-    sb_val last;      /* the last usable answer, or null */
+    bool answered;    /* a usable answer came */
+    bool done;        /* its done flag */
+    bool has_counts;
+    int64_t counts[SB_JOB_NSTATES + 1]; /* its counts */
     sb_val error;     /* the last failure, or null */
 };
 
 sb_handle_watch *sb_handle_watch_new(sb_val handle)
 {
-    if (!handle_is_pollable(handle))
+    if (!sb_run__handle_is_pollable(handle))
         return NULL;
     sb_handle_watch *w = sb_calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->handle = sb_val_ref(handle);
-    w->cursor = w->last = w->error = sb_null();
+    w->cursor = w->error = sb_null();
     w->finished = sb_map_new(0);
     w->ready = sb_list_new(0);
     w->client = sb_mcp_client_new(sb_str(*sb_map_get_str(handle, "server")), "sibyl", SIBYL_VERSION);
@@ -46,7 +50,6 @@ void sb_handle_watch_free(sb_handle_watch *w)
     sb_val_free(w->cursor);
     sb_val_free(w->finished);
     sb_val_free(w->ready);
-    sb_val_free(w->last);
     sb_val_free(w->error);
     sb_free(w);
 }
@@ -80,41 +83,38 @@ static void set_error(sb_handle_watch *w, sb_val e)
     w->error = e;
 }
 
-/* Takes in a usable status answer: remember its cursor, queue what finished. */
-static void take(sb_handle_watch *w, sb_val value)
+/* Takes in a status answer read by sb_status_answer_read: remember its
+ * cursor, queue what finished. */
+static void take(sb_handle_watch *w, const sb_status_answer *a)
 {
-    const sb_val *jobs = sb_map_get_str(value, "jobs");
-    if (!jobs || jobs->kind != SB_LIST) {
-        set_error(w, sb_error("the status answer has no jobs list"));
-        return;
-    }
     /* Compact the queue when everything in it was handed out. */
     if (w->next == sb_list_len(w->ready) && w->next) {
         sb_val_free(w->ready);
         w->ready = sb_list_new(0);
         w->next = 0;
     }
-    for (size_t i = 0; i < sb_list_len(*jobs); i++) {
-        sb_val job = *sb_list_at(*jobs, i);
-        const sb_val *id = sb_map_get_str(job, "job_id"), *st = sb_map_get_str(job, "status");
-        if (!id || id->kind != SB_STRING || !st)
+    for (size_t i = 0; i < a->njobs; i++) {
+        const sb_status_job *j = &a->jobs[i];
+        if (!sb_job_state_final(j->state) || sb_map_get_str(w->finished, j->job_id))
             continue;
-        if (!sb_str_eq(*st, "completed") && !sb_str_eq(*st, "failed") && !sb_str_eq(*st, "cancelled"))
-            continue;
-        if (sb_map_get(w->finished, *id))
-            continue;
-        if (!sb_map_set(&w->finished, sb_val_ref(*id), sb_bool(true)) || !sb_list_push(&w->ready, sb_val_ref(job))) {
+        if (!sb_map_set_str(&w->finished, j->job_id, sb_bool(true)) || !sb_list_push(&w->ready, sb_val_ref(j->record))) {
             set_error(w, sb_oom());
             return;
         }
     }
-    const sb_val *cursor = sb_map_get_str(value, "cursor");
-    if (cursor && cursor->kind == SB_STRING) {
+    if (a->cursor) {
+        sb_val c = sb_string_cstr(a->cursor);
+        if (c.kind != SB_STRING) {
+            set_error(w, sb_oom());
+            return;
+        }
         sb_val_free(w->cursor);
-        w->cursor = sb_val_ref(*cursor);
+        w->cursor = c;
     }
-    sb_val_free(w->last);
-    w->last = sb_val_ref(value);
+    w->answered = true;
+    w->done = a->has_done && a->done;
+    w->has_counts = a->has_counts;
+    memcpy(w->counts, a->counts, sizeof w->counts);
     set_error(w, sb_null());
 }
 
@@ -124,27 +124,23 @@ void sb_handle_watch_on_response(sb_handle_watch *w, uint64_t id, int status, co
     sb_mcp_client_on_response(w->client, id, status, content_type, session_id, body, len, now_ms);
     uint64_t call;
     sb_val result;
+    const sb_val *tool = sb_map_get_str(w->handle, "status_tool");
     while (sb_mcp_client_next_completion(w->client, &call, &result)) {
         if (call != w->call) {
             sb_val_free(result);
             continue;
         }
         w->call = 0;
-        if (result.kind == SB_ERROR) {
-            set_error(w, result);
-            continue;
-        }
-        if (sb_mcp_result_is_error(result)) {
-            const sb_val *tool = sb_map_get_str(w->handle, "status_tool");
-            set_error(w, sb_mcp_result_error(sb_str(*sb_map_get_str(w->handle, "server")),
-                                             tool ? sb_str(*tool) : "get_jobs_status", result));
-            sb_val_free(result);
-            continue;
-        }
-        sb_val value = run_result_value(result);
+        sb_status_answer a;
+        sb_val err = sb_status_answer_read(result, sb_str(*sb_map_get_str(w->handle, "server")),
+                                           tool && tool->kind == SB_STRING ? sb_str(*tool) : "get_jobs_status", &a);
         sb_val_free(result);
-        take(w, value);
-        sb_val_free(value);
+        if (err.kind != SB_NULL) {
+            set_error(w, err);
+            continue;
+        }
+        take(w, &a);
+        sb_status_answer_clear(&a);
     }
     sb_mcp_event ev;
     while (sb_mcp_client_next_event(w->client, &ev))
@@ -164,9 +160,12 @@ sb_val sb_handle_watch_status(const sb_handle_watch *w)
     sb_val s = sb_map_new(5);
     bool ok = sb_map_set_str(&s, "polls", sb_int(w->polls));
     ok = ok && sb_map_set_str(&s, "in_flight", sb_bool(w->call != 0));
-    const sb_val *done = sb_map_get_str(w->last, "done"), *counts = sb_map_get_str(w->last, "counts");
-    ok = ok && sb_map_set_str(&s, "done", done ? sb_val_ref(*done) : sb_bool(false));
-    ok = ok && sb_map_set_str(&s, "counts", counts ? sb_val_ref(*counts) : sb_map_new(0));
+    static const char *const keys[] = {"queued", "running", "completed", "failed", "cancelled", "total"};
+    sb_val counts = sb_map_new(6);
+    for (int k = 0; w->has_counts && k < SB_JOB_NSTATES + 1; k++)
+        ok = ok && sb_map_set_str(&counts, keys[k], sb_int(w->counts[k]));
+    ok = ok && sb_map_set_str(&s, "done", sb_bool(w->answered && w->done));
+    ok = sb_map_set_str(&s, "counts", counts) && ok;
     if (w->error.kind != SB_NULL)
         ok = ok && sb_map_set_str(&s, "error", sb_string(sb_str(w->error), sb_str_len(w->error)));
     if (!ok) {

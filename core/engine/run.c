@@ -1,5 +1,7 @@
-/* The run's lifecycle: creation (inputs, compiled expressions), DAG
- * scheduling, step completion, the end of the run and its result file. */
+/* The run's lifecycle: creation (the spec, inputs), DAG scheduling, step
+ * completion, the end of the run and its result file. */
+#include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,237 +9,177 @@
 #include "../util/sb_alloc.h"
 #include "run_int.h"
 
-static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry"};
+size_t sb_run__step_index(const sb_run *r, const char *name) { return sb_spec_step_index(r->spec, name); }
 
-size_t run_step_index(const sb_run *r, const char *name)
+sb_val sb_run__estimate_key(const char *handle_id, const char *job_id)
 {
-    for (size_t i = 0; i < r->nsteps; i++)
-        if (strcmp(r->steps[i].name, name) == 0)
-            return i;
-    return (size_t)-1;
-}
-
-static const char *str_or(sb_val map, const char *key, const char *dflt)
-{
-    const sb_val *v = sb_map_get_str(map, key);
-    return v && v->kind == SB_STRING ? sb_str(*v) : dflt;
-}
-
-static int64_t int_or(sb_val map, const char *key, int64_t dflt)
-{
-    const sb_val *v = sb_map_get_str(map, key);
-    return v && v->kind == SB_INT ? v->as.i : dflt;
-}
-
-static double num_or(sb_val map, const char *key, double dflt)
-{
-    const sb_val *v = sb_map_get_str(map, key);
-    double d;
-    return v && sb_val_as_double(*v, &d) ? d : dflt;
-}
-
-static sb_backoff backoff_from(sb_val map, sb_backoff dflt)
-{
-    sb_backoff b = dflt;
-    if (map.kind != SB_MAP)
-        return b;
-    b.initial_ms = int_or(map, "initial_delay_ms", b.initial_ms);
-    b.max_ms = int_or(map, "max_delay_ms", b.max_ms);
-    b.multiplier = num_or(map, "multiplier", b.multiplier);
-    int j = sb_jitter_parse(str_or(map, "jitter", "none"));
-    if (sb_map_get_str(map, "jitter") && j >= 0)
-        b.jitter = (sb_jitter)j;
-    if (b.max_ms < b.initial_ms)
-        b.max_ms = b.initial_ms;
-    return b;
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_puts(&b, handle_id);
+    sb_buf_putc(&b, '\0');
+    sb_buf_puts(&b, job_id);
+    sb_val v = sb_buf_failed(&b) ? sb_oom() : sb_string(b.data, b.len);
+    sb_buf_free(&b);
+    return v;
 }
 
 /* --- creation --- */
 
 static bool resolve_inputs(sb_run *r, sb_val given, sb_diags *d)
 {
-    const sb_val *decls = sb_map_get_str(r->pipeline, "inputs");
+    const sb_spec *sp = r->spec;
     sb_val inputs = sb_map_new(0);
     bool ok = inputs.kind == SB_MAP;
     for (size_t i = 0; ok && given.kind == SB_MAP && i < sb_map_len(given); i++) {
         sb_val k = *sb_map_key_at(given, i);
-        if (!decls || !sb_map_get(*decls, k)) {
+        size_t j = 0;
+        while (j < sp->ninputs && !sb_str_eq(k, sp->inputs[j].name))
+            j++;
+        if (j == sp->ninputs) {
             sb_buf known = SB_BUF_INIT;
-            for (size_t j = 0; decls && j < sb_map_len(*decls); j++)
-                sb_buf_printf(&known, "%s%s", j ? ", " : "", sb_str(*sb_map_key_at(*decls, j)));
+            for (size_t n = 0; n < sp->ninputs; n++)
+                sb_buf_printf(&known, "%s%s", n ? ", " : "", sp->inputs[n].name);
             sb_diags_add(d, "--input", 0, 0, "unknown input '%s' for pipeline '%s' (it declares: %s)", sb_str(k),
                          r->pipeline_name, known.len ? sb_buf_str(&known) : "no inputs");
             sb_buf_free(&known);
             ok = false;
         }
     }
-    for (size_t i = 0; ok && decls && i < sb_map_len(*decls); i++) {
-        sb_val name = *sb_map_key_at(*decls, i), decl = *sb_map_val_at(*decls, i);
-        const sb_val *v = given.kind == SB_MAP ? sb_map_get(given, name) : NULL;
+    for (size_t i = 0; ok && i < sp->ninputs; i++) {
+        const sb_spec_input *in = &sp->inputs[i];
+        const sb_val *v = given.kind == SB_MAP ? sb_map_get_str(given, in->name) : NULL;
         bool from_user = v != NULL;
-        if (!v)
-            v = sb_map_get_str(decl, "default");
+        if (!v && in->has_default)
+            v = &in->dflt;
         if (!v) {
-            sb_diags_add(d, r->pipelines_file, decl.line, decl.col,
-                         "input '%s' is required (give it with --input %s=VALUE)", sb_str(name), sb_str(name));
+            sb_diags_add(d, r->pipelines_file, in->decl.line, in->decl.col,
+                         "input '%s' is required (give it with --input %s=VALUE)", in->name, in->name);
             ok = false;
             continue;
         }
         sb_buf why = SB_BUF_INIT;
-        if (!sb_config_check_input(decl, *v, &why)) {
+        if (!sb_config_check_input(in->decl, *v, &why)) {
             const char *msg = sb_buf_failed(&why) ? "out of memory" : sb_buf_str(&why);
             if (from_user)
-                sb_diags_add(d, "--input", 0, 0, "input '%s': %s", sb_str(name), msg);
+                sb_diags_add(d, "--input", 0, 0, "input '%s': %s", in->name, msg);
             else
-                sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", sb_str(name), msg);
+                sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", in->name, msg);
             sb_buf_free(&why);
             ok = false;
             continue;
         }
         sb_buf_free(&why);
-        ok = sb_map_set(&inputs, sb_val_ref(name), sb_val_ref(*v));
+        ok = sb_map_set_str(&inputs, in->name, sb_val_ref(*v));
     }
     r->inputs = inputs;
     return ok;
 }
 
-static bool compile(sb_run *r, sb_val v, sb_tmpl **out, sb_diags *d)
-{
-    *out = sb_tmpl_compile(v, r->pipelines_file, &r->cel, d);
-    return *out != NULL;
-}
-
-static bool setup_step(sb_run *r, size_t i, sb_val name, sb_val def, sb_diags *d)
-{
-    step *s = &r->steps[i];
-    s->name = sb_strdup(sb_str(name));
-    s->def = sb_val_ref(def);
-    s->output = sb_null();
-    s->handle = sb_null();
-    s->call_args = sb_null();
-    s->on_step = (size_t)-1;
-    if (!s->name)
-        return false;
-    for (size_t k = 0; k < sizeof kind_keys / sizeof *kind_keys; k++)
-        if (sb_map_get_str(def, kind_keys[k]))
-            s->kind = (step_kind)k;
-    bool ok = true;
-    const sb_val *when = sb_map_get_str(def, "when");
-    if (when)
-        ok &= compile(r, *when, &s->when, d);
-    const sb_val *log = sb_map_get_str(def, "log");
-    if (log)
-        ok &= compile(r, *log, &s->log_tmpl, d);
-    const sb_val *body = sb_map_get_str(def, kind_keys[s->kind]);
-    switch (s->kind) {
-    case K_CALL: {
-        const char *ref = sb_str(*body), *dot = strchr(ref, '.');
-        s->server = sb_strndup(ref, (size_t)(dot - ref));
-        s->tool = sb_strdup(dot + 1);
-        const sb_val *with = sb_map_get_str(def, "with");
-        sb_val empty = sb_map_new(0);
-        ok &= compile(r, with ? *with : empty, &s->body, d);
-        sb_val_free(empty);
-        const sb_val *h = sb_map_get_str(def, "handle");
-        if (h)
-            ok &= compile(r, *h, &s->handle_tmpl, d);
-        ok &= s->server && s->tool;
-        break;
-    }
-    case K_RETRY: {
-        const sb_val *retry = body;
-        const sb_val *rw = sb_map_get_str(*retry, "when");
-        sb_val dflt = sb_string_cstr("{{ error.type == 'transient' }}");
-        ok &= compile(r, rw ? *rw : dflt, &s->retry_when, d);
-        sb_val_free(dflt);
-        const sb_val *mod = sb_map_get_str(*retry, "modify");
-        if (mod)
-            ok &= compile(r, *mod, &s->modify, d);
-        s->max_attempts = (int)int_or(*retry, "max_attempts", 1);
-        const sb_val *bo = sb_map_get_str(*retry, "backoff");
-        sb_backoff dflt_bo = {0, 60000, 2.0, SB_JITTER_NONE};
-        s->retry_backoff = backoff_from(bo ? *bo : sb_null(), dflt_bo);
-        break;
-    }
-    default:
-        ok &= compile(r, *body, &s->body, d);
-        break;
-    }
-    return ok;
-}
-
+/* The run's steps over the spec's, and what scheduling walks: the steps that
+ * need each step, and the first ready set. */
 static bool link_steps(sb_run *r)
 {
-    for (size_t i = 0; i < r->nsteps; i++) {
+    size_t n = r->nsteps, nedges = 0, nevents = 0;
+    for (size_t i = 0; i < n; i++) {
         step *s = &r->steps[i];
-        const sb_val *needs = sb_map_get_str(s->def, "needs");
-        size_t n = needs ? sb_list_len(*needs) : 0;
-        s->needs = sb_calloc(n ? n : 1, sizeof *s->needs);
-        if (!s->needs)
-            return false;
-        for (size_t k = 0; k < n; k++)
-            s->needs[s->nneeds++] = run_step_index(r, sb_str(*sb_list_at(*needs, k)));
-        const sb_val *on = sb_map_get_str(s->def, "on");
-        if (on) {
-            const char *ref = sb_str(*on), *dot = strchr(ref, '.');
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(dot - ref), ref);
-            s->on_step = run_step_index(r, name);
-            s->on_event = strcmp(dot + 1, "job_failed") == 0      ? EV_JOB_FAILED
-                          : strcmp(dot + 1, "job_completed") == 0 ? EV_JOB_COMPLETED
-                                                                  : EV_JOB_FINISHED;
-        }
+        const sb_spec_step *sp = &r->spec->steps[i];
+        s->sp = sp;
+        s->name = sp->name;
+        s->kind = (step_kind)sp->kind;
+        s->number = sp->number;
+        s->needs = sp->needs;
+        s->nneeds = sp->nneeds;
+        s->on_step = sp->on_step;
+        s->on_event = (job_event)sp->on_event;
+        s->output = s->handle = s->call_args = sb_null();
+        s->nwait = s->nneeds;
+        nedges += s->nneeds;
+        nevents += s->on_step != (size_t)-1;
     }
+    r->dep_first = sb_calloc(n + 1, sizeof *r->dep_first);
+    r->deps = sb_calloc(nedges ? nedges : 1, sizeof *r->deps);
+    r->event_steps = sb_calloc(nevents ? nevents : 1, sizeof *r->event_steps);
+    size_t *fill = sb_calloc(n ? n : 1, sizeof *fill);
+    r->dirty = sb_calloc(n ? n : 1, sizeof *r->dirty);
+    if (!r->dep_first || !r->deps || !r->event_steps || !fill || !r->dirty || !sb_bitset_init(&r->ready, n)) {
+        sb_free(fill);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < r->steps[i].nneeds; k++)
+            r->dep_first[r->steps[i].needs[k] + 1]++;
+    for (size_t i = 0; i < n; i++)
+        r->dep_first[i + 1] += r->dep_first[i];
+    for (size_t i = 0; i < n; i++) {
+        step *s = &r->steps[i];
+        for (size_t k = 0; k < s->nneeds; k++) {
+            assert(s->needs[k] < n && s->needs[k] != i); /* validated: known names, no self-needs */
+            r->deps[r->dep_first[s->needs[k]] + fill[s->needs[k]]++] = i;
+        }
+        if (s->on_step != (size_t)-1)
+            r->event_steps[r->nevent_steps++] = i;
+        else if (s->nwait == 0)
+            sb_bitset_add(&r->ready, i);
+    }
+    sb_free(fill);
+    r->nactive = n;
     return true;
 }
 
-/* Step numbers follow the run order; an event-triggered step is numbered
- * right after the poll step whose events it serves. */
-static bool number_steps(sb_run *r)
+/* The host table as far as its version reaches: a slot the host's version
+ * does not define is never read (it may not exist in the caller's struct). */
+static bool take_host(sb_host *out, const sb_host *host, sb_diags *d)
 {
-    sb_val order = sb_config_step_order(r->pipeline);
-    if (order.kind != SB_LIST) {
-        sb_val_free(order);
+    if (!host) {
+        sb_diags_add(d, "sb_run_new", 0, 0, "no host table");
         return false;
     }
-    int next = 1;
-    for (size_t k = 0; k < sb_list_len(order); k++) {
-        size_t i = run_step_index(r, sb_str(*sb_list_at(order, k)));
-        if (r->steps[i].on_step != (size_t)-1 && r->steps[i].number == 0)
-            continue; /* numbered with its poll step */
-        if (r->steps[i].number == 0)
-            r->steps[i].number = next++;
-        for (size_t j = 0; j < r->nsteps; j++)
-            if (r->steps[j].on_step == i && r->steps[j].number == 0)
-                r->steps[j].number = next++;
+    if (host->version < 1 || host->version > SB_HOST_VERSION) {
+        sb_diags_add(d, "sb_run_new", 0, 0, "host table version %d is not supported (this core knows 1 to %d)",
+                     host->version, SB_HOST_VERSION);
+        return false;
     }
-    for (size_t j = 0; j < r->nsteps; j++)
-        if (r->steps[j].number == 0)
-            r->steps[j].number = next++;
-    sb_val_free(order);
+    memset(out, 0, sizeof *out);
+    out->version = host->version;
+    out->ud = host->ud;
+    /* version 1 */
+    out->send = host->send;
+    out->event = host->event;
+    out->write_file = host->write_file;
     return true;
 }
 
 sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
 {
-    const sb_val *ps = sb_map_get_str(cfg->pipelines, "pipelines");
-    const sb_val *p = ps && cfg->pipeline ? sb_map_get_str(*ps, cfg->pipeline) : NULL;
-    if (!p) {
-        sb_buf known = SB_BUF_INIT;
-        for (size_t i = 0; ps && i < sb_map_len(*ps); i++)
-            sb_buf_printf(&known, "%s%s", i ? ", " : "", sb_str(*sb_map_key_at(*ps, i)));
-        sb_diags_add(d, cfg->pipelines_file, 0, 0, "unknown pipeline '%s' (the file defines: %s)",
-                     cfg->pipeline ? cfg->pipeline : "", sb_buf_str(&known));
-        sb_buf_free(&known);
+    sb_host h;
+    if (!cfg) {
+        sb_diags_add(d, "sb_run_new", 0, 0, "no run configuration");
         return NULL;
     }
+    if (!take_host(&h, host, d))
+        return NULL;
+    /* The engine reads the trees as validated; a host that skipped or ignored
+     * validation gets its diagnostics here rather than a crash later. */
+    const char *wf = cfg->workspace_file ? cfg->workspace_file : "workspace.yaml";
+    const char *pf = cfg->pipelines_file ? cfg->pipelines_file : "pipelines.yaml";
+    bool valid = cfg->workspace.kind == SB_NULL || sb_config_check_workspace(wf, cfg->workspace, d);
+    valid = sb_config_check_pipelines(pf, cfg->pipelines, cfg->workspace, d) && valid;
+    if (!valid) {
+        if (sb_diags_count(d) == 0)
+            sb_diags_add(d, pf, 0, 0, "the configuration is not valid");
+        return NULL;
+    }
+    sb_spec *spec = sb_spec_compile(cfg->workspace, cfg->pipelines, cfg->pipeline, wf, pf, d);
+    if (!spec)
+        return NULL;
     sb_run *r = sb_calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        sb_spec_free(spec);
         goto oom;
-    r->host = *host;
-    r->workspace = sb_val_ref(cfg->workspace);
-    r->pipeline = sb_val_ref(*p);
+    }
+    r->spec = spec;
+    r->host = h;
     r->inputs = sb_null();
+    r->steps_view = sb_null();
     r->result = sb_null();
     r->ledger_view = sb_null();
     r->best = sb_null();
@@ -245,80 +187,55 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->status = SB_RUN_PENDING;
     r->seed = cfg->seed;
     sb_rng_seed(&r->rng, cfg->seed);
-    r->stream_log = cfg->stream;
-    r->verbose = cfg->verbose;
-    r->pipeline_name = sb_strdup(cfg->pipeline);
-    r->workspace_file = sb_strdup(cfg->workspace_file ? cfg->workspace_file : "workspace.yaml");
-    r->pipelines_file = sb_strdup(cfg->pipelines_file ? cfg->pipelines_file : "pipelines.yaml");
+    r->pipeline_name = spec->pipeline;
+    r->workspace_file = sb_strdup(wf);
+    r->pipelines_file = sb_strdup(pf);
     char idbuf[40];
     snprintf(idbuf, sizeof idbuf, "run-%llu", (unsigned long long)cfg->seed);
     r->run_id = sb_strdup(cfg->run_id ? cfg->run_id : idbuf);
     r->timers = sb_timers_new();
-    if (!r->pipeline_name || !r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers ||
-        r->estimates.kind != SB_MAP)
-        goto oom;
-
-    const sb_val *expr = sb_map_get_str(r->workspace, "expressions");
-    const sb_val *mixed = expr ? sb_map_get_str(*expr, "mixed_numeric") : NULL;
-    r->cel.mixed_numeric = mixed && mixed->kind == SB_BOOL && mixed->as.b;
-
-    const sb_val *streaming = sb_map_get_str(r->workspace, "streaming");
-    const sb_val *enabled = streaming ? sb_map_get_str(*streaming, "enabled") : NULL;
-    if (!enabled || enabled->as.b)
-        r->stream_file = sb_strdup(streaming ? str_or(*streaming, "file", "sweep_output_stream.jsonl")
-                                             : "sweep_output_stream.jsonl");
-    const sb_val *outs = sb_map_get_str(r->workspace, "outputs");
-    r->result_file = sb_strdup(outs ? str_or(*outs, "result_file", "sweep_output.json") : "sweep_output.json");
-    if (!r->result_file || (!r->stream_file && (!enabled || enabled->as.b)))
+    if (!r->workspace_file || !r->pipelines_file || !r->run_id || !r->timers || r->estimates.kind != SB_MAP)
         goto oom;
     {
         sb_buf label = SB_BUF_INIT;
         const char *dir = cfg->output_dir;
-        if (dir && *dir && strcmp(dir, ".") != 0 && r->result_file[0] != '/')
+        if (dir && *dir && strcmp(dir, ".") != 0 && spec->result_file[0] != '/')
             sb_buf_printf(&label, "%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
-        sb_buf_puts(&label, r->result_file);
+        sb_buf_puts(&label, spec->result_file);
         r->result_label = sb_buf_take(&label);
         if (!r->result_label)
             goto oom;
     }
 
     bool ok = resolve_inputs(r, cfg->inputs, d);
-    const sb_val *steps = sb_map_get_str(r->pipeline, "steps");
     /* nsteps only once the array exists: sb_run_free walks it. */
-    r->steps = sb_calloc(sb_map_len(*steps), sizeof *r->steps);
+    r->steps = sb_calloc(spec->nsteps ? spec->nsteps : 1, sizeof *r->steps);
     if (!r->steps)
         goto oom;
-    r->nsteps = sb_map_len(*steps);
-    for (size_t i = 0; i < r->nsteps; i++)
-        ok &= setup_step(r, i, *sb_map_key_at(*steps, i), *sb_map_val_at(*steps, i), d);
-    const sb_val *outputs = sb_map_get_str(r->pipeline, "outputs");
-    r->noutputs = outputs ? sb_map_len(*outputs) : 0;
-    r->outputs = sb_calloc(r->noutputs ? r->noutputs : 1, sizeof *r->outputs);
-    if (!r->outputs)
-        goto oom;
-    for (size_t i = 0; i < r->noutputs; i++)
-        ok &= compile(r, *sb_map_val_at(*outputs, i), &r->outputs[i], d);
-    const sb_val *budget = sb_map_get_str(r->pipeline, "budget_usd");
-    if (budget)
-        ok &= compile(r, *budget, &r->budget_tmpl, d);
-    if (!ok || !link_steps(r) || !number_steps(r)) {
+    r->nsteps = spec->nsteps;
+    if (!ok || !link_steps(r)) {
         if (sb_diags_count(d) == 0)
             sb_diags_add(d, r->pipelines_file, 0, 0, "out of memory");
         sb_run_free(r);
         return NULL;
     }
 
-    double budget_usd = 1e15;
-    if (r->budget_tmpl) {
-        sb_val vars = run_vars(r, sb_null());
-        sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(r->budget_tmpl, vars) : sb_oom();
+    double budget_usd = INFINITY; /* no budget_usd: no limit, and no figure shown for one */
+    if (spec->budget) {
+        const sb_val *budget = &spec->budget_src;
+        sb_val vars = sb_run__vars(r, sb_null());
+        sb_val b = vars.kind == SB_MAP ? sb_tmpl_eval(spec->budget, vars) : sb_oom();
         sb_val_free(vars);
         if (sb_is_oom(b))
             goto oom;
-        if (!sb_val_as_double(b, &budget_usd) || budget_usd < 0) {
+        if (!sb_val_as_double(b, &budget_usd) || !isfinite(budget_usd) || budget_usd < 0) {
             sb_buf m = SB_BUF_INIT;
             if (b.kind == SB_ERROR)
                 sb_buf_puts(&m, sb_str(b));
+            else if (b.kind == SB_DOUBLE && !isfinite(budget_usd))
+                sb_buf_printf(&m, "budget_usd: %s gives %s; a budget must be a finite number >= 0",
+                              budget->kind == SB_STRING ? sb_str(*budget) : "the value",
+                              isnan(budget_usd) ? "NaN" : budget_usd > 0 ? "infinity" : "-infinity");
             else
                 sb_buf_printf(&m, "budget_usd must be a number >= 0, found %s", sb_kind_name((sb_kind)b.kind));
             sb_diags_add(d, r->pipelines_file, budget->line, budget->col, "%s", sb_buf_str(&m));
@@ -346,151 +263,185 @@ void sb_run_free(sb_run *r)
         return;
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
-        sb_free(s->name);
-        sb_val_free(s->def);
-        sb_free(s->needs);
-        sb_tmpl_free(s->when);
-        sb_tmpl_free(s->body);
-        sb_tmpl_free(s->handle_tmpl);
-        sb_tmpl_free(s->log_tmpl);
-        sb_tmpl_free(s->retry_when);
-        sb_tmpl_free(s->modify);
         sb_val_free(s->output);
         sb_val_free(s->handle);
         sb_val_free(s->call_args);
         sb_free(s->reason);
-        sb_free(s->server);
-        sb_free(s->tool);
-        poll_free(s->poll);
+        sb_run__poll_free(s->poll);
     }
     sb_free(r->steps);
-    sb_tmpl_free(r->budget_tmpl);
-    for (size_t i = 0; i < r->noutputs && r->outputs; i++)
-        sb_tmpl_free(r->outputs[i]);
-    sb_free(r->outputs);
-    run_mcp_free(r);
+    sb_free(r->dep_first);
+    sb_free(r->deps);
+    sb_free(r->event_steps);
+    sb_bitset_free(&r->ready);
+    sb_val_free(r->steps_view);
+    sb_free(r->dirty);
+    sb_run__mcp_free(r);
     sb_timers_free(r->timers);
     sb_ledger_free(r->ledger);
     sb_val_free(r->ledger_view);
-    sb_val_free(r->workspace);
-    sb_val_free(r->pipeline);
     sb_val_free(r->inputs);
     sb_val_free(r->result);
     sb_val_free(r->best);
     sb_val_free(r->estimates);
     sb_cel_program_free(r->matcher);
-    sb_free(r->pipeline_name);
     sb_free(r->workspace_file);
     sb_free(r->pipelines_file);
     sb_free(r->run_id);
-    sb_free(r->stream_file);
-    sb_free(r->result_file);
     sb_free(r->result_label);
     sb_free(r->error);
+    sb_spec_free(r->spec);
     sb_free(r);
 }
 
 /* --- scheduling --- */
 
-static bool all_needs_done(const sb_run *r, const step *s, size_t *bad)
+static bool active(step_state st) { return st == ST_WAITING || st == ST_RUNNING; }
+
+void sb_run__touch(sb_run *r, size_t i)
 {
-    for (size_t k = 0; k < s->nneeds; k++) {
-        step_state st = r->steps[s->needs[k]].state;
-        if (st == ST_WAITING || st == ST_RUNNING)
-            return false;
-        if (st != ST_SUCCEEDED)
-            *bad = s->needs[k];
+    step *s = &r->steps[i];
+    if (s->kind == K_POLL) {
+        /* A poll step's output shares its results list, which grows in place
+         * while the step settles: the view must not keep it shared. */
+        sb_val_free(r->steps_view);
+        r->steps_view = sb_null();
     }
-    return true;
+    if (!s->dirty) {
+        s->dirty = true;
+        r->dirty[r->ndirty++] = i;
+    }
+}
+
+void sb_run__set_state(sb_run *r, size_t i, step_state st)
+{
+    step *s = &r->steps[i];
+    step_state was = s->state;
+    s->state = st;
+    sb_run__touch(r, i);
+    if (active(was) == active(st))
+        return;
+    /* Steps only move forward: waiting -> running -> an end. */
+    assert(active(was) && !active(st));
+    assert(r->nactive > 0);
+    r->nactive--;
+    for (size_t e = r->dep_first[i]; e < r->dep_first[i + 1]; e++) {
+        step *d = &r->steps[r->deps[e]];
+        assert(d->nwait > 0);
+        if (--d->nwait == 0 && d->state == ST_WAITING && d->on_step == (size_t)-1)
+            sb_bitset_add(&r->ready, r->deps[e]);
+    }
+}
+
+/* The first need of step i that did not succeed, or (size_t)-1. */
+static size_t bad_need(const sb_run *r, const step *s)
+{
+    for (size_t k = 0; k < s->nneeds; k++)
+        if (r->steps[s->needs[k]].state != ST_SUCCEEDED)
+            return s->needs[k];
+    return (size_t)-1;
 }
 
 static void finish_run(sb_run *r, int64_t now);
 
-void run_schedule(sb_run *r, int64_t now)
+/* A step whose need failed or was skipped does not run: it fails or is
+ * skipped in turn, and says why. */
+static void not_run(sb_run *r, size_t i, size_t bad, int64_t now)
 {
-    if (r->stopping && !r->finishing && r->ncalls == 0)
-        finish_run(r, now);
-    if (r->status != SB_RUN_RUNNING || r->finishing)
-        return;
-    bool changed = true;
-    while (changed) {
-        changed = false;
-        for (size_t i = 0; i < r->nsteps && r->status == SB_RUN_RUNNING; i++) {
-            step *s = &r->steps[i];
-            if (s->state != ST_WAITING || s->on_step != (size_t)-1)
-                continue;
-            size_t bad = (size_t)-1;
-            if (!all_needs_done(r, s, &bad))
-                continue;
-            if (bad != (size_t)-1) {
-                step *b = &r->steps[bad];
-                sb_buf m = SB_BUF_INIT;
-                sb_buf_printf(&m, "not run: it needs '%s', which %s", b->name,
-                              b->state == ST_FAILED ? "failed" : "was skipped");
-                s->reason = sb_buf_take(&m);
-                s->state = b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED;
-                s->finished_ms = now;
-                /* WARN, not ERROR: the step that failed has said why already. */
-                run_log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number,
-                        r->nsteps, s->name, s->state == ST_FAILED ? "failed" : "skipped",
-                        s->reason ? s->reason : "");
-                run_step_event(r, i);
-                changed = true;
-                continue;
-            }
-            run_start_step(r, i, now);
-            changed = true;
-        }
-    }
-    /* Event-triggered steps end with the poll step they listen to. */
-    for (size_t i = 0; i < r->nsteps; i++) {
+    step *s = &r->steps[i], *b = &r->steps[bad];
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_printf(&m, "not run: it needs '%s', which %s", b->name, b->state == ST_FAILED ? "failed" : "was skipped");
+    sb_free(s->reason);
+    s->reason = sb_buf_take(&m);
+    s->finished_ms = now;
+    sb_run__set_state(r, i, b->state == ST_FAILED ? ST_FAILED : ST_SKIPPED);
+    /* WARN, not ERROR: the step that failed has said why already. */
+    sb_run__log(r, s->state == ST_FAILED ? SB_LOG_WARN : SB_LOG_INFO, "Step %d/%zu: %s %s (%s)", s->number, r->nsteps,
+            s->name, s->state == ST_FAILED ? "failed" : "skipped", s->reason ? s->reason : "");
+    sb_run__step_event(r, i);
+}
+
+/* Event-triggered steps end with the poll step they listen to. */
+static void end_event_steps(sb_run *r, int64_t now)
+{
+    for (size_t e = 0; e < r->nevent_steps; e++) {
+        size_t i = r->event_steps[e];
         step *s = &r->steps[i];
-        if (s->on_step == (size_t)-1 || (s->state != ST_WAITING && s->state != ST_RUNNING))
+        if (!active(s->state))
             continue;
         step_state src = r->steps[s->on_step].state;
-        if (src == ST_WAITING || src == ST_RUNNING)
+        if (active(src))
             continue;
         s->finished_ms = now;
         if (s->fired) {
-            s->state = ST_SUCCEEDED;
+            sb_run__set_state(r, i, ST_SUCCEEDED);
         } else {
-            s->state = ST_SKIPPED;
+            sb_free(s->reason);
             s->reason = sb_strdup(src == ST_SUCCEEDED ? "its event never fired" : "its poll step did not run");
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
+            sb_run__set_state(r, i, ST_SKIPPED);
+            sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
                     s->reason ? s->reason : "");
         }
-        run_step_event(r, i);
+        sb_run__step_event(r, i);
     }
-    bool all_done = true;
-    for (size_t i = 0; i < r->nsteps; i++)
-        if (r->steps[i].state == ST_WAITING || r->steps[i].state == ST_RUNNING)
-            all_done = false;
-    if (all_done && r->ncalls == 0)
+}
+
+void sb_run__schedule(sb_run *r, int64_t now)
+{
+    if (r->stopping && !r->finishing && r->ncalls == 0)
+        finish_run(r, now);
+    if (r->status != SB_RUN_RUNNING || r->finishing || r->scheduling)
+        return;
+    r->scheduling = true;
+    for (;;) {
+        size_t i;
+        while (r->status == SB_RUN_RUNNING && (i = sb_bitset_lowest(&r->ready)) != (size_t)-1) {
+            sb_bitset_remove(&r->ready, i);
+            if (r->steps[i].state != ST_WAITING)
+                continue;
+            size_t bad = bad_need(r, &r->steps[i]);
+            if (bad != (size_t)-1)
+                not_run(r, i, bad, now);
+            else
+                sb_run__start_step(r, i, now);
+        }
+        size_t before = r->nactive;
+        if (r->status == SB_RUN_RUNNING)
+            end_event_steps(r, now);
+        /* An event step that ended may have made others ready. */
+        if (r->nactive == before || r->status != SB_RUN_RUNNING)
+            break;
+    }
+    r->scheduling = false;
+    if (r->nactive == 0 && r->ncalls == 0)
         finish_run(r, now);
 }
 
-void run_step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t now)
+void sb_run__step_done(sb_run *r, size_t i, step_state st, sb_val output, int64_t now)
 {
+    assert(i < r->nsteps && (st == ST_SUCCEEDED || st == ST_FAILED || st == ST_SKIPPED));
     step *s = &r->steps[i];
     sb_val_free(s->output);
     s->output = output;
-    s->state = st;
     s->finished_ms = now;
-    run_step_event(r, i);
-    run_schedule(r, now);
+    sb_run__set_state(r, i, st);
+    sb_run__step_event(r, i);
+    /* The steps it made ready start in sb_run__schedule's loop, which every entry
+     * point runs before it returns. */
 }
 
-void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
+void sb_run__fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
 {
     sb_buf m = SB_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
     sb_buf_vprintf(&m, fmt, ap);
     va_end(ap);
+    assert(i == (size_t)-1 || i < r->nsteps);
     if (i == (size_t)-1) {
         if (!r->error)
             r->error = sb_strdup(sb_buf_str(&m));
-        run_log(r, SB_LOG_ERROR, "%s", sb_buf_str(&m));
+        sb_run__log(r, SB_LOG_ERROR, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
         if (r->status == SB_RUN_RUNNING)
             r->status = SB_RUN_FAILED;
@@ -499,7 +450,7 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
     step *s = &r->steps[i];
     if (s->state != ST_WAITING && s->state != ST_RUNNING) {
         /* The step already ended (a cancel being settled): nothing to fail. */
-        run_log(r, SB_LOG_ERROR, "Step %s: %s", s->name, sb_buf_str(&m));
+        sb_run__log(r, SB_LOG_ERROR, "Step %s: %s", s->name, sb_buf_str(&m));
         sb_buf_free(&m);
         return;
     }
@@ -510,11 +461,11 @@ void run_fail(sb_run *r, size_t i, int64_t now, const char *fmt, ...)
         sb_buf_printf(&e, "step '%s': %s", s->name, s->reason ? s->reason : "failed");
         r->error = sb_buf_take(&e);
     }
-    run_log(r, SB_LOG_ERROR, "Step %d/%zu: %s failed: %s", s->number, r->nsteps, s->name,
+    sb_run__log(r, SB_LOG_ERROR, "Step %d/%zu: %s failed: %s", s->number, r->nsteps, s->name,
             s->reason ? s->reason : "out of memory");
     if (s->kind == K_POLL && s->poll)
-        poll_cancel_all(r, now);
-    run_step_done(r, i, ST_FAILED, s->kind == K_POLL && s->poll ? poll_output(s->poll) : sb_null(), now);
+        sb_run__poll_cancel_all(r, now);
+    sb_run__step_done(r, i, ST_FAILED, s->kind == K_POLL && s->poll ? sb_run__poll_output(s->poll) : sb_null(), now);
 }
 
 /* --- the end --- */
@@ -527,7 +478,7 @@ static void log_cost(sb_run *r, sb_val b)
                              {"total_usd", "total"},
                              {"committed_usd", "committed (unsettled)"},
                              {"remaining_usd", "remaining"}};
-    run_log(r, SB_LOG_INFO, "Cost breakdown:");
+    sb_run__log(r, SB_LOG_INFO, "Cost breakdown:");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         const sb_val *v = sb_map_get_str(b, keys[i][0]);
         double x = 0;
@@ -538,8 +489,8 @@ static void log_cost(sb_run *r, sb_val b)
             continue;
         sb_buf m = SB_BUF_INIT;
         sb_buf_printf(&m, "  %-22s $", keys[i][1]);
-        run_fmt_usd(&m, x);
-        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, x);
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
     double total = 0, budget = sb_ledger_budget(r->ledger);
@@ -548,8 +499,8 @@ static void log_cost(sb_run *r, sb_val b)
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "  budget utilization     ");
         sb_buf_printf(&m, "%.1f%% of $", total / budget * 100.0);
-        run_fmt_usd(&m, budget);
-        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, budget);
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
 }
@@ -559,43 +510,64 @@ static void log_cost(sb_run *r, sb_val b)
 static sb_val build_result(sb_run *r)
 {
     sb_val res = sb_map_new(0);
-    bool ok = run_put(&res, "pipeline", sb_string_cstr(r->pipeline_name));
-    ok = ok && run_put(&res, "run_id", sb_string_cstr(r->run_id));
-    ok = ok && run_put(&res, "seed", sb_uint(r->seed));
-    ok = ok && run_put(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
+    bool ok = sb_run__put(&res, "pipeline", sb_string_cstr(r->pipeline_name));
+    ok = ok && sb_run__put(&res, "run_id", sb_string_cstr(r->run_id));
+    ok = ok && sb_run__put(&res, "seed", sb_uint(r->seed));
+    ok = ok && sb_run__put(&res, "status", sb_string_cstr(sb_run_status_name(r->status)));
     if (r->error)
-        ok = ok && run_put(&res, "error", sb_string_cstr(r->error));
-    const sb_val *outs = sb_map_get_str(r->pipeline, "outputs");
-    if (ok && r->noutputs) {
-        sb_val vars = run_vars(r, sb_null());
+        ok = ok && sb_run__put(&res, "error", sb_string_cstr(r->error));
+    if (ok && r->spec->noutputs) {
+        sb_val vars = sb_run__vars(r, sb_null());
         ok = vars.kind == SB_MAP;
         /* Each output on its own, so one that cannot be computed (its step
          * failed) does not hide the others. */
-        for (size_t i = 0; ok && i < r->noutputs; i++) {
-            sb_val v = sb_tmpl_eval(r->outputs[i], vars);
-            const char *name = sb_str(*sb_map_key_at(*outs, i));
+        for (size_t i = 0; ok && i < r->spec->noutputs; i++) {
+            sb_val v = sb_tmpl_eval(r->spec->outputs[i].value, vars);
+            const char *name = r->spec->outputs[i].name;
             if (v.kind == SB_ERROR && !sb_is_oom(v) && r->status == SB_RUN_SUCCEEDED)
-                run_log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
-            ok = run_put(&res, name, v);
+                sb_run__log(r, SB_LOG_WARN, "output '%s' could not be computed: %s", name, sb_str(v));
+            ok = sb_run__put(&res, name, v);
         }
         sb_val_free(vars);
     }
-    ok = ok && run_put(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
+    ok = ok && sb_run__put(&res, "cost_breakdown", sb_ledger_breakdown(r->ledger));
     sb_val steps = sb_map_new(r->nsteps);
     static const char *const names[] = {"waiting", "running", "succeeded", "failed", "skipped"};
     for (size_t i = 0; ok && i < r->nsteps; i++) {
         sb_val s = sb_map_new(2);
-        ok = run_put(&s, "status", sb_string_cstr(names[r->steps[i].state]));
+        ok = sb_run__put(&s, "status", sb_string_cstr(names[r->steps[i].state]));
         if (r->steps[i].reason)
-            ok = ok && run_put(&s, "reason", sb_string_cstr(r->steps[i].reason));
-        ok = run_put(&steps, r->steps[i].name, s) && ok;
+            ok = ok && sb_run__put(&s, "reason", sb_string_cstr(r->steps[i].reason));
+        ok = sb_run__put(&steps, r->steps[i].name, s) && ok;
     }
-    ok = run_put(&res, "steps", steps) && ok;
+    ok = sb_run__put(&res, "steps", steps) && ok;
     if (!ok) {
         sb_val_free(res);
         return sb_oom();
     }
     return res;
+}
+
+/* Hands the result text to the host. A result that could not be written
+ * fails the run (its outcome would be lost); later writes are still tried. */
+static void write_text(sb_run *r, const char *text, size_t len)
+{
+    if (!r->host.write_file)
+        return;
+    if (r->host.write_file(r->host.ud, r->spec->result_file, text, len) == 0) {
+        r->result_written = true;
+        return;
+    }
+    r->result_written = false;
+    r->write_failed = true;
+    sb_run__log(r, SB_LOG_ERROR, "could not write the result file %s", r->result_label);
+    if (r->status == SB_RUN_RUNNING || r->status == SB_RUN_SUCCEEDED)
+        r->status = SB_RUN_FAILED;
+    if (!r->error) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_printf(&m, "could not write the result file %s", r->result_label);
+        r->error = sb_buf_take(&m);
+    }
 }
 
 static void write_result(sb_run *r)
@@ -620,13 +592,11 @@ static void write_result(sb_run *r)
         r->status = SB_RUN_FAILED;
         if (!r->error)
             r->error = sb_strdup("out of memory while writing the result");
-        run_log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_file);
-        if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, fallback, sizeof fallback - 1) != 0)
-            run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
+        sb_run__log(r, SB_LOG_ERROR, "out of memory writing %s", r->result_label);
+        write_text(r, fallback, sizeof fallback - 1);
         return;
     }
-    if (r->host.write_file && r->host.write_file(r->host.ud, r->result_file, sb_buf_str(&b), b.len) != 0)
-        run_log(r, SB_LOG_ERROR, "could not write %s", r->result_file);
+    write_text(r, sb_buf_str(&b), b.len);
     sb_buf_free(&b);
 }
 
@@ -636,11 +606,29 @@ static void finish_run(sb_run *r, int64_t now)
         return;
     r->finishing = true;
     r->now = now;
+    size_t completed = 0, failed = 0, jobs = 0;
+    for (size_t i = 0; i < r->nsteps; i++)
+        if (r->steps[i].poll) {
+            completed += r->steps[i].poll->nstatus[JOB_COMPLETED];
+            failed += r->steps[i].poll->nstatus[JOB_FAILED];
+            jobs += r->steps[i].poll->njobs;
+        }
+    bool none_completed = false;
     if (r->status == SB_RUN_RUNNING) {
         r->status = SB_RUN_SUCCEEDED;
         for (size_t i = 0; i < r->nsteps; i++)
             if (r->steps[i].state == ST_FAILED)
                 r->status = SB_RUN_FAILED;
+        /* Every step may have gone to its end (select over nothing, report
+         * skipped by its when:) and still the run produced no result. */
+        if (r->status == SB_RUN_SUCCEEDED && jobs > 0 && completed == 0) {
+            none_completed = true;
+            r->status = SB_RUN_FAILED;
+            sb_buf m = SB_BUF_INIT;
+            sb_buf_printf(&m, "no job completed (%zu failed)", failed);
+            sb_free(r->error);
+            r->error = sb_buf_take(&m);
+        }
     }
     sb_val b = sb_ledger_breakdown(r->ledger);
     if (sb_ledger_spent(r->ledger) > 0 || sb_ledger_committed(r->ledger) > 0)
@@ -651,14 +639,20 @@ static void finish_run(sb_run *r, int64_t now)
     char dur[64];
     snprintf(dur, sizeof dur, "%lldh %02lldm %02llds", (long long)(secs / 3600), (long long)(secs / 60 % 60),
              (long long)(secs % 60));
-    if (r->status == SB_RUN_SUCCEEDED)
-        run_log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
+    if (r->write_failed)
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s", r->pipeline_name, dur,
+                r->error ? r->error : "the result file could not be written");
+    else if (none_completed)
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; every result kept in %s", r->pipeline_name, dur,
+                r->error ? r->error : "no job completed", r->result_label);
+    else if (r->status == SB_RUN_SUCCEEDED)
+        sb_run__log(r, SB_LOG_SUCCESS, "Pipeline %s completed in %s; results in %s", r->pipeline_name, dur,
                 r->result_label);
     else if (r->status == SB_RUN_CANCELLED)
-        run_log(r, SB_LOG_ERROR, "Pipeline %s cancelled after %s: %s; partial results in %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s cancelled after %s: %s; partial results in %s", r->pipeline_name, dur,
                 r->error ? r->error : "", r->result_label);
     else
-        run_log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; partial results in %s", r->pipeline_name, dur,
+        sb_run__log(r, SB_LOG_ERROR, "Pipeline %s failed after %s: %s; partial results in %s", r->pipeline_name, dur,
                 r->error ? r->error : "a step failed", r->result_label);
 }
 
@@ -666,44 +660,48 @@ static void finish_run(sb_run *r, int64_t now)
 
 void sb_run_start(sb_run *r, int64_t now_ms)
 {
-    if (r->status != SB_RUN_PENDING)
+    if (!r || r->status != SB_RUN_PENDING) /* started already: nothing to do */
         return;
     r->status = SB_RUN_RUNNING;
     r->started = r->now = now_ms;
-    run_log(r, SB_LOG_INFO, "Starting pipeline %s (%zu steps, seed %llu)", r->pipeline_name, r->nsteps,
+    sb_run__log(r, SB_LOG_INFO, "Starting pipeline %s (%zu steps, seed %llu)", r->pipeline_name, r->nsteps,
             (unsigned long long)r->seed);
     if (r->has_budget) {
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "Budget: $");
-        run_fmt_usd(&m, sb_ledger_budget(r->ledger));
-        run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, sb_ledger_budget(r->ledger));
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
+    } else {
+        sb_run__log(r, SB_LOG_INFO, "Budget: no budget (the pipeline sets no budget_usd): spending is not limited");
     }
-    run_schedule(r, now_ms);
-    run_pump(r, now_ms);
+    sb_run__schedule(r, now_ms);
+    sb_run__pump(r, now_ms);
 }
 
 void sb_run_on_time(sb_run *r, int64_t now_ms)
 {
+    if (!r || r->status == SB_RUN_PENDING) /* no timer exists before the start */
+        return;
     if (now_ms > r->now)
         r->now = now_ms;
     uint64_t tag, id;
     while (!r->finishing && sb_timers_pop_due(r->timers, now_ms, &tag, &id)) {
         size_t who = (size_t)(tag >> 8);
         switch (tag & 0xff) {
-        case TT_POLL: poll_on_timer(r, who, now_ms); break;
-        case TT_TIMEOUT: poll_on_timeout(r, who, now_ms); break;
-        case TT_SEND: run_send_delayed(r, who, now_ms); break;
+        case TT_POLL: sb_run__poll_on_timer(r, who, now_ms); break;
+        case TT_TIMEOUT: sb_run__poll_on_timeout(r, who, now_ms); break;
+        case TT_SEND: sb_run__send_delayed(r, who, now_ms); break;
         case TT_RETRY: {
             /* who = poll step << 24 | retry index */
-            retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);
+            sb_run__retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);
             break;
         }
         default: break;
         }
     }
-    run_schedule(r, now_ms);
-    run_pump(r, now_ms);
+    sb_run__schedule(r, now_ms);
+    sb_run__pump(r, now_ms);
 }
 
 /* Ends the run, as cancelled or failed: the steps still going fail with
@@ -712,7 +710,7 @@ void sb_run_on_time(sb_run *r, int64_t now_ms)
  * answers are in: cancel_jobs, then one more status call per handle that
  * reports what the cancelled jobs cost, so the ledger in the result holds
  * nothing as running or committed. */
-void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now_ms)
+void sb_run__stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now_ms)
 {
     if (r->finishing || r->stopping || r->status == SB_RUN_PENDING)
         return;
@@ -720,22 +718,22 @@ void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *w
     if (!r->error)
         r->error = sb_strdup(reason);
     r->status = status;
-    run_log(r, status == SB_RUN_CANCELLED ? SB_LOG_WARN : SB_LOG_ERROR, "%s: %s",
+    sb_run__log(r, status == SB_RUN_CANCELLED ? SB_LOG_WARN : SB_LOG_ERROR, "%s: %s",
             status == SB_RUN_CANCELLED ? "Cancelling" : "Stopping", reason);
-    poll_cancel_all(r, now_ms);
+    sb_run__poll_cancel_all(r, now_ms);
     for (size_t i = 0; i < r->nsteps; i++) {
         step *s = &r->steps[i];
         if (s->state == ST_WAITING || s->state == ST_RUNNING) {
-            s->state = ST_FAILED;
             sb_free(s->reason);
             s->reason = sb_strdup(why);
             if (s->kind == K_POLL && s->poll) {
                 sb_val_free(s->output);
-                s->output = poll_output(s->poll);
+                s->output = sb_run__poll_output(s->poll);
             }
+            sb_run__set_state(r, i, ST_FAILED);
         }
     }
-    run_pump(r, now_ms); /* finishes the run if nothing is in flight */
+    sb_run__pump(r, now_ms); /* finishes the run if nothing is in flight */
     if (!r->finishing) {
         write_result(r);
         /* Only the text was needed; the next write recomputes it from the
@@ -747,14 +745,19 @@ void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *w
 
 void sb_run_cancel(sb_run *r, const char *reason, int64_t now_ms)
 {
-    run_stop(r, SB_RUN_CANCELLED, reason ? reason : "cancelled", "cancelled", now_ms);
+    if (!r)
+        return;
+    sb_run__stop(r, SB_RUN_CANCELLED, reason ? reason : "cancelled", "cancelled", now_ms);
 }
 
-int64_t sb_run_next_deadline(const sb_run *r) { return r->finishing ? INT64_MAX : sb_timers_next(r->timers); }
+int64_t sb_run_next_deadline(const sb_run *r)
+{
+    return !r || r->finishing ? INT64_MAX : sb_timers_next(r->timers);
+}
 
-sb_run_status sb_run_get_status(const sb_run *r) { return r->status; }
+sb_run_status sb_run_get_status(const sb_run *r) { return r ? r->status : SB_RUN_FAILED; }
 
-bool sb_run_done(const sb_run *r) { return r->finishing; }
+bool sb_run_done(const sb_run *r) { return !r || r->finishing; }
 
 const char *sb_run_status_name(sb_run_status s)
 {
@@ -762,10 +765,12 @@ const char *sb_run_status_name(sb_run_status s)
     return (unsigned)s < 5 ? n[s] : "?";
 }
 
-const char *sb_run_error(const sb_run *r) { return r->error; }
+const char *sb_run_error(const sb_run *r) { return r ? r->error : "no run"; }
 
-sb_val sb_run_result(const sb_run *r) { return r->result; }
+sb_val sb_run_result(const sb_run *r) { return r ? r->result : sb_null(); }
 
-const char *sb_run_stream_file(const sb_run *r) { return r->stream_file; }
+const char *sb_run_stream_file(const sb_run *r) { return r ? r->spec->stream_file : NULL; }
 
-const char *sb_run_result_file(const sb_run *r) { return r->result_file; }
+const char *sb_run_result_file(const sb_run *r) { return r ? r->spec->result_file : NULL; }
+
+bool sb_run_result_written(const sb_run *r) { return r && r->result_written; }

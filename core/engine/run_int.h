@@ -1,12 +1,14 @@
 /* Internals of the pipeline engine, shared by its files:
  *   run.c        lifecycle, DAG scheduling, the end of a run and its result
- *   run_vars.c   the variables expressions see
- *   run_log.c    events and log lines
+ *   sb_run__vars.c   the variables expressions see
+ *   sb_run__log.c    events and log lines
  *   run_steps.c  call, compute, assert, select, aggregate steps
  *   run_poll.c   poll steps: backoff, status calls, job tracking, streaming
  *   run_retry.c  event-triggered retry steps and the budget guard
  *   run_mcp.c    MCP sessions per server, requests and their answers
- *   handle.c     PollableJobHandle / ExternalHandle values */
+ *   status_answer.c  reading servers' answers: tool results, get_jobs_status
+ *   handle.c     PollableJobHandle / ExternalHandle values
+ * The run reads its configuration only from r->spec (core/spec). */
 #ifndef SB_RUN_INT_H
 #define SB_RUN_INT_H
 #include <stdarg.h>
@@ -17,12 +19,26 @@
 #include "../sched/sb_backoff.h"
 #include "../sched/sb_rng.h"
 #include "../sched/sb_timers.h"
+#include "../spec/sb_spec.h"
+#include "../util/sb_bitset.h"
 #include "../util/sb_buf.h"
 #include "sb_run.h"
 
 typedef enum step_state { ST_WAITING, ST_RUNNING, ST_SUCCEEDED, ST_FAILED, ST_SKIPPED } step_state;
-typedef enum step_kind { K_CALL, K_POLL, K_AGGREGATE, K_SELECT, K_COMPUTE, K_ASSERT, K_RETRY } step_kind;
-typedef enum job_event { EV_JOB_FAILED, EV_JOB_COMPLETED, EV_JOB_FINISHED } job_event;
+typedef enum step_kind {
+    K_CALL = SB_SPEC_CALL,
+    K_POLL = SB_SPEC_POLL,
+    K_AGGREGATE = SB_SPEC_AGGREGATE,
+    K_SELECT = SB_SPEC_SELECT,
+    K_COMPUTE = SB_SPEC_COMPUTE,
+    K_ASSERT = SB_SPEC_ASSERT,
+    K_RETRY = SB_SPEC_RETRY
+} step_kind;
+typedef enum job_event {
+    EV_JOB_FAILED = SB_SPEC_JOB_FAILED,
+    EV_JOB_COMPLETED = SB_SPEC_JOB_COMPLETED,
+    EV_JOB_FINISHED = SB_SPEC_JOB_FINISHED
+} job_event;
 
 /* Timer tags: what a timer is for (low byte) and for whom (the rest). */
 enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4 };
@@ -73,40 +89,32 @@ typedef struct poll_state {
     sb_val results;           /* completed job records, in finish order */
     sb_val failed;            /* failed job records, in finish order */
     int64_t counts[6];        /* queued running completed failed cancelled total, as last reported */
-    size_t nstatus[6];        /* jobs in each JOB_* state, kept by poll_set_status (no scans per poll) */
+    size_t nstatus[6];        /* jobs in each JOB_* state, kept by sb_run__poll_set_status (no scans per poll) */
     pending_retry *retries;
     size_t nretries, rcap;
     size_t active_retries;    /* entries not yet done */
 } poll_state;
 
 typedef struct step {
-    char *name;
+    const sb_spec_step *sp; /* what the step is (the run's spec owns it) */
+    /* Copied from sp for the code that walks steps (borrowed, never freed). */
+    const char *name;
     step_kind kind;
-    sb_val def;             /* the step's YAML map */
-    step_state state;
     int number;             /* "Step i/N" */
-    size_t *needs;
+    const size_t *needs;
     size_t nneeds;
-    sb_tmpl *when;
-    sb_tmpl *body;          /* call: with; poll: handle expr; aggregate/select/compute/assert: their map/list */
-    sb_tmpl *handle_tmpl;   /* call: handle {id, jobs} */
-    sb_tmpl *log_tmpl;      /* log: line logged on success */
+    size_t on_step;         /* on: the poll step, or (size_t)-1 */
+    job_event on_event;
+    /* What the step is doing. */
+    step_state state;
+    size_t nwait;           /* needs not yet succeeded, failed or skipped */
+    bool dirty;             /* changed since the `steps` variable was last brought up to date */
     sb_val output;
     sb_val handle;          /* call with handle: the PollableJobHandle */
     char *reason;           /* why it failed or was skipped */
     int64_t started_ms, finished_ms;
-    /* call */
-    char *server, *tool;
-    sb_val call_args;       /* evaluated arguments, kept for handle/ledger use */
-    /* poll */
-    poll_state *poll;
-    /* event-triggered (on:) */
-    size_t on_step;
-    job_event on_event;
-    sb_tmpl *retry_when;
-    sb_tmpl *modify;
-    int max_attempts;
-    sb_backoff retry_backoff;
+    sb_val call_args;       /* call: evaluated arguments, kept for handle/ledger use */
+    poll_state *poll;       /* poll: its state once started */
     int fired;              /* times its event fired and it ran */
 } step;
 
@@ -145,21 +153,30 @@ typedef struct delayed_req {
 
 struct sb_run {
     sb_host host;
-    sb_val workspace, pipeline, inputs;
-    char *pipeline_name, *workspace_file, *pipelines_file;
+    sb_spec *spec;           /* the compiled configuration: the only one the run reads */
+    sb_val inputs;
+    const char *pipeline_name; /* the spec's */
+    char *workspace_file, *pipelines_file;
     char *run_id;
     uint64_t seed;
     sb_rng rng;
-    bool stream_log, verbose;
-    char *stream_file;       /* NULL when streaming is disabled */
-    char *result_file;
-    char *result_label;      /* result_file as messages name it (with the output folder) */
-    sb_cel_options cel;
-    sb_tmpl *budget_tmpl;
-    sb_tmpl **outputs;       /* one per pipeline output, in declaration order */
-    size_t noutputs;
+    char *result_label;      /* the spec's result_file as messages name it (with the output folder) */
     step *steps;
     size_t nsteps;
+    sb_val step_index;       /* step name -> index in steps */
+    /* Scheduling is a loop over a ready set, never a recursion: a step that
+     * finishes at once (compute, assert, ...) only marks the steps that need
+     * it ready, and the loop in sb_run__schedule starts them, lowest index first
+     * (declaration order), so thousands of steps need no C stack. */
+    size_t *dep_first, *deps; /* steps that need step i: deps[dep_first[i] .. dep_first[i+1]) */
+    sb_bitset ready;          /* waiting, not event-triggered, every need finished */
+    size_t nactive;           /* steps waiting or running */
+    size_t *event_steps;      /* the event-triggered steps (on:), in index order */
+    size_t nevent_steps;
+    bool scheduling;          /* inside sb_run__schedule (it is not re-entered) */
+    sb_val steps_view;        /* the `steps` variable, updated step by step (null: rebuild) */
+    size_t *dirty;            /* steps changed since steps_view was updated */
+    size_t ndirty;
     sb_timers *timers;
     sb_ledger *ledger;
     uint64_t ledger_gen;     /* bumped before every change to the ledger */
@@ -178,15 +195,17 @@ struct sb_run {
     sb_run_status status;
     char *error;
     sb_val result;
+    bool result_written;     /* the last write of the result file succeeded */
+    bool write_failed;       /* some write of the result file failed: the run fails */
     int64_t now, started;
     int steps_started;
     bool finishing;
     bool stopping;           /* cancelled (or stopped by a fatal error): waiting for the
                                 answers that settle the cancelled jobs, then finishing */
     sb_val best;             /* best finished job so far (for progress) */
-    sb_val estimates;        /* job id -> estimated cost committed at submission */
+    sb_val estimates;        /* sb_run__estimate_key(handle, job) -> estimated cost committed at submission */
     struct sb_cel_program *matcher; /* message.matches(pattern), for error classification */
-    uint64_t calls_made;     /* run_call count, so the pump sees new work */
+    uint64_t calls_made;     /* sb_run__call count, so the pump sees new work */
     /* Set when the run's own plumbing ran out of memory: a request it could
      * not send completes as a transport error, which must not pass for the
      * server's doing (a retry written off as never submitted). The run
@@ -195,77 +214,85 @@ struct sb_run {
 };
 
 /* run.c */
-void run_fail(sb_run *r, size_t step, int64_t now, const char *fmt, ...);
-void run_step_done(sb_run *r, size_t step, step_state st, sb_val output, int64_t now);
-void run_schedule(sb_run *r, int64_t now);
-void run_stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now);
-size_t run_step_index(const sb_run *r, const char *name);
+/* Every change of a step's state goes through here: it keeps nactive, the
+ * ready set and the `steps` variable up to date. */
+void sb_run__set_state(sb_run *r, size_t step, step_state st);
+/* The step's output, reason or handle changed (its state did not). */
+void sb_run__touch(sb_run *r, size_t step);
+void sb_run__fail(sb_run *r, size_t step, int64_t now, const char *fmt, ...);
+void sb_run__step_done(sb_run *r, size_t step, step_state st, sb_val output, int64_t now);
+void sb_run__schedule(sb_run *r, int64_t now);
+void sb_run__stop(sb_run *r, sb_run_status status, const char *reason, const char *why, int64_t now);
+size_t sb_run__step_index(const sb_run *r, const char *name);
 
-/* run_vars.c: a new map of the variables expressions see; extra (borrowed,
+/* The key of a job in r->estimates: handle id, a NUL, job id (two handles may
+ * use the same job ids). A new string, or the out-of-memory error. */
+sb_val sb_run__estimate_key(const char *handle_id, const char *job_id);
+
+/* sb_run__vars.c: a new map of the variables expressions see; extra (borrowed,
  * may be null) is merged on top. sb_oom() when memory ran out (also when
  * extra is that error): never an incomplete map. */
-sb_val run_vars(sb_run *r, sb_val extra);
+sb_val sb_run__vars(sb_run *r, sb_val extra);
 /* Sets key -> v (consumed) in a map being built; false when memory ran out,
  * including when v is the out-of-memory error a constructor returned. */
-bool run_put(sb_val *map, const char *key, sb_val v);
+bool sb_run__put(sb_val *map, const char *key, sb_val v);
 
-/* run_log.c */
-void run_log(sb_run *r, sb_log_level level, const char *fmt, ...)
+/* sb_run__log.c */
+void sb_run__log(sb_run *r, sb_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-void run_event(sb_run *r, sb_event_kind kind, sb_log_level level, const char *message, sb_val data);
-void run_step_event(sb_run *r, size_t step);
-void run_progress(sb_run *r);
+void sb_run__event(sb_run *r, sb_event_kind kind, sb_log_level level, const char *message, sb_val data);
+void sb_run__step_event(sb_run *r, size_t step);
+void sb_run__progress(sb_run *r);
 /* Formats a number for people: 25.2 -> "25.20" with cents=true. */
-void run_fmt_usd(sb_buf *b, double usd);
+void sb_run__fmt_usd(sb_buf *b, double usd);
 
 /* run_steps.c */
-void run_start_step(sb_run *r, size_t step, int64_t now);
-void run_call_done(sb_run *r, size_t step, sb_val result, int64_t now);
+void sb_run__start_step(sb_run *r, size_t step, int64_t now);
+void sb_run__call_done(sb_run *r, size_t step, sb_val result, int64_t now);
 
 /* run_poll.c */
-void poll_start(sb_run *r, size_t step, sb_val handle, int64_t now);
-void poll_on_timer(sb_run *r, size_t step, int64_t now);
-void poll_on_timeout(sb_run *r, size_t step, int64_t now);
-void poll_on_status(sb_run *r, size_t step, sb_val result, int64_t now);
+void sb_run__poll_start(sb_run *r, size_t step, sb_val handle, int64_t now);
+void sb_run__poll_on_timer(sb_run *r, size_t step, int64_t now);
+void sb_run__poll_on_timeout(sb_run *r, size_t step, int64_t now);
+void sb_run__poll_on_status(sb_run *r, size_t step, sb_val result, int64_t now);
 /* The id of the job a retry retries: <root> for the first retry,
  * <root>_retry_<n-1> for the nth (a new value; null for an original). */
-sb_val job_retry_of(const job *j);
-size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
+sb_val sb_run__job_retry_of(const job *j);
+size_t sb_run__poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
                     int attempt, int status);
 /* Every change of a job's status goes through here, to keep nstatus. */
-void poll_set_status(poll_state *p, size_t job, int status);
-void poll_free(poll_state *p);
-void poll_maybe_finish(sb_run *r, size_t step, int64_t now);
-sb_val poll_output(const poll_state *p);
-void poll_cancel_all(sb_run *r, int64_t now);
-void poll_on_cancelled(sb_run *r, size_t step, sb_val result, int64_t now);
-const char *job_status_name(int status);
+void sb_run__poll_set_status(poll_state *p, size_t job, int status);
+void sb_run__poll_free(poll_state *p);
+void sb_run__poll_maybe_finish(sb_run *r, size_t step, int64_t now);
+sb_val sb_run__poll_output(const poll_state *p);
+void sb_run__poll_cancel_all(sb_run *r, int64_t now);
+void sb_run__poll_on_cancelled(sb_run *r, size_t step, sb_val result, int64_t now);
+const char *sb_run__job_status_name(int status);
 
 /* run_retry.c */
 /* "transient" or "permanent" for a failure message, by the workspace's
  * errors patterns (the server's own error_type wins when it gives one). */
-const char *retry_classify(sb_run *r, const char *message);
-void retry_on_job_event(sb_run *r, size_t poll_step, size_t job, job_event ev, int64_t now);
-void retry_on_timer(sb_run *r, size_t poll_step, size_t retry, int64_t now);
-void retry_on_submitted(sb_run *r, size_t poll_step, size_t retry, sb_val result, int64_t now);
+const char *sb_run__retry_classify(sb_run *r, const char *message);
+void sb_run__retry_on_job_event(sb_run *r, size_t poll_step, size_t job, job_event ev, int64_t now);
+void sb_run__retry_on_timer(sb_run *r, size_t poll_step, size_t retry, int64_t now);
+void sb_run__retry_on_submitted(sb_run *r, size_t poll_step, size_t retry, sb_val result, int64_t now);
 
 /* run_mcp.c */
-bool run_call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
+bool sb_run__call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
               size_t extra, int64_t now);
-void run_pump(sb_run *r, int64_t now);
-void run_mcp_free(sb_run *r);
-void run_send_delayed(sb_run *r, size_t which, int64_t now);
+void sb_run__pump(sb_run *r, int64_t now);
+void sb_run__mcp_free(sb_run *r);
+void sb_run__send_delayed(sb_run *r, size_t which, int64_t now);
 
 /* handle.c */
-sb_val handle_make(const char *server, const char *handle_id, sb_val job_ids, const char *status_tool,
+sb_val sb_run__handle_make(const char *server, const char *handle_id, sb_val job_ids, const char *status_tool,
                    const char *submit_tool);
-bool handle_is_pollable(sb_val v);
+bool sb_run__handle_is_pollable(sb_val v);
 
-/* result helpers */
-char *run_result_text(sb_val result); /* the text of a tools/call result */
-sb_val run_result_value(sb_val result); /* structuredContent, else the text parsed as JSON, else the text */
+/* status_answer.c */
+sb_val sb_run__result_value(sb_val result); /* structuredContent, else the text parsed as JSON, else the text */
 
 #endif

@@ -12,7 +12,7 @@ const char *sb_log_level_name(sb_log_level l)
     return (unsigned)l < sizeof n / sizeof *n ? n[l] : "INFO";
 }
 
-void run_event(sb_run *r, sb_event_kind kind, sb_log_level level, const char *message, sb_val data)
+void sb_run__event(sb_run *r, sb_event_kind kind, sb_log_level level, const char *message, sb_val data)
 {
     if (!r->host.event)
         return;
@@ -20,18 +20,18 @@ void run_event(sb_run *r, sb_event_kind kind, sb_log_level level, const char *me
     r->host.event(r->host.ud, &ev);
 }
 
-void run_log(sb_run *r, sb_log_level level, const char *fmt, ...)
+void sb_run__log(sb_run *r, sb_log_level level, const char *fmt, ...)
 {
     sb_buf b = SB_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
     sb_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    run_event(r, SB_EVENT_LOG, level, sb_buf_failed(&b) ? "out of memory" : sb_buf_str(&b), sb_null());
+    sb_run__event(r, SB_EVENT_LOG, level, sb_buf_failed(&b) ? "out of memory" : sb_buf_str(&b), sb_null());
     sb_buf_free(&b);
 }
 
-void run_step_event(sb_run *r, size_t i)
+void sb_run__step_event(sb_run *r, size_t i)
 {
     static const char *const names[] = {"waiting", "running", "succeeded", "failed", "skipped"};
     step *s = &r->steps[i];
@@ -42,32 +42,36 @@ void run_step_event(sb_run *r, size_t i)
     sb_map_set_str(&d, "status", sb_string_cstr(names[s->state]));
     if (s->reason)
         sb_map_set_str(&d, "reason", sb_string_cstr(s->reason));
-    run_event(r, SB_EVENT_STEP, SB_LOG_INFO, s->name, d);
+    sb_run__event(r, SB_EVENT_STEP, SB_LOG_INFO, s->name, d);
     sb_val_free(d);
 }
 
-void run_progress(sb_run *r)
+void sb_run__progress(sb_run *r)
 {
     int64_t c[6] = {0};
     for (size_t i = 0; i < r->nsteps; i++)
         if (r->steps[i].poll)
             for (int k = 0; k < 6; k++)
                 c[k] += r->steps[i].poll->counts[k];
-    sb_val d = sb_map_new(8);
+    sb_val d = sb_map_new(10);
+    /* done counts every finished job, failed and cancelled ones included, so
+     * that done + running + queued is the total. */
+    sb_map_set_str(&d, "done", sb_int(c[2] + c[3] + c[4]));
     sb_map_set_str(&d, "queued", sb_int(c[0]));
     sb_map_set_str(&d, "running", sb_int(c[1]));
     sb_map_set_str(&d, "completed", sb_int(c[2]));
     sb_map_set_str(&d, "failed", sb_int(c[3]));
+    sb_map_set_str(&d, "cancelled", sb_int(c[4]));
     sb_map_set_str(&d, "total", sb_int(c[5]));
     sb_map_set_str(&d, "spent_usd", sb_double(sb_ledger_spent(r->ledger)));
     if (r->has_budget)
         sb_map_set_str(&d, "budget_usd", sb_double(sb_ledger_budget(r->ledger)));
     sb_map_set_str(&d, "best", sb_val_ref(r->best));
-    run_event(r, SB_EVENT_PROGRESS, SB_LOG_INFO, "", d);
+    sb_run__event(r, SB_EVENT_PROGRESS, SB_LOG_INFO, "", d);
     sb_val_free(d);
 }
 
-void run_fmt_usd(sb_buf *b, double usd)
+void sb_run__fmt_usd(sb_buf *b, double usd)
 {
     /* printf's %.2f is exact-then-rounded in glibc and in wasi-libc alike. */
     sb_buf_printf(b, "%.2f", usd);

@@ -31,7 +31,7 @@ static size_t server_index(sb_run *r, const char *name)
     return r->nservers++;
 }
 
-bool run_call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
+bool sb_run__call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
               size_t extra, int64_t now)
 {
     (void)now;
@@ -141,10 +141,10 @@ static void delay_request(sb_run *r, size_t server, const sb_mcp_request *q, int
     }
     size_t which = r->ndelayed++;
     if (!sb_timers_add(r->timers, q->not_before_ms, TIMER_TAG(TT_SEND, which)))
-        run_send_delayed(r, which, now);
+        sb_run__send_delayed(r, which, now);
 }
 
-void run_send_delayed(sb_run *r, size_t which, int64_t now)
+void sb_run__send_delayed(sb_run *r, size_t which, int64_t now)
 {
     if (which >= r->ndelayed || r->delayed[which].used)
         return;
@@ -159,10 +159,10 @@ void run_send_delayed(sb_run *r, size_t which, int64_t now)
 static void dispatch(sb_run *r, pending_call pc, sb_val result, int64_t now)
 {
     switch (pc.kind) {
-    case CALL_STEP: run_call_done(r, pc.step, result, now); break;
-    case CALL_POLL_STATUS: poll_on_status(r, pc.step, result, now); break;
-    case CALL_RETRY_SUBMIT: retry_on_submitted(r, pc.step, pc.extra, result, now); break;
-    case CALL_CANCEL: poll_on_cancelled(r, pc.step, result, now); break;
+    case CALL_STEP: sb_run__call_done(r, pc.step, result, now); break;
+    case CALL_POLL_STATUS: sb_run__poll_on_status(r, pc.step, result, now); break;
+    case CALL_RETRY_SUBMIT: sb_run__retry_on_submitted(r, pc.step, pc.extra, result, now); break;
+    case CALL_CANCEL: sb_run__poll_on_cancelled(r, pc.step, result, now); break;
     }
 }
 
@@ -206,22 +206,24 @@ static bool pump_once(sb_run *r, int64_t now)
     return any;
 }
 
-void run_pump(sb_run *r, int64_t now)
+void sb_run__pump(sb_run *r, int64_t now)
 {
     for (;;) {
         uint64_t before = r->calls_made;
         bool any = pump_once(r, now);
-        run_schedule(r, now);
+        sb_run__schedule(r, now);
         if (!any && r->calls_made == before)
             break;
     }
     if (r->fatal && r->status == SB_RUN_RUNNING)
-        run_stop(r, SB_RUN_FAILED, r->fatal, r->fatal, now);
+        sb_run__stop(r, SB_RUN_FAILED, r->fatal, r->fatal, now);
 }
 
 void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_type, const char *session_id,
                         const char *body, size_t len, int64_t now_ms)
 {
+    if (!r)
+        return;
     if (now_ms > r->now)
         r->now = now_ms;
     size_t k = 0;
@@ -233,12 +235,12 @@ void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_
     r->wires[k] = r->wires[--r->nwires];
     sb_mcp_client_on_response(r->servers[w.server].client, w.client_id, status, content_type, session_id, body, len,
                               now_ms);
-    run_pump(r, now_ms);
+    sb_run__pump(r, now_ms);
 }
 
-size_t sb_run_in_flight(const sb_run *r) { return r->nwires; }
+size_t sb_run_in_flight(const sb_run *r) { return r ? r->nwires : 0; }
 
-void run_mcp_free(sb_run *r)
+void sb_run__mcp_free(sb_run *r)
 {
     for (size_t i = 0; i < r->nservers; i++) {
         sb_free(r->servers[i].name);

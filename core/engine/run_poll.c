@@ -12,33 +12,29 @@
  * job that hangs while "running" is caught by timeout_ms, which bounds the
  * whole step. The delay index grows with every poll (2000, 3000, 4500, 6750,
  * 10000, 10000, ...) and is not reset by progress. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../util/sb_alloc.h"
 #include "run_int.h"
+#include "sb_status_answer.h"
 
-static const char *const status_names[] = {"queued", "running", "completed", "failed", "cancelled", "submitting"};
+/* The run's job states extend the contract's with one of its own. */
+_Static_assert(JOB_QUEUED == (int)SB_JOB_QUEUED && JOB_RUNNING == (int)SB_JOB_RUNNING &&
+                   JOB_COMPLETED == (int)SB_JOB_COMPLETED && JOB_FAILED == (int)SB_JOB_FAILED &&
+                   JOB_CANCELLED == (int)SB_JOB_CANCELLED && JOB_SUBMITTING == SB_JOB_NSTATES,
+               "job states follow sb_job_state");
 
-const char *job_status_name(int s) { return (unsigned)s < 6 ? status_names[s] : "?"; }
-
-static int parse_status(sb_val v)
+const char *sb_run__job_status_name(int s)
 {
-    for (int k = 0; k < 5; k++)
-        if (sb_str_eq(v, status_names[k]))
-            return k;
-    return -1;
+    return s == JOB_SUBMITTING ? "submitting" : sb_job_state_name((sb_job_state)s);
 }
 
 static bool terminal(int s) { return s == JOB_COMPLETED || s == JOB_FAILED || s == JOB_CANCELLED; }
 
-static const char *tool_part(const char *ref)
-{
-    const char *dot = strchr(ref, '.');
-    return dot ? dot + 1 : ref;
-}
 
-void poll_free(poll_state *p)
+void sb_run__poll_free(poll_state *p)
 {
     if (!p)
         return;
@@ -62,7 +58,7 @@ void poll_free(poll_state *p)
     sb_free(p);
 }
 
-size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
+size_t sb_run__poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, double estimate, const char *root,
                     int attempt, int status)
 {
     (void)r;
@@ -93,8 +89,10 @@ size_t poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyper, doub
     return p->njobs++;
 }
 
-void poll_set_status(poll_state *p, size_t k, int status)
+void sb_run__poll_set_status(poll_state *p, size_t k, int status)
 {
+    assert(k < p->njobs && status >= JOB_QUEUED && status <= JOB_SUBMITTING);
+    assert(p->nstatus[p->jobs[k].status] > 0);
     p->nstatus[p->jobs[k].status]--;
     p->nstatus[status]++;
     p->jobs[k].status = status;
@@ -119,23 +117,23 @@ static void schedule_poll(sb_run *r, size_t i, int64_t now)
     p->last_delay = delay;
     p->timer = sb_timers_add(r->timers, sb_timers_deadline(now, delay), TIMER_TAG(TT_POLL, i));
     if (!p->timer)
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
 }
 
-void poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
+void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
 {
     step *s = &r->steps[i];
-    if (!handle_is_pollable(h)) {
+    if (!sb_run__handle_is_pollable(h)) {
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "poll: expected a PollableJobHandle (from a call step with handle:), found ");
         sb_val_write_json(&m, h, 0);
-        run_fail(r, i, now, "%.300s", sb_buf_str(&m));
+        sb_run__fail(r, i, now, "%.300s", sb_buf_str(&m));
         sb_buf_free(&m);
         return;
     }
     poll_state *p = sb_calloc(1, sizeof *p);
     if (!p) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
     s->poll = p;
@@ -146,47 +144,25 @@ void poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
     p->failed = sb_list_new(0);
     p->server = sb_strdup(sb_str(*sb_map_get_str(h, "server")));
     p->handle_id = sb_strdup(sb_str(*sb_map_get_str(h, "handle_id")));
-    const sb_val *st = sb_map_get_str(s->def, "status_tool");
+    /* The handle value (a step's output, not configuration) names its tools;
+     * the step's status_tool wins. */
     const sb_val *hst = sb_map_get_str(h, "status_tool");
     const sb_val *sub = sb_map_get_str(h, "submit_tool");
-    p->status_tool = sb_strdup(st ? tool_part(sb_str(*st)) : hst && hst->kind == SB_STRING ? sb_str(*hst)
-                                                                                          : "get_jobs_status");
+    p->status_tool = sb_strdup(s->sp->status_tool                  ? s->sp->status_tool
+                               : hst && hst->kind == SB_STRING ? sb_str(*hst)
+                                                               : "get_jobs_status");
     p->submit_tool = sb_strdup(sub && sub->kind == SB_STRING ? sb_str(*sub) : "submit_jobs");
     if (!p->server || !p->handle_id || !p->status_tool || !p->submit_tool || p->index.kind != SB_MAP ||
         p->results.kind != SB_LIST || p->failed.kind != SB_LIST) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    /* Backoff: built-in defaults, then the workspace's, then the step's. */
-    sb_backoff b = {2000, 10000, 1.5, SB_JITTER_NONE};
-    p->max_attempts = 50;
-    const sb_val *layers[2] = {sb_map_get_str(r->workspace, "polling"), sb_map_get_str(s->def, "polling")};
-    for (int l = 0; l < 2; l++) {
-        if (!layers[l])
-            continue;
-        sb_val m = *layers[l];
-        const sb_val *v;
-        if ((v = sb_map_get_str(m, "initial_delay_ms")))
-            b.initial_ms = v->as.i;
-        if ((v = sb_map_get_str(m, "max_delay_ms")))
-            b.max_ms = v->as.i;
-        if ((v = sb_map_get_str(m, "multiplier")))
-            sb_val_as_double(*v, &b.multiplier);
-        if ((v = sb_map_get_str(m, "jitter")))
-            b.jitter = (sb_jitter)sb_jitter_parse(sb_str(*v));
-        if ((v = sb_map_get_str(m, "max_attempts")))
-            p->max_attempts = (int)v->as.i;
-        if ((v = sb_map_get_str(m, "timeout_ms")))
-            p->timeout_ms = v->as.i;
-    }
-    const sb_val *t = sb_map_get_str(s->def, "timeout_ms");
-    if (t)
-        p->timeout_ms = t->as.i;
-    if (b.max_ms < b.initial_ms)
-        b.max_ms = b.initial_ms;
+    /* The spec layered the table's defaults, the workspace's and the step's. */
+    sb_backoff b = s->sp->polling.backoff;
     p->backoff = b;
-    const sb_val *stream = sb_map_get_str(s->def, "stream");
-    p->stream = !stream || stream->as.b;
+    p->max_attempts = s->sp->polling.max_attempts;
+    p->timeout_ms = s->sp->polling.timeout_ms;
+    p->stream = s->sp->stream;
     p->started_ms = now;
 
     const sb_val *ids = sb_map_get_str(h, "job_ids");
@@ -194,28 +170,30 @@ void poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
         sb_val id = *sb_list_at(*ids, k);
         if (id.kind != SB_STRING || job_index(p, id) != (size_t)-1)
             continue;
-        const sb_val *e = sb_map_get(r->estimates, id);
+        sb_val key = sb_run__estimate_key(p->handle_id, sb_str(id));
+        const sb_val *e = sb_map_get(r->estimates, key);
+        sb_val_free(key);
         double est = -1;
         if (e)
             sb_val_as_double(*e, &est);
-        if (poll_add_job(r, p, sb_str(id), sb_null(), est, NULL, 0, JOB_QUEUED) == (size_t)-1) {
-            run_fail(r, i, now, "out of memory");
+        if (sb_run__poll_add_job(r, p, sb_str(id), sb_null(), est, NULL, 0, JOB_QUEUED) == (size_t)-1) {
+            sb_run__fail(r, i, now, "out of memory");
             return;
         }
     }
-    run_log(r, SB_LOG_INFO, "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d "
+    sb_run__log(r, SB_LOG_INFO, "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d "
                             "polls without progress)",
             p->njobs, p->njobs == 1 ? "" : "s", p->handle_id, (long long)b.initial_ms, b.multiplier,
             (long long)b.max_ms, p->max_attempts);
     if (p->timeout_ms > 0 &&
         !sb_timers_add(r->timers, sb_timers_deadline(now, p->timeout_ms), TIMER_TAG(TT_TIMEOUT, i))) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
     schedule_poll(r, i, now);
 }
 
-void poll_on_timer(sb_run *r, size_t i, int64_t now)
+void sb_run__poll_on_timer(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
     poll_state *p = s->poll;
@@ -223,31 +201,31 @@ void poll_on_timer(sb_run *r, size_t i, int64_t now)
         return;
     p->timer = 0;
     sb_val args = sb_map_new(2);
-    bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
+    bool ok = sb_run__put(&args, "handle_id", sb_string_cstr(p->handle_id));
     if (p->cursor.kind != SB_NULL)
-        ok = ok && run_put(&args, "since_cursor", sb_val_ref(p->cursor));
+        ok = ok && sb_run__put(&args, "since_cursor", sb_val_ref(p->cursor));
     p->polls++;
     p->call_in_flight = true;
-    if (!ok || !run_call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now)) {
+    if (!ok || !sb_run__call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now)) {
         p->call_in_flight = false;
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
     }
     sb_val_free(args);
 }
 
-void poll_on_timeout(sb_run *r, size_t i, int64_t now)
+void sb_run__poll_on_timeout(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
     poll_state *p = s->poll;
     if (!p || s->state != ST_RUNNING)
         return;
-    run_fail(r, i, now, "polling handle %s timed out after %lld ms; %zu completed and %zu failed results kept",
+    sb_run__fail(r, i, now, "polling handle %s timed out after %lld ms; %zu completed and %zu failed results kept",
              p->handle_id, (long long)p->timeout_ms, sb_list_len(p->results), sb_list_len(p->failed));
 }
 
 /* The chunk streamed for a finished job (design §5); sb_oom() when memory
  * ran out, never a partial chunk. */
-sb_val job_retry_of(const job *j)
+sb_val sb_run__job_retry_of(const job *j)
 {
     if (j->attempt <= 0)
         return sb_null();
@@ -266,29 +244,31 @@ static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
     const char *type = j->status == JOB_COMPLETED ? "job_completed"
                        : j->status == JOB_FAILED  ? "job_failed"
                                                   : "job_cancelled";
-    bool ok = run_put(&c, "type", sb_string_cstr(type));
-    ok = ok && run_put(&c, "job_id", sb_string_cstr(j->id));
+    bool ok = sb_run__put(&c, "type", sb_string_cstr(type));
+    ok = ok && sb_run__put(&c, "job_id", sb_string_cstr(j->id));
     if (j->attempt > 0)
-        ok = ok && run_put(&c, "retry_of", job_retry_of(j));
-    const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
-    ok = ok && run_put(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
+        ok = ok && sb_run__put(&c, "retry_of", sb_run__job_retry_of(j));
+    sb_status_fields f;
+    sb_status_job_fields(rec, &f);
+    const sb_val *hp = f.hyperparameters;
+    ok = ok && sb_run__put(&c, "hyperparameters", hp ? sb_val_ref(*hp) : sb_val_ref(j->hyper));
     if (j->status == JOB_COMPLETED) {
-        const sb_val *m = sb_map_get_str(rec, "metrics");
-        ok = ok && run_put(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
+        const sb_val *m = f.metrics;
+        ok = ok && sb_run__put(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
     } else if (j->status == JOB_FAILED) {
-        const sb_val *e = sb_map_get_str(rec, "error");
-        const sb_val *et = sb_map_get_str(rec, "error_type");
+        const sb_val *e = f.error;
+        const sb_val *et = f.error_type;
         const char *msg = e && e->kind == SB_STRING ? sb_str(*e) : "unknown error";
-        ok = ok && run_put(&c, "error", sb_string_cstr(msg));
-        ok = ok && run_put(&c, "error_type",
-                           et && et->kind == SB_STRING ? sb_val_ref(*et) : sb_string_cstr(retry_classify(r, msg)));
+        ok = ok && sb_run__put(&c, "error", sb_string_cstr(msg));
+        ok = ok && sb_run__put(&c, "error_type",
+                           et && et->kind == SB_STRING ? sb_val_ref(*et) : sb_string_cstr(sb_run__retry_classify(r, msg)));
     }
-    const sb_val *dur = sb_map_get_str(rec, "duration_seconds");
-    const sb_val *cost = sb_map_get_str(rec, "cost_usd");
-    ok = ok && run_put(&c, "duration_seconds", dur ? sb_val_ref(*dur) : sb_int(0));
+    const sb_val *dur = f.duration_seconds;
+    const sb_val *cost = f.cost_usd;
+    ok = ok && sb_run__put(&c, "duration_seconds", dur ? sb_val_ref(*dur) : sb_int(0));
     /* 0, not 0.0: a job cancelled before it started has no cost, and its
      * chunk should read the same as the server's JSON would. */
-    ok = ok && run_put(&c, "cost_usd", cost ? sb_val_ref(*cost) : sb_int(0));
+    ok = ok && sb_run__put(&c, "cost_usd", cost ? sb_val_ref(*cost) : sb_int(0));
     if (!ok) {
         sb_val_free(c);
         return sb_oom();
@@ -317,7 +297,7 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
     job *j = &p->jobs[k];
     sb_val chunk = chunk_for(r, j, j->record);
     if (chunk.kind != SB_MAP) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
     double cost = 0;
@@ -327,14 +307,14 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
     /* A result or a cost that cannot be recorded fails the step rather than
      * go missing from the result and the ledger. */
     r->ledger_gen++;
-    bool ok = sb_ledger_settle(r->ledger, j->id, cost,
+    bool ok = sb_ledger_settle(r->ledger, p->handle_id, j->id, cost,
                                j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
                                : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
                                                           : SB_LEDGER_CANCELLED);
     char *text = ok ? sb_val_to_json(chunk, 0) : NULL;
     ok = ok && text;
-    if (ok)
-        run_event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text, chunk);
+    if (ok && p->stream) /* stream: false keeps the step's chunks out of the stream */
+        sb_run__event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text, chunk);
     sb_free(text);
     if (ok && j->status == JOB_COMPLETED)
         ok = sb_list_push(&p->results, sb_val_ref(chunk));
@@ -342,7 +322,7 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
         ok = sb_list_push(&p->failed, sb_val_ref(chunk));
     if (!ok) {
         sb_val_free(chunk);
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
     if (j->status == JOB_COMPLETED) {
@@ -351,17 +331,17 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
         const sb_val *e = sb_map_get_str(chunk, "error"), *et = sb_map_get_str(chunk, "error_type");
         sb_buf m = SB_BUF_INIT;
         sb_buf_printf(&m, "Job %s failed (%s): %s; partial cost $", j->id, sb_str(*et), sb_str(*e));
-        run_fmt_usd(&m, cost);
-        run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_run__fmt_usd(&m, cost);
+        sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
     sb_val_free(chunk);
     if (j->status == JOB_FAILED)
-        retry_on_job_event(r, i, k, EV_JOB_FAILED, now);
+        sb_run__retry_on_job_event(r, i, k, EV_JOB_FAILED, now);
     else if (j->status == JOB_COMPLETED)
-        retry_on_job_event(r, i, k, EV_JOB_COMPLETED, now);
+        sb_run__retry_on_job_event(r, i, k, EV_JOB_COMPLETED, now);
     if (r->steps[i].state == ST_RUNNING)
-        retry_on_job_event(r, i, k, EV_JOB_FINISHED, now);
+        sb_run__retry_on_job_event(r, i, k, EV_JOB_FINISHED, now);
     /* Its chunk has what is worth keeping; at 100,000 jobs the records
      * would be a third of the run's memory. (The events may have moved the
      * jobs array.) */
@@ -386,7 +366,7 @@ static void log_poll(sb_run *r, size_t i, size_t changed)
     for (int k = 0; k < 6; k++)
         sb_map_set_str(&counts, keys[k], sb_int(p->counts[k]));
     sb_map_set_str(&d, "counts", counts);
-    run_event(r, SB_EVENT_POLL, SB_LOG_INFO, sb_buf_str(&m), d);
+    sb_run__event(r, SB_EVENT_POLL, SB_LOG_INFO, sb_buf_str(&m), d);
     sb_val_free(d);
     sb_buf_free(&m);
 }
@@ -396,7 +376,7 @@ static bool stalled(sb_run *r, size_t i, int64_t now)
     poll_state *p = r->steps[i].poll;
     if (p->no_progress < (uint32_t)p->max_attempts)
         return false;
-    run_fail(r, i, now,
+    sb_run__fail(r, i, now,
              "handle %s stalled: %u polls in a row without progress (no job ran or changed state; "
              "polling.max_attempts); "
              "%zu completed and %zu failed results kept",
@@ -404,7 +384,7 @@ static bool stalled(sb_run *r, size_t i, int64_t now)
     return true;
 }
 
-void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
+void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
     poll_state *p = s->poll;
@@ -422,40 +402,37 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
     if (settling) {
         sb_val_free(s->output);
         s->output = sb_null();
+        sb_run__touch(r, i);
     }
-    const sb_val *is_err = sb_map_get_str(result, "isError");
-    sb_val value = sb_null();
-    const sb_val *jobs = NULL;
-    if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
-        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : run_result_text(result);
-        run_log(r, SB_LOG_WARN, "Poll #%u of handle %s failed: %s", p->polls, p->handle_id, text ? text : "");
-        sb_free(text);
-    } else {
-        value = run_result_value(result);
-        jobs = sb_map_get_str(value, "jobs");
-        if (!jobs || jobs->kind != SB_LIST) {
-            run_log(r, SB_LOG_WARN, "Poll #%u of handle %s: the answer has no jobs list; ignored", p->polls,
-                    p->handle_id);
-            jobs = NULL;
-        }
-    }
+    /* One reader for the contract's answers (sb_status_answer.h): a
+     * malformed answer is a failed poll, said with the server and tool. */
+    sb_status_answer a;
+    sb_val err = sb_status_answer_read(result, p->server, p->status_tool, &a);
     sb_val_free(result);
+    if (sb_is_oom(err)) {
+        sb_run__fail(r, i, now, "out of memory");
+        return;
+    }
+    if (err.kind != SB_NULL)
+        sb_run__log(r, SB_LOG_WARN, "Poll #%u of handle %s failed: %s", p->polls, p->handle_id, sb_str(err));
+    bool answered = err.kind == SB_NULL;
+    sb_val_free(err);
     size_t changed = 0;
-    for (size_t n = 0; jobs && n < sb_list_len(*jobs); n++) {
-        sb_val rec = *sb_list_at(*jobs, n);
-        const sb_val *id = sb_map_get_str(rec, "job_id"), *st = sb_map_get_str(rec, "status");
-        int status = st ? parse_status(*st) : -1;
-        if (!id || id->kind != SB_STRING || status < 0) {
-            run_log(r, SB_LOG_WARN, "Poll #%u: a job record without a valid job_id and status was ignored", p->polls);
-            continue;
-        }
-        size_t k = job_index(p, *id);
+    for (size_t n = 0; n < a.njobs; n++) {
+        const sb_status_job *rj = &a.jobs[n];
+        sb_val rec = rj->record;
+        int status = (int)rj->state;
+        sb_val id = sb_string_cstr(rj->job_id);
+        size_t k = id.kind == SB_STRING ? job_index(p, id) : (size_t)-1;
+        sb_val_free(id);
         if (k == (size_t)-1) {
-            const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
-            k = poll_add_job(r, p, sb_str(*id), hp ? *hp : sb_null(), -1, NULL, 0, JOB_QUEUED);
+            sb_status_fields f;
+            sb_status_job_fields(rec, &f);
+            const sb_val *hp = f.hyperparameters;
+            k = sb_run__poll_add_job(r, p, rj->job_id, hp ? *hp : sb_null(), -1, NULL, 0, JOB_QUEUED);
             if (k == (size_t)-1) {
-                sb_val_free(value);
-                run_fail(r, i, now, "out of memory");
+                sb_status_answer_clear(&a);
+                sb_run__fail(r, i, now, "out of memory");
                 return;
             }
         }
@@ -465,50 +442,49 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         sb_val_free(j->record);
         j->record = sb_val_ref(rec);
         if (j->hyper.kind == SB_NULL) {
-            const sb_val *hp = sb_map_get_str(rec, "hyperparameters");
+            sb_status_fields f;
+            sb_status_job_fields(rec, &f);
+            const sb_val *hp = f.hyperparameters;
             if (hp)
                 j->hyper = sb_val_ref(*hp);
         }
         if (status == j->status)
             continue;
-        poll_set_status(p, k, status);
+        sb_run__poll_set_status(p, k, status);
         changed++;
         if (terminal(status)) {
             finish_job(r, i, k, now);
             if (!settling && s->state != ST_RUNNING) {
-                sb_val_free(value);
+                sb_status_answer_clear(&a);
                 return;
             }
         }
     }
-    const sb_val *counts = sb_map_get_str(value, "counts");
-    static const char *const keys[] = {"queued", "running", "completed", "failed", "cancelled", "total"};
-    for (int k = 0; counts && k < 6; k++) {
-        const sb_val *c = sb_map_get_str(*counts, keys[k]);
-        if (c && c->kind == SB_INT)
-            p->counts[k] = c->as.i;
+    if (a.has_counts)
+        memcpy(p->counts, a.counts, sizeof p->counts);
+    if (a.cursor) {
+        sb_val c = sb_string_cstr(a.cursor);
+        if (c.kind == SB_STRING) { /* without memory, the old cursor still works (it repeats changes) */
+            sb_val_free(p->cursor);
+            p->cursor = c;
+        }
     }
-    const sb_val *cursor = sb_map_get_str(value, "cursor");
-    if (cursor && cursor->kind == SB_STRING) {
-        sb_val_free(p->cursor);
-        p->cursor = sb_val_ref(*cursor);
-    }
+    sb_status_answer_clear(&a);
     if (settling) {
-        sb_val_free(value);
-        s->output = poll_output(p);
-        run_progress(r);
+        s->output = sb_run__poll_output(p);
+        sb_run__touch(r, i);
+        sb_run__progress(r);
         return;
     }
-    bool running = value.kind == SB_MAP && p->counts[1] > 0;
-    sb_val_free(value);
+    bool running = answered && p->counts[JOB_RUNNING] > 0;
     /* A retry waiting for its backoff or its submission is sibyl's own wait,
      * not the cluster's: it holds the stall count. */
     p->no_progress = changed || running || p->active_retries ? 0 : p->no_progress + 1;
     log_poll(r, i, changed);
-    run_progress(r);
+    sb_run__progress(r);
     if (stalled(r, i, now))
         return;
-    poll_maybe_finish(r, i, now);
+    sb_run__poll_maybe_finish(r, i, now);
     if (s->state == ST_RUNNING && !p->timer && !p->call_in_flight)
         schedule_poll(r, i, now);
 }
@@ -516,20 +492,20 @@ void poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
 /* The step's output. Also given to a poll step that fails (stall, timeout,
  * cancel), so every result gathered so far stays in outputs and the result
  * file. */
-sb_val poll_output(const poll_state *p)
+sb_val sb_run__poll_output(const poll_state *p)
 {
     const size_t *done = p->nstatus + JOB_COMPLETED;
     sb_val out = sb_map_new(6);
-    bool ok = run_put(&out, "handle", sb_val_ref(p->handle));
-    ok = ok && run_put(&out, "results", sb_val_ref(p->results));
-    ok = ok && run_put(&out, "failed", sb_val_ref(p->failed));
-    ok = ok && run_put(&out, "polls", sb_int(p->polls));
+    bool ok = sb_run__put(&out, "handle", sb_val_ref(p->handle));
+    ok = ok && sb_run__put(&out, "results", sb_val_ref(p->results));
+    ok = ok && sb_run__put(&out, "failed", sb_val_ref(p->failed));
+    ok = ok && sb_run__put(&out, "polls", sb_int(p->polls));
     sb_val counts = sb_map_new(4);
-    ok = ok && run_put(&counts, "completed", sb_int((int64_t)done[0]));
-    ok = ok && run_put(&counts, "failed", sb_int((int64_t)done[1]));
-    ok = ok && run_put(&counts, "cancelled", sb_int((int64_t)done[2]));
-    ok = ok && run_put(&counts, "total", sb_int((int64_t)p->njobs));
-    ok = run_put(&out, "counts", counts) && ok;
+    ok = ok && sb_run__put(&counts, "completed", sb_int((int64_t)done[0]));
+    ok = ok && sb_run__put(&counts, "failed", sb_int((int64_t)done[1]));
+    ok = ok && sb_run__put(&counts, "cancelled", sb_int((int64_t)done[2]));
+    ok = ok && sb_run__put(&counts, "total", sb_int((int64_t)p->njobs));
+    ok = sb_run__put(&out, "counts", counts) && ok;
     if (!ok) {
         sb_val_free(out);
         return sb_oom();
@@ -537,7 +513,7 @@ sb_val poll_output(const poll_state *p)
     return out;
 }
 
-void poll_maybe_finish(sb_run *r, size_t i, int64_t now)
+void sb_run__poll_maybe_finish(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
     poll_state *p = s->poll;
@@ -549,17 +525,17 @@ void poll_maybe_finish(sb_run *r, size_t i, int64_t now)
         sb_timers_cancel(r->timers, p->timer);
         p->timer = 0;
     }
-    sb_val out = poll_output(p);
+    sb_val out = sb_run__poll_output(p);
     if (out.kind != SB_MAP) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    run_log(r, SB_LOG_INFO, "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%u polls)",
+    sb_run__log(r, SB_LOG_INFO, "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%u polls)",
             p->njobs, p->handle_id, done[0], done[1], done[2], p->polls);
-    run_step_done(r, i, ST_SUCCEEDED, out, now);
+    sb_run__step_done(r, i, ST_SUCCEEDED, out, now);
 }
 
-void poll_cancel_all(sb_run *r, int64_t now)
+void sb_run__poll_cancel_all(sb_run *r, int64_t now)
 {
     for (size_t i = 0; i < r->nsteps; i++) {
         poll_state *p = r->steps[i].poll;
@@ -582,28 +558,28 @@ void poll_cancel_all(sb_run *r, int64_t now)
             continue;
         sb_val args = sb_map_new(1);
         sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
-        run_log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
-        run_call(r, p->server, "cancel_jobs", args, CALL_CANCEL, i, 0, now);
+        sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
+        sb_run__call(r, p->server, "cancel_jobs", args, CALL_CANCEL, i, 0, now);
         sb_val_free(args);
     }
 }
 
-void poll_on_cancelled(sb_run *r, size_t i, sb_val result, int64_t now)
+void sb_run__poll_on_cancelled(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     poll_state *p = r->steps[i].poll;
     if (result.kind == SB_ERROR) {
-        run_log(r, SB_LOG_WARN, "cancel_jobs on handle %s failed: %s", p ? p->handle_id : "?", sb_str(result));
+        sb_run__log(r, SB_LOG_WARN, "cancel_jobs on handle %s failed: %s", p ? p->handle_id : "?", sb_str(result));
     } else if (p) {
         /* One more status call reports the cancelled jobs with what they
          * cost (cancel_jobs gives only the total), to settle them. */
         sb_val args = sb_map_new(2);
-        bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
+        bool ok = sb_run__put(&args, "handle_id", sb_string_cstr(p->handle_id));
         if (p->cursor.kind != SB_NULL)
-            ok = ok && run_put(&args, "since_cursor", sb_val_ref(p->cursor));
-        if (!ok || !run_call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now))
-            run_log(r, SB_LOG_ERROR, "out of memory: the cancelled jobs of handle %s are not settled", p->handle_id);
+            ok = ok && sb_run__put(&args, "since_cursor", sb_val_ref(p->cursor));
+        if (!ok || !sb_run__call(r, p->server, p->status_tool, args, CALL_POLL_STATUS, i, 0, now))
+            sb_run__log(r, SB_LOG_ERROR, "out of memory: the cancelled jobs of handle %s are not settled", p->handle_id);
         sb_val_free(args);
     }
     sb_val_free(result);
-    run_schedule(r, now);
+    sb_run__schedule(r, now);
 }

@@ -15,11 +15,9 @@
 #include "../cel/sb_cel.h"
 #include "../util/sb_alloc.h"
 #include "run_int.h"
+#include "sb_status_answer.h"
 
 /* --- error classification --- */
-
-static const char *const default_transient[] = {"(?i)nan loss", "(?i)cuda out of memory",
-                                                "(?i)connection (reset|timed out|timeout)", NULL};
 
 static bool matches(sb_run *r, const char *message, const char *pattern)
 {
@@ -35,35 +33,28 @@ static bool matches(sb_run *r, const char *message, const char *pattern)
     sb_val v = sb_cel_eval(r->matcher, vars);
     bool hit = v.kind == SB_BOOL && v.as.b;
     if (v.kind == SB_ERROR)
-        run_log(r, SB_LOG_WARN, "error pattern '%s' cannot be used: %s", pattern, sb_str(v));
+        sb_run__log(r, SB_LOG_WARN, "error pattern '%s' cannot be used: %s", pattern, sb_str(v));
     sb_val_free(v);
     sb_val_free(vars);
     return hit;
 }
 
-static bool any_match(sb_run *r, const char *message, const sb_val *list)
+static bool any_match(sb_run *r, const char *message, char *const *patterns, size_t n)
 {
-    for (size_t k = 0; list && k < sb_list_len(*list); k++)
-        if (matches(r, message, sb_str(*sb_list_at(*list, k))))
+    for (size_t k = 0; k < n; k++)
+        if (matches(r, message, patterns[k]))
             return true;
     return false;
 }
 
-const char *retry_classify(sb_run *r, const char *message)
+const char *sb_run__retry_classify(sb_run *r, const char *message)
 {
-    const sb_val *errors = sb_map_get_str(r->workspace, "errors");
-    if (!errors) {
-        for (const char *const *p = default_transient; *p; p++)
-            if (matches(r, message, *p))
-                return "transient";
+    const sb_spec *sp = r->spec;
+    if (any_match(r, message, sp->permanent_patterns, sp->npermanent))
         return "permanent";
-    }
-    if (any_match(r, message, sb_map_get_str(*errors, "permanent_patterns")))
-        return "permanent";
-    if (any_match(r, message, sb_map_get_str(*errors, "transient_patterns")))
+    if (any_match(r, message, sp->transient_patterns, sp->ntransient))
         return "transient";
-    const sb_val *d = sb_map_get_str(*errors, "default");
-    return d && sb_str_eq(*d, "transient") ? "transient" : "permanent";
+    return sp->default_transient ? "transient" : "permanent";
 }
 
 /* --- the event --- */
@@ -71,18 +62,25 @@ const char *retry_classify(sb_run *r, const char *message)
 static sb_val job_var(const job *j, sb_val rec)
 {
     sb_val m = sb_map_new(8);
-    bool ok = run_put(&m, "job_id", sb_string_cstr(j->id));
-    ok = ok && run_put(&m, "status", sb_string_cstr(job_status_name(j->status)));
-    ok = ok && run_put(&m, "hyperparameters", sb_val_ref(j->hyper));
-    ok = ok && run_put(&m, "attempt", sb_int(j->attempt));
-    ok = ok && run_put(&m, "retry_of", job_retry_of(j));
-    ok = ok && run_put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
-    static const char *const copy[] = {"metrics", "duration_seconds", "cost_usd", "error", "error_type"};
-    for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++) {
-        const sb_val *v = sb_map_get_str(rec, copy[k]);
-        if (v)
-            ok = run_put(&m, copy[k], sb_val_ref(*v));
-    }
+    bool ok = sb_run__put(&m, "job_id", sb_string_cstr(j->id));
+    ok = ok && sb_run__put(&m, "status", sb_string_cstr(sb_run__job_status_name(j->status)));
+    ok = ok && sb_run__put(&m, "hyperparameters", sb_val_ref(j->hyper));
+    ok = ok && sb_run__put(&m, "attempt", sb_int(j->attempt));
+    ok = ok && sb_run__put(&m, "retry_of", sb_run__job_retry_of(j));
+    ok = ok && sb_run__put(&m, "estimated_cost_usd", j->estimate_usd >= 0 ? sb_double(j->estimate_usd) : sb_null());
+    sb_status_fields f;
+    sb_status_job_fields(rec, &f);
+    const struct {
+        const char *name;
+        const sb_val *v;
+    } copy[] = {{"metrics", f.metrics},
+                {"duration_seconds", f.duration_seconds},
+                {"cost_usd", f.cost_usd},
+                {"error", f.error},
+                {"error_type", f.error_type}};
+    for (size_t k = 0; ok && k < sizeof copy / sizeof *copy; k++)
+        if (copy[k].v)
+            ok = sb_run__put(&m, copy[k].name, sb_val_ref(*copy[k].v));
     if (!ok) {
         sb_val_free(m);
         return sb_oom();
@@ -94,29 +92,29 @@ static sb_val job_var(const job *j, sb_val rec)
 static sb_val event_vars(sb_run *r, poll_state *p, const job *j, sb_val chunk)
 {
     sb_val extra = sb_map_new(4);
-    bool ok = run_put(&extra, "job", job_var(j, j->record));
+    bool ok = sb_run__put(&extra, "job", job_var(j, j->record));
     if (j->status == JOB_FAILED) {
         sb_val e = sb_map_new(2);
         const sb_val *et = sb_map_get_str(chunk, "error_type"), *msg = sb_map_get_str(chunk, "error");
-        ok = ok && run_put(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
-        ok = ok && run_put(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
-        ok = run_put(&extra, "error", e) && ok;
+        ok = ok && sb_run__put(&e, "type", et ? sb_val_ref(*et) : sb_string_cstr("permanent"));
+        ok = ok && sb_run__put(&e, "message", msg ? sb_val_ref(*msg) : sb_string_cstr(""));
+        ok = sb_run__put(&extra, "error", e) && ok;
     } else {
-        ok = ok && run_put(&extra, "error", sb_null());
+        ok = ok && sb_run__put(&extra, "error", sb_null());
     }
     const size_t *n = p->nstatus;
     sb_val st = sb_map_new(6);
-    ok = ok && run_put(&st, "queued_count", sb_int((int64_t)n[JOB_QUEUED]));
-    ok = ok && run_put(&st, "running_count", sb_int((int64_t)n[JOB_RUNNING]));
-    ok = ok && run_put(&st, "completed_count", sb_int((int64_t)n[JOB_COMPLETED]));
-    ok = ok && run_put(&st, "failed_count", sb_int((int64_t)n[JOB_FAILED]));
-    ok = ok && run_put(&st, "cancelled_count", sb_int((int64_t)n[JOB_CANCELLED]));
-    ok = ok && run_put(&st, "total", sb_int((int64_t)p->njobs));
+    ok = ok && sb_run__put(&st, "queued_count", sb_int((int64_t)n[JOB_QUEUED]));
+    ok = ok && sb_run__put(&st, "running_count", sb_int((int64_t)n[JOB_RUNNING]));
+    ok = ok && sb_run__put(&st, "completed_count", sb_int((int64_t)n[JOB_COMPLETED]));
+    ok = ok && sb_run__put(&st, "failed_count", sb_int((int64_t)n[JOB_FAILED]));
+    ok = ok && sb_run__put(&st, "cancelled_count", sb_int((int64_t)n[JOB_CANCELLED]));
+    ok = ok && sb_run__put(&st, "total", sb_int((int64_t)p->njobs));
     sb_val jobs = sb_map_new(1);
-    ok = run_put(&jobs, "status", st) && ok;
-    ok = run_put(&extra, "jobs", jobs) && ok;
-    ok = ok && run_put(&extra, "attempt", sb_int(j->attempt + 1));
-    sb_val vars = ok ? run_vars(r, extra) : sb_oom();
+    ok = sb_run__put(&jobs, "status", st) && ok;
+    ok = sb_run__put(&extra, "jobs", jobs) && ok;
+    ok = ok && sb_run__put(&extra, "attempt", sb_int(j->attempt + 1));
+    sb_val vars = ok ? sb_run__vars(r, extra) : sb_oom();
     sb_val_free(extra);
     return vars;
 }
@@ -164,23 +162,23 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     step *s = &r->steps[si];
     poll_state *p = r->steps[pi].poll;
     job *j = &p->jobs[k];
-    sb_val ok = sb_tmpl_eval_bool(s->retry_when, vars);
+    sb_val ok = sb_tmpl_eval_bool(s->sp->retry_when, vars);
     if (sb_is_oom(ok)) {
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     if (ok.kind == SB_ERROR) {
-        run_log(r, SB_LOG_WARN, "Step %s: retry.when for job %s: %s; not retried", s->name, j->id, sb_str(ok));
+        sb_run__log(r, SB_LOG_WARN, "Step %s: retry.when for job %s: %s; not retried", s->name, j->id, sb_str(ok));
         sb_val_free(ok);
         return;
     }
     if (!ok.as.b) {
-        run_log(r, SB_LOG_WARN, "Job %s is not retried (retry.when is false: the error is not transient)", j->id);
+        sb_run__log(r, SB_LOG_WARN, "Job %s is not retried (retry.when is false: the error is not transient)", j->id);
         return;
     }
-    if (j->attempt >= s->max_attempts) {
-        run_log(r, SB_LOG_WARN, "Job %s is not retried: its chain reached retry.max_attempts (%d)", j->id,
-                s->max_attempts);
+    if (j->attempt >= s->sp->max_attempts) {
+        sb_run__log(r, SB_LOG_WARN, "Job %s is not retried: its chain reached retry.max_attempts (%d)", j->id,
+                s->sp->max_attempts);
         return;
     }
     sb_val hyper = sb_val_clone(j->hyper.kind == SB_MAP ? j->hyper : sb_null());
@@ -188,7 +186,7 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         sb_val_free(hyper);
         hyper = sb_map_new(0);
     }
-    sb_val patch = s->modify ? sb_tmpl_eval(s->modify, vars) : sb_map_new(0);
+    sb_val patch = s->sp->modify ? sb_tmpl_eval(s->sp->modify, vars) : sb_map_new(0);
     bool merged = hyper.kind == SB_MAP && patch.kind == SB_MAP;
     for (size_t n = 0; merged && n < sb_map_len(patch); n++)
         merged = sb_map_set(&hyper, sb_val_ref(*sb_map_key_at(patch, n)), sb_val_ref(*sb_map_val_at(patch, n)));
@@ -196,11 +194,11 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         /* Never submit a retry with half its patch applied. */
         sb_val_free(patch);
         sb_val_free(hyper);
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     if (patch.kind != SB_MAP) {
-        run_log(r, SB_LOG_WARN, "Job %s is not retried: retry.modify: %s", j->id,
+        sb_run__log(r, SB_LOG_WARN, "Job %s is not retried: retry.modify: %s", j->id,
                 patch.kind == SB_ERROR ? sb_str(patch) : "must give a mapping");
         sb_val_free(patch);
         sb_val_free(hyper);
@@ -216,40 +214,40 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
             sb_buf_puts(&m, "its cost cannot be estimated");
         } else {
             sb_buf_puts(&m, "estimated $");
-            run_fmt_usd(&m, est);
+            sb_run__fmt_usd(&m, est);
             sb_buf_puts(&m, " but only $");
-            run_fmt_usd(&m, sb_ledger_remaining(r->ledger));
+            sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
             sb_buf_puts(&m, " of the budget is uncommitted");
         }
-        run_log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
         r->ledger_gen++;
         bool recorded =
-            sb_ledger_record_skip(r->ledger, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
+            sb_ledger_record_skip(r->ledger, p->handle_id, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
         sb_buf_free(&m);
         sb_val_free(patch);
         sb_val_free(hyper);
         if (!recorded) /* the skip belongs in the result's cost breakdown */
-            run_fail(r, pi, now, "out of memory");
+            sb_run__fail(r, pi, now, "out of memory");
         return;
     }
     char root[512];
     snprintf(root, sizeof root, "%s", j->root);
     int attempt = j->attempt + 1;
-    size_t nk = poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
+    size_t nk = sb_run__poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
     r->ledger_gen++;
-    if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, id, est, true)) {
-        run_fail(r, pi, now, "out of memory");
+    if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, p->handle_id, id, est, true)) {
+        sb_run__fail(r, pi, now, "out of memory");
         sb_buf_free(&m);
         sb_val_free(patch);
         sb_val_free(hyper);
         return;
     }
-    j = &p->jobs[k]; /* poll_add_job may have moved the array */
+    j = &p->jobs[k]; /* sb_run__poll_add_job may have moved the array */
     if (p->nretries == p->rcap) {
         size_t cap = p->rcap ? p->rcap * 2 : 4;
         pending_retry *pr = sb_realloc(p->retries, cap * sizeof *pr);
         if (!pr) {
-            run_fail(r, pi, now, "out of memory");
+            sb_run__fail(r, pi, now, "out of memory");
             goto out;
         }
         p->retries = pr;
@@ -257,25 +255,25 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     }
     size_t ri = p->nretries++;
     p->active_retries++;
-    int64_t delay = sb_backoff_delay(&s->retry_backoff, (uint32_t)(attempt - 1), &r->rng);
+    int64_t delay = sb_backoff_delay(&s->sp->retry_backoff, (uint32_t)(attempt - 1), &r->rng);
     p->retries[ri] = (pending_retry){nk, si, 0, false, false};
     p->retries[ri].timer =
         sb_timers_add(r->timers, sb_timers_deadline(now, delay), TIMER_TAG(TT_RETRY, (pi << 24) | ri));
-    sb_buf_printf(&m, "Retrying job %s as %s (attempt %d of %d) in %lldms: ", j->id, id, attempt, s->max_attempts,
+    sb_buf_printf(&m, "Retrying job %s as %s (attempt %d of %d) in %lldms: ", j->id, id, attempt, s->sp->max_attempts,
                   (long long)delay);
     describe_patch(&m, j->hyper, patch);
     sb_buf_puts(&m, "; estimated $");
-    run_fmt_usd(&m, est);
-    run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+    sb_run__fmt_usd(&m, est);
+    sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
     if (!p->retries[ri].timer)
-        retry_on_timer(r, pi, ri, now);
+        sb_run__retry_on_timer(r, pi, ri, now);
 out:
     sb_buf_free(&m);
     sb_val_free(patch);
     sb_val_free(hyper);
 }
 
-void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t now)
+void sb_run__retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t now)
 {
     for (size_t si = 0; si < r->nsteps; si++) {
         step *s = &r->steps[si];
@@ -283,12 +281,12 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
             r->steps[pi].state != ST_RUNNING)
             continue;
         if (s->state == ST_WAITING) {
-            s->state = ST_RUNNING;
+            sb_run__set_state(r, si, ST_RUNNING);
             s->started_ms = now;
             r->steps_started++;
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered: %s %s)", s->number, r->nsteps, s->name,
-                    r->steps[pi].poll->jobs[k].id, job_status_name(r->steps[pi].poll->jobs[k].status));
-            run_step_event(r, si);
+            sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s (triggered: %s %s)", s->number, r->nsteps, s->name,
+                    r->steps[pi].poll->jobs[k].id, sb_run__job_status_name(r->steps[pi].poll->jobs[k].status));
+            sb_run__step_event(r, si);
         }
         if (s->state != ST_RUNNING)
             continue;
@@ -301,19 +299,19 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
         sb_val vars = event_vars(r, p, &p->jobs[k], chunk);
         if (vars.kind != SB_MAP) {
             /* Out of memory: a retry decided on missing variables would be a wrong one. */
-            run_fail(r, pi, now, "out of memory");
+            sb_run__fail(r, pi, now, "out of memory");
             return;
         }
-        if (s->when) {
-            sb_val b = sb_tmpl_eval_bool(s->when, vars);
+        if (s->sp->when) {
+            sb_val b = sb_tmpl_eval_bool(s->sp->when, vars);
             if (sb_is_oom(b)) {
                 sb_val_free(vars);
-                run_fail(r, pi, now, "out of memory");
+                sb_run__fail(r, pi, now, "out of memory");
                 return;
             }
             bool go = b.kind == SB_BOOL && b.as.b;
             if (b.kind == SB_ERROR)
-                run_log(r, SB_LOG_WARN, "Step %s: when for job %s: %s", s->name, p->jobs[k].id, sb_str(b));
+                sb_run__log(r, SB_LOG_WARN, "Step %s: when for job %s: %s", s->name, p->jobs[k].id, sb_str(b));
             sb_val_free(b);
             if (!go) {
                 sb_val_free(vars);
@@ -324,16 +322,17 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
         if (s->kind == K_RETRY) {
             decide_retry(r, si, pi, k, vars, now);
         } else if (s->kind == K_COMPUTE) {
-            sb_val v = sb_tmpl_eval(s->body, vars);
+            sb_val v = sb_tmpl_eval(s->sp->body, vars);
             if (sb_is_oom(v)) {
                 sb_val_free(vars);
-                run_fail(r, pi, now, "out of memory");
+                sb_run__fail(r, pi, now, "out of memory");
                 return;
             }
             if (v.kind == SB_ERROR)
-                run_log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
+                sb_run__log(r, SB_LOG_WARN, "Step %s for job %s: %s", s->name, p->jobs[k].id, sb_str(v));
             sb_val_free(s->output);
             s->output = v;
+            sb_run__touch(r, si);
         }
         sb_val_free(vars);
         if (r->steps[pi].state != ST_RUNNING)
@@ -341,7 +340,7 @@ void retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, int64_t no
     }
 }
 
-void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
+void sb_run__retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
 {
     poll_state *p = pi < r->nsteps ? r->steps[pi].poll : NULL;
     if (!p || ri >= p->nretries || p->retries[ri].done || r->steps[pi].state != ST_RUNNING)
@@ -350,26 +349,26 @@ void retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
     pr->timer = 0;
     job *j = &p->jobs[pr->job];
     sb_val args = sb_map_new(3);
-    bool ok = run_put(&args, "handle_id", sb_string_cstr(p->handle_id));
+    bool ok = sb_run__put(&args, "handle_id", sb_string_cstr(p->handle_id));
     char key[600];
     snprintf(key, sizeof key, "%s:%s", r->run_id, j->id);
-    ok = ok && run_put(&args, "idempotency_key", sb_string_cstr(key));
+    ok = ok && sb_run__put(&args, "idempotency_key", sb_string_cstr(key));
     sb_val spec = sb_map_new(4);
-    ok = ok && run_put(&spec, "job_id", sb_string_cstr(j->id));
-    ok = ok && run_put(&spec, "hyperparameters", sb_val_ref(j->hyper));
-    ok = ok && run_put(&spec, "retry_of", job_retry_of(j));
-    ok = ok && run_put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
+    ok = ok && sb_run__put(&spec, "job_id", sb_string_cstr(j->id));
+    ok = ok && sb_run__put(&spec, "hyperparameters", sb_val_ref(j->hyper));
+    ok = ok && sb_run__put(&spec, "retry_of", sb_run__job_retry_of(j));
+    ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
     sb_val jobs = sb_list_new(1);
     ok = sb_list_push(&jobs, spec) && ok;
-    ok = run_put(&args, "jobs", jobs) && ok;
+    ok = sb_run__put(&args, "jobs", jobs) && ok;
     pr->in_flight = true;
     /* A submission with a part missing would be refused or, worse, run the wrong job. */
-    if (!ok || !run_call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
-        run_fail(r, pi, now, "out of memory");
+    if (!ok || !sb_run__call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
+        sb_run__fail(r, pi, now, "out of memory");
     sb_val_free(args);
 }
 
-void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t now)
+void sb_run__retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t now)
 {
     poll_state *p = r->steps[pi].poll;
     if (!p || ri >= p->nretries) {
@@ -381,24 +380,24 @@ void retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, int64_t 
     pr->in_flight = false;
     pr->done = true;
     p->active_retries--;
-    const sb_val *is_err = sb_map_get_str(result, "isError");
     if (sb_is_oom(result)) {
         /* The server may have taken the job: it cannot be written off as
          * never submitted. */
-        run_fail(r, pi, now, "out of memory");
+        sb_run__fail(r, pi, now, "out of memory");
         return;
     }
-    if (result.kind == SB_ERROR || (is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
-        char *text = result.kind == SB_ERROR ? sb_strdup(sb_str(result)) : run_result_text(result);
-        run_log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id, text ? text : "");
-        sb_free(text);
-        poll_set_status(p, pr->job, JOB_CANCELLED);
+    if (result.kind == SB_ERROR || sb_mcp_result_is_error(result)) {
+        sb_val text = result.kind == SB_ERROR ? sb_val_ref(result) : sb_mcp_result_text(result);
+        sb_run__log(r, SB_LOG_WARN, "Retry %s could not be submitted: %s", j->id,
+                    text.kind == SB_STRING || (text.kind == SB_ERROR && !sb_is_oom(text)) ? sb_str(text) : "");
+        sb_val_free(text);
+        sb_run__poll_set_status(p, pr->job, JOB_CANCELLED);
         r->ledger_gen++;
-        sb_ledger_settle(r->ledger, j->id, 0, SB_LEDGER_CANCELLED);
+        sb_ledger_settle(r->ledger, p->handle_id, j->id, 0, SB_LEDGER_CANCELLED);
     } else {
-        poll_set_status(p, pr->job, JOB_QUEUED);
-        run_log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
+        sb_run__poll_set_status(p, pr->job, JOB_QUEUED);
+        sb_run__log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
     }
     sb_val_free(result);
-    poll_maybe_finish(r, pi, now);
+    sb_run__poll_maybe_finish(r, pi, now);
 }

@@ -1,6 +1,6 @@
 /* Starting a step, and the step kinds that finish in one go: compute,
  * assert, select, aggregate; and call, which finishes when its answer
- * arrives (run_call_done). Poll steps live in run_poll.c. */
+ * arrives (sb_run__call_done). Poll steps live in run_poll.c. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,17 +13,17 @@
 /* Logs the step's `log:` line, if any, with `output` in scope. */
 static void log_line(sb_run *r, step *s, sb_val output)
 {
-    sb_tmpl *t = s->log_tmpl;
+    sb_tmpl *t = s->sp->log;
     if (!t)
         return;
     sb_val extra = sb_map_new(1);
     sb_map_set_str(&extra, "output", sb_val_ref(output));
-    sb_val vars = run_vars(r, extra);
+    sb_val vars = sb_run__vars(r, extra);
     sb_val v = vars.kind == SB_MAP ? sb_tmpl_eval(t, vars) : sb_oom();
     if (v.kind == SB_STRING)
-        run_log(r, SB_LOG_INFO, "%s", sb_str(v));
+        sb_run__log(r, SB_LOG_INFO, "%s", sb_str(v));
     else if (v.kind == SB_ERROR && !sb_is_oom(v)) /* a lost log line changes no result */
-        run_log(r, SB_LOG_WARN, "step '%s' log line: %s", s->name, sb_str(v));
+        sb_run__log(r, SB_LOG_WARN, "step '%s' log line: %s", s->name, sb_str(v));
     sb_val_free(v);
     sb_val_free(vars);
     sb_val_free(extra);
@@ -32,47 +32,117 @@ static void log_line(sb_run *r, step *s, sb_val output)
 static void succeed(sb_run *r, size_t i, sb_val output, int64_t now)
 {
     log_line(r, &r->steps[i], output);
-    run_step_done(r, i, ST_SUCCEEDED, output, now);
+    sb_run__step_done(r, i, ST_SUCCEEDED, output, now);
 }
 
-static void do_assert(sb_run *r, size_t i, sb_val list, int64_t now)
+/* Evaluates t into *out; false (and the step failed with the message) on an
+ * error. */
+static bool eval_field(sb_run *r, size_t i, const sb_tmpl *t, sb_val vars, sb_val *out, int64_t now)
 {
-    const sb_val *items = sb_map_get_str(r->steps[i].def, "assert");
-    for (size_t k = 0; k < sb_list_len(list); k++) {
-        sb_val a = *sb_list_at(list, k);
-        const sb_val *that = sb_map_get_str(a, "that");
-        const sb_val *msg = sb_map_get_str(a, "message");
-        const sb_val *src = sb_map_get_str(*sb_list_at(*items, k), "that");
-        if (!that || that->kind != SB_BOOL) {
-            run_fail(r, i, now, "%s:%u:%u: assertion must be true or false, found %s", r->pipelines_file,
-                     src ? src->line : 0, src ? src->col : 0, that ? sb_kind_name((sb_kind)that->kind) : "nothing");
+    *out = sb_tmpl_eval(t, vars);
+    if (out->kind != SB_ERROR)
+        return true;
+    sb_run__fail(r, i, now, "%s", sb_str(*out));
+    sb_val_free(*out);
+    *out = sb_null();
+    return false;
+}
+
+/* The evaluating kinds take the variables (*vars) and drop them once their
+ * fields are evaluated: the `steps` variable is then no longer shared and
+ * the next evaluation updates it in place (see run_vars.c). */
+static void drop(sb_val *vars)
+{
+    sb_val_free(*vars);
+    *vars = sb_null();
+}
+
+static void do_assert(sb_run *r, size_t i, sb_val *varsp, int64_t now)
+{
+    const sb_spec_step *sp = r->steps[i].sp;
+    sb_val vars = *varsp;
+    for (size_t k = 0; k < sp->nasserts; k++) {
+        const sb_spec_assertion *a = &sp->asserts[k];
+        sb_val that, msg = sb_null();
+        if (!eval_field(r, i, a->that, vars, &that, now))
+            return;
+        if (that.kind != SB_BOOL) {
+            sb_run__fail(r, i, now, "%s:%u:%u: assertion must be true or false, found %s", r->pipelines_file,
+                         a->that_src.line, a->that_src.col, sb_kind_name((sb_kind)that.kind));
+            sb_val_free(that);
             return;
         }
-        if (!that->as.b) {
-            run_fail(r, i, now, "assertion failed: %s (%s)", msg ? sb_str(*msg) : "no message",
-                     src ? sb_str(*src) : "");
+        if (!that.as.b && a->message && !eval_field(r, i, a->message, vars, &msg, now))
+            return;
+        if (!that.as.b) {
+            sb_run__fail(r, i, now, "assertion failed: %s (%s)", msg.kind == SB_STRING ? sb_str(msg) : "no message",
+                         a->that_src.kind == SB_STRING ? sb_str(a->that_src) : "");
+            sb_val_free(msg);
             return;
         }
     }
+    drop(varsp);
     succeed(r, i, sb_bool(true), now);
 }
 
-static void do_select(sb_run *r, size_t i, sb_val m, int64_t now)
+static void select_from(sb_run *r, size_t i, const sb_val *from, const sb_val *index, int64_t now);
+
+/* A WARN for a step that got an empty list: when jobs ran and none
+ * completed, that is the reason, and the log says so. */
+static void warn_empty(sb_run *r, size_t i, const char *what)
 {
-    const sb_val *from = sb_map_get_str(m, "from");
-    const sb_val *index = sb_map_get_str(m, "index");
-    if (!from || from->kind != SB_LIST) {
-        run_fail(r, i, now, "select.from must be a list, found %s",
-                 from ? sb_kind_name((sb_kind)from->kind) : "nothing");
+    size_t completed = 0, failed = 0, jobs = 0;
+    for (size_t k = 0; k < r->nsteps; k++)
+        if (r->steps[k].poll) {
+            completed += r->steps[k].poll->nstatus[JOB_COMPLETED];
+            failed += r->steps[k].poll->nstatus[JOB_FAILED];
+            jobs += r->steps[k].poll->njobs;
+        }
+    step *s = &r->steps[i];
+    if (jobs > 0 && completed == 0)
+        sb_run__log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: no job completed (%zu failed)", s->number, r->nsteps, s->name,
+                what, failed);
+    else
+        sb_run__log(r, SB_LOG_WARN, "Step %d/%zu: %s: %s: the list is empty", s->number, r->nsteps, s->name, what);
+}
+
+static void do_select(sb_run *r, size_t i, sb_val *varsp, int64_t now)
+{
+    sb_val vars = *varsp;
+    const sb_spec_step *sp = r->steps[i].sp;
+    sb_val fromv, indexv;
+    if (!eval_field(r, i, sp->from, vars, &fromv, now))
+        return;
+    if (!eval_field(r, i, sp->index, vars, &indexv, now)) {
+        sb_val_free(fromv);
         return;
     }
-    int64_t k = index && index->kind == SB_INT ? index->as.i : 0;
-    if (index && index->kind != SB_INT) {
-        run_fail(r, i, now, "select.index must be an integer, found %s", sb_kind_name((sb_kind)index->kind));
+    drop(varsp);
+    select_from(r, i, &fromv, &indexv, now);
+    sb_val_free(fromv);
+    sb_val_free(indexv);
+}
+
+static void select_from(sb_run *r, size_t i, const sb_val *from, const sb_val *index, int64_t now)
+{
+    if (from->kind != SB_LIST) {
+        sb_run__fail(r, i, now, "select.from must be a list, found %s", sb_kind_name((sb_kind)from->kind));
+        return;
+    }
+    if (index->kind != SB_INT) {
+        sb_run__fail(r, i, now, "select.index must be an integer, found %s", sb_kind_name((sb_kind)index->kind));
+        return;
+    }
+    int64_t k = index->as.i;
+    if (sb_list_len(*from) == 0) {
+        /* Nothing to choose from is an outcome, not a fault of the step: its
+         * output is null and the steps after it decide (a when: skips them). */
+        warn_empty(r, i, "nothing to select (output null)");
+        succeed(r, i, sb_null(), now);
         return;
     }
     if (k < 0 || (size_t)k >= sb_list_len(*from)) {
-        run_fail(r, i, now, "select.index %lld is out of range: the list has %zu item%s", (long long)k,
+        sb_run__fail(r, i, now, "select.index %lld is out of range: the list has %zu item%s", (long long)k,
                  sb_list_len(*from), sb_list_len(*from) == 1 ? "" : "s");
         return;
     }
@@ -84,7 +154,7 @@ static void log_ranked(sb_run *r, sb_val out, const char *metric)
     const sb_val *best = sb_map_get_str(out, "best");
     const sb_val *top = sb_map_get_str(out, "top");
     if (!best || best->kind != SB_MAP) {
-        run_log(r, SB_LOG_WARN, "No result has a numeric %s to rank by", metric);
+        sb_run__log(r, SB_LOG_WARN, "No result has a numeric %s to rank by", metric);
         return;
     }
     for (size_t k = 0; top && k < sb_list_len(*top); k++) {
@@ -100,42 +170,59 @@ static void log_ranked(sb_run *r, sb_val out, const char *metric)
             sb_buf_putc(&m, ' ');
             sb_val_write_json(&m, *hp, 0);
         }
-        run_log(r, k == 0 ? SB_LOG_SUCCESS : SB_LOG_INFO, "%s", sb_buf_str(&m));
+        sb_run__log(r, k == 0 ? SB_LOG_SUCCESS : SB_LOG_INFO, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
     }
 }
 
-static void do_aggregate(sb_run *r, size_t i, sb_val m, int64_t now)
+static void rank(sb_run *r, size_t i, const sb_val *from, const sb_val *metric, const sb_val *dir, const sb_val *k,
+                 int64_t now);
+
+static void do_aggregate(sb_run *r, size_t i, sb_val *varsp, int64_t now)
 {
-    const sb_val *from = sb_map_get_str(m, "from");
-    const sb_val *metric = sb_map_get_str(m, "metric");
-    const sb_val *dir = sb_map_get_str(m, "direction");
-    const sb_val *k = sb_map_get_str(m, "top_k");
-    if (!from || from->kind != SB_LIST) {
-        run_fail(r, i, now, "aggregate.from must be a list, found %s",
-                 from ? sb_kind_name((sb_kind)from->kind) : "nothing");
+    sb_val vars = *varsp;
+    const sb_spec_step *sp = r->steps[i].sp;
+    sb_val v[4] = {sb_null(), sb_null(), sb_null(), sb_null()};
+    const sb_tmpl *t[4] = {sp->from, sp->metric, sp->direction, sp->top_k};
+    bool ok = true;
+    for (int n = 0; ok && n < 4; n++)
+        ok = eval_field(r, i, t[n], vars, &v[n], now);
+    drop(varsp);
+    if (ok)
+        rank(r, i, &v[0], &v[1], &v[2], &v[3], now);
+    for (int n = 0; n < 4; n++)
+        sb_val_free(v[n]);
+}
+
+static void rank(sb_run *r, size_t i, const sb_val *from, const sb_val *metric, const sb_val *dir, const sb_val *k,
+                 int64_t now)
+{
+    if (from->kind != SB_LIST) {
+        sb_run__fail(r, i, now, "aggregate.from must be a list, found %s", sb_kind_name((sb_kind)from->kind));
         return;
     }
-    if (!metric || metric->kind != SB_STRING || sb_str_len(*metric) == 0) {
-        run_fail(r, i, now, "aggregate.metric must be a dotted path such as metrics.val_acc");
+    if (metric->kind != SB_STRING || sb_str_len(*metric) == 0) {
+        sb_run__fail(r, i, now, "aggregate.metric must be a dotted path such as metrics.val_acc");
         return;
     }
-    if (dir && !sb_str_eq(*dir, "max") && !sb_str_eq(*dir, "min")) {
-        run_fail(r, i, now, "aggregate.direction must be max or min");
+    if (!sb_str_eq(*dir, "max") && !sb_str_eq(*dir, "min")) {
+        sb_run__fail(r, i, now, "aggregate.direction must be max or min");
         return;
     }
-    if (k && (k->kind != SB_INT || k->as.i < 1)) {
-        run_fail(r, i, now, "aggregate.top_k must be an integer >= 1");
+    if (k->kind != SB_INT || k->as.i < 1) {
+        sb_run__fail(r, i, now, "aggregate.top_k must be an integer >= 1");
         return;
     }
-    sb_val out = sb_aggregate_rank(*from, sb_str(*metric), !dir || sb_str_eq(*dir, "max"),
-                                   k ? (size_t)k->as.i : 3);
+    sb_val out = sb_aggregate_rank(*from, sb_str(*metric), sb_str_eq(*dir, "max"), (size_t)k->as.i);
     if (out.kind == SB_ERROR) {
-        run_fail(r, i, now, "%s", sb_str(out));
+        sb_run__fail(r, i, now, "%s", sb_str(out));
         sb_val_free(out);
         return;
     }
-    log_ranked(r, out, sb_str(*metric));
+    if (sb_list_len(*from) == 0)
+        warn_empty(r, i, "nothing to rank (best null, top [])");
+    else
+        log_ranked(r, out, sb_str(*metric));
     succeed(r, i, out, now);
 }
 
@@ -156,115 +243,102 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
 {
     step *s = &r->steps[i];
     if (args.kind != SB_MAP) {
-        run_fail(r, i, now, "the arguments of %s.%s must be a mapping", s->server, s->tool);
+        sb_run__fail(r, i, now, "the arguments of %s.%s must be a mapping", s->sp->server, s->sp->tool);
         sb_val_free(args);
         return;
     }
     sb_val_free(s->call_args);
     s->call_args = args;
     /* Budget guard for a submission: refuse before anything is launched. */
-    double est = s->handle_tmpl ? sum_estimates(args) : 0;
+    double est = s->sp->handle_id ? sum_estimates(args) : 0;
     if (est > 0 && !sb_ledger_fits(r->ledger, est)) {
         sb_buf m = SB_BUF_INIT;
         sb_buf_puts(&m, "the jobs are estimated at $");
-        run_fmt_usd(&m, est);
+        sb_run__fmt_usd(&m, est);
         sb_buf_puts(&m, ", more than the $");
-        run_fmt_usd(&m, sb_ledger_remaining(r->ledger));
+        sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
         sb_buf_puts(&m, " left in the budget; nothing was submitted");
-        run_fail(r, i, now, "%s", sb_buf_str(&m));
+        sb_run__fail(r, i, now, "%s", sb_buf_str(&m));
         sb_buf_free(&m);
         return;
     }
-    run_log(r, SB_LOG_INFO, "Calling %s.%s", s->server, s->tool);
-    if (!run_call(r, s->server, s->tool, args, CALL_STEP, i, 0, now))
-        run_fail(r, i, now, "out of memory");
+    sb_run__log(r, SB_LOG_INFO, "Calling %s.%s", s->sp->server, s->sp->tool);
+    if (!sb_run__call(r, s->sp->server, s->sp->tool, args, CALL_STEP, i, 0, now))
+        sb_run__fail(r, i, now, "out of memory");
 }
 
-void run_start_step(sb_run *r, size_t i, int64_t now)
+void sb_run__start_step(sb_run *r, size_t i, int64_t now)
 {
     step *s = &r->steps[i];
-    s->state = ST_RUNNING;
+    sb_run__set_state(r, i, ST_RUNNING);
     s->started_ms = now;
-    sb_val vars = run_vars(r, sb_null());
+    sb_val vars = sb_run__vars(r, sb_null());
     if (vars.kind != SB_MAP) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    if (s->when) {
-        sb_val b = sb_tmpl_eval_bool(s->when, vars);
+    if (s->sp->when) {
+        sb_val b = sb_tmpl_eval_bool(s->sp->when, vars);
         if (b.kind == SB_ERROR) {
-            run_fail(r, i, now, "%s", sb_str(b));
+            sb_run__fail(r, i, now, "%s", sb_str(b));
             sb_val_free(b);
             sb_val_free(vars);
             return;
         }
         if (!b.as.b) {
-            const sb_val *w = sb_map_get_str(s->def, "when");
             sb_buf m = SB_BUF_INIT;
-            sb_buf_printf(&m, "when is false: %s", sb_str(*w));
+            sb_buf_puts(&m, "when is false: ");
+            if (s->sp->when_src.kind == SB_STRING)
+                sb_buf_puts(&m, sb_str(s->sp->when_src));
+            else
+                sb_val_write_json(&m, s->sp->when_src, 0);
             sb_free(s->reason);
             s->reason = sb_buf_take(&m);
-            run_log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
+            sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s skipped (%s)", s->number, r->nsteps, s->name,
                     s->reason ? s->reason : "when is false");
             sb_val_free(vars);
-            run_step_done(r, i, ST_SKIPPED, sb_null(), now);
+            sb_run__step_done(r, i, ST_SKIPPED, sb_null(), now);
             return;
         }
     }
     r->steps_started++;
-    run_log(r, SB_LOG_INFO, "Step %d/%zu: %s", s->number, r->nsteps, s->name);
-    run_step_event(r, i);
-    sb_val v = sb_tmpl_eval(s->body, vars);
-    sb_val_free(vars);
-    if (v.kind == SB_ERROR) {
-        run_fail(r, i, now, "%s", sb_str(v));
-        sb_val_free(v);
-        return;
-    }
+    sb_run__log(r, SB_LOG_INFO, "Step %d/%zu: %s", s->number, r->nsteps, s->name);
+    sb_run__step_event(r, i);
     switch (s->kind) {
-    case K_COMPUTE: succeed(r, i, v, now); return;
-    case K_ASSERT: do_assert(r, i, v, now); break;
-    case K_SELECT: do_select(r, i, v, now); break;
-    case K_AGGREGATE: do_aggregate(r, i, v, now); break;
-    case K_CALL: do_call(r, i, v, now); return; /* keeps v */
-    case K_POLL: poll_start(r, i, v, now); break;
+    case K_ASSERT: do_assert(r, i, &vars, now); break;
+    case K_SELECT: do_select(r, i, &vars, now); break;
+    case K_AGGREGATE: do_aggregate(r, i, &vars, now); break;
+    case K_COMPUTE:
+    case K_CALL:
+    case K_POLL: {
+        sb_val v;
+        bool ok = eval_field(r, i, s->sp->body, vars, &v, now);
+        drop(&vars);
+        if (!ok)
+            break;
+        if (s->kind == K_COMPUTE)
+            succeed(r, i, v, now);
+        else if (s->kind == K_CALL)
+            do_call(r, i, v, now); /* keeps v */
+        else {
+            sb_run__poll_start(r, i, v, now);
+            sb_val_free(v);
+        }
+        break;
+    }
     default: break;
     }
-    sb_val_free(v);
+    sb_val_free(vars);
 }
 
 /* --- call answers --- */
 
-char *run_result_text(sb_val result)
+/* The handle's id and job ids from the call's answer (in vars as
+ * `result`); each a new value or an error. */
+static void eval_handle(const sb_spec_step *sp, sb_val vars, sb_val *id, sb_val *jobs)
 {
-    const sb_val *content = sb_map_get_str(result, "content");
-    sb_buf b = SB_BUF_INIT;
-    for (size_t k = 0; content && k < sb_list_len(*content); k++) {
-        const sb_val *t = sb_map_get_str(*sb_list_at(*content, k), "text");
-        if (t && t->kind == SB_STRING) {
-            if (b.len)
-                sb_buf_putc(&b, '\n');
-            sb_buf_append(&b, sb_str(*t), sb_str_len(*t));
-        }
-    }
-    return sb_buf_take(&b);
-}
-
-sb_val run_result_value(sb_val result)
-{
-    const sb_val *sc = sb_map_get_str(result, "structuredContent");
-    if (sc)
-        return sb_val_ref(*sc);
-    char *text = run_result_text(result);
-    if (!text)
-        return sb_oom();
-    sb_val v = sb_json_parse(text, strlen(text));
-    if (v.kind == SB_ERROR) {
-        sb_val_free(v);
-        v = sb_string_cstr(text);
-    }
-    sb_free(text);
-    return v;
+    *id = vars.kind == SB_MAP ? sb_tmpl_eval(sp->handle_id, vars) : sb_oom();
+    *jobs = id->kind == SB_ERROR ? sb_null() : sb_tmpl_eval(sp->handle_jobs, vars);
 }
 
 static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
@@ -272,25 +346,29 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     step *s = &r->steps[i];
     sb_val extra = sb_map_new(1);
     sb_map_set_str(&extra, "result", sb_val_ref(value));
-    sb_val vars = run_vars(r, extra);
-    sb_val h = vars.kind == SB_MAP ? sb_tmpl_eval(s->handle_tmpl, vars) : sb_oom();
+    sb_val vars = sb_run__vars(r, extra);
+    sb_val hid, hjobs;
+    eval_handle(s->sp, vars, &hid, &hjobs);
     sb_val_free(vars);
     sb_val_free(extra);
-    const sb_val *id = sb_map_get_str(h, "id"), *jobs = sb_map_get_str(h, "jobs"), *srv = sb_map_get_str(h, "server");
-    if (h.kind == SB_ERROR || !id || id->kind != SB_STRING || !jobs || jobs->kind != SB_LIST) {
+    sb_val h = hid.kind == SB_ERROR ? hid : hjobs; /* the error to report, if any */
+    const sb_val *id = &hid, *jobs = &hjobs;
+    if (h.kind == SB_ERROR || id->kind != SB_STRING || jobs->kind != SB_LIST) {
         if (h.kind == SB_ERROR)
-            run_fail(r, i, now, "handle: %s", sb_str(h));
+            sb_run__fail(r, i, now, "handle: %s", sb_str(h));
         else
-            run_fail(r, i, now, "handle: id must be a string and jobs a list of job ids (the server answered %s)",
+            sb_run__fail(r, i, now, "handle: id must be a string and jobs a list of job ids (the server answered %s)",
                      "without them");
-        sb_val_free(h);
+        sb_val_free(hid);
+        sb_val_free(hjobs);
         sb_val_free(value);
         return;
     }
     for (size_t k = 0; k < sb_list_len(*jobs); k++)
         if (sb_list_at(*jobs, k)->kind != SB_STRING) {
-            run_fail(r, i, now, "handle: job id %zu is not a string", k);
-            sb_val_free(h);
+            sb_run__fail(r, i, now, "handle: job id %zu is not a string", k);
+            sb_val_free(hid);
+        sb_val_free(hjobs);
             sb_val_free(value);
             return;
         }
@@ -306,31 +384,38 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
         if (e)
             sb_val_as_double(*e, &x);
         /* A job id the server repeats is committed once. */
-        if (!sb_map_get(r->estimates, *sb_list_at(*jobs, k)))
-            ok = ok && sb_ledger_commit(r->ledger, sb_str(*sb_list_at(*jobs, k)), x, false) &&
-                 sb_map_set(&r->estimates, sb_val_ref(*sb_list_at(*jobs, k)), sb_double(x));
+        sb_val key = sb_run__estimate_key(sb_str(*id), sb_str(*sb_list_at(*jobs, k)));
+        if (key.kind != SB_STRING)
+            ok = false;
+        else if (!sb_map_get(r->estimates, key))
+            ok = ok && sb_ledger_commit(r->ledger, sb_str(*id), sb_str(*sb_list_at(*jobs, k)), x, false) &&
+                 sb_map_set(&r->estimates, sb_val_ref(key), sb_double(x));
+        sb_val_free(key);
         total += x;
     }
     sb_val_free(s->handle);
-    s->handle = handle_make(srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, sb_str(*id), *jobs,
-                            "get_jobs_status", s->tool);
+    s->handle = sb_run__handle_make(s->sp->handle_server ? s->sp->handle_server : s->sp->server, sb_str(*id), *jobs,
+                                    "get_jobs_status", s->sp->tool);
+    sb_run__touch(r, i);
     if (!ok || s->handle.kind != SB_MAP) {
         /* Submitted jobs the ledger does not know would break the budget guard. */
-        run_fail(r, i, now, "out of memory");
-        sb_val_free(h);
+        sb_run__fail(r, i, now, "out of memory");
+        sb_val_free(hid);
+        sb_val_free(hjobs);
         sb_val_free(value);
         return;
     }
     sb_buf m = SB_BUF_INIT;
     sb_buf_printf(&m, "Submitted %zu job%s to %s (handle %s)", sb_list_len(*jobs), sb_list_len(*jobs) == 1 ? "" : "s",
-                  s->server, sb_str(*id));
+                  s->sp->server, sb_str(*id));
     if (total > 0) {
         sb_buf_puts(&m, ", estimated $");
-        run_fmt_usd(&m, total);
+        sb_run__fmt_usd(&m, total);
     }
-    run_log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
+    sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
     sb_buf_free(&m);
-    sb_val_free(h);
+    sb_val_free(hid);
+        sb_val_free(hjobs);
     succeed(r, i, value, now);
 }
 
@@ -340,25 +425,26 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
 static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
-    const sb_val *is_err = sb_map_get_str(result, "isError");
-    if (s->handle_tmpl && result.kind == SB_MAP && !(is_err && is_err->kind == SB_BOOL && is_err->as.b)) {
-        sb_val value = run_result_value(result);
+    if (s->sp->handle_id && result.kind == SB_MAP && !sb_mcp_result_is_error(result)) {
+        sb_val value = sb_run__result_value(result);
         sb_val extra = sb_map_new(1);
-        bool ok = run_put(&extra, "result", sb_val_ref(value));
-        sb_val vars = ok ? run_vars(r, extra) : sb_oom();
-        sb_val h = vars.kind == SB_MAP ? sb_tmpl_eval(s->handle_tmpl, vars) : sb_oom();
-        const sb_val *id = sb_map_get_str(h, "id"), *srv = sb_map_get_str(h, "server");
-        if (id && id->kind == SB_STRING) {
+        bool ok = sb_run__put(&extra, "result", sb_val_ref(value));
+        sb_val vars = ok ? sb_run__vars(r, extra) : sb_oom();
+        sb_val hid, hjobs;
+        eval_handle(s->sp, vars, &hid, &hjobs);
+        const sb_val *id = &hid;
+        const char *srv = s->sp->handle_server ? s->sp->handle_server : s->sp->server;
+        if (id->kind == SB_STRING) {
             sb_val args = sb_map_new(1);
-            run_log(r, SB_LOG_WARN, "Cancelling the jobs of handle %s: they were submitted as the run was cancelled",
+            sb_run__log(r, SB_LOG_WARN, "Cancelling the jobs of handle %s: they were submitted as the run was cancelled",
                     sb_str(*id));
-            if (!run_put(&args, "handle_id", sb_val_ref(*id)) ||
-                !run_call(r, srv && srv->kind == SB_STRING ? sb_str(*srv) : s->server, "cancel_jobs", args, CALL_CANCEL,
-                          i, 0, now))
-                run_log(r, SB_LOG_ERROR, "out of memory: the jobs of handle %s were not cancelled", sb_str(*id));
+            if (!sb_run__put(&args, "handle_id", sb_val_ref(*id)) ||
+                !sb_run__call(r, srv, "cancel_jobs", args, CALL_CANCEL, i, 0, now))
+                sb_run__log(r, SB_LOG_ERROR, "out of memory: the jobs of handle %s were not cancelled", sb_str(*id));
             sb_val_free(args);
         }
-        sb_val_free(h);
+        sb_val_free(hid);
+        sb_val_free(hjobs);
         sb_val_free(vars);
         sb_val_free(extra);
         sb_val_free(value);
@@ -366,7 +452,7 @@ static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
     sb_val_free(result);
 }
 
-void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
+void sb_run__call_done(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
     if (r->finishing || s->state != ST_RUNNING) {
@@ -374,25 +460,25 @@ void run_call_done(sb_run *r, size_t i, sb_val result, int64_t now)
         return;
     }
     if (result.kind == SB_ERROR) {
-        run_fail(r, i, now, "%s", sb_str(result));
+        sb_run__fail(r, i, now, "%s", sb_str(result));
         sb_val_free(result);
         return;
     }
-    const sb_val *is_err = sb_map_get_str(result, "isError");
-    if (is_err && is_err->kind == SB_BOOL && is_err->as.b) {
-        char *text = run_result_text(result);
-        run_fail(r, i, now, "%s.%s: %s", s->server, s->tool, text && *text ? text : "the tool reported an error");
-        sb_free(text);
+    if (sb_mcp_result_is_error(result)) {
+        sb_val text = sb_mcp_result_text(result);
+        sb_run__fail(r, i, now, "%s.%s: %s", s->sp->server, s->sp->tool,
+                     text.kind == SB_STRING && sb_str_len(text) ? sb_str(text) : "the tool reported an error");
+        sb_val_free(text);
         sb_val_free(result);
         return;
     }
-    sb_val value = run_result_value(result);
+    sb_val value = sb_run__result_value(result);
     sb_val_free(result);
     if (sb_is_oom(value)) {
-        run_fail(r, i, now, "out of memory");
+        sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    if (s->handle_tmpl) {
+    if (s->sp->handle_id) {
         make_handle(r, i, value, now);
         return;
     }

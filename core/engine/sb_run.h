@@ -39,10 +39,14 @@ const char *sb_log_level_name(sb_log_level l); /* "INFO", "WARN", ... */
 
 typedef enum sb_event_kind {
     SB_EVENT_LOG,      /* level + message: one log line */
-    SB_EVENT_STREAM,   /* data: one finished job's chunk (design §5); message: its JSON text */
+    SB_EVENT_STREAM,   /* data: one finished job's chunk (design §5); message: its JSON text. Not
+                          emitted for the jobs of a poll step with `stream: false`. The host
+                          appends it to the stream file, and prints it if asked (--stream). */
     SB_EVENT_STEP,     /* data: {name, index, total, status, reason?} on every step state change */
     SB_EVENT_POLL,     /* data: {step, poll, delay_ms, counts{...}, changed}; message: the poll line */
-    SB_EVENT_PROGRESS  /* data: {done, running, queued, failed, spent_usd, budget_usd, best?} */
+    SB_EVENT_PROGRESS  /* data: {done, queued, running, completed, failed, cancelled, total, spent_usd,
+                          budget_usd (absent without a budget), best} as the servers last reported
+                          them, summed over poll steps; done = completed + failed + cancelled */
 } sb_event_kind;
 
 typedef struct sb_event {
@@ -79,7 +83,10 @@ typedef struct sb_host {
     void (*event)(void *ud, const sb_event *ev);
     /* Write an output file (name relative to the output folder), replacing it.
      * Called with the partial result too when a run fails. Returns 0 on
-     * success; a failure is logged as an ERROR and the run goes on. */
+     * success. A non-zero answer is logged as an ERROR naming the file and
+     * fails the run (status FAILED, sb_run_error "could not write the result
+     * file <name>", no SUCCESS line); later writes are still attempted, and
+     * sb_run_result_written tells whether the last one succeeded. */
     int (*write_file)(void *ud, const char *name, const char *data, size_t len);
 } sb_host;
 
@@ -92,15 +99,27 @@ typedef struct sb_run_config {
     sb_val inputs;               /* map name -> value given by the user (null: none) */
     uint64_t seed;               /* jitter and anything random in the run */
     const char *run_id;          /* used in idempotency keys; NULL: "run-<seed>" */
-    bool stream;                 /* emit STREAM log lines (--stream); chunks are written regardless */
-    bool verbose;                /* log every poll, not only those with changes */
+    /* How events look (printing STREAM chunks, every poll or only those with
+     * a change) is the host's choice: every event carries what it needs
+     * (SB_EVENT_POLL's data.changed). */
     const char *output_dir;      /* where the host puts output files; only used to name
                                     them in messages (NULL or "." : the file name alone) */
 } sb_run_config;
 
-/* Creates a run: resolves inputs (defaults, validation) and compiles every
- * expression of the pipeline. On a problem returns NULL and adds positioned
- * diagnostics to d (d may be NULL only if the caller does not want them). */
+/* Creates a run: validates the two trees (sb_config_check_*: a tree that
+ * failed validation is refused with its diagnostics, never run), compiles
+ * them into the typed spec (core/spec/sb_spec.h), the only configuration
+ * the run reads afterwards, resolves
+ * inputs (defaults, validation) and compiles every expression of the
+ * pipeline. Refuses a NULL cfg or host and a host table whose version this
+ * core does not know (it reads no slot beyond host->version). On a problem
+ * returns NULL and adds positioned diagnostics to d (d may be NULL only if
+ * the caller does not want them).
+ *
+ * Every function below accepts a NULL run (and does nothing, or answers as
+ * for a finished run) and a call in the wrong state (sb_run_start twice,
+ * sb_run_on_time before the start, an answer to an unknown or already
+ * answered request id) is ignored. */
 sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d);
 void sb_run_free(sb_run *r); /* NULL-safe */
 
@@ -148,6 +167,11 @@ sb_val sb_run_result(const sb_run *r);
 const char *sb_run_stream_file(const sb_run *r);
 /* The result file name (workspace outputs.result_file). */
 const char *sb_run_result_file(const sb_run *r);
+/* false until the result file has been written, and after a write_file that
+ * failed (until a later write succeeds). A host that maps outcomes to exit
+ * codes tells "the run failed" from "its result could not be written" with
+ * this. */
+bool sb_run_result_written(const sb_run *r);
 
 /* Formats epoch milliseconds as "YYYY-MM-DD HH:MM:SS" (UTC) into buf[20];
  * computed here, not by the C library, so every platform agrees. Exact for

@@ -15,8 +15,11 @@
 #define MICRO_PER_CENT 10000
 #define MICRO_MAX ((int64_t)1 << 62) /* ~4.6e12 USD: far above any budget */
 
+/* A job is known by (handle id, job id): two handles of one run may both
+ * number their jobs job_001, job_002, ... */
 typedef struct lg_job {
-    char *id; /* owned */
+    char *handle; /* owned: "handle\0job\0" in one allocation */
+    const char *id; /* the job id, inside that allocation */
     uint64_t hash;
     int64_t estimate; /* micro-dollars; what `committed` holds until settled */
     int64_t actual;   /* micro-dollars, once settled */
@@ -33,6 +36,7 @@ typedef struct lg_skip {
 
 struct sb_ledger {
     int64_t budget, spent, committed;
+    bool unlimited; /* no budget: budget holds MICRO_MAX and is never shown */
     lg_job *jobs;
     size_t njobs, jobs_cap;
     /* Open addressing over jobs: slot holds job index + 1, 0 = empty. Jobs are
@@ -70,10 +74,15 @@ static int64_t lg_add(int64_t a, int64_t b)
     return a + b;
 }
 
-static uint64_t lg_hash(const char *s)
+static uint64_t lg_hash(const char *handle, const char *id)
 {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (; *s; s++) {
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a over handle, a 0 byte, id */
+    for (const char *s = handle; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    h *= 1099511628211ULL;
+    for (const char *s = id; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
     }
@@ -83,8 +92,10 @@ static uint64_t lg_hash(const char *s)
 sb_ledger *sb_ledger_new(double budget_usd)
 {
     sb_ledger *l = sb_calloc(1, sizeof *l);
-    if (l)
-        l->budget = lg_micro(budget_usd);
+    if (l) {
+        l->unlimited = isinf(budget_usd) && budget_usd > 0;
+        l->budget = l->unlimited ? MICRO_MAX : lg_micro(budget_usd);
+    }
     return l;
 }
 
@@ -93,7 +104,7 @@ void sb_ledger_free(sb_ledger *l)
     if (!l)
         return;
     for (size_t i = 0; i < l->njobs; i++)
-        sb_free(l->jobs[i].id);
+        sb_free(l->jobs[i].handle);
     for (size_t i = 0; i < l->nskips; i++) {
         sb_free(l->skips[i].id);
         sb_free(l->skips[i].reason);
@@ -104,14 +115,14 @@ void sb_ledger_free(sb_ledger *l)
     sb_free(l);
 }
 
-static lg_job *lg_find(const sb_ledger *l, const char *id, uint64_t h)
+static lg_job *lg_find(const sb_ledger *l, const char *handle, const char *id, uint64_t h)
 {
     if (!l->index)
         return NULL;
     size_t mask = l->index_cap - 1;
     for (size_t s = (size_t)h & mask; l->index[s]; s = (s + 1) & mask) {
         lg_job *j = &l->jobs[l->index[s] - 1];
-        if (j->hash == h && strcmp(j->id, id) == 0)
+        if (j->hash == h && strcmp(j->id, id) == 0 && strcmp(j->handle, handle) == 0)
             return j;
     }
     return NULL;
@@ -147,29 +158,34 @@ static bool lg_reserve(sb_ledger *l)
     return true;
 }
 
-static lg_job *lg_insert(sb_ledger *l, const char *id, uint64_t h)
+static lg_job *lg_insert(sb_ledger *l, const char *handle, const char *id, uint64_t h)
 {
-    char *copy = sb_strdup(id);
+    size_t hl = strlen(handle), il = strlen(id);
+    char *copy = sb_malloc(hl + il + 2);
     if (!copy || !lg_reserve(l)) {
         sb_free(copy);
         return NULL;
     }
+    memcpy(copy, handle, hl + 1);
+    memcpy(copy + hl + 1, id, il + 1);
     lg_job *j = &l->jobs[l->njobs];
     memset(j, 0, sizeof *j);
-    j->id = copy;
+    j->handle = copy;
+    j->id = copy + hl + 1;
     j->hash = h;
     lg_index_put(l->index, l->index_cap, h, l->njobs++);
     return j;
 }
 
-bool sb_ledger_commit(sb_ledger *l, const char *job_id, double estimate_usd, bool is_retry)
+bool sb_ledger_commit(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, bool is_retry)
 {
     if (!l || !job_id)
         return false;
-    uint64_t h = lg_hash(job_id);
-    if (lg_find(l, job_id, h))
+    const char *hid = handle_id ? handle_id : "";
+    uint64_t h = lg_hash(hid, job_id);
+    if (lg_find(l, hid, job_id, h))
         return false;
-    lg_job *j = lg_insert(l, job_id, h);
+    lg_job *j = lg_insert(l, hid, job_id, h);
     if (!j)
         return false;
     j->estimate = lg_micro(estimate_usd);
@@ -179,15 +195,17 @@ bool sb_ledger_commit(sb_ledger *l, const char *job_id, double estimate_usd, boo
     return true;
 }
 
-bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_ledger_outcome outcome)
+bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, double actual_usd,
+                      sb_ledger_outcome outcome)
 {
     if (!l || !job_id)
         return false;
-    uint64_t h = lg_hash(job_id);
-    lg_job *j = lg_find(l, job_id, h);
+    const char *hid = handle_id ? handle_id : "";
+    uint64_t h = lg_hash(hid, job_id);
+    lg_job *j = lg_find(l, hid, job_id, h);
     if (j && j->settled)
         return true;
-    if (!j && !(j = lg_insert(l, job_id, h)))
+    if (!j && !(j = lg_insert(l, hid, job_id, h)))
         return false;
     l->committed = lg_add(l->committed, -j->estimate);
     j->settled = true;
@@ -201,8 +219,10 @@ bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_le
     return true;
 }
 
-bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd, const char *reason)
+bool sb_ledger_record_skip(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd,
+                           const char *reason)
 {
+    (void)handle_id; /* skips are listed, not looked up */
     if (!l || !job_id)
         return false;
     if (!SB_GROW(l->skips, l->skips_cap, l->nskips + 1))
@@ -220,15 +240,16 @@ bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd
 
 static int64_t lg_remaining(const sb_ledger *l) { return lg_add(lg_add(l->budget, -l->spent), -l->committed); }
 
-double sb_ledger_budget(const sb_ledger *l) { return l ? lg_usd(l->budget) : 0; }
+double sb_ledger_budget(const sb_ledger *l) { return !l ? 0 : l->unlimited ? INFINITY : lg_usd(l->budget); }
+bool sb_ledger_has_budget(const sb_ledger *l) { return l && !l->unlimited; }
 double sb_ledger_spent(const sb_ledger *l) { return l ? lg_usd(l->spent) : 0; }
 double sb_ledger_committed(const sb_ledger *l) { return l ? lg_usd(l->committed) : 0; }
-double sb_ledger_remaining(const sb_ledger *l) { return l ? lg_usd(lg_remaining(l)) : 0; }
+double sb_ledger_remaining(const sb_ledger *l) { return !l ? 0 : l->unlimited ? INFINITY : lg_usd(lg_remaining(l)); }
 
 bool sb_ledger_fits(const sb_ledger *l, double estimate_usd)
 {
     /* Compared in micro-dollars: an estimate equal to what remains fits. */
-    return l && lg_micro(estimate_usd) <= lg_remaining(l);
+    return l && (l->unlimited || lg_micro(estimate_usd) <= lg_remaining(l));
 }
 
 /* --- breakdown --- */
@@ -313,14 +334,14 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
 
     sb_val m = sb_map_new(10);
     bool ok = m.kind == SB_MAP;
-    ok = lg_put(&m, ok, "budget_usd", lg_cents_val(budget_c));
+    ok = lg_put(&m, ok, "budget_usd", l->unlimited ? sb_null() : lg_cents_val(budget_c));
     ok = lg_put(&m, ok, "successful_usd", lg_cents_val(ok_c));
     ok = lg_put(&m, ok, "failed_partial_usd", lg_cents_val(failed_c));
     ok = lg_put(&m, ok, "retries_usd", lg_cents_val(retry_c));
     ok = lg_put(&m, ok, "total_usd", lg_cents_val(total_c));
     ok = lg_put(&m, ok, "committed_usd", lg_cents_val(lg_cents(l->committed)));
-    ok = lg_put(&m, ok, "remaining_usd", lg_cents_val(lg_cents(lg_remaining(l))));
-    ok = lg_put(&m, ok, "utilization", sb_double(utilization));
+    ok = lg_put(&m, ok, "remaining_usd", l->unlimited ? sb_null() : lg_cents_val(lg_cents(lg_remaining(l))));
+    ok = lg_put(&m, ok, "utilization", l->unlimited ? sb_null() : sb_double(utilization));
     ok = lg_put(&m, ok, "jobs", ok ? lg_jobs_map(l) : sb_null());
     ok = lg_put(&m, ok, "skipped_retries", ok ? lg_skips_list(l) : sb_null());
     if (!ok) {

@@ -7,7 +7,8 @@
  *   remaining  = budget - spent - committed
  *
  * A job is committed when submitted and settled once when it ends; settling
- * releases its commitment. The guard question is sb_ledger_fits(): would a new
+ * releases its commitment. Jobs are known by (handle id, job id): two handles
+ * may use the same job ids (a NULL handle id is the empty one). The guard question is sb_ledger_fits(): would a new
  * job with this estimate keep spent + committed within the budget? */
 #ifndef SB_LEDGER_H
 #define SB_LEDGER_H
@@ -24,20 +25,26 @@ typedef enum sb_ledger_outcome {
     SB_LEDGER_CANCELLED
 } sb_ledger_outcome;
 
-sb_ledger *sb_ledger_new(double budget_usd); /* NULL on OOM */
+/* budget_usd = INFINITY: no budget. Every estimate then fits, remaining is
+ * INFINITY and the breakdown gives null for budget_usd, remaining_usd and
+ * utilization (never a made-up figure). NULL on OOM. */
+sb_ledger *sb_ledger_new(double budget_usd);
 void sb_ledger_free(sb_ledger *l);           /* NULL-safe */
 
 /* Records a submitted job's estimate. is_retry marks retries (reported on their
  * own line). false on OOM or if job_id is already known. */
-bool sb_ledger_commit(sb_ledger *l, const char *job_id, double estimate_usd, bool is_retry);
+bool sb_ledger_commit(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, bool is_retry);
 /* Settles a job with its actual cost. Unknown job ids are recorded as settled
  * non-retry jobs (a server may report jobs sibyl did not submit itself).
  * Settling twice is ignored. false on OOM. */
-bool sb_ledger_settle(sb_ledger *l, const char *job_id, double actual_usd, sb_ledger_outcome outcome);
+bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, double actual_usd,
+                      sb_ledger_outcome outcome);
 /* Records a retry the guard refused (estimate did not fit). */
-bool sb_ledger_record_skip(sb_ledger *l, const char *job_id, double estimate_usd, const char *reason);
+bool sb_ledger_record_skip(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd,
+                           const char *reason);
 
-double sb_ledger_budget(const sb_ledger *l);
+double sb_ledger_budget(const sb_ledger *l); /* INFINITY when there is no budget */
+bool sb_ledger_has_budget(const sb_ledger *l);
 double sb_ledger_spent(const sb_ledger *l);
 double sb_ledger_committed(const sb_ledger *l);
 double sb_ledger_remaining(const sb_ledger *l);

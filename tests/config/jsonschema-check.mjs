@@ -19,7 +19,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-const ANNOTATIONS = new Set(["$schema", "$id", "$defs", "title", "description"]);
+const ANNOTATIONS = new Set(["$schema", "$id", "$defs", "title", "description", "default"]);
 
 function typeOf(v) {
   if (v === null) return "null";

@@ -185,7 +185,14 @@ static void test_json_schema_workspace(void)
     /* A field's doc is used when its type has none (then the type is wrapped). */
     CHECK_AT(s, "\"How trial cost and duration are estimated.\"", "top", "properties", "cost_model", "description");
     CHECK_AT(s, "\"Per-job result stream.\"", "top", "properties", "streaming", "description");
-    CHECK_AT(s, "[\"none\",\"full\",\"equal\"]", "top", "properties", "polling", "properties", "jitter", "enum");
+    /* A field with a default carries it (and wraps its type). */
+    CHECK_AT(s, "[\"none\",\"full\",\"equal\"]", "top", "properties", "polling", "properties", "jitter", "allOf", "#0",
+             "enum");
+    CHECK_AT(s, "\"none\"", "top", "properties", "polling", "properties", "jitter", "default");
+    CHECK_AT(s, "2000", "top", "properties", "polling", "properties", "initial_delay_ms", "default");
+    CHECK_AT(s, "50", "top", "properties", "polling", "properties", "max_attempts", "default");
+    CHECK_AT(s, "\"sweep_output.json\"", "top", "properties", "outputs", "allOf", "#0", "properties", "result_file",
+             "default");
     sb_val_free(s);
 }
 

@@ -68,3 +68,12 @@ foreach(part result-unwritable stream-unwritable dir-is-file dir-parent ws-relat
   sibyl_e2e(outputs_${_n} outputs.mjs ${part})
 endforeach()
 set_tests_properties(e2e_outputs_stream_unwritable PROPERTIES SKIP_RETURN_CODE 77)
+
+# 10,000-step pipelines (independent; a chain in order, reversed, shuffled): validate and run,
+# as sibyl.wasm with its 1 MiB stack and natively.
+sibyl_e2e(many_steps_independent many-steps.mjs independent)
+sibyl_e2e(many_steps_chain many-steps.mjs chain)
+
+# Outcomes other than plain success (every job fails; no budget), sibyl.wasm and native.
+sibyl_e2e(every_job_fails outcomes.mjs every-job-fails)
+sibyl_e2e(no_budget outcomes.mjs no-budget)

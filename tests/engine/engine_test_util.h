@@ -8,7 +8,9 @@
 
 #include "fake_host.h"
 #include "util/sb_alloc.h"
+#include "config/sb_schema.h"
 #include "json/sb_json.h"
+#include "spec/sb_spec.h"
 
 /* s with the first `from` replaced by `to` (sb_free it); a copy of s when
  * `from` is NULL. Aborts if `from` is absent: the case file changed. */

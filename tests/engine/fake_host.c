@@ -337,7 +337,7 @@ bool fh_start(fake_host *h, const char *pipeline, uint64_t seed, const char *inp
     sb_val inputs = inputs_json ? sb_json_parse(inputs_json, strlen(inputs_json)) : sb_null();
     sb_host host = {SB_HOST_VERSION, h, on_send, on_event, on_write};
     sb_run_config cfg = {h->workspace, h->pipelines, pipeline, "workspace.yaml", "pipelines.yaml", inputs, seed,
-                         NULL,         false,        true,   NULL};
+                         NULL,         NULL};
     sb_diags *d = sb_diags_new();
     ENGINE(h, h->run = sb_run_new(&cfg, &host, d));
     sb_buf b = SB_BUF_INIT;

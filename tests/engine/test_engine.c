@@ -590,7 +590,9 @@ static void test_failing_status_calls_stall(void)
     CHECK(f.fc && fh_add_server(&h, "conductor", t, nt, flaky_tool, &f) && et_load(&h, NULL, NULL) &&
           fh_run(&h, "watch", 7, NULL, LIMIT));
     CHECK_INT(sb_run_get_status(h.run), SB_RUN_FAILED);
-    CHECK_INT(fh_count(&h, "LOG WARN Poll #3 of handle h_0001 failed: get_jobs_status: the scheduler is down"), 1);
+    CHECK_INT(fh_count(&h, "LOG WARN Poll #3 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: "
+                           "tool error: get_jobs_status: the scheduler is down"),
+              1);
     CHECK_INT(f.status_calls, 7); /* one good answer (jobs running), 5 failures, the settling call */
     const char *e = sb_run_error(h.run);
     CHECK(e && strstr(e, "handle h_0001 stalled: 5 polls in a row without progress"));
@@ -599,6 +601,61 @@ static void test_failing_status_calls_stall(void)
 }
 
 static const fc_rule ten_hours[] = {{"*", {.run_ms = HOURS(10), .val_acc = 80, .cost_usd = 126}}, FC_END};
+
+/* Status answers that break the contract: each is a failed poll whose
+ * message names the server, the tool and what is wrong. */
+static sb_val malformed_tool(void *ud, int64_t now, const char *tool, sb_val args)
+{
+    flaky *f = ud;
+    static const char *const answers[] = {
+        "{\"counts\":{\"running\":1}}",
+        "{\"jobs\":[{\"job_id\":3,\"status\":\"running\"}]}",
+        "{\"jobs\":[{\"job_id\":\"job_001\",\"status\":\"sleeping\"}]}",
+        "{\"jobs\":[],\"counts\":{\"running\":\"two\"}}",
+        "[1,2]",
+        "{\"jobs\":[{\"job_id\":\"job_001\",\"status\":\"completed\",\"cost_usd\":\"free\"}]}",
+    };
+    if (strcmp(tool, "get_jobs_status") == 0 && f->status_calls < 6) {
+        const char *a = answers[f->status_calls++];
+        return fh_tool_result(sb_json_parse(a, strlen(a)));
+    }
+    return fc_tool(f->fc, now, tool, args);
+}
+
+static void test_malformed_status_answers(void)
+{
+    fake_host h;
+    fh_init(&h);
+    flaky f = {fc_new(0, one_minute, NULL, NULL), 0};
+    size_t nt;
+    const sb_tool_desc *t = fc_tools(&nt);
+    CHECK(f.fc && fh_add_server(&h, "conductor", t, nt, malformed_tool, &f) &&
+          et_load(&h, "max_attempts: 5", "max_attempts: 6") && fh_run(&h, "watch", 7, NULL, LIMIT));
+    static const char *const want[] = {
+        "Poll #1 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: no jobs "
+        "list",
+        "Poll #2 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "jobs[0].job_id must be a non-empty string (found 3)",
+        "Poll #3 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "jobs[0].status must be queued, running, completed, failed or cancelled (found \"sleeping\")",
+        "Poll #4 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "counts.running must be an integer >= 0 (found \"two\")",
+        "Poll #5 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "expected a JSON object (found [1,2])",
+        "Poll #6 of handle h_0001 failed: server 'conductor': tools/call get_jobs_status: malformed answer: "
+        "jobs[0].cost_usd must be a number (found \"free\")",
+    };
+    for (size_t k = 0; k < 6; k++)
+        CHECK_INT(fh_count(&h, want[k]), 1);
+    /* Six failed polls in a row: max_attempts (6 here) calls that a stall. */
+    CHECK_INT(sb_run_get_status(h.run), SB_RUN_FAILED);
+    const char *e = sb_run_error(h.run);
+    CHECK(e && strstr(e, "stalled: 6 polls in a row without progress"));
+    if (sb_test_failures)
+        fprintf(stderr, "--- transcript ---\n%s", sb_buf_str(&h.transcript));
+    fh_free(&h);
+    fc_free(f.fc);
+}
 
 static void test_long_sweep_not_stalled(void)
 {
@@ -887,6 +944,522 @@ static void oom_loop(const oom_case *c)
            made, failed, as_ref, sb_run_status_name(ref.status));
 }
 
+/* --- budgets, outcomes with nothing to show, result files that cannot be written --- */
+
+/* Opens a scenario on cases/workspace.yaml and the given pipelines text. */
+static bool sc_open_text(sc *s, const fc_rule *rules, const char *pipelines)
+{
+    fh_init(&s->h);
+    s->fc = fc_new(0, rules, NULL, NULL);
+    s->result = sb_null();
+    s->failures_at_open = sb_test_failures;
+    char *ws = fh_read_file("cases/workspace.yaml");
+    bool ok = s->fc && ws && fh_add_conductor(&s->h, s->fc) && fh_load_config(&s->h, ws, pipelines);
+    sb_free(ws);
+    CHECK(ok);
+    return ok;
+}
+
+static void test_no_budget(void)
+{
+    sc s;
+    /* `watch` sets no budget_usd. */
+    if (sc_open(&s, one_minute) && sc_run(&s, "watch", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+        CHECK_LINE(&s, "LOG INFO Budget: no budget (the pipeline sets no budget_usd): spending is not limited");
+        CHECK_INT(fh_count(&s.h, "4611686018427"), 0);
+        CHECK_AT(s.result, "cost_breakdown.budget_usd", "null");
+        CHECK_AT(s.result, "cost_breakdown.remaining_usd", "null");
+        CHECK_AT(s.result, "cost_breakdown.utilization", "null");
+        CHECK_AT(s.result, "cost_breakdown.total_usd", "10");
+    }
+    sc_close(&s);
+}
+
+static void test_non_finite_budget(void)
+{
+    static const char *const exprs[][2] = {{"{{ 1.0 / 0.0 }}", "infinity"}, {"{{ 0.0 / 0.0 }}", "NaN"}};
+    for (size_t k = 0; k < 2; k++) {
+        sb_buf pl = SB_BUF_INIT;
+        sb_buf_printf(&pl, "version: 1\npipelines:\n  p:\n    budget_usd: \"%s\"\n    steps:\n      a:\n"
+                           "        compute: {x: 1}\n",
+                      exprs[k][0]);
+        sc s;
+        if (sc_open_text(&s, one_minute, sb_buf_str(&pl))) {
+            CHECK(!fh_start(&s.h, "p", 7, NULL));
+            sb_buf want = SB_BUF_INIT;
+            sb_buf_printf(&want, "pipelines.yaml:4:17: error: budget_usd: %s gives %s; a budget must be a finite number >= 0",
+                          exprs[k][0], exprs[k][1]);
+            CHECK(s.h.diags && strstr(s.h.diags, sb_buf_str(&want)));
+            if (!s.h.diags || !strstr(s.h.diags, sb_buf_str(&want)))
+                fprintf(stderr, "diagnostics: %s\nwanted: %s\n", s.h.diags ? s.h.diags : "(none)", sb_buf_str(&want));
+            CHECK_INT(s.h.writes, 0);
+            sb_buf_free(&want);
+        }
+        sc_close(&s);
+        sb_buf_free(&pl);
+    }
+}
+
+static const char every_job_fails_yaml[] =
+    "version: 1\n"
+    "pipelines:\n"
+    "  sweep:\n"
+    "    budget_usd: 100\n"
+    "    steps:\n"
+    "      submit:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.01}, estimated_cost_usd: 5}\n"
+    "            - {hyperparameters: {learning_rate: 0.02}, estimated_cost_usd: 5}\n"
+    "            - {hyperparameters: {learning_rate: 0.04}, estimated_cost_usd: 5}\n"
+    "        handle:\n"
+    "          id: \"{{ result.handle_id }}\"\n"
+    "          jobs: \"{{ result.job_ids }}\"\n"
+    "      monitor:\n"
+    "        needs: [submit]\n"
+    "        poll: \"{{ steps.submit.handle }}\"\n"
+    "      rank:\n"
+    "        needs: [monitor]\n"
+    "        aggregate:\n"
+    "          from: \"{{ steps.monitor.output.results }}\"\n"
+    "          metric: metrics.val_acc\n"
+    "      best:\n"
+    "        needs: [rank]\n"
+    "        select:\n"
+    "          from: \"{{ steps.rank.output.ranked }}\"\n"
+    "          index: 0\n"
+    "      report:\n"
+    "        needs: [best]\n"
+    "        when: \"{{ size(steps.rank.output.ranked) > 0 }}\"\n"
+    "        compute:\n"
+    "          best_job: \"{{ steps.best.output.job_id }}\"\n"
+    "      cost:\n"
+    "        needs: [monitor]\n"
+    "        compute:\n"
+    "          total: \"{{ ledger.total_usd }}\"\n"
+    "    outputs:\n"
+    "      best: \"{{ steps.best.output }}\"\n"
+    "      top: \"{{ steps.rank.output.top }}\"\n"
+    "      failed: \"{{ steps.monitor.output.failed.map(r, r.job_id) }}\"\n";
+
+static void test_every_job_fails(void)
+{
+    static const fc_rule all_fail[] = {
+        {"*", {.run_ms = 60000, .fail = true, .error = "invalid config", .error_type = "permanent", .cost_usd = 2}},
+        FC_END};
+    sc s;
+    if (sc_open_text(&s, all_fail, every_job_fails_yaml) && sc_run(&s, "sweep", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+        CHECK_LINE(&s, "LOG WARN Step 3/6: rank: nothing to rank (best null, top []): no job completed (3 failed)");
+        CHECK_LINE(&s, "LOG WARN Step 4/6: best: nothing to select (output null): no job completed (3 failed)");
+        CHECK_LINE(&s, "STEP best succeeded");
+        CHECK_LINE(&s, "LOG INFO Step 5/6: report skipped (when is false: {{ size(steps.rank.output.ranked) > 0 }})");
+        CHECK_LINE(&s, "STEP cost succeeded");
+        CHECK_LINE(&s, "Pipeline sweep failed after 0h 01m 06s: no job completed (3 failed); every result kept in "
+                       "result.json");
+        CHECK_INT(fh_count(&s.h, "LOG SUCCESS"), 0);
+        CHECK_AT(s.result, "status", "\"failed\"");
+        CHECK_AT(s.result, "error", "\"no job completed (3 failed)\"");
+        CHECK_AT(s.result, "best", "null");
+        CHECK_AT(s.result, "top", "[]");
+        CHECK_AT(s.result, "failed", "[\"job_001\",\"job_002\",\"job_003\"]");
+        CHECK_AT(s.result, "cost_breakdown.failed_partial_usd", "6");
+        CHECK_AT(s.result, "steps.report.status", "\"skipped\"");
+    }
+    sc_close(&s);
+}
+
+static void test_result_write_fails(void)
+{
+    sc s;
+    if (sc_open(&s, one_minute)) {
+        s.h.write_rc = 1;
+        if (sc_run(&s, "watch", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_LINE(&s, "LOG ERROR could not write the result file result.json");
+            CHECK_INT(fh_count(&s.h, "LOG SUCCESS"), 0);
+            CHECK_INT(s.h.writes, 1);
+            CHECK(!sb_run_result_written(s.h.run));
+            CHECK_STR(sb_run_error(s.h.run), "could not write the result file result.json");
+            CHECK_LINE(&s, "LOG ERROR Pipeline watch failed after 0h 01m 06s: could not write the result file "
+                           "result.json");
+        }
+    }
+    sc_close(&s);
+    /* Written: the accessor says so. */
+    if (sc_open(&s, one_minute) && sc_run(&s, "watch", NULL))
+        CHECK(sb_run_result_written(s.h.run));
+    sc_close(&s);
+}
+
+/* --- options that change what the run emits --- */
+
+static const char quiet_watch_yaml[] =
+    "version: 1\n"
+    "pipelines:\n"
+    "  quiet:\n"
+    "    steps:\n"
+    "      submit:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.01}, estimated_cost_usd: 5}\n"
+    "            - {hyperparameters: {learning_rate: 0.02}, estimated_cost_usd: 5}\n"
+    "        handle:\n"
+    "          id: \"{{ result.handle_id }}\"\n"
+    "          jobs: \"{{ result.job_ids }}\"\n"
+    "      monitor:\n"
+    "        needs: [submit]\n"
+    "        poll: \"{{ steps.submit.handle }}\"\n"
+    "        stream: false\n"
+    "    outputs:\n"
+    "      results: \"{{ steps.monitor.output.results.map(r, r.job_id) }}\"\n";
+
+static void test_stream_false(void)
+{
+    sc s;
+    if (sc_open_text(&s, one_minute, quiet_watch_yaml) && sc_run(&s, "quiet", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+        CHECK_INT(fh_count(&s.h, "STREAM "), 0);
+        CHECK_AT(s.result, "results", "[\"job_001\",\"job_002\"]");
+    }
+    sc_close(&s);
+    /* The same with streaming on (the default): one chunk per job. */
+    if (sc_open(&s, one_minute) && sc_run(&s, "watch", NULL))
+        CHECK_INT(fh_count(&s.h, "STREAM {\"type\":\"job_completed\""), 2);
+    sc_close(&s);
+}
+
+static void test_progress_fields(void)
+{
+    static const fc_rule one_fails[] = {
+        {"job_002", {.run_ms = 60000, .fail = true, .error = "bad config", .error_type = "permanent", .cost_usd = 1}},
+        {"*", {.run_ms = 60000, .val_acc = 80, .cost_usd = 5}},
+        FC_END};
+    sc s;
+    if (sc_open(&s, one_fails)) {
+        s.h.progress = true;
+        if (sc_run(&s, "watch", NULL)) {
+            CHECK(fh_count(&s.h, "PROGRESS {\"done\":0,\"queued\":0,\"running\":2,\"completed\":0,\"failed\":0,"
+                                 "\"cancelled\":0,\"total\":2,") > 0);
+            CHECK_INT(fh_count(&s.h, "PROGRESS {\"done\":2,\"queued\":0,\"running\":0,\"completed\":1,\"failed\":1,"
+                                     "\"cancelled\":0,\"total\":2,"),
+                      1);
+        }
+    }
+    sc_close(&s);
+    /* Cancelled jobs count as done, and as cancelled. */
+    if (sc_open(&s, one_minute)) {
+        s.h.progress = true;
+        s.h.cancel_at = 30000;
+        if (sc_run(&s, "watch", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_CANCELLED);
+            CHECK(fh_count(&s.h, "PROGRESS {\"done\":2,\"queued\":0,\"running\":0,\"completed\":0,\"failed\":0,"
+                                 "\"cancelled\":2,\"total\":2,") > 0);
+        }
+    }
+    sc_close(&s);
+}
+
+/* Two handles whose jobs are both numbered job_001, job_002: the ledger
+ * keeps four jobs, four costs. */
+static const char two_handles_yaml[] =
+    "version: 1\n"
+    "pipelines:\n"
+    "  two:\n"
+    "    budget_usd: 100\n"
+    "    steps:\n"
+    "      submit_a:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.01}, estimated_cost_usd: 6}\n"
+    "            - {hyperparameters: {learning_rate: 0.02}, estimated_cost_usd: 6}\n"
+    "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+    "      submit_b:\n"
+    "        call: conductor.submit_jobs\n"
+    "        with:\n"
+    "          jobs:\n"
+    "            - {hyperparameters: {learning_rate: 0.03}, estimated_cost_usd: 6}\n"
+    "            - {hyperparameters: {learning_rate: 0.04}, estimated_cost_usd: 6}\n"
+    "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+    "      watch_a:\n"
+    "        needs: [submit_a]\n"
+    "        poll: \"{{ steps.submit_a.handle }}\"\n"
+    "      watch_b:\n"
+    "        needs: [submit_b]\n"
+    "        poll: \"{{ steps.submit_b.handle }}\"\n"
+    "    outputs:\n"
+    "      a: \"{{ steps.watch_a.output.results.map(r, r.job_id) }}\"\n"
+    "      b: \"{{ steps.watch_b.output.results.map(r, r.job_id) }}\"\n";
+
+static void test_same_job_ids_on_two_handles(void)
+{
+    sc s;
+    if (sc_open_text(&s, one_minute, two_handles_yaml) && sc_run(&s, "two", NULL)) {
+        CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+        CHECK_AT(s.result, "a", "[\"job_001\",\"job_002\"]");
+        CHECK_AT(s.result, "b", "[\"job_001\",\"job_002\"]");
+        CHECK_AT(s.result, "cost_breakdown.total_usd", "20");
+        CHECK_AT(s.result, "cost_breakdown.committed_usd", "0");
+        CHECK_AT(s.result, "cost_breakdown.jobs.completed", "4");
+        CHECK_LINE(&s, "LOG INFO Submitted 2 jobs to conductor (handle h_0002), estimated $12.00");
+    }
+    sc_close(&s);
+}
+
+/* --- public entry points check what they are given --- */
+
+static void noop_send(void *ud, const sb_run_request *req)
+{
+    (void)ud;
+    (void)req;
+}
+
+/* sb_run_new's diagnostics as text (sb_free it). */
+static char *new_diags(const sb_run_config *cfg, const sb_host *host, sb_run **out)
+{
+    sb_diags *d = sb_diags_new();
+    *out = sb_run_new(cfg, host, d);
+    sb_buf b = SB_BUF_INIT;
+    sb_diags_write(d, &b);
+    sb_diags_free(d);
+    return sb_buf_take(&b);
+}
+
+static void test_entry_points(void)
+{
+    sc s;
+    if (!sc_open(&s, one_minute)) {
+        sc_close(&s);
+        return;
+    }
+    sb_host host = {SB_HOST_VERSION, NULL, noop_send, NULL, NULL};
+    sb_run_config cfg = {s.h.workspace, s.h.pipelines, "watch", "workspace.yaml", "pipelines.yaml", sb_null(), 1,
+                         NULL, NULL};
+    sb_run *r;
+    char *m = new_diags(NULL, &host, &r);
+    CHECK(!r && m && strstr(m, "no run configuration"));
+    sb_free(m);
+    m = new_diags(&cfg, NULL, &r);
+    CHECK(!r && m && strstr(m, "no host table"));
+    sb_free(m);
+    /* A version from the future (slots this core does not know) or none at all. */
+    int versions[] = {0, SB_HOST_VERSION + 1, -3};
+    for (size_t k = 0; k < 3; k++) {
+        host.version = versions[k];
+        m = new_diags(&cfg, &host, &r);
+        char want[96];
+        snprintf(want, sizeof want, "host table version %d is not supported", versions[k]);
+        CHECK(!r && m && strstr(m, want));
+        sb_free(m);
+    }
+    host.version = SB_HOST_VERSION;
+    /* A tree that failed validation: an unknown need, a step of two kinds. */
+    fake_host bad;
+    fh_init(&bad);
+    char *ws = fh_read_file("cases/workspace.yaml");
+    static const char broken[] = "version: 1\npipelines:\n  p:\n    steps:\n      a:\n        needs: [nope]\n"
+                                 "        compute: {x: 1}\n        assert: []\n";
+    CHECK(ws && !fh_load_config(&bad, ws, broken));
+    sb_run_config bcfg = cfg;
+    bcfg.workspace = bad.workspace;
+    bcfg.pipelines = bad.pipelines;
+    bcfg.pipeline = "p";
+    m = new_diags(&bcfg, &host, &r);
+    CHECK(!r && m && strstr(m, "pipelines.yaml:6:17: error: pipelines.p.steps.a.needs: unknown step 'nope'"));
+    if (!m || !strstr(m, "unknown step 'nope'"))
+        fprintf(stderr, "diagnostics: %s\n", m ? m : "(none)");
+    sb_free(m);
+    /* Not a tree at all. */
+    bcfg.pipelines = sb_int(3);
+    m = new_diags(&bcfg, &host, &r);
+    CHECK(!r && m && strstr(m, "expected a mapping with version and pipelines"));
+    sb_free(m);
+    fh_free(&bad);
+    sb_free(ws);
+    /* NULL runs and calls in the wrong state do nothing. */
+    sb_run_start(NULL, 0);
+    sb_run_on_time(NULL, 0);
+    sb_run_on_response(NULL, 1, 200, NULL, NULL, "", 0, 0);
+    sb_run_cancel(NULL, "x", 0);
+    sb_run_free(NULL);
+    CHECK(sb_run_done(NULL));
+    CHECK_INT(sb_run_in_flight(NULL), 0);
+    CHECK_INT(sb_run_next_deadline(NULL), INT64_MAX);
+    m = new_diags(&cfg, &host, &r);
+    CHECK(r != NULL);
+    sb_free(m);
+    if (r) {
+        sb_run_on_time(r, 5);                                   /* before the start */
+        sb_run_on_response(r, 42, 200, NULL, NULL, "{}", 2, 5); /* nothing was asked */
+        CHECK_INT(sb_run_get_status(r), SB_RUN_PENDING);
+        sb_run_start(r, 10);
+        sb_run_start(r, 10); /* twice */
+        CHECK_INT(sb_run_get_status(r), SB_RUN_RUNNING);
+        CHECK_INT(sb_run_in_flight(r), 1);
+        sb_run_on_response(r, 42, 200, NULL, NULL, "{}", 2, 11); /* an id never sent */
+        CHECK_INT(sb_run_in_flight(r), 1);
+        sb_run_free(r);
+    }
+    sc_close(&s);
+}
+
+/* --- the spec: typed fields, defaults from the schema table --- */
+
+static void test_spec_defaults(void)
+{
+    static const char ws[] = "version: 1\nservers:\n  conductor: {transport: http, url: http://c.test/mcp}\n";
+    static const char pl[] =
+        "version: 1\n"
+        "pipelines:\n"
+        "  p:\n"
+        "    steps:\n"
+        "      submit:\n"
+        "        call: conductor.submit_jobs\n"
+        "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+        "      watch:\n"
+        "        needs: [submit]\n"
+        "        poll: \"{{ steps.submit.handle }}\"\n"
+        "        polling: {max_delay_ms: 5000}\n"
+        "      again:\n"
+        "        on: watch.job_failed\n"
+        "        retry: {}\n"
+        "      rank:\n"
+        "        needs: [watch]\n"
+        "        aggregate: {from: [], metric: m}\n";
+    fake_host h;
+    fh_init(&h);
+    CHECK(fh_load_config(&h, ws, pl));
+    sb_diags *d = sb_diags_new();
+    sb_spec *sp = sb_spec_compile(h.workspace, h.pipelines, "p", "workspace.yaml", "pipelines.yaml", d);
+    CHECK(sp != NULL);
+    if (sp) {
+        /* Workspace: every default from the table. */
+        CHECK_INT(sp->polling.backoff.initial_ms, 2000);
+        CHECK_INT(sp->polling.backoff.max_ms, 10000);
+        CHECK(sp->polling.backoff.multiplier == 1.5);
+        CHECK_INT(sp->polling.max_attempts, 50);
+        CHECK_INT(sp->polling.timeout_ms, 0);
+        CHECK_STR(sp->stream_file, "sweep_output_stream.jsonl");
+        CHECK_STR(sp->result_file, "sweep_output.json");
+        CHECK_INT(sp->ntransient, 3);
+        CHECK_INT(sp->npermanent, 0);
+        CHECK(!sp->default_transient);
+        CHECK(!sp->budget);
+        /* Steps: kinds, needs as indices, on: resolved, numbers in run order. */
+        CHECK_INT(sp->nsteps, 4);
+        size_t watch = sb_spec_step_index(sp, "watch"), again = sb_spec_step_index(sp, "again");
+        CHECK_INT(watch, 1);
+        CHECK_INT(sp->steps[watch].kind, SB_SPEC_POLL);
+        CHECK_INT(sp->steps[watch].nneeds, 1);
+        CHECK_INT(sp->steps[watch].needs[0], 0);
+        CHECK_INT(sp->steps[watch].polling.backoff.initial_ms, 2000); /* the workspace's */
+        CHECK_INT(sp->steps[watch].polling.backoff.max_ms, 5000);     /* the step's */
+        CHECK(sp->steps[watch].stream);
+        CHECK_INT(sp->steps[again].on_step, watch);
+        CHECK_INT(sp->steps[again].on_event, SB_SPEC_JOB_FAILED);
+        CHECK_INT(sp->steps[again].number, 3); /* right after its poll step */
+        CHECK_INT(sp->steps[again].max_attempts, 1);
+        CHECK_INT(sp->steps[again].retry_backoff.initial_ms, 0);
+        CHECK_INT(sp->steps[again].retry_backoff.max_ms, 60000);
+        CHECK(sp->steps[again].retry_backoff.multiplier == 2.0);
+        CHECK(sp->steps[again].retry_when != NULL);
+        CHECK_STR(sp->steps[0].server, "conductor");
+        CHECK_STR(sp->steps[0].tool, "submit_jobs");
+        CHECK(sp->steps[0].handle_id && sp->steps[0].handle_jobs && !sp->steps[0].handle_server);
+        const sb_spec_step *rank = &sp->steps[sb_spec_step_index(sp, "rank")];
+        CHECK(rank->direction && rank->top_k && rank->from && rank->metric);
+        CHECK_INT(rank->number, 4);
+    }
+    sb_spec_free(sp);
+    sb_spec_free(NULL);
+    /* The table's defaults as the published schema carries them. */
+    sb_val v = sb_schema_default(&sb_schema_workspace, "polling.initial_delay_ms");
+    CHECK(v.kind == SB_INT && v.as.i == 2000);
+    sb_val_free(v);
+    v = sb_schema_default(&sb_schema_pipelines, "pipelines.*.steps.*.aggregate.top_k");
+    CHECK(v.kind == SB_INT && v.as.i == 3);
+    sb_val_free(v);
+    v = sb_schema_default(&sb_schema_workspace, "polling.timeout_ms"); /* none */
+    CHECK(v.kind == SB_NULL);
+    sb_diags_free(d);
+    fh_free(&h);
+}
+
+/* --- many steps: scheduling is a loop, not a recursion --- */
+
+/* A pipeline of n compute steps, written in the order `order` gives (a
+ * permutation of 0..n-1). chain: step s<i> needs s<i-1> and adds one to its
+ * output, so the last output is n only if they ran in dependency order;
+ * otherwise the steps are independent. */
+static char *many_steps_yaml(size_t n, const size_t *order, bool chain)
+{
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_printf(&b, "version: 1\npipelines:\n  many:\n    outputs:\n      last: \"{{ steps.s%zu.output.v }}\"\n"
+                      "    steps:\n",
+                  n - 1);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k];
+        if (chain && i > 0)
+            sb_buf_printf(&b, "      s%zu:\n        needs: [s%zu]\n        compute: {v: \"{{ steps.s%zu.output.v + 1 }}\"}\n", i,
+                          i - 1, i - 1);
+        else
+            sb_buf_printf(&b, "      s%zu:\n        compute: {v: %s}\n", i, chain ? "1" : "\"{{ 1 }}\"");
+    }
+    return sb_buf_take(&b);
+}
+
+static void run_many(const char *what, size_t n, const size_t *order, bool chain, int64_t want_last)
+{
+    char *pl = many_steps_yaml(n, order, chain), *ws = fh_read_file("cases/workspace.yaml");
+    fake_host h;
+    fh_init(&h);
+    h.record = false;
+    bool loaded = pl && ws && fh_load_config(&h, ws, pl);
+    CHECK(loaded);
+    if (loaded) {
+        bool done = fh_run(&h, "many", 7, NULL, LIMIT);
+        CHECK(done);
+        CHECK_INT(h.run ? sb_run_get_status(h.run) : SB_RUN_PENDING, SB_RUN_SUCCEEDED);
+        sb_val res = fh_result(&h);
+        const sb_val *last = et_at(&res, "last");
+        CHECK(last && last->kind == SB_INT && last->as.i == want_last);
+        if (!last || last->kind != SB_INT || last->as.i != want_last)
+            fprintf(stderr, "%s: the last output is not %lld\n", what, (long long)want_last);
+        sb_val_free(res);
+    }
+    fh_free(&h);
+    sb_free(pl);
+    sb_free(ws);
+}
+
+static void test_ten_thousand_steps(void)
+{
+    enum { N = 10000 };
+    size_t *order = sb_calloc(N, sizeof *order);
+    if (!order)
+        return;
+    for (size_t i = 0; i < N; i++)
+        order[i] = i;
+    run_many("independent steps", N, order, false, 1);
+    run_many("a chain in order", N, order, true, N);
+    for (size_t i = 0; i < N; i++)
+        order[i] = N - 1 - i;
+    run_many("a chain written in reverse", N, order, true, N);
+    uint64_t x = 12345; /* a fixed shuffle (xorshift), the same on every platform */
+    for (size_t i = N - 1; i > 0; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t j = (size_t)(x % (i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    run_many("a shuffled chain", N, order, true, N);
+    sb_free(order);
+}
+
 static void test_every_allocation_failing(void)
 {
     static const oom_case cases[] = {
@@ -904,6 +1477,6 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                          TEST(test_when_false_skips) TEST(test_failed_step_fails_dependents)
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
-                                     TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript)
+                                     TEST(test_malformed_status_answers) TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_spec_defaults) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields)
                                              TEST(test_every_allocation_failing))

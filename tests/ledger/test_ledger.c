@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdint.h>
 
 #include "ledger/sb_ledger.h"
@@ -40,14 +41,14 @@ static void test_headline_sweep_is_exact(void)
     char id[16];
     for (int i = 1; i <= 18; i++) {
         snprintf(id, sizeof id, "job_%03d", i);
-        CHECK(sb_ledger_commit(l, id, 25.20, false));
+        CHECK(sb_ledger_commit(l, "h", id, 25.20, false));
     }
     CHECK(sb_ledger_committed(l) == 453.60);
     CHECK(sb_ledger_remaining(l) == 46.40);
     CHECK(sb_ledger_spent(l) == 0);
     for (int i = 1; i <= 18; i++) {
         snprintf(id, sizeof id, "job_%03d", i);
-        CHECK(sb_ledger_settle(l, id, 25.20, SB_LEDGER_COMPLETED));
+        CHECK(sb_ledger_settle(l, "h", id, 25.20, SB_LEDGER_COMPLETED));
     }
     CHECK(sb_ledger_spent(l) == 453.60);
     CHECK(sb_ledger_committed(l) == 0);
@@ -60,38 +61,74 @@ static void test_headline_sweep_is_exact(void)
 static void test_settle_releases_estimate(void)
 {
     sb_ledger *l = sb_ledger_new(100);
-    CHECK(sb_ledger_commit(l, "a", 30, false));
-    CHECK(sb_ledger_commit(l, "b", 30, false));
-    CHECK(!sb_ledger_commit(l, "a", 5, false)); /* already known */
+    CHECK(sb_ledger_commit(l, "h", "a", 30, false));
+    CHECK(sb_ledger_commit(l, "h", "b", 30, false));
+    CHECK(!sb_ledger_commit(l, "h", "a", 5, false)); /* already known */
     CHECK(sb_ledger_committed(l) == 60);
-    CHECK(sb_ledger_settle(l, "a", 12.34, SB_LEDGER_FAILED)); /* partial cost */
+    CHECK(sb_ledger_settle(l, "h", "a", 12.34, SB_LEDGER_FAILED)); /* partial cost */
     CHECK(sb_ledger_spent(l) == 12.34);
     CHECK(sb_ledger_committed(l) == 30);
     CHECK(sb_ledger_remaining(l) == 57.66);
     /* Settling twice is ignored. */
-    CHECK(sb_ledger_settle(l, "a", 99, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_settle(l, "h", "a", 99, SB_LEDGER_COMPLETED));
     CHECK(sb_ledger_spent(l) == 12.34);
     CHECK(sb_ledger_committed(l) == 30);
-    CHECK(!sb_ledger_commit(l, "a", 1, false)); /* settled ids stay known */
+    CHECK(!sb_ledger_commit(l, "h", "a", 1, false)); /* settled ids stay known */
+    sb_ledger_free(l);
+}
+
+/* Jobs are known by (handle, job): two handles numbering their jobs alike
+ * keep two commitments and two costs. */
+static void test_same_job_ids_on_two_handles(void)
+{
+    sb_ledger *l = sb_ledger_new(100);
+    CHECK(sb_ledger_commit(l, "h_0001", "job_001", 10, false));
+    CHECK(sb_ledger_commit(l, "h_0002", "job_001", 20, false));
+    CHECK(!sb_ledger_commit(l, "h_0002", "job_001", 20, false));
+    CHECK(sb_ledger_commit(l, NULL, "job_001", 1, false)); /* no handle is a handle of its own */
+    CHECK(sb_ledger_committed(l) == 31);
+    CHECK(sb_ledger_settle(l, "h_0001", "job_001", 9, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_settle(l, "h_0002", "job_001", 18, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_spent(l) == 27);
+    CHECK(sb_ledger_committed(l) == 1);
+    sb_ledger_free(l);
+}
+
+/* No budget: everything fits and no figure is made up for one. */
+static void test_no_budget(void)
+{
+    sb_ledger *l = sb_ledger_new(INFINITY);
+    CHECK(!sb_ledger_has_budget(l));
+    CHECK(sb_ledger_fits(l, 1e12));
+    CHECK(sb_ledger_commit(l, "h", "a", 5, false));
+    CHECK(sb_ledger_settle(l, "h", "a", 4, SB_LEDGER_COMPLETED));
+    sb_val b = sb_ledger_breakdown(l);
+    CHECK(sb_map_get_str(b, "budget_usd") && sb_map_get_str(b, "budget_usd")->kind == SB_NULL);
+    CHECK(sb_map_get_str(b, "remaining_usd") && sb_map_get_str(b, "remaining_usd")->kind == SB_NULL);
+    CHECK(sb_map_get_str(b, "utilization") && sb_map_get_str(b, "utilization")->kind == SB_NULL);
+    sb_val_free(b);
+    sb_ledger_free(l);
+    l = sb_ledger_new(50);
+    CHECK(sb_ledger_has_budget(l));
     sb_ledger_free(l);
 }
 
 static void test_fits_at_boundary(void)
 {
     sb_ledger *l = sb_ledger_new(100);
-    CHECK(sb_ledger_commit(l, "a", 74.80, false));
+    CHECK(sb_ledger_commit(l, "h", "a", 74.80, false));
     CHECK(sb_ledger_remaining(l) == 25.20);
     CHECK(sb_ledger_fits(l, 25.20)); /* estimate == remaining fits */
     CHECK(sb_ledger_fits(l, 25.199999));
     CHECK(!sb_ledger_fits(l, 25.200001));
     CHECK(!sb_ledger_fits(l, 25.21));
     CHECK(sb_ledger_fits(l, 0));
-    CHECK(sb_ledger_commit(l, "b", 25.20, true));
+    CHECK(sb_ledger_commit(l, "h", "b", 25.20, true));
     CHECK(sb_ledger_remaining(l) == 0);
     CHECK(sb_ledger_fits(l, 0));
     CHECK(!sb_ledger_fits(l, 0.01));
     /* Overruns (actual above estimate) show as negative remaining. */
-    CHECK(sb_ledger_settle(l, "a", 80, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_settle(l, "h", "a", 80, SB_LEDGER_COMPLETED));
     CHECK(sb_ledger_remaining(l) == -5.20);
     CHECK(!sb_ledger_fits(l, 0));
     CHECK(!sb_ledger_fits(NULL, 0));
@@ -101,12 +138,12 @@ static void test_fits_at_boundary(void)
 static void test_unknown_job_settle(void)
 {
     sb_ledger *l = sb_ledger_new(50);
-    CHECK(sb_ledger_settle(l, "stranger", 7.5, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_settle(l, "h", "stranger", 7.5, SB_LEDGER_COMPLETED));
     CHECK(sb_ledger_spent(l) == 7.5);
     CHECK(sb_ledger_committed(l) == 0);
     CHECK(sb_ledger_remaining(l) == 42.5);
-    CHECK(!sb_ledger_commit(l, "stranger", 1, false));
-    CHECK(sb_ledger_settle(l, "other", 1, SB_LEDGER_CANCELLED));
+    CHECK(!sb_ledger_commit(l, "h", "stranger", 1, false));
+    CHECK(sb_ledger_settle(l, "h", "other", 1, SB_LEDGER_CANCELLED));
     sb_val b = sb_ledger_breakdown(l);
     CHECK_AND_DROP(b, "budget_usd", 50);
     CHECK_JSON(b, "{\"successful_usd\":7.5,\"failed_partial_usd\":1.0,\"retries_usd\":0.0,"
@@ -123,19 +160,19 @@ static void test_breakdown(void)
     char id[32];
     for (int i = 1; i <= 18; i++) {
         snprintf(id, sizeof id, "job_%03d", i);
-        CHECK(sb_ledger_commit(l, id, 25.20, false));
+        CHECK(sb_ledger_commit(l, "h", id, 25.20, false));
     }
     for (int i = 1; i <= 15; i++) {
         snprintf(id, sizeof id, "job_%03d", i);
-        CHECK(sb_ledger_settle(l, id, i == 8 ? 6.3 : 25.20, i == 8 ? SB_LEDGER_FAILED : SB_LEDGER_COMPLETED));
+        CHECK(sb_ledger_settle(l, "h", id, i == 8 ? 6.3 : 25.20, i == 8 ? SB_LEDGER_FAILED : SB_LEDGER_COMPLETED));
     }
-    CHECK(sb_ledger_commit(l, "job_008_retry_1", 25.20, true));
-    CHECK(sb_ledger_settle(l, "job_008_retry_1", 25.20, SB_LEDGER_COMPLETED));
-    CHECK(sb_ledger_commit(l, "job_012_retry_1", 25.20, true));
-    CHECK(sb_ledger_settle(l, "job_012_retry_1", 3.15, SB_LEDGER_FAILED));
+    CHECK(sb_ledger_commit(l, "h", "job_008_retry_1", 25.20, true));
+    CHECK(sb_ledger_settle(l, "h", "job_008_retry_1", 25.20, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_commit(l, "h", "job_012_retry_1", 25.20, true));
+    CHECK(sb_ledger_settle(l, "h", "job_012_retry_1", 3.15, SB_LEDGER_FAILED));
     CHECK(sb_ledger_fits(l, 36.95) && !sb_ledger_fits(l, 36.96));
-    CHECK(sb_ledger_record_skip(l, "job_012_retry_2", 25.20, "estimated cost exceeds remaining budget"));
-    CHECK(sb_ledger_record_skip(l, "job_x", 1.005, NULL));
+    CHECK(sb_ledger_record_skip(l, "h", "job_012_retry_2", 25.20, "estimated cost exceeds remaining budget"));
+    CHECK(sb_ledger_record_skip(l, "h", "job_x", 1.005, NULL));
     /* 14 x 25.20 = 352.80 ok; 6.30 failed; retries 28.35; 3 open x 25.20 = 75.60 */
     CHECK(sb_ledger_spent(l) == 387.45);
     CHECK(sb_ledger_committed(l) == 75.60);
@@ -156,8 +193,8 @@ static void test_cents_rounding_in_breakdown(void)
 {
     /* Each line rounds on its own; total is the sum of the rounded lines. */
     sb_ledger *l = sb_ledger_new(10);
-    CHECK(sb_ledger_settle(l, "a", 0.005, SB_LEDGER_COMPLETED));
-    CHECK(sb_ledger_settle(l, "b", 0.004, SB_LEDGER_FAILED));
+    CHECK(sb_ledger_settle(l, "h", "a", 0.005, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_settle(l, "h", "b", 0.004, SB_LEDGER_FAILED));
     sb_val b = sb_ledger_breakdown(l);
     CHECK_JSON(*sb_map_get_str(b, "successful_usd"), "0.01");
     CHECK_JSON(*sb_map_get_str(b, "failed_partial_usd"), "0.0");
@@ -171,13 +208,13 @@ static void test_bad_amounts(void)
 {
     sb_ledger *l = sb_ledger_new(-5);
     CHECK(sb_ledger_budget(l) == 0);
-    CHECK(sb_ledger_commit(l, "n", NAN, false));
-    CHECK(sb_ledger_commit(l, "m", -3, false));
+    CHECK(sb_ledger_commit(l, "h", "n", NAN, false));
+    CHECK(sb_ledger_commit(l, "h", "m", -3, false));
     CHECK(sb_ledger_committed(l) == 0);
     CHECK(sb_ledger_fits(l, -1));
-    CHECK(!sb_ledger_commit(l, NULL, 1, false));
-    CHECK(!sb_ledger_settle(l, NULL, 1, SB_LEDGER_COMPLETED));
-    CHECK(!sb_ledger_record_skip(l, NULL, 1, "x"));
+    CHECK(!sb_ledger_commit(l, "h", NULL, 1, false));
+    CHECK(!sb_ledger_settle(l, "h", NULL, 1, SB_LEDGER_COMPLETED));
+    CHECK(!sb_ledger_record_skip(l, "h", NULL, 1, "x"));
     sb_val b = sb_ledger_breakdown(l);
     CHECK_JSON(*sb_map_get_str(b, "utilization"), "0.0");
     sb_val_free(b);
@@ -191,13 +228,13 @@ static void test_many_jobs(void)
     char id[32];
     for (int i = 0; i < 100000; i++) {
         snprintf(id, sizeof id, "job_%06d", i);
-        CHECK(sb_ledger_commit(l, id, 2.52, i % 10 == 0));
+        CHECK(sb_ledger_commit(l, "h", id, 2.52, i % 10 == 0));
     }
     CHECK(sb_ledger_committed(l) == 252000);
-    CHECK(!sb_ledger_commit(l, "job_054321", 1, false));
+    CHECK(!sb_ledger_commit(l, "h", "job_054321", 1, false));
     for (int i = 0; i < 100000; i += 2) {
         snprintf(id, sizeof id, "job_%06d", i);
-        CHECK(sb_ledger_settle(l, id, 2.52, SB_LEDGER_COMPLETED));
+        CHECK(sb_ledger_settle(l, "h", id, 2.52, SB_LEDGER_COMPLETED));
     }
     CHECK(sb_ledger_spent(l) == 126000);
     CHECK(sb_ledger_committed(l) == 126000);
@@ -224,7 +261,7 @@ static bool oom_scenario(void)
     for (int i = 0; i < 40; i++) {
         snprintf(id, sizeof id, "j%d", i);
         double before = sb_ledger_committed(l);
-        if (!sb_ledger_commit(l, id, 1.25, i % 4 == 0)) {
+        if (!sb_ledger_commit(l, "h", id, 1.25, i % 4 == 0)) {
             CHECK(sb_ledger_committed(l) == before);
             all = false;
         }
@@ -232,13 +269,13 @@ static bool oom_scenario(void)
     for (int i = 0; i < 50; i += 2) {
         snprintf(id, sizeof id, "j%d", i);
         double before = sb_ledger_spent(l);
-        if (!sb_ledger_settle(l, id, 1, SB_LEDGER_COMPLETED)) {
+        if (!sb_ledger_settle(l, "h", id, 1, SB_LEDGER_COMPLETED)) {
             CHECK(sb_ledger_spent(l) == before);
             all = false;
         }
     }
     for (int i = 0; i < 3; i++)
-        if (!sb_ledger_record_skip(l, "late", 99, "does not fit"))
+        if (!sb_ledger_record_skip(l, "h", "late", 99, "does not fit"))
             all = false;
     sb_val b = sb_ledger_breakdown(l);
     if (b.kind != SB_MAP) {
@@ -268,6 +305,6 @@ static void test_oom_is_clean(void)
     CHECK(n > 10);
 }
 
-SB_TEST_MAIN(TEST(test_headline_sweep_is_exact) TEST(test_settle_releases_estimate) TEST(test_fits_at_boundary)
+SB_TEST_MAIN(TEST(test_same_job_ids_on_two_handles) TEST(test_no_budget) TEST(test_headline_sweep_is_exact) TEST(test_settle_releases_estimate) TEST(test_fits_at_boundary)
                  TEST(test_unknown_job_settle) TEST(test_breakdown) TEST(test_cents_rounding_in_breakdown)
                  TEST(test_bad_amounts) TEST(test_many_jobs) TEST(test_oom_is_clean))

@@ -1,0 +1,4 @@
+list(APPEND SIBYL_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/sb_spec.c
+  ${CMAKE_CURRENT_LIST_DIR}/spec_step.c
+)
