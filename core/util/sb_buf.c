@@ -1,6 +1,7 @@
 #include "sb_buf.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,52 @@ void sb_buf_json_string(sb_buf *b, const char *s, size_t len)
     sb_buf_putc(b, '"');
 }
 
+/* Whether the %g text s reads back as d. Most texts have at most 15
+ * significant digits and a small exponent: then the value is one exact
+ * integer times or divided by an exact power of ten, a single correctly
+ * rounded operation, so it equals what strtod would return (Clinger's fast
+ * path) without strtod's cost (which dominates writing JSON in the wasm
+ * build). Anything else goes to strtod. */
+static bool reads_back(const char *s, double d)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s;
+    bool neg = *p == '-';
+    p += neg;
+    uint64_t m = 0;
+    int digits = 0, exp10 = 0;
+    bool point = false;
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (m || *p != '0')
+                digits++;
+            m = m * 10 + (uint64_t)(*p - '0');
+            exp10 -= point;
+            if (digits > 15)
+                return strtod(s, NULL) == d;
+        } else if (*p == '.' && !point) {
+            point = true;
+        } else {
+            break;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        int sign = 1, e = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            sign = *p++ == '-' ? -1 : 1;
+        while (*p >= '0' && *p <= '9' && e < 1000)
+            e = e * 10 + (*p++ - '0');
+        exp10 += sign * e;
+    }
+    if (*p || exp10 < -22 || exp10 > 22)
+        return strtod(s, NULL) == d;
+    double x = exp10 < 0 ? (double)m / pow10[-exp10] : (double)m * pow10[exp10];
+    return (neg ? -x : x) == d;
+}
+
 void sb_buf_double(sb_buf *b, double d)
 {
     /* Shortest round-trip form: the same digits from glibc and wasi-libc,
@@ -100,7 +147,7 @@ void sb_buf_double(sb_buf *b, double d)
     char tmp[40];
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
+        if (reads_back(tmp, d))
             break;
     }
     /* Whole numbers read better as 500.0 than as 5e+02 (which %g picks

@@ -74,6 +74,48 @@ static void test_sharing_is_immutable(void)
     sb_val_free(c);
 }
 
+/* sb_buf_double writes the shortest %g text that reads back as the same
+ * double (it checks most candidates without strtod): compared here with the
+ * plain definition, strtod on every precision, over decimal-looking values,
+ * powers of two, extremes and random bit patterns. */
+static void check_shortest(double d)
+{
+    if (!isfinite(d))
+        return;
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_double(&b, d);
+    char want[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(want, sizeof want, "%.*g", p, d);
+        if (strtod(want, NULL) == d)
+            break;
+    }
+    if (strpbrk(want, "eE") && d == floor(d) && fabs(d) < 1e16)
+        snprintf(want, sizeof want, "%.1f", d);
+    if (!strpbrk(want, ".eEn"))
+        strcat(want, ".0");
+    CHECK_STR(sb_buf_str(&b), want);
+    sb_buf_free(&b);
+}
+
+static void test_double_text(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double bits;
+        memcpy(&bits, &x, sizeof bits);
+        check_shortest(bits);
+        check_shortest((double)(int64_t)(x % 2000001) / 100.0 - 10000.0);
+        check_shortest((double)(x % 100000) * 1e-7);
+        check_shortest((double)(x % 1000) * 1e20);
+        check_shortest(ldexp(1.0, (int)(x % 2000) - 1000));
+    }
+    const double edge[] = {0.0, -0.0, 0.1, 0.3, 1e22, 1e23, 9007199254740993.0, 5e-324, 1.7976931348623157e308,
+                           2.2250738585072014e-308, 123456789012345.6, 0.000123456789012345};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
+        check_shortest(edge[i]);
+}
 
 static void test_oom_is_clean(void)
 {
@@ -96,4 +138,4 @@ static void test_oom_is_clean(void)
 }
 
 SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
-                 TEST(test_sharing_is_immutable) TEST(test_oom_is_clean))
+                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_oom_is_clean))
