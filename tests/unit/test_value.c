@@ -7,6 +7,8 @@ static void test_scalars_and_json(void)
 {
     sb_val m = sb_map_new(0);
     CHECK(sb_map_set_str(&m, "i", sb_int(-5)));
+    CHECK(sb_map_set_str(&m, "min", sb_int(INT64_MIN)));
+    CHECK(sb_map_set_str(&m, "z", sb_int(0)));
     CHECK(sb_map_set_str(&m, "u", sb_uint(18446744073709551615ULL)));
     CHECK(sb_map_set_str(&m, "d", sb_double(0.1)));
     CHECK(sb_map_set_str(&m, "w", sb_double(2.0)));
@@ -15,7 +17,7 @@ static void test_scalars_and_json(void)
     CHECK(sb_map_set_str(&m, "b", sb_bytes("\x01\xff", 2)));
     CHECK(sb_map_set_str(&m, "n", sb_null()));
     char *j = sb_val_to_json(m, 0);
-    CHECK_STR(j, "{\"i\":-5,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
+    CHECK_STR(j, "{\"i\":-5,\"min\":-9223372036854775808,\"z\":0,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
     sb_free(j);
     sb_val_free(m);
 }
@@ -110,6 +112,8 @@ static void test_double_text(void)
         check_shortest((double)(x % 100000) * 1e-7);
         check_shortest((double)(x % 1000) * 1e20);
         check_shortest(ldexp(1.0, (int)(x % 2000) - 1000));
+        check_shortest((double)(x % 1000000) / pow(10.0, (double)(x % 40)));
+        check_shortest(-(double)(x % 100000000000) * pow(10.0, (double)(x % 30) - 20));
     }
     const double edge[] = {0.0, -0.0, 0.1, 0.3, 1e22, 1e23, 9007199254740993.0, 5e-324, 1.7976931348623157e308,
                            2.2250738585072014e-308, 123456789012345.6, 0.000123456789012345};
