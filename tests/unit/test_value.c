@@ -76,6 +76,58 @@ static void test_sharing_is_immutable(void)
     sb_val_free(c);
 }
 
+/* Keys made by sb_map_set_str are shared between maps (one object per
+ * distinct short key), and everything is returned when the last map goes:
+ * counted here through the allocation hook. */
+static long live_allocs;
+static void *counting_alloc(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    if (n == 0) {
+        live_allocs -= p != NULL;
+        free(p);
+        return NULL;
+    }
+    void *q = realloc(p, n);
+    live_allocs += q && !p;
+    return q;
+}
+
+static void test_shared_keys(void)
+{
+    live_allocs = 0;
+    sb_alloc_set(counting_alloc, NULL);
+    sb_val maps[50];
+    char longkey[80];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    for (int i = 0; i < 50; i++) {
+        maps[i] = sb_map_new(0);
+        CHECK(sb_map_set_str(&maps[i], "job_id", sb_int(i)));
+        CHECK(sb_map_set_str(&maps[i], "learning_rate", sb_double(0.001)));
+        CHECK(sb_map_set_str(&maps[i], longkey, sb_null()));
+    }
+    CHECK(sb_str(*sb_map_key_at(maps[0], 0)) == sb_str(*sb_map_key_at(maps[49], 0)));
+    CHECK(sb_str(*sb_map_key_at(maps[0], 1)) == sb_str(*sb_map_key_at(maps[49], 1)));
+    CHECK(sb_str(*sb_map_key_at(maps[0], 2)) != sb_str(*sb_map_key_at(maps[49], 2))); /* too long to share */
+    CHECK_INT(sb_map_get_str(maps[7], "job_id")->as.i, 7);
+    /* a shared key is an ordinary string to everything else */
+    sb_val k = sb_string_key("job_id", 6);
+    CHECK(sb_val_equal(k, *sb_map_key_at(maps[3], 0)));
+    CHECK(sb_map_get(maps[3], k) != NULL);
+    sb_val_free(k);
+    for (int i = 0; i < 50; i++)
+        sb_val_free(maps[i]);
+    CHECK_INT(live_allocs, 0);
+    /* and made afresh after the last one went */
+    sb_val m = sb_map_new(0);
+    CHECK(sb_map_set_str(&m, "job_id", sb_int(1)));
+    CHECK_STR(sb_str(*sb_map_key_at(m, 0)), "job_id");
+    sb_val_free(m);
+    CHECK_INT(live_allocs, 0);
+    sb_alloc_set(NULL, NULL);
+}
+
 /* sb_buf_double writes the shortest %g text that reads back as the same
  * double (it checks most candidates without strtod): compared here with the
  * plain definition, strtod on every precision, over decimal-looking values,
@@ -142,4 +194,4 @@ static void test_oom_is_clean(void)
 }
 
 SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
-                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_oom_is_clean))
+                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_oom_is_clean))
