@@ -72,25 +72,28 @@ void sb_buf_json_string(sb_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     sb_buf_putc(b, '"');
+    size_t run = 0; /* s[run..i) needs no escaping: appended in one go */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sb_buf_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
-        case '"': sb_buf_puts(b, "\\\""); break;
-        case '\\': sb_buf_puts(b, "\\\\"); break;
-        case '\n': sb_buf_puts(b, "\\n"); break;
-        case '\r': sb_buf_puts(b, "\\r"); break;
-        case '\t': sb_buf_puts(b, "\\t"); break;
-        case '\b': sb_buf_puts(b, "\\b"); break;
-        case '\f': sb_buf_puts(b, "\\f"); break;
-        default:
-            if (c < 0x20) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                sb_buf_append(b, e, 6);
-            } else {
-                sb_buf_putc(b, (char)c);
-            }
+        case '"': sb_buf_append(b, "\\\"", 2); break;
+        case '\\': sb_buf_append(b, "\\\\", 2); break;
+        case '\n': sb_buf_append(b, "\\n", 2); break;
+        case '\r': sb_buf_append(b, "\\r", 2); break;
+        case '\t': sb_buf_append(b, "\\t", 2); break;
+        case '\b': sb_buf_append(b, "\\b", 2); break;
+        case '\f': sb_buf_append(b, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            sb_buf_append(b, e, 6);
+        }
         }
     }
+    sb_buf_append(b, s + run, len - run);
     sb_buf_putc(b, '"');
 }
 

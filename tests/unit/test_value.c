@@ -16,8 +16,9 @@ static void test_scalars_and_json(void)
     CHECK(sb_map_set_str(&m, "s", sb_string("a\"b\n", 4)));
     CHECK(sb_map_set_str(&m, "b", sb_bytes("\x01\xff", 2)));
     CHECK(sb_map_set_str(&m, "n", sb_null()));
+    CHECK(sb_map_set_str(&m, "e", sb_string("x\x01\\\t\r\b\f\x1f\x7f\xc3\xa9/", 12)));
     char *j = sb_val_to_json(m, 0);
-    CHECK_STR(j, "{\"i\":-5,\"min\":-9223372036854775808,\"z\":0,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
+    CHECK_STR(j, "{\"i\":-5,\"min\":-9223372036854775808,\"z\":0,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null,\"e\":\"x\\u0001\\\\\\t\\r\\b\\f\\u001f\x7f\xc3\xa9/\"}");
     sb_free(j);
     sb_val_free(m);
 }
