@@ -8,7 +8,8 @@
 # run or per event and is compiled for size. The native and web builds keep
 # their build type's flags.
 set(SIBYL_HOT_MODULES value util json mcp conductor engine ledger sched solver
-  CACHE STRING "core/ modules compiled with -O2 in the wasi build (the rest: -Oz)")
+  CACHE STRING "core/ modules compiled for speed in the wasi build (the rest: -Oz)")
+set(SIBYL_HOT_OPT -O2 CACHE STRING "optimization level of SIBYL_HOT_MODULES in the wasi build")
 
 if(SIBYL_TARGET STREQUAL "wasi")
   # Last -O wins: these come after CMAKE_C_FLAGS_<CONFIG> on every command
@@ -32,7 +33,7 @@ function(sibyl_size_profile target)
   foreach(src ${_srcs})
     foreach(mod ${SIBYL_HOT_MODULES})
       if(src MATCHES "/core/${mod}/[^/]+\\.c$")
-        set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS -O2)
+        set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS ${SIBYL_HOT_OPT})
       endif()
     endforeach()
   endforeach()
@@ -42,6 +43,6 @@ endfunction()
 # every message).
 function(sibyl_size_profile_hot target)
   if(SIBYL_TARGET STREQUAL "wasi")
-    target_compile_options(${target} PRIVATE -O2)
+    target_compile_options(${target} PRIVATE ${SIBYL_HOT_OPT})
   endif()
 endfunction()
