@@ -8,7 +8,8 @@
 
 #include "sb_alloc.h"
 
-static bool reserve(sb_buf *b, size_t extra)
+/* inline: sibyl.wasm inlines only functions declared so (see sb_value.c) */
+static inline bool reserve(sb_buf *b, size_t extra)
 {
     if (b->failed)
         return false;

@@ -7,7 +7,10 @@
 
 #include "../util/sb_alloc.h"
 
-/* Heap objects. `refs` counts sb_val references; the static OOM error has
+/* Small helpers are declared inline: sibyl.wasm compiles with
+ * -fno-inline-functions (cmake/SizeProfile.cmake), which inlines only those.
+ *
+ * Heap objects. `refs` counts sb_val references; the static OOM error has
  * refs == 0 and is never freed. */
 typedef struct sb_obj {
     uint32_t refs;
@@ -56,7 +59,7 @@ sb_val sb_oom(void)
 
 bool sb_is_oom(sb_val v) { return v.kind == SB_ERROR && v.as.o == &oom_obj; }
 
-static sb_val mk(sb_kind k)
+static inline sb_val mk(sb_kind k)
 {
     sb_val v;
     memset(&v, 0, sizeof v);
@@ -110,9 +113,9 @@ static struct {
 } interned;
 static sb_strobj intern_tomb;
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h);
+static inline uint64_t fnv(const void *p, size_t n, uint64_t h);
 
-static uint64_t key_hash(const char *s, size_t n) { return fnv(s, n, 14695981039346656037ULL ^ SB_STRING); }
+static inline uint64_t key_hash(const char *s, size_t n) { return fnv(s, n, 14695981039346656037ULL ^ SB_STRING); }
 
 static bool intern_rehash(uint32_t cap)
 {
@@ -195,7 +198,7 @@ sb_val sb_string_key(const char *s, size_t len)
     return v;
 }
 
-static bool key_eq(sb_val k, const char *s, size_t n)
+static inline bool key_eq(sb_val k, const char *s, size_t n)
 {
     if (k.kind != SB_STRING)
         return false;
@@ -265,7 +268,7 @@ sb_val sb_map_new(size_t cap_hint)
     return v;
 }
 
-static bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
+static inline bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
 
 sb_val sb_val_ref(sb_val v)
 {
@@ -391,7 +394,7 @@ bool sb_list_set(sb_val *list, size_t i, sb_val item)
 
 /* --- maps --- */
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
+static inline uint64_t fnv(const void *p, size_t n, uint64_t h)
 {
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) {
@@ -443,7 +446,7 @@ static bool index_rebuild(sb_mapobj *m, size_t want)
     return true;
 }
 
-static long map_find(sb_mapobj *m, sb_val key)
+static inline long map_find(sb_mapobj *m, sb_val key)
 {
     if (m->index) {
         size_t s = (size_t)sb_val_hash(key) & (m->index_cap - 1);
@@ -631,7 +634,7 @@ bool sb_val_as_double(sb_val v, double *out)
     }
 }
 
-static bool is_num(sb_val v) { return v.kind == SB_INT || v.kind == SB_UINT || v.kind == SB_DOUBLE; }
+static inline bool is_num(sb_val v) { return v.kind == SB_INT || v.kind == SB_UINT || v.kind == SB_DOUBLE; }
 
 /* Exact cross-kind numeric equality (no rounding through double for
  * int/uint pairs; int/double compared exactly as CEL requires). */
@@ -768,7 +771,7 @@ static void indent(sb_buf *out, int flags, int depth)
 
 /* Integers are most of the numbers a sweep writes; printf's %lld costs a
  * few times more than this (and much more in the wasm build). */
-static void put_u64(sb_buf *out, uint64_t u, bool neg)
+static inline void put_u64(sb_buf *out, uint64_t u, bool neg)
 {
     char tmp[24], *p = tmp + sizeof tmp;
     do
