@@ -8,7 +8,7 @@
 
 #include "sb_alloc.h"
 
-/* inline: sibyl.wasm inlines only functions declared so (see sb_value.c) */
+/* inline: sibyl.wasm inlines only functions declared so (cmake/SizeProfile.cmake) */
 static inline bool reserve(sb_buf *b, size_t extra)
 {
     if (b->failed)

@@ -7,8 +7,8 @@
 
 #include "../util/sb_alloc.h"
 
-/* Small helpers are declared inline: sibyl.wasm compiles with
- * -fno-inline-functions (cmake/SizeProfile.cmake), which inlines only those.
+/* Small helpers are declared inline: sibyl.wasm is compiled with
+ * -finline-hint-functions (cmake/SizeProfile.cmake), which inlines only those.
  *
  * Heap objects. `refs` counts sb_val references; the static OOM error has
  * refs == 0 and is never freed. */
