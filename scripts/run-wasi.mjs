@@ -102,7 +102,19 @@ const wasiNs = imports.wasi_snapshot_preview1;
 const rawWrite = wasiNs.fd_write;
 const WASI_EAGAIN = 6;
 const pause = new Int32Array(new SharedArrayBuffer(4));
+// wasi-libc's stdio writes [buffered bytes, new bytes]; on every fflush the
+// second is empty, and Node (libuv) spends a system call of its own on an
+// empty buffer. A sweep flushes a log line per poll and a stream line per
+// job, so trailing empty buffers are left out (same bytes written).
+let memory = null;
+const dropEmptyTail = (iovs, iovsLen) => {
+  if (!memory || iovsLen < 2) return iovsLen;
+  const view = new DataView(memory.buffer);
+  while (iovsLen > 1 && view.getUint32(iovs + (iovsLen - 1) * 8 + 4, true) === 0) iovsLen--;
+  return iovsLen;
+};
 wasiNs.fd_write = (fd, iovs, iovsLen, nwritten) => {
+  iovsLen = dropEmptyTail(iovs, iovsLen);
   for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 50)) {
     const rc = rawWrite(fd, iovs, iovsLen, nwritten);
     if (rc !== WASI_EAGAIN || (fd !== 1 && fd !== 2)) return rc;
@@ -110,4 +122,5 @@ wasiNs.fd_write = (fd, iovs, iovsLen, nwritten) => {
   }
 };
 const instance = await WebAssembly.instantiate(module, imports);
+memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : null;
 process.exitCode = wasi.start(instance);

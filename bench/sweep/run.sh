@@ -17,6 +17,12 @@
 # hours, ~74,000 polls; both builds write the same sweep_output.json and
 # sweep_output_stream.jsonl (checked).
 #
+# Goals (printed beside the figures): sibyl.wasm's wall time at most 1.30x
+# the native build's in the same run, and its peak RSS at most 512 MiB.
+# Absolute times vary 3x between machines and with other load; the ratio of
+# two runs made one after the other is the figure that counts. CPU time
+# (user + system) is printed too: on a busy machine it is steadier than wall.
+#
 # Environment:
 #   SIBYL_WASM       sibyl.wasm (default build/wasi/host-wasi/sibyl.wasm; built if missing)
 #   SIBYL_NATIVE     native sibyl (default: build/release/host-wasi/sibyl, (re)built first with
@@ -30,7 +36,7 @@ budget=4000000
 while [ $# -gt 0 ]; do
   case $1 in
     --budget) budget=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +77,7 @@ measure() {
     rc=$?
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$dir/time.txt")
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$dir/time.txt")
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$dir/time.txt")
     if grep -q 'terminated by signal' "$dir/time.txt"; then
       rc=$((128 + $(sed -n 's/.*terminated by signal \([0-9]*\).*/\1/p' "$dir/time.txt")))
     fi
@@ -89,14 +96,15 @@ measure() {
     t1=$(date +%s.%N)
     wall=$(echo "$t1 - $t0" | bc -l)
     rss=$hwm
+    cpu=$wall
   fi
 }
 
 # shellcheck disable=SC2086
 measure wasm node ${SIBYL_BENCH_NODE_FLAGS:-} --no-warnings "$repo/scripts/run-wasi.mjs" "$wasm" "${args[@]}"
-w_wall=$wall w_rss=$rss w_rc=$rc
+w_wall=$wall w_rss=$rss w_rc=$rc w_cpu=$cpu
 measure native "$native" "${args[@]}"
-n_wall=$wall n_rss=$rss n_rc=$rc
+n_wall=$wall n_rss=$rss n_rc=$rc n_cpu=$cpu
 
 trials=$(sed -n 's/.*Planned \(the full grid of \)\{0,1\}\([0-9][0-9]*\).*/\2/p' "$work/native/log.txt" | head -1)
 jobs_run=$(wc -l <"$work/native/sweep_output_stream.jsonl" 2>/dev/null || echo 0)
@@ -119,15 +127,21 @@ echo "sibyl sweep benchmark: budget \$$budget, ${trials:-?} trials planned, $job
 echo "${polls:-?} polls, ${simtime:-?} of simulated time on 1000 simulated GPUs, virtual clock"
 echo "node $(node --version), $(uname -m), $(nproc) cores"
 echo
-printf '%-26s %12s %16s %18s   %s\n' "" "wall (s)" "peak RSS (MiB)" "wall/trial (us)" "status"
-row() { # row LABEL WALL RSS_KIB STATUS
-  printf '%-26s %12.2f %16.1f %18.1f   %s\n' "$1" "$2" "$(echo "$3 / 1024" | bc -l)" \
-    "$(echo "$2 * 1000000 / ${trials:-1}" | bc -l)" "$4"
+printf '%-26s %10s %10s %16s %16s   %s\n' "" "wall (s)" "cpu (s)" "peak RSS (MiB)" "wall/trial (us)" "status"
+row() { # row LABEL WALL CPU RSS_KIB STATUS
+  printf '%-26s %10.2f %10.2f %16.1f %16.1f   %s\n' "$1" "$2" "$3" "$(echo "$4 / 1024" | bc -l)" \
+    "$(echo "$2 * 1000000 / ${trials:-1}" | bc -l)" "$5"
 }
-row "sibyl.wasm (node:wasi)" "$w_wall" "$w_rss" "$(status "$w_rc" "$work/wasm")"
-row "native (release)" "$n_wall" "$n_rss" "$(status "$n_rc" "$work/native")"
-printf '%-26s %11.2fx %15.2fx %17.2fx\n' "ratio wasm / native" "$(echo "$w_wall / $n_wall" | bc -l)" \
-  "$(echo "$w_rss / $n_rss" | bc -l)" "$(echo "$w_wall / $n_wall" | bc -l)"
+row "sibyl.wasm (node:wasi)" "$w_wall" "$w_cpu" "$w_rss" "$(status "$w_rc" "$work/wasm")"
+row "native (release)" "$n_wall" "$n_cpu" "$n_rss" "$(status "$n_rc" "$work/native")"
+wall_ratio=$(echo "$w_wall / $n_wall" | bc -l)
+printf '%-26s %9.2fx %9.2fx %15.2fx %15.2fx\n' "ratio wasm / native" "$wall_ratio" \
+  "$(echo "$w_cpu / $n_cpu" | bc -l)" "$(echo "$w_rss / $n_rss" | bc -l)" "$wall_ratio"
+verdict() { [ "$(echo "$1" | bc -l)" = 1 ] && echo met || echo "NOT met"; }
+w_mib=$(echo "$w_rss / 1024" | bc -l)
+echo
+printf 'goal: wasm/native wall %.2fx (goal <= 1.30x: %s)\n' "$wall_ratio" "$(verdict "$wall_ratio <= 1.30")"
+printf 'goal: wasm peak RSS %.0f MiB (goal <= 512 MiB: %s)\n' "$w_mib" "$(verdict "$w_mib <= 512")"
 echo
 echo "output files identical (wasm vs native): $same; logs identical: $logsame"
 [ "$w_rc" -eq 0 ] && [ "$n_rc" -eq 0 ] && [ "$same" = yes ]

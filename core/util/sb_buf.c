@@ -1,6 +1,7 @@
 #include "sb_buf.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 #include "sb_alloc.h"
 #include "sb_grow.h"
 
-static bool reserve(sb_buf *b, size_t extra)
+/* inline: sibyl.wasm inlines only functions declared so (cmake/SizeProfile.cmake) */
+static inline bool reserve(sb_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
@@ -60,26 +62,146 @@ void sb_buf_json_string(sb_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     sb_buf_putc(b, '"');
+    size_t run = 0; /* s[run..i) needs no escaping: appended in one go */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sb_buf_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
-        case '"': sb_buf_puts(b, "\\\""); break;
-        case '\\': sb_buf_puts(b, "\\\\"); break;
-        case '\n': sb_buf_puts(b, "\\n"); break;
-        case '\r': sb_buf_puts(b, "\\r"); break;
-        case '\t': sb_buf_puts(b, "\\t"); break;
-        case '\b': sb_buf_puts(b, "\\b"); break;
-        case '\f': sb_buf_puts(b, "\\f"); break;
-        default:
-            if (c < 0x20) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                sb_buf_append(b, e, 6);
-            } else {
-                sb_buf_putc(b, (char)c);
-            }
+        case '"': sb_buf_append(b, "\\\"", 2); break;
+        case '\\': sb_buf_append(b, "\\\\", 2); break;
+        case '\n': sb_buf_append(b, "\\n", 2); break;
+        case '\r': sb_buf_append(b, "\\r", 2); break;
+        case '\t': sb_buf_append(b, "\\t", 2); break;
+        case '\b': sb_buf_append(b, "\\b", 2); break;
+        case '\f': sb_buf_append(b, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            sb_buf_append(b, e, 6);
+        }
         }
     }
+    sb_buf_append(b, s + run, len - run);
     sb_buf_putc(b, '"');
+}
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Whether the %g text s reads back as d. Most texts have at most 15
+ * significant digits and a small exponent: then the value is one exact
+ * integer times or divided by an exact power of ten, a single correctly
+ * rounded operation, so it equals what strtod would return (Clinger's fast
+ * path) without strtod's cost (which dominates writing JSON in the wasm
+ * build). Anything else goes to strtod. */
+static bool reads_back(const char *s, double d)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    p += neg;
+    uint64_t m = 0;
+    int digits = 0, exp10 = 0;
+    bool point = false;
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (m || *p != '0')
+                digits++;
+            m = m * 10 + (uint64_t)(*p - '0');
+            exp10 -= point;
+            if (digits > 15)
+                return strtod(s, NULL) == d;
+        } else if (*p == '.' && !point) {
+            point = true;
+        } else {
+            break;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        int sign = 1, e = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            sign = *p++ == '-' ? -1 : 1;
+        while (*p >= '0' && *p <= '9' && e < 1000)
+            e = e * 10 + (*p++ - '0');
+        exp10 += sign * e;
+    }
+    if (*p || exp10 < -22 || exp10 > 22)
+        return strtod(s, NULL) == d;
+    double x = exp10 < 0 ? (double)m / pow10_exact[-exp10] : (double)m * pow10_exact[exp10];
+    return (neg ? -x : x) == d;
+}
+
+/* The common case of sb_buf_double without printf: d (finite, not zero, not
+ * a power of two) equals m / 10^k for a small integer m, with k as small as
+ * possible. m / 10^k in double arithmetic is one correctly rounded division,
+ * so it equals what strtod makes of the text; the smallest such k gives the
+ * same digits as the smallest %g precision that reads back (a power of two
+ * is left out: its rounding interval is lopsided, and the nearest candidate
+ * is not always the one that reads back). Writes the text %g would give and
+ * returns true, or false to leave d to the general path. out holds 40. */
+static bool short_decimal(char *out, double d)
+{
+    double a = fabs(d);
+    int e2;
+    if (!(a > 0) || frexp(a, &e2) == 0.5 || a >= 1e16)
+        return false;
+    uint64_t m = 0;
+    int k = 0;
+    for (;; k++) {
+        if (k > 22)
+            return false;
+        double x = a * pow10_exact[k];
+        if (x >= 1125899906842624.0) /* 2^50: past here m can be off by one */
+            return false;
+        m = (uint64_t)(x + 0.5);
+        if ((double)m / pow10_exact[k] == a)
+            break;
+    }
+    char dig[24], *q = dig + sizeof dig;
+    do
+        *--q = (char)('0' + m % 10);
+    while (m /= 10);
+    int n = (int)(dig + sizeof dig - q);
+    memmove(dig, q, (size_t)n);
+    int exp10 = n - 1 - k; /* of the leading digit */
+    char *o = out;
+    if (d < 0)
+        *o++ = '-';
+    if (k == 0) { /* a whole number: written as 500.0 below anyway */
+        memcpy(o, dig, (size_t)n);
+        o += n;
+    } else if (exp10 >= -4) { /* %g's fixed notation, k decimals */
+        if (exp10 < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = -1; i > exp10; i--)
+                *o++ = '0';
+            memcpy(o, dig, (size_t)n);
+            o += n;
+        } else {
+            memcpy(o, dig, (size_t)exp10 + 1);
+            o += exp10 + 1;
+            *o++ = '.';
+            memcpy(o, dig + exp10 + 1, (size_t)(n - exp10 - 1));
+            o += n - exp10 - 1;
+        }
+    } else { /* %g's exponent notation: d.ddde-XX */
+        *o++ = dig[0];
+        if (n > 1) {
+            *o++ = '.';
+            memcpy(o, dig + 1, (size_t)n - 1);
+            o += n - 1;
+        }
+        /* exp10 is -5 .. -23 here: two digits, as %g writes them */
+        *o++ = 'e';
+        *o++ = '-';
+        *o++ = (char)('0' + -exp10 / 10);
+        *o++ = (char)('0' + -exp10 % 10);
+    }
+    *o = '\0';
+    return true;
 }
 
 void sb_buf_double(sb_buf *b, double d)
@@ -87,10 +209,12 @@ void sb_buf_double(sb_buf *b, double d)
     /* Shortest round-trip form: the same digits from glibc and wasi-libc,
      * which is what keeps native and wasm output byte-identical. */
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
+    if (!short_decimal(tmp, d)) {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+            if (reads_back(tmp, d))
+                break;
+        }
     }
     /* Whole numbers read better as 500.0 than as 5e+02 (which %g picks
      * when fewer digits suffice); keep exponents for the very large. */

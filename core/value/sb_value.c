@@ -7,7 +7,10 @@
 
 #include "../util/sb_alloc.h"
 
-/* Heap objects. `refs` counts sb_val references; the static OOM error has
+/* Small helpers are declared inline: sibyl.wasm is compiled with
+ * -finline-hint-functions (cmake/SizeProfile.cmake), which inlines only those.
+ *
+ * Heap objects. `refs` counts sb_val references; the static OOM error has
  * refs == 0 and is never freed. */
 typedef struct sb_obj {
     uint32_t refs;
@@ -27,16 +30,22 @@ typedef struct sb_listobj {
 } sb_listobj;
 
 /* Small maps are scanned linearly; from MAP_INDEX_MIN entries on, an
- * open-addressing index (slot = entry index + 1, 0 = empty) is kept. */
+ * open-addressing index (slot = entry index + 1, 0 = empty) is kept. Keys and
+ * values sit side by side in one array (one allocation, one cache line per
+ * entry looked at). */
 #define MAP_INDEX_MIN 9
+#define MAP_MAX_ENTRIES 0x3fffffffu
+
+typedef struct sb_entry {
+    sb_val k, v;
+} sb_entry;
 
 typedef struct sb_mapobj {
     sb_obj h;
-    size_t len, cap;
-    sb_val *keys;
-    sb_val *vals;
+    uint32_t len, cap;
+    uint32_t index_cap; /* power of two, or 0 */
     uint32_t *index;
-    size_t index_cap; /* power of two, or 0 */
+    sb_entry *e;
 } sb_mapobj;
 
 static sb_obj oom_obj = {0, SB_ERROR};
@@ -50,7 +59,7 @@ sb_val sb_oom(void)
 
 bool sb_is_oom(sb_val v) { return v.kind == SB_ERROR && v.as.o == &oom_obj; }
 
-static sb_val mk(sb_kind k)
+static inline sb_val mk(sb_kind k)
 {
     sb_val v;
     memset(&v, 0, sizeof v);
@@ -80,6 +89,121 @@ static sb_val strobj(sb_kind k, const void *s, size_t len)
     sb_val v = mk(k);
     v.as.o = &o->h;
     return v;
+}
+
+/* --- shared map keys ---
+ * The same few keys ("job_id", "hyperparameters", a parameter's name...)
+ * recur in every record of a sweep, so keys made by sb_string_key are shared:
+ * one string object per distinct short key, counted like any other
+ * reference. The table holds no reference of its own: the last sb_val_free of
+ * a key removes it, and the table itself is freed when it empties, so a host
+ * that accounts memory through sb_alloc_set sees everything returned. Keys
+ * longer than INTERN_MAX_LEN, keys past INTERN_MAX distinct ones, and keys
+ * met when the table cannot grow are made as ordinary strings. Single-threaded,
+ * as the whole core. */
+#define OBJ_INTERNED 0x100u /* in sb_obj.kind: the object is in the table */
+#define INTERN_MAX_LEN 48
+#define INTERN_MAX 8192u
+
+static struct {
+    sb_strobj **slot; /* open addressing: NULL empty, &intern_tomb removed */
+    uint32_t cap;     /* power of two, or 0 with slot NULL */
+    uint32_t used;    /* live + removed slots */
+    uint32_t live;
+} interned;
+static sb_strobj intern_tomb;
+
+static inline uint64_t fnv(const void *p, size_t n, uint64_t h);
+
+static inline uint64_t key_hash(const char *s, size_t n) { return fnv(s, n, 14695981039346656037ULL ^ SB_STRING); }
+
+static bool intern_rehash(uint32_t cap)
+{
+    sb_strobj **slot = sb_calloc(cap, sizeof *slot);
+    if (!slot)
+        return false;
+    for (uint32_t i = 0; i < interned.cap; i++) {
+        sb_strobj *o = interned.slot[i];
+        if (!o || o == &intern_tomb)
+            continue;
+        size_t j = (size_t)key_hash(o->data, o->len) & (cap - 1);
+        while (slot[j])
+            j = (j + 1) & (cap - 1);
+        slot[j] = o;
+    }
+    sb_free(interned.slot);
+    interned.slot = slot;
+    interned.cap = cap;
+    interned.used = interned.live;
+    return true;
+}
+
+static void intern_drop(sb_strobj *o)
+{
+    size_t j = (size_t)key_hash(o->data, o->len) & (interned.cap - 1);
+    while (interned.slot[j] != o)
+        j = (j + 1) & (interned.cap - 1);
+    interned.slot[j] = &intern_tomb;
+    if (--interned.live == 0) {
+        sb_free(interned.slot);
+        memset(&interned, 0, sizeof interned);
+    }
+}
+
+sb_val sb_string_key(const char *s, size_t len)
+{
+    if (len > INTERN_MAX_LEN)
+        return strobj(SB_STRING, s, len);
+    uint64_t h = key_hash(s, len);
+    size_t put = (size_t)-1;
+    if (interned.cap) {
+        for (size_t j = (size_t)h & (interned.cap - 1);; j = (j + 1) & (interned.cap - 1)) {
+            sb_strobj *o = interned.slot[j];
+            if (!o) {
+                if (put == (size_t)-1)
+                    put = j;
+                break;
+            }
+            if (o == &intern_tomb) {
+                if (put == (size_t)-1)
+                    put = j;
+            } else if (o->len == len && memcmp(o->data, s, len) == 0) {
+                o->h.refs++;
+                sb_val v = mk(SB_STRING);
+                v.as.o = &o->h;
+                return v;
+            }
+        }
+    }
+    if (interned.live >= INTERN_MAX)
+        return strobj(SB_STRING, s, len);
+    if ((interned.used + 1) * 4 > interned.cap * 3) {
+        uint32_t cap = interned.cap ? interned.cap : 64;
+        while ((interned.live + 1) * 2 > cap)
+            cap *= 2;
+        if (!intern_rehash(cap))
+            return strobj(SB_STRING, s, len);
+        put = (size_t)h & (cap - 1);
+        while (interned.slot[put])
+            put = (put + 1) & (cap - 1);
+    }
+    sb_val v = strobj(SB_STRING, s, len);
+    if (v.kind != SB_STRING)
+        return v;
+    v.as.o->kind |= OBJ_INTERNED;
+    if (!interned.slot[put])
+        interned.used++;
+    interned.slot[put] = (sb_strobj *)v.as.o;
+    interned.live++;
+    return v;
+}
+
+static inline bool key_eq(sb_val k, const char *s, size_t n)
+{
+    if (k.kind != SB_STRING)
+        return false;
+    const sb_strobj *o = (const sb_strobj *)k.as.o;
+    return o->len == n && memcmp(o->data, s, n) == 0;
 }
 
 sb_val sb_string(const char *s, size_t len) { return strobj(SB_STRING, s, len); }
@@ -132,22 +256,19 @@ sb_val sb_map_new(size_t cap_hint)
     o->h.refs = 1;
     o->h.kind = SB_MAP;
     if (cap_hint) {
-        o->keys = sb_malloc(cap_hint * sizeof *o->keys);
-        o->vals = sb_malloc(cap_hint * sizeof *o->vals);
-        if (!o->keys || !o->vals) {
-            sb_free(o->keys);
-            sb_free(o->vals);
+        o->e = cap_hint <= MAP_MAX_ENTRIES ? sb_malloc(cap_hint * sizeof *o->e) : NULL;
+        if (!o->e) {
             sb_free(o);
             return sb_oom();
         }
-        o->cap = cap_hint;
+        o->cap = (uint32_t)cap_hint;
     }
     sb_val v = mk(SB_MAP);
     v.as.o = &o->h;
     return v;
 }
 
-static bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
+static inline bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
 
 sb_val sb_val_ref(sb_val v)
 {
@@ -173,14 +294,17 @@ void sb_val_free(sb_val v)
     case SB_MAP: {
         sb_mapobj *m = (sb_mapobj *)v.as.o;
         for (size_t i = 0; i < m->len; i++) {
-            sb_val_free(m->keys[i]);
-            sb_val_free(m->vals[i]);
+            sb_val_free(m->e[i].k);
+            sb_val_free(m->e[i].v);
         }
-        sb_free(m->keys);
-        sb_free(m->vals);
+        sb_free(m->e);
         sb_free(m->index);
         break;
     }
+    case SB_STRING:
+        if (v.as.o->kind & OBJ_INTERNED)
+            intern_drop((sb_strobj *)v.as.o);
+        break;
     default:
         break;
     }
@@ -270,7 +394,7 @@ bool sb_list_set(sb_val *list, size_t i, sb_val item)
 
 /* --- maps --- */
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
+static inline uint64_t fnv(const void *p, size_t n, uint64_t h)
 {
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) {
@@ -291,7 +415,7 @@ const sb_val *sb_map_key_at(sb_val map, size_t i)
     if (map.kind != SB_MAP)
         return NULL;
     sb_mapobj *m = (sb_mapobj *)map.as.o;
-    return i < m->len ? &m->keys[i] : NULL;
+    return i < m->len ? &m->e[i].k : NULL;
 }
 
 const sb_val *sb_map_val_at(sb_val map, size_t i)
@@ -299,7 +423,7 @@ const sb_val *sb_map_val_at(sb_val map, size_t i)
     if (map.kind != SB_MAP)
         return NULL;
     sb_mapobj *m = (sb_mapobj *)map.as.o;
-    return i < m->len ? &m->vals[i] : NULL;
+    return i < m->len ? &m->e[i].v : NULL;
 }
 
 static bool index_rebuild(sb_mapobj *m, size_t want)
@@ -311,31 +435,31 @@ static bool index_rebuild(sb_mapobj *m, size_t want)
     if (!idx)
         return false;
     for (size_t i = 0; i < m->len; i++) {
-        size_t s = (size_t)sb_val_hash(m->keys[i]) & (cap - 1);
+        size_t s = (size_t)sb_val_hash(m->e[i].k) & (cap - 1);
         while (idx[s])
             s = (s + 1) & (cap - 1);
         idx[s] = (uint32_t)i + 1;
     }
     sb_free(m->index);
     m->index = idx;
-    m->index_cap = cap;
+    m->index_cap = (uint32_t)cap;
     return true;
 }
 
-static long map_find(sb_mapobj *m, sb_val key)
+static inline long map_find(sb_mapobj *m, sb_val key)
 {
     if (m->index) {
         size_t s = (size_t)sb_val_hash(key) & (m->index_cap - 1);
         while (m->index[s]) {
             size_t i = m->index[s] - 1;
-            if (sb_val_equal(m->keys[i], key))
+            if (sb_val_equal(m->e[i].k, key))
                 return (long)i;
             s = (s + 1) & (m->index_cap - 1);
         }
         return -1;
     }
     for (size_t i = 0; i < m->len; i++)
-        if (sb_val_equal(m->keys[i], key))
+        if (sb_val_equal(m->e[i].k, key))
             return (long)i;
     return -1;
 }
@@ -346,7 +470,7 @@ const sb_val *sb_map_get(sb_val map, sb_val key)
         return NULL;
     sb_mapobj *m = (sb_mapobj *)map.as.o;
     long i = map_find(m, key);
-    return i < 0 ? NULL : &m->vals[i];
+    return i < 0 ? NULL : &m->e[i].v;
 }
 
 const sb_val *sb_map_get_str(sb_val map, const char *key)
@@ -361,15 +485,15 @@ const sb_val *sb_map_get_str(sb_val map, const char *key)
         size_t slot = (size_t)h & (m->index_cap - 1);
         while (m->index[slot]) {
             size_t i = m->index[slot] - 1;
-            if (sb_str_eq(m->keys[i], key))
-                return &m->vals[i];
+            if (key_eq(m->e[i].k, key, n))
+                return &m->e[i].v;
             slot = (slot + 1) & (m->index_cap - 1);
         }
         return NULL;
     }
     for (size_t i = 0; i < m->len; i++)
-        if (sb_str_eq(m->keys[i], key))
-            return &m->vals[i];
+        if (key_eq(m->e[i].k, key, n))
+            return &m->e[i].v;
     return NULL;
 }
 
@@ -384,31 +508,27 @@ bool sb_map_set(sb_val *map, sb_val key, sb_val val)
     long found = map_find(m, key);
     if (found >= 0) {
         sb_val_free(key);
-        sb_val_free(m->vals[found]);
-        m->vals[found] = val;
+        sb_val_free(m->e[found].v);
+        m->e[found].v = val;
         return true;
     }
     if (m->len == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 4;
-        sb_val *k = sb_realloc(m->keys, cap * sizeof *k);
-        if (!k)
+        uint32_t cap = m->cap ? m->cap * 2 : 4;
+        sb_entry *e = m->cap < MAP_MAX_ENTRIES / 2 ? sb_realloc(m->e, cap * sizeof *e) : NULL;
+        if (!e)
             goto fail;
-        m->keys = k;
-        sb_val *v = sb_realloc(m->vals, cap * sizeof *v);
-        if (!v)
-            goto fail;
-        m->vals = v;
+        m->e = e;
         m->cap = cap;
     }
     if (m->len + 1 >= MAP_INDEX_MIN && (m->len + 1) * 2 > m->index_cap) {
-        m->keys[m->len] = key; /* index the new entry too */
+        m->e[m->len].k = key; /* index the new entry too */
         m->len++;
         bool ok = index_rebuild(m, m->len);
         m->len--;
         if (!ok)
             goto fail;
-        m->keys[m->len] = key;
-        m->vals[m->len++] = val;
+        m->e[m->len].k = key;
+        m->e[m->len++].v = val;
         return true;
     }
     if (m->index) {
@@ -417,8 +537,8 @@ bool sb_map_set(sb_val *map, sb_val key, sb_val val)
             s = (s + 1) & (m->index_cap - 1);
         m->index[s] = (uint32_t)m->len + 1;
     }
-    m->keys[m->len] = key;
-    m->vals[m->len++] = val;
+    m->e[m->len].k = key;
+    m->e[m->len++].v = val;
     return true;
 fail:
     sb_val_free(key);
@@ -428,7 +548,7 @@ fail:
 
 bool sb_map_set_str(sb_val *map, const char *key, sb_val val)
 {
-    sb_val k = sb_string_cstr(key);
+    sb_val k = sb_string_key(key, strlen(key));
     if (k.kind == SB_ERROR) {
         sb_val_free(val);
         return false;
@@ -444,10 +564,9 @@ bool sb_map_remove(sb_val *map, sb_val key)
     long i = map_find(m, key);
     if (i < 0)
         return false;
-    sb_val_free(m->keys[i]);
-    sb_val_free(m->vals[i]);
-    memmove(&m->keys[i], &m->keys[i + 1], (m->len - (size_t)i - 1) * sizeof *m->keys);
-    memmove(&m->vals[i], &m->vals[i + 1], (m->len - (size_t)i - 1) * sizeof *m->vals);
+    sb_val_free(m->e[i].k);
+    sb_val_free(m->e[i].v);
+    memmove(&m->e[i], &m->e[i + 1], (m->len - (size_t)i - 1) * sizeof *m->e);
     m->len--;
     if (m->index && !index_rebuild(m, m->len)) {
         /* Fall back to linear scans rather than keep a stale index. */
@@ -515,7 +634,7 @@ bool sb_val_as_double(sb_val v, double *out)
     }
 }
 
-static bool is_num(sb_val v) { return v.kind == SB_INT || v.kind == SB_UINT || v.kind == SB_DOUBLE; }
+static inline bool is_num(sb_val v) { return v.kind == SB_INT || v.kind == SB_UINT || v.kind == SB_DOUBLE; }
 
 /* Exact cross-kind numeric equality (no rounding through double for
  * int/uint pairs; int/double compared exactly as CEL requires). */
@@ -650,13 +769,26 @@ static void indent(sb_buf *out, int flags, int depth)
         sb_buf_puts(out, "  ");
 }
 
+/* Integers are most of the numbers a sweep writes; printf's %lld costs a
+ * few times more than this (and much more in the wasm build). */
+static inline void put_u64(sb_buf *out, uint64_t u, bool neg)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (neg)
+        *--p = '-';
+    sb_buf_append(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 static void write_json(sb_buf *out, sb_val v, int flags, int depth)
 {
     switch (v.kind) {
     case SB_NULL: sb_buf_puts(out, "null"); break;
     case SB_BOOL: sb_buf_puts(out, v.as.b ? "true" : "false"); break;
-    case SB_INT: sb_buf_printf(out, "%lld", (long long)v.as.i); break;
-    case SB_UINT: sb_buf_printf(out, "%llu", (unsigned long long)v.as.u); break;
+    case SB_INT: put_u64(out, v.as.i < 0 ? 0 - (uint64_t)v.as.i : (uint64_t)v.as.i, v.as.i < 0); break;
+    case SB_UINT: put_u64(out, v.as.u, false); break;
     case SB_DOUBLE:
         if (isfinite(v.as.d))
             sb_buf_double(out, v.as.d);

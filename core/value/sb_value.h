@@ -69,6 +69,10 @@ sb_val sb_uint(uint64_t u);
 sb_val sb_double(double d);
 sb_val sb_string(const char *s, size_t len);
 sb_val sb_string_cstr(const char *s);
+/* A string meant as a map key: short keys are shared (one object per
+ * distinct key, reference counted as usual), which is what sb_map_set_str
+ * uses; make keys of parsed objects with it too. Same value as sb_string. */
+sb_val sb_string_key(const char *s, size_t len);
 sb_val sb_bytes(const void *p, size_t len);
 sb_val sb_type(const char *name);
 sb_val sb_error(const char *msg);

@@ -247,7 +247,7 @@ static void test_oom_is_clean(void)
         sb_val_free(r);
     }
     CHECK(completed);
-    CHECK(n > 10);
+    CHECK(n > 5); /* the loop did fail allocations along the way (map keys are shared, so fewer now) */
     sb_free(want_json);
     sb_val_free(want);
     /* The input is untouched by every failed attempt. */

@@ -7,6 +7,8 @@ static void test_scalars_and_json(void)
 {
     sb_val m = sb_map_new(0);
     CHECK(sb_map_set_str(&m, "i", sb_int(-5)));
+    CHECK(sb_map_set_str(&m, "min", sb_int(INT64_MIN)));
+    CHECK(sb_map_set_str(&m, "z", sb_int(0)));
     CHECK(sb_map_set_str(&m, "u", sb_uint(18446744073709551615ULL)));
     CHECK(sb_map_set_str(&m, "d", sb_double(0.1)));
     CHECK(sb_map_set_str(&m, "w", sb_double(2.0)));
@@ -14,8 +16,9 @@ static void test_scalars_and_json(void)
     CHECK(sb_map_set_str(&m, "s", sb_string("a\"b\n", 4)));
     CHECK(sb_map_set_str(&m, "b", sb_bytes("\x01\xff", 2)));
     CHECK(sb_map_set_str(&m, "n", sb_null()));
+    CHECK(sb_map_set_str(&m, "e", sb_string("x\x01\\\t\r\b\f\x1f\x7f\xc3\xa9/", 12)));
     char *j = sb_val_to_json(m, 0);
-    CHECK_STR(j, "{\"i\":-5,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null}");
+    CHECK_STR(j, "{\"i\":-5,\"min\":-9223372036854775808,\"z\":0,\"u\":18446744073709551615,\"d\":0.1,\"w\":2.0,\"h\":500.0,\"s\":\"a\\\"b\\n\",\"b\":\"Af8=\",\"n\":null,\"e\":\"x\\u0001\\\\\\t\\r\\b\\f\\u001f\x7f\xc3\xa9/\"}");
     sb_free(j);
     sb_val_free(m);
 }
@@ -74,6 +77,102 @@ static void test_sharing_is_immutable(void)
     sb_val_free(c);
 }
 
+/* Keys made by sb_map_set_str are shared between maps (one object per
+ * distinct short key), and everything is returned when the last map goes:
+ * counted here through the allocation hook. */
+static long live_allocs;
+static void *counting_alloc(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    if (n == 0) {
+        live_allocs -= p != NULL;
+        free(p);
+        return NULL;
+    }
+    void *q = realloc(p, n);
+    live_allocs += q && !p;
+    return q;
+}
+
+static void test_shared_keys(void)
+{
+    live_allocs = 0;
+    sb_alloc_set(counting_alloc, NULL);
+    sb_val maps[50];
+    char longkey[80];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    for (int i = 0; i < 50; i++) {
+        maps[i] = sb_map_new(0);
+        CHECK(sb_map_set_str(&maps[i], "job_id", sb_int(i)));
+        CHECK(sb_map_set_str(&maps[i], "learning_rate", sb_double(0.001)));
+        CHECK(sb_map_set_str(&maps[i], longkey, sb_null()));
+    }
+    CHECK(sb_str(*sb_map_key_at(maps[0], 0)) == sb_str(*sb_map_key_at(maps[49], 0)));
+    CHECK(sb_str(*sb_map_key_at(maps[0], 1)) == sb_str(*sb_map_key_at(maps[49], 1)));
+    CHECK(sb_str(*sb_map_key_at(maps[0], 2)) != sb_str(*sb_map_key_at(maps[49], 2))); /* too long to share */
+    CHECK_INT(sb_map_get_str(maps[7], "job_id")->as.i, 7);
+    /* a shared key is an ordinary string to everything else */
+    sb_val k = sb_string_key("job_id", 6);
+    CHECK(sb_val_equal(k, *sb_map_key_at(maps[3], 0)));
+    CHECK(sb_map_get(maps[3], k) != NULL);
+    sb_val_free(k);
+    for (int i = 0; i < 50; i++)
+        sb_val_free(maps[i]);
+    CHECK_INT(live_allocs, 0);
+    /* and made afresh after the last one went */
+    sb_val m = sb_map_new(0);
+    CHECK(sb_map_set_str(&m, "job_id", sb_int(1)));
+    CHECK_STR(sb_str(*sb_map_key_at(m, 0)), "job_id");
+    sb_val_free(m);
+    CHECK_INT(live_allocs, 0);
+    sb_alloc_set(NULL, NULL);
+}
+
+/* sb_buf_double writes the shortest %g text that reads back as the same
+ * double (it checks most candidates without strtod): compared here with the
+ * plain definition, strtod on every precision, over decimal-looking values,
+ * powers of two, extremes and random bit patterns. */
+static void check_shortest(double d)
+{
+    if (!isfinite(d))
+        return;
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_double(&b, d);
+    char want[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(want, sizeof want, "%.*g", p, d);
+        if (strtod(want, NULL) == d)
+            break;
+    }
+    if (strpbrk(want, "eE") && d == floor(d) && fabs(d) < 1e16)
+        snprintf(want, sizeof want, "%.1f", d);
+    if (!strpbrk(want, ".eEn"))
+        strcat(want, ".0");
+    CHECK_STR(sb_buf_str(&b), want);
+    sb_buf_free(&b);
+}
+
+static void test_double_text(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double bits;
+        memcpy(&bits, &x, sizeof bits);
+        check_shortest(bits);
+        check_shortest((double)(int64_t)(x % 2000001) / 100.0 - 10000.0);
+        check_shortest((double)(x % 100000) * 1e-7);
+        check_shortest((double)(x % 1000) * 1e20);
+        check_shortest(ldexp(1.0, (int)(x % 2000) - 1000));
+        check_shortest((double)(x % 1000000) / pow(10.0, (double)(x % 40)));
+        check_shortest(-(double)(x % 100000000000) * pow(10.0, (double)(x % 30) - 20));
+    }
+    const double edge[] = {0.0, -0.0, 0.1, 0.3, 1e22, 1e23, 9007199254740993.0, 5e-324, 1.7976931348623157e308,
+                           2.2250738585072014e-308, 123456789012345.6, 0.000123456789012345};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
+        check_shortest(edge[i]);
+}
 
 static void test_oom_is_clean(void)
 {
@@ -96,4 +195,4 @@ static void test_oom_is_clean(void)
 }
 
 SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
-                 TEST(test_sharing_is_immutable) TEST(test_oom_is_clean))
+                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_oom_is_clean))

@@ -9,6 +9,12 @@ add_test(NAME wasi_imports
 add_test(NAME wasi_imports_selftest
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/wasi-imports.mjs" --self-test)
 
+# The size bound of sibyl.wasm, in bytes (400 KB); set here and nowhere else.
+set(SIBYL_WASM_MAX_BYTES 400000)
+add_test(NAME wasm_size
+  COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
+set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
+
 add_test(NAME wasi_launcher
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/launcher.test.sh" "${PROJECT_SOURCE_DIR}" "${SIBYL_WASM}")
 set_tests_properties(wasi_imports wasi_imports_selftest wasi_launcher PROPERTIES LABELS "wasm")
@@ -17,3 +23,9 @@ set_tests_properties(wasi_imports wasi_imports_selftest wasi_launcher PROPERTIES
 add_test(NAME wasi_validate_example
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/validate-example.sh" "${PROJECT_SOURCE_DIR}" "${SIBYL_WASM}")
 set_tests_properties(wasi_validate_example PROPERTIES LABELS "wasm")
+
+# sibyl.wasm's allocator, as a wasm32-wasi test program (tests/wasm-units).
+add_test(NAME wasi_malloc
+  COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+          "${SIBYL_WASI_DIR}/tests/wasm-units/wasi_malloc_tests.wasm")
+set_tests_properties(wasi_malloc PROPERTIES LABELS "wasm")
