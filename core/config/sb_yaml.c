@@ -16,7 +16,6 @@ typedef struct loader {
     sb_diags *diags;
     size_t nodes;
     size_t events;
-    size_t entries_scanned;
     bool failed;
     /* A limit (depth, node count) was hit: read no further event. Skipping
      * the rest would cost time superlinear in the input (libyaml's scanner
@@ -225,25 +224,13 @@ static sb_val scalar(loader *L, const yaml_event_t *ev)
 
 static sb_val node(loader *L, yaml_event_t *ev, int depth);
 
-/* The key stored with value *prev in map. Entry values sit side by side
- * today, so the entry's index is one subtraction away; that is checked, and
- * a scan is the fallback. Without this, a file of N duplicate keys took time
- * quadratic in N. */
-static const sb_val *first_key(loader *L, sb_val map, sb_val key, const sb_val *prev)
+/* The key as first written in map (it carries the first definition's
+ * position). A lookup, not a scan: a file of N duplicate keys must not take
+ * time quadratic in N. */
+static const sb_val *first_key(sb_val map, sb_val key)
 {
-    const sb_val *base = sb_map_val_at(map, 0);
-    uintptr_t b = (uintptr_t)base, p = (uintptr_t)prev;
-    if (base && p >= b && (p - b) % sizeof *prev == 0) {
-        size_t i = (size_t)((p - b) / sizeof *prev);
-        if (sb_map_val_at(map, i) == prev)
-            return sb_map_key_at(map, i);
-    }
-    for (size_t i = 0; i < sb_map_len(map); i++) {
-        L->entries_scanned++;
-        if (sb_val_equal(*sb_map_key_at(map, i), key))
-            return sb_map_key_at(map, i);
-    }
-    return NULL;
+    size_t i = sb_map_find(map, key);
+    return i == (size_t)-1 ? NULL : sb_map_key_at(map, i);
 }
 
 /* Reads the items after a SEQUENCE-START/MAPPING-START event until the
@@ -306,9 +293,8 @@ static sb_val collection(loader *L, yaml_event_t *start, int depth)
         sb_val val = node(L, &vev, depth + 1);
         yaml_event_delete(&vev);
         if (key.kind == SB_STRING && out.kind == SB_MAP) {
-            const sb_val *prev = sb_map_get(out, key);
-            if (prev) {
-                const sb_val *pk = first_key(L, out, key, prev);
+            const sb_val *pk = first_key(out, key);
+            if (pk) {
                 sb_diags_add(L->diags, L->file, km.line + 1, km.column + 1,
                              "duplicate key '%s' (first defined at line %u)", sb_str(key),
                              pk ? (unsigned)pk->line : 0u);
@@ -413,7 +399,6 @@ bool sb_yaml_load(const char *file, const char *text, size_t len, sb_diags *d, s
     }
     g_last_stats.events = L.events;
     g_last_stats.bytes_scanned = L.parser.mark.index;
-    g_last_stats.entries_scanned = L.entries_scanned;
     yaml_parser_delete(&L.parser);
     if (L.failed) {
         sb_val_free(root);

@@ -52,7 +52,6 @@ sb_val sb_yaml_resolve_plain(const char *s, size_t len);
 typedef struct sb_yaml_stats {
     size_t events;        /* parser events read */
     size_t bytes_scanned; /* how far the scanner got into the text */
-    size_t entries_scanned; /* map entries compared one by one to place duplicate keys */
 } sb_yaml_stats;
 sb_yaml_stats sb_yaml__last_stats(void);
 

@@ -473,6 +473,14 @@ const sb_val *sb_map_get(sb_val map, sb_val key)
     return i < 0 ? NULL : &m->e[i].v;
 }
 
+size_t sb_map_find(sb_val map, sb_val key)
+{
+    if (map.kind != SB_MAP)
+        return (size_t)-1;
+    long i = map_find((sb_mapobj *)map.as.o, key);
+    return i < 0 ? (size_t)-1 : (size_t)i;
+}
+
 const sb_val *sb_map_get_str(sb_val map, const char *key)
 {
     if (map.kind != SB_MAP)

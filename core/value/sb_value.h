@@ -118,6 +118,8 @@ const sb_val *sb_map_key_at(sb_val map, size_t i);
 const sb_val *sb_map_val_at(sb_val map, size_t i);
 /* Lookup by key with CEL key equality (1 == 1u == 1.0 as keys). */
 const sb_val *sb_map_get(sb_val map, sb_val key);
+/* The entry index of key (for sb_map_key_at/sb_map_val_at), or (size_t)-1. */
+size_t sb_map_find(sb_val map, sb_val key);
 const sb_val *sb_map_get_str(sb_val map, const char *key);
 /* Sets key -> val (consumes both); replaces an existing entry in place. */
 bool sb_map_set(sb_val *map, sb_val key, sb_val val);
