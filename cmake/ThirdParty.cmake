@@ -1,6 +1,8 @@
-# cJSON and libyaml. Native builds link Debian's libraries. The wasm builds
-# compile the sources that scripts/install-deps.sh unpacked with
-# `apt-get source` into third_party/ (git-ignored; never committed).
+# libyaml and cJSON. Native builds link Debian's libraries. The wasm builds
+# compile libyaml from the sources that scripts/install-deps.sh unpacked with
+# `apt-get source` into third_party/ (git-ignored; never committed). cJSON is
+# no longer part of the product (core/json is sibyl's own strict reader): it
+# is the differential oracle of the JSON tests and fuzz target, native only.
 if(SIBYL_TARGET STREQUAL "native")
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
@@ -13,11 +15,9 @@ if(SIBYL_TARGET STREQUAL "native")
 endif()
 
 file(GLOB _yaml_dir LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/third_party/libyaml-*")
-file(GLOB _cjson_dir LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/third_party/cjson-*")
 list(FILTER _yaml_dir EXCLUDE REGEX "\\.(tar|dsc|gz|xz)")
-list(FILTER _cjson_dir EXCLUDE REGEX "\\.(tar|dsc|gz|xz)")
-if(NOT _yaml_dir OR NOT _cjson_dir)
-  message(FATAL_ERROR "cJSON/libyaml sources missing in third_party/: run scripts/install-deps.sh")
+if(NOT _yaml_dir)
+  message(FATAL_ERROR "libyaml sources missing in third_party/: run scripts/install-deps.sh")
 endif()
 
 file(GLOB _yaml_src "${_yaml_dir}/src/*.c")
@@ -26,12 +26,3 @@ target_include_directories(sibyl_yaml SYSTEM PUBLIC "${_yaml_dir}/include")
 target_compile_definitions(sibyl_yaml PUBLIC YAML_DECLARE_STATIC
   PRIVATE YAML_VERSION_MAJOR=0 YAML_VERSION_MINOR=2 YAML_VERSION_PATCH=5 YAML_VERSION_STRING="0.2.5")
 target_compile_options(sibyl_yaml PRIVATE -w)
-
-# Debian's headers live at <cjson/cJSON.h>; give the wasm builds the same path.
-set(_cjson_inc "${CMAKE_BINARY_DIR}/cjson-include")
-file(MAKE_DIRECTORY "${_cjson_inc}/cjson")
-configure_file("${_cjson_dir}/cJSON.h" "${_cjson_inc}/cjson/cJSON.h" COPYONLY)
-add_library(sibyl_cjson STATIC "${_cjson_dir}/cJSON.c")
-target_include_directories(sibyl_cjson SYSTEM PUBLIC "${_cjson_inc}")
-target_compile_options(sibyl_cjson PRIVATE -w)
-sibyl_size_profile_warm(sibyl_cjson)

@@ -270,6 +270,9 @@ static int parse_args(int argc, char **argv, run_args *a)
     }
     if (!a->name)
         return cli_usage_error("pipeline run: which pipeline? (sibyl pipeline run NAME --config FILE)");
+    /* A scale the virtual clock would ignore is a mistake worth naming. */
+    if (a->time_scale > 0 && !(a->clock && strcmp(a->clock, "real") == 0))
+        return cli_usage_error("--time-scale needs --clock real (the virtual clock jumps to each deadline)");
     return CLI_OK;
 }
 

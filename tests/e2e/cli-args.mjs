@@ -62,6 +62,9 @@ if (part === 'start-time') {
 } else if (part === 'time-scale') {
   for (const v of ['0', '-1', 'inf', 'nan', '0x10', ' 2', '2x', '1e-300', '1e10', '0.0001'])
     expectUsage(['--time-scale', v], [/--time-scale/, esc(`'${v}'`), /0\.001 to 1000000000/]);
+  // A valid scale the virtual clock would silently ignore.
+  expectUsage(['--time-scale', '60'], [/--time-scale needs --clock real/]);
+  expectUsage(['--clock', 'virtual', '--time-scale', '60'], [/--time-scale needs --clock real/]);
 } else if (part === 'values') {
   // A forgotten value: the next option or an empty string is not taken as one.
   for (const o of ['--config', '--workspace', '--input', '--input-file', '--seed', '--clock', '--time-scale',

@@ -19,13 +19,6 @@ list(FILTER _mcp_fz_sources INCLUDE REGEX "/core/(util|value|json|mcp)/[^/]+\\.c
 add_library(sibyl_mcp_fuzz STATIC ${_mcp_fz_sources})
 target_include_directories(sibyl_mcp_fuzz PUBLIC "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(sibyl_mcp_fuzz PRIVATE ${SIBYL_WARNINGS} -fsanitize=fuzzer-no-link)
-# tests/fuzz builds an instrumented cJSON when its sources are unpacked; use it
-# too, so the fuzzer can steer through the JSON grammar.
-if(TARGET sibyl_fuzz_cjson)
-  target_link_libraries(sibyl_mcp_fuzz PRIVATE sibyl_fuzz_cjson)
-else()
-  target_link_libraries(sibyl_mcp_fuzz PRIVATE sibyl_cjson)
-endif()
 find_library(_mcp_fz_m m)
 if(_mcp_fz_m)
   target_link_libraries(sibyl_mcp_fuzz PUBLIC ${_mcp_fz_m})
