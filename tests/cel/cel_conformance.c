@@ -21,6 +21,7 @@
 #include "json/sb_json.h"
 #include "util/sb_alloc.h"
 #include "util/sb_buf.h"
+#include "sb_test_file.h"
 
 enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_FAILED = 3 };
 
@@ -229,25 +230,10 @@ static const char conf_usage[] = "usage: cel_conformance FILE.json [--verbose] [
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    char *text = sb_test_read_file(path, len);
+    if (!text)
         fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    sb_buf b = SB_BUF_INIT;
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_buf_append(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    sb_buf_putc(&b, '\0');
-    if (sb_buf_failed(&b)) {
-        fprintf(stderr, "%s: error: out of memory\n", path);
-        sb_buf_free(&b);
-        return NULL;
-    }
-    return sb_buf_take(&b);
+    return text;
 }
 
 int main(int argc, char **argv)

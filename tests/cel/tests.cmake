@@ -22,7 +22,7 @@ add_test(NAME cel_expr_cli_wasm
 # and as wasm32-wasi from the wasi preset's tests/wasm-units): the floor per
 # file, the acceptance rates, and native and wasm printing exactly the same.
 add_executable(cel_conformance "${_cel_dir}/cel_conformance.c")
-target_include_directories(cel_conformance PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_include_directories(cel_conformance PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(cel_conformance PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(cel_conformance PRIVATE sibyl_core)
 set(_cel_cases "${SIBYL_SHARED_DIR}/conformance/cel/cel-visible.json")

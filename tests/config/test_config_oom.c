@@ -22,6 +22,7 @@
 #include "json/sb_json.h"
 #include "sb_test.h"
 #include "util/sb_alloc.h"
+#include "sb_test_file.h"
 
 static long fail_at = -1; /* allocation index that fails; -1: none */
 static bool sticky;       /* and every one after it */
@@ -55,19 +56,12 @@ static void disarm(void) { sb_alloc_set(NULL, NULL); }
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    char *text = sb_test_read_file(path, len);
+    if (!text) {
         fprintf(stderr, "cannot open %s\n", path);
         exit(1);
     }
-    sb_buf b = SB_BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_buf_append(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    return sb_buf_take(&b);
+    return text;
 }
 
 #define EXAMPLE SIBYL_SOURCE_DIR "/examples/companies/vertex_foundry/config/"

@@ -6,25 +6,19 @@
 #include "config/sb_yaml.h"
 #include "json/sb_json.h"
 #include "sb_test.h"
+#include "sb_test_file.h"
 #include "util/sb_alloc.h"
 
 static char *read_file(const char *rel, size_t *len)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", SIBYL_SOURCE_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    char *text = sb_test_read_file(path, len);
+    if (!text) {
         fprintf(stderr, "cannot open %s\n", path);
         exit(1);
     }
-    sb_buf b = SB_BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_buf_append(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    return sb_buf_take(&b);
+    return text;
 }
 
 #define WS_PATH "examples/companies/vertex_foundry/config/workspace.yaml"

@@ -22,25 +22,10 @@
 #include "json_describe.h"
 #include "sb_failalloc.h"
 #include "util/sb_alloc.h"
+#include "sb_test_file.h"
 
 static int failures;
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    sb_buf b = SB_BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_buf_append(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    if (!b.data)
-        sb_buf_putc(&b, '\0'), *len = 0;
-    return sb_buf_take(&b);
-}
 
 /* What the reader makes of text: the description or the error message. */
 static char *outcome(const char *text, size_t len, bool *accepted, bool *oom)
@@ -70,7 +55,7 @@ static void run_case(const char *dir, const char *file, const char *want)
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     size_t len;
-    char *text = read_all(path, &len);
+    char *text = sb_test_read_file(path, &len);
     if (!text) {
         fail(file, "listed in expect.txt but cannot be read", NULL, NULL);
         return;
@@ -112,7 +97,7 @@ int main(int argc, char **argv)
     char path[1024];
     snprintf(path, sizeof path, "%s/expect.txt", dir);
     size_t len;
-    char *manifest = read_all(path, &len);
+    char *manifest = sb_test_read_file(path, &len);
     if (!manifest) {
         fprintf(stderr, "json_cases: cannot read %s\n", path);
         return 2;

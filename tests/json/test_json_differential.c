@@ -16,6 +16,7 @@
 #include "json_oracle.h"
 #include "util/sb_alloc.h"
 #include "util/sb_buf.h"
+#include "sb_test_file.h"
 
 static int failures, compared, refused_by_one;
 
@@ -48,21 +49,6 @@ static void check_text(const char *name, const char *text, size_t len)
     sb_val_free(theirs);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    sb_buf b = SB_BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_buf_append(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    sb_buf_putc(&b, '\0');
-    return sb_buf_take(&b);
-}
 
 static void check_dir(const char *dir)
 {
@@ -78,7 +64,7 @@ static void check_dir(const char *dir)
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len;
-        char *text = read_all(path, &len);
+        char *text = sb_test_read_file(path, &len);
         if (text)
             check_text(path, text, len);
         sb_free(text);
