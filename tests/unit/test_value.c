@@ -167,6 +167,12 @@ static void test_double_text(void)
         check_shortest(ldexp(1.0, (int)(x % 2000) - 1000));
         check_shortest((double)(x % 1000000) / pow(10.0, (double)(x % 40)));
         check_shortest(-(double)(x % 100000000000) * pow(10.0, (double)(x % 30) - 20));
+        /* sums and quotients of decimals (costs, accuracies): mostly 15-17 digits */
+        check_shortest(60.0 + (double)(x % 3000) / 100.0);
+        check_shortest((6.30 + (double)((x >> 12) % 1260) / 100.0) / 4.0);
+        check_shortest((double)(x % 1000) * 0.1 + (double)((x >> 20) % 1000) * 0.01);
+        check_shortest(1.0 / (double)(x % 9999 + 1));
+        check_shortest(sqrt((double)(x % 1000000)) * 1e-3);
     }
     const double edge[] = {0.0, -0.0, 0.1, 0.3, 1e22, 1e23, 9007199254740993.0, 5e-324, 1.7976931348623157e308,
                            2.2250738585072014e-308, 123456789012345.6, 0.000123456789012345};
