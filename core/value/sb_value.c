@@ -675,6 +675,14 @@ bool sb_val_equal(sb_val a, sb_val b)
     case SB_NULL: return true;
     case SB_BOOL: return a.as.b == b.as.b;
     case SB_STRING:
+        /* Map lookups compare keys, mostly shared ones: the same object is
+         * equal, and two distinct shared keys differ (the table never holds
+         * two objects with the same text). */
+        if (a.as.o == b.as.o)
+            return true;
+        if (a.as.o->kind & b.as.o->kind & OBJ_INTERNED)
+            return false;
+        return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
     case SB_BYTES:
     case SB_TYPE:
     case SB_ERROR:

@@ -116,6 +116,13 @@ static void test_shared_keys(void)
     sb_val k = sb_string_key("job_id", 6);
     CHECK(sb_val_equal(k, *sb_map_key_at(maps[3], 0)));
     CHECK(sb_map_get(maps[3], k) != NULL);
+    /* equality: same text, shared or not, is equal; distinct shared keys differ */
+    sb_val plain = sb_string_cstr("job_id"), other = sb_string_key("job_ie", 6);
+    CHECK(sb_val_equal(k, plain) && sb_val_equal(plain, k));
+    CHECK(!sb_val_equal(k, other) && !sb_val_equal(other, k));
+    CHECK(sb_map_get(maps[3], plain) != NULL && sb_map_get(maps[3], other) == NULL);
+    sb_val_free(plain);
+    sb_val_free(other);
     sb_val_free(k);
     for (int i = 0; i < 50; i++)
         sb_val_free(maps[i]);
