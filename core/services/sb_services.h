@@ -1,8 +1,9 @@
 /* The embedded MCP services: the Solver's planner and the simulated
  * Conductor, running in-process. They are reached through exactly the same
  * JSON-RPC messages as remote servers: a host that would POST a body to a
- * server's URL hands it to sb_services_handle instead, so moving to real
- * servers changes the host only, never the core or the pipeline. */
+ * server's URL hands it to sb_services_handle (or sb_services_answer, which
+ * returns the answer as a value) instead, so moving to real servers changes
+ * the host only, never the core or the pipeline. */
 #ifndef SB_SERVICES_H
 #define SB_SERVICES_H
 #include <stdbool.h>
