@@ -126,8 +126,7 @@ char *sb_services_handle(sb_services *s, const char *server, int64_t now_ms, con
     return sb_mcp_server_handle(sv->server, now_ms, body, len, status);
 }
 
-sb_val sb_services_answer(sb_services *s, const char *server, int64_t now_ms, const char *body, size_t len,
-                          int *status)
+sb_val sb_services_answer(sb_services *s, const char *server, int64_t now_ms, const char *body, size_t len, int *status)
 {
     service *sv = find(s, server);
     if (!sv) {

@@ -2,8 +2,8 @@
 #include "fake_host.h"
 
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -428,8 +428,8 @@ static void deliver(fake_host *h)
             ctype = resp ? "application/json" : NULL;
         }
         if (status != -1)
-            ENGINE(h, sb_run_on_response(h->run, e.id, status, ctype, NULL, resp ? resp : "",
-                                         resp ? strlen(resp) : 0, h->now));
+            ENGINE(h, sb_run_on_response(h->run, e.id, status, ctype, NULL, resp ? resp : "", resp ? strlen(resp) : 0,
+                                         h->now));
         sb_free(resp);
         sb_free(e.method);
         sb_free(e.body);
