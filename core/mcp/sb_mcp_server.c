@@ -127,7 +127,7 @@ static sb_val reply_error(sb_val id, int64_t code, sb_val detail)
         return msg;
     sb_val e = sb_map_new(2);
     bool ok = sb_mcp_put(&e, "code", sb_int(code));
-    ok = sb_mcp_put(&e, "message", sb_string(sb_str(msg), sb_str_len(msg))) && ok;
+    ok = sb_mcp_put(&e, "message", sb_string_cstr(sb_str(msg))) && ok; /* as the text writer: up to a NUL */
     sb_val_free(msg);
     if (!ok) {
         sb_val_free(e);
