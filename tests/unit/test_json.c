@@ -1,6 +1,7 @@
 #include "sb_test.h"
 #include "json/sb_json.h"
 #include "util/sb_alloc.h"
+#include "sb_failalloc.h"
 
 static void roundtrip(const char *in, const char *want)
 {
@@ -105,4 +106,36 @@ static void test_round_trip(void)
     sb_val_free(m);
 }
 
-SB_TEST_MAIN(TEST(test_parse) TEST(test_nul_and_depth) TEST(test_unterminated_buffer) TEST(test_round_trip))
+/* Out of memory anywhere in a round trip: sb_oom(), nothing leaked, the
+ * input freed; with enough memory, the right value. */
+static void test_round_trip_oom(void)
+{
+    bool done = false;
+    for (long n = 0; n < 200 && !done; n++) {
+        sb_val v = sb_map_new(3), jobs = sb_list_new(2), j1 = sb_map_new(2), m = sb_map_new(2), j2 = sb_map_new(1);
+        sb_map_set_str(&m, "acc", sb_double(90.0));
+        sb_map_set_str(&m, "loss", sb_double(0.25));
+        sb_map_set_str(&j1, "id", sb_string_cstr("j1"));
+        sb_map_set_str(&j1, "m", m);
+        sb_map_set_str(&j2, "cost", sb_double(10.0));
+        sb_list_push(&jobs, j1);
+        sb_list_push(&jobs, j2);
+        sb_map_set_str(&v, "jobs", jobs);
+        sb_map_set_str(&v, "n", sb_int(2));
+        sb_failalloc_arm(n);
+        sb_val rt = sb_json_round_trip(v);
+        sb_failalloc_disarm();
+        if (rt.kind == SB_ERROR) {
+            CHECK(sb_is_oom(rt));
+        } else {
+            char *got = sb_val_to_json(rt, 0);
+            CHECK_STR(got, "{\"jobs\":[{\"id\":\"j1\",\"m\":{\"acc\":90,\"loss\":0.25}},{\"cost\":10}],\"n\":2}");
+            sb_free(got);
+            done = true;
+        }
+        sb_val_free(rt);
+    }
+    CHECK(done);
+}
+
+SB_TEST_MAIN(TEST(test_parse) TEST(test_nul_and_depth) TEST(test_unterminated_buffer) TEST(test_round_trip) TEST(test_round_trip_oom))
