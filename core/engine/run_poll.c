@@ -353,9 +353,20 @@ static void log_poll(sb_run *r, size_t i, size_t changed)
 {
     poll_state *p = r->steps[i].poll;
     sb_buf m = SB_BUF_INIT;
-    sb_buf_printf(&m, "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld, completed %lld, failed %lld",
-                  p->polls, (long long)p->last_delay, (long long)p->counts[1], (long long)p->counts[0],
-                  (long long)p->counts[2], (long long)p->counts[3]);
+    /* "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld,
+     * completed %lld, failed %lld", without printf: once per poll. */
+    sb_buf_puts(&m, "Poll #");
+    sb_buf_int(&m, p->polls);
+    sb_buf_puts(&m, " - Jobs status (delay: ");
+    sb_buf_int(&m, p->last_delay);
+    sb_buf_puts(&m, "ms): running ");
+    sb_buf_int(&m, p->counts[1]);
+    sb_buf_puts(&m, ", queued ");
+    sb_buf_int(&m, p->counts[0]);
+    sb_buf_puts(&m, ", completed ");
+    sb_buf_int(&m, p->counts[2]);
+    sb_buf_puts(&m, ", failed ");
+    sb_buf_int(&m, p->counts[3]);
     sb_val d = sb_map_new(6);
     sb_map_set_str(&d, "step", sb_string_key(r->steps[i].name, strlen(r->steps[i].name)));
     sb_map_set_str(&d, "poll", sb_int(p->polls));

@@ -36,6 +36,18 @@ void sb_buf_puts(sb_buf *b, const char *s) { sb_buf_append(b, s, strlen(s)); }
 
 void sb_buf_putc(sb_buf *b, char c) { sb_buf_append(b, &c, 1); }
 
+void sb_buf_int(sb_buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    sb_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
