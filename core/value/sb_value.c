@@ -449,6 +449,18 @@ static bool index_rebuild(sb_mapobj *m, size_t want)
 
 static inline long map_find(sb_mapobj *m, sb_val key)
 {
+    if (!m->index && key.kind == SB_STRING && (key.as.o->kind & OBJ_INTERNED)) {
+        /* A shared key against a small map: pointers, except for the rare
+         * key that is not shared (too long, or the table was full). */
+        const sb_strobj *ko = (const sb_strobj *)key.as.o;
+        for (size_t i = 0; i < m->len; i++) {
+            sb_val k = m->e[i].k;
+            if (k.kind == SB_STRING &&
+                (k.as.o == key.as.o || (!(k.as.o->kind & OBJ_INTERNED) && key_eq(k, ko->data, ko->len))))
+                return (long)i;
+        }
+        return -1;
+    }
     if (m->index) {
         size_t s = (size_t)sb_val_hash(key) & (m->index_cap - 1);
         while (m->index[s]) {
