@@ -99,9 +99,17 @@ static void deliver(host_ctx *h, sb_run *run, int64_t now)
         int status = 0;
         char *resp = NULL;
         if (sb_services_has(h->services, e.server)) {
-            resp = sb_services_handle(h->services, e.server, now, e.body ? e.body : "", e.len, &status);
-            sb_run_on_response(run, e.id, status, resp ? "application/json" : NULL, NULL, resp ? resp : "",
-                               resp ? strlen(resp) : 0, now);
+            /* In-process: a 200 answer goes over as the message value, the
+             * rest (202, errors) as the text a server would send. */
+            sb_val msg = sb_services_answer(h->services, e.server, now, e.body ? e.body : "", e.len, &status);
+            if (status == 200 && msg.kind == SB_MAP) {
+                sb_run_on_message(run, e.id, msg, now);
+            } else {
+                resp = msg.kind == SB_MAP ? sb_val_to_json(msg, 0) : NULL;
+                sb_val_free(msg);
+                sb_run_on_response(run, e.id, status, resp ? "application/json" : NULL, NULL, resp ? resp : "",
+                                   resp ? strlen(resp) : 0, now);
+            }
         } else {
             static const char msg[] = "no embedded service answers this server, and this build has no HTTP client";
             sb_run_on_response(run, e.id, 0, NULL, NULL, msg, sizeof msg - 1, now);

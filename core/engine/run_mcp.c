@@ -238,6 +238,27 @@ void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_
     sb_run__pump(r, now_ms);
 }
 
+void sb_run_on_message(sb_run *r, uint64_t id, sb_val message, int64_t now_ms)
+{
+    if (!r) {
+        sb_val_free(message);
+        return;
+    }
+    if (now_ms > r->now)
+        r->now = now_ms;
+    size_t k = 0;
+    while (k < r->nwires && r->wires[k].run_id != id)
+        k++;
+    if (k == r->nwires) {
+        sb_val_free(message);
+        return; /* unknown or already answered */
+    }
+    wire w = r->wires[k];
+    r->wires[k] = r->wires[--r->nwires];
+    sb_mcp_client_on_message(r->servers[w.server].client, w.client_id, message, now_ms);
+    sb_run__pump(r, now_ms);
+}
+
 size_t sb_run_in_flight(const sb_run *r) { return r ? r->nwires : 0; }
 
 void sb_run__mcp_free(sb_run *r)

@@ -244,7 +244,7 @@ static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
     const char *type = j->status == JOB_COMPLETED ? "job_completed"
                        : j->status == JOB_FAILED  ? "job_failed"
                                                   : "job_cancelled";
-    bool ok = sb_run__put(&c, "type", sb_string_cstr(type));
+    bool ok = sb_run__put(&c, "type", sb_string_key(type, strlen(type))); /* shared: one of three */
     ok = ok && sb_run__put(&c, "job_id", sb_string_cstr(j->id));
     if (j->attempt > 0)
         ok = ok && sb_run__put(&c, "retry_of", sb_run__job_retry_of(j));
@@ -353,11 +353,22 @@ static void log_poll(sb_run *r, size_t i, size_t changed)
 {
     poll_state *p = r->steps[i].poll;
     sb_buf m = SB_BUF_INIT;
-    sb_buf_printf(&m, "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld, completed %lld, failed %lld",
-                  p->polls, (long long)p->last_delay, (long long)p->counts[1], (long long)p->counts[0],
-                  (long long)p->counts[2], (long long)p->counts[3]);
+    /* "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld,
+     * completed %lld, failed %lld", without printf: once per poll. */
+    sb_buf_puts(&m, "Poll #");
+    sb_buf_int(&m, p->polls);
+    sb_buf_puts(&m, " - Jobs status (delay: ");
+    sb_buf_int(&m, p->last_delay);
+    sb_buf_puts(&m, "ms): running ");
+    sb_buf_int(&m, p->counts[1]);
+    sb_buf_puts(&m, ", queued ");
+    sb_buf_int(&m, p->counts[0]);
+    sb_buf_puts(&m, ", completed ");
+    sb_buf_int(&m, p->counts[2]);
+    sb_buf_puts(&m, ", failed ");
+    sb_buf_int(&m, p->counts[3]);
     sb_val d = sb_map_new(6);
-    sb_map_set_str(&d, "step", sb_string_cstr(r->steps[i].name));
+    sb_map_set_str(&d, "step", sb_string_key(r->steps[i].name, strlen(r->steps[i].name)));
     sb_map_set_str(&d, "poll", sb_int(p->polls));
     sb_map_set_str(&d, "delay_ms", sb_int(p->last_delay));
     sb_map_set_str(&d, "changed", sb_int((int64_t)changed));
@@ -422,9 +433,8 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         const sb_status_job *rj = &a.jobs[n];
         sb_val rec = rj->record;
         int status = (int)rj->state;
-        sb_val id = sb_string_cstr(rj->job_id);
-        size_t k = id.kind == SB_STRING ? job_index(p, id) : (size_t)-1;
-        sb_val_free(id);
+        const sb_val *known = sb_map_get_str(p->index, rj->job_id);
+        size_t k = known ? (size_t)known->as.i : (size_t)-1;
         if (k == (size_t)-1) {
             sb_status_fields f;
             sb_status_job_fields(rec, &f);

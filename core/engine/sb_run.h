@@ -129,6 +129,12 @@ void sb_run_start(sb_run *r, int64_t now_ms);
  * the reason), Content-Type, MCP-Session-Id header, body. */
 void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_type, const char *session_id,
                         const char *body, size_t len, int64_t now_ms);
+/* The answer to request id from a server in the same process (an embedded
+ * service): HTTP 200 with a JSON body, handed over as the JSON-RPC message
+ * value itself (consumed), as sb_mcp_server_answer returns it. The run acts
+ * exactly as on sb_run_on_response with that value written as JSON; only the
+ * writing and reading of the text are saved. */
+void sb_run_on_message(sb_run *r, uint64_t id, sb_val message, int64_t now_ms);
 /* The clock reads now_ms; timers due by then fire, in deadline order. */
 void sb_run_on_time(sb_run *r, int64_t now_ms);
 /* Stops the run (Ctrl-C): pending timers are dropped, submitted jobs are

@@ -159,7 +159,7 @@ static sb_val object(sb_json__parser *p)
             fail_at(p, "expected a string in double quotes as the key");
             break;
         }
-        sb_val key = sb_json__string(p);
+        sb_val key = sb_json__string(p, true);
         if (p->failed)
             break;
         skip_ws(p);
@@ -220,7 +220,7 @@ static sb_val value(sb_json__parser *p)
     switch (p->s[p->pos]) {
     case '{': return object(p);
     case '[': return array(p);
-    case '"': return sb_json__string(p);
+    case '"': return sb_json__string(p, false);
     case 't': return literal(p, "true", sb_bool(true));
     case 'f': return literal(p, "false", sb_bool(false));
     case 'n': return literal(p, "null", sb_null());

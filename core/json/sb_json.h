@@ -45,4 +45,12 @@
 /* Parses len bytes of text (which need not be NUL-terminated). */
 sb_val sb_json_parse(const char *text, size_t len);
 
+/* What sb_json_parse would make of v written as JSON (sb_val_to_json), for
+ * handing values over in-process as if through text: integral doubles within
+ * +/-2^53 and uint64 values within int64 become SB_INT, non-finite doubles
+ * null, bytes/types/errors what their JSON reads as; everything else is
+ * shared, not copied. Consumes v. One difference remains: a string that is
+ * not valid UTF-8 passes here, while its text would be refused. */
+sb_val sb_json_round_trip(sb_val v);
+
 #endif

@@ -30,8 +30,9 @@ void sb_json__fail(sb_json__parser *p, size_t at, const char *msg);
 /* Records running out of memory (wins over any text error). */
 void sb_json__oom(sb_json__parser *p);
 
-/* p->s[p->pos] is '"'. Returns the decoded string (may hold NUL bytes). */
-sb_val sb_json__string(sb_json__parser *p);
+/* p->s[p->pos] is '"'. Returns the decoded string (may hold NUL bytes); a
+ * member name (key) is made with sb_string_key. */
+sb_val sb_json__string(sb_json__parser *p, bool key);
 /* p->s[p->pos] is '-' or a digit. */
 sb_val sb_json__number(sb_json__parser *p);
 

@@ -148,8 +148,10 @@ static size_t escape(sb_json__parser *p, size_t i)
 }
 
 /* string -> '"' chars '"'. The common case, no escapes, is copied straight
- * from the text; the first backslash switches to decoding into p->scratch. */
-sb_val sb_json__string(sb_json__parser *p)
+ * from the text; the first backslash switches to decoding into p->scratch.
+ * An object's member name is made with sb_string_key: the same few names
+ * recur in every object of a message, and a shared key costs no allocation. */
+sb_val sb_json__string(sb_json__parser *p, bool key)
 {
     const unsigned char *s = p->s;
     size_t n = p->len, open = p->pos, i = open + 1, run = i;
@@ -188,10 +190,13 @@ sb_val sb_json__string(sb_json__parser *p)
     p->pos = i + 1;
     sb_val v;
     if (!escaped) {
-        v = sb_string((const char *)s + open + 1, i - open - 1);
+        v = key ? sb_string_key((const char *)s + open + 1, i - open - 1)
+                : sb_string((const char *)s + open + 1, i - open - 1);
     } else {
         sb_buf_append(&p->scratch, s + run, i - run);
-        v = sb_buf_failed(&p->scratch) ? sb_oom() : sb_string(p->scratch.data, p->scratch.len);
+        v = sb_buf_failed(&p->scratch) ? sb_oom()
+            : key                      ? sb_string_key(p->scratch.data, p->scratch.len)
+                                       : sb_string(p->scratch.data, p->scratch.len);
     }
     if (sb_is_oom(v)) {
         sb_json__oom(p);

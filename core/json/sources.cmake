@@ -1,4 +1,5 @@
 list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_json.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_json_lex.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_json_value.c
 )

@@ -81,6 +81,11 @@ bool sb_mcp_client_next_request(sb_mcp_client *c, int64_t now_ms, sb_mcp_request
  * to unknown or abandoned requests are ignored. */
 void sb_mcp_client_on_response(sb_mcp_client *c, uint64_t id, int status, const char *content_type,
                                const char *session_id, const char *body, size_t len, int64_t now_ms);
+/* The same for an answer from a server in the same process: HTTP 200 with
+ * a JSON body, delivered as the JSON-RPC message value itself (consumed; what
+ * sb_json_parse would make of that body), which saves writing and reading
+ * the text. The MCP behaviour is that of sb_mcp_client_on_response. */
+void sb_mcp_client_on_message(sb_mcp_client *c, uint64_t id, sb_val message, int64_t now_ms);
 
 /* Pops a finished call, in the order they finished. *result is the caller's:
  *   - an SB_MAP: the server's result. For tools/call that is the

@@ -179,6 +179,29 @@ static sb_mcp_op *find_sent(sb_mcp_client *c, uint64_t id)
     return NULL;
 }
 
+/* Acts on what reading op's answer gave: *m (ANS_FOUND, cleared here), a
+ * resumable stream, or the failure why. */
+static void dispatch_answer(sb_mcp_client *c, sb_mcp_op *op, answer_kind k, sb_jsonrpc_msg *m, sb_val why,
+                            int64_t now_ms)
+{
+    switch (k) {
+    case ANS_FOUND:
+        if (op == c->init)
+            init_answer(c, m);
+        else
+            rpc_answer(c, op, m, now_ms);
+        sb_jsonrpc_msg_clear(m);
+        break;
+    case ANS_RESUME:
+        op->state = ST_RESUME;
+        op->not_before = now_ms + (op->retry_ms >= 0 ? op->retry_ms : SB_MCP_DEFAULT_RETRY_MS);
+        break;
+    case ANS_FAIL:
+        sb_mcp__op_fail(c, op, why);
+        break;
+    }
+}
+
 void sb_mcp_client_on_response(sb_mcp_client *c, uint64_t id, int status, const char *content_type,
                                const char *session_id, const char *body, size_t len, int64_t now_ms)
 {
@@ -218,21 +241,29 @@ void sb_mcp_client_on_response(sb_mcp_client *c, uint64_t id, int status, const 
     }
     sb_jsonrpc_msg m;
     sb_val why = sb_null();
-    switch (sb_mcp__read_answer(c, op, status, content_type, body, len, &m, &why)) {
-    case ANS_FOUND:
-        if (op == c->init)
-            init_answer(c, &m);
-        else
-            rpc_answer(c, op, &m, now_ms);
-        sb_jsonrpc_msg_clear(&m);
-        break;
-    case ANS_RESUME:
-        op->state = ST_RESUME;
-        op->not_before = now_ms + (op->retry_ms >= 0 ? op->retry_ms : SB_MCP_DEFAULT_RETRY_MS);
-        break;
-    case ANS_FAIL:
-        sb_mcp__op_fail(c, op, why);
-        break;
-    }
+    dispatch_answer(c, op, sb_mcp__read_answer(c, op, status, content_type, body, len, &m, &why), &m, why, now_ms);
 }
 
+void sb_mcp_client_on_message(sb_mcp_client *c, uint64_t id, sb_val message, int64_t now_ms)
+{
+    sb_mcp_op *op = id != 0 && id != c->notify_http && id != c->delete_http ? find_sent(c, id) : NULL;
+    if (!op || op == c->init) {
+        /* Not a tools call in flight: the text path has every case. */
+        char *text = sb_val_to_json(message, 0);
+        sb_val_free(message);
+        if (text)
+            sb_mcp_client_on_response(c, id, 200, "application/json", NULL, text, strlen(text), now_ms);
+        else if (op == c->init && op)
+            sb_mcp__fail_init(c, sb_oom());
+        else if (op)
+            sb_mcp__op_fail(c, op, sb_oom());
+        sb_free(text);
+        return;
+    }
+    op->http_id = 0;
+    sb_jsonrpc_msg m;
+    sb_val why = sb_null();
+    answer_kind k = sb_mcp__read_message(op, message, &m, &why);
+    sb_val_free(message);
+    dispatch_answer(c, op, k, &m, why, now_ms);
+}

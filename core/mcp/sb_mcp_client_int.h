@@ -119,6 +119,8 @@ typedef enum answer_kind { ANS_FOUND, ANS_RESUME, ANS_FAIL } answer_kind;
  * server requests get a reply queued. */
 answer_kind sb_mcp__read_answer(sb_mcp_client *c, sb_mcp_op *op, int status, const char *ctype, const char *body,
                                 size_t len, sb_jsonrpc_msg *msg, sb_val *why);
+/* The same for a JSON body already read into a value (borrowed). */
+answer_kind sb_mcp__read_message(sb_mcp_op *op, sb_val message, sb_jsonrpc_msg *msg, sb_val *why);
 /* "HTTP 400" or "HTTP 400: JSON-RPC error -32000: ..." when the body is one. */
 sb_val sb_mcp__http_detail(int status, const char *ctype, const char *body, size_t len);
 /* Case-insensitive media type match, ignoring parameters. */

@@ -187,13 +187,11 @@ static answer_kind read_sse(sb_mcp_client *c, sb_mcp_op *op, const char *body, s
 
 /* --- JSON --- */
 
-static answer_kind read_json(sb_mcp_op *op, int status, const char *body, size_t len, sb_jsonrpc_msg *msg, sb_val *why)
+/* The one message of a JSON body, read into *msg as kind k: the answer to
+ * op, or a failure. */
+static answer_kind check_json(sb_mcp_op *op, sb_jsonrpc_kind k, sb_jsonrpc_msg *msg, sb_val *why)
 {
-    if (len == 0) {
-        *why = sb_errorf("HTTP %d without a response body", status);
-        return ANS_FAIL;
-    }
-    switch (sb_jsonrpc_parse(body, len, msg)) {
+    switch (k) {
     case SB_JSONRPC_ERROR_RESPONSE:
         /* A null id: the server could not read our request. One request,
          * one body: it is still the answer. */
@@ -220,6 +218,20 @@ static answer_kind read_json(sb_mcp_op *op, int status, const char *body, size_t
     sb_val_free(id_json);
     sb_jsonrpc_msg_clear(msg);
     return ANS_FAIL;
+}
+
+static answer_kind read_json(sb_mcp_op *op, int status, const char *body, size_t len, sb_jsonrpc_msg *msg, sb_val *why)
+{
+    if (len == 0) {
+        *why = sb_errorf("HTTP %d without a response body", status);
+        return ANS_FAIL;
+    }
+    return check_json(op, sb_jsonrpc_parse(body, len, msg), msg, why);
+}
+
+answer_kind sb_mcp__read_message(sb_mcp_op *op, sb_val message, sb_jsonrpc_msg *msg, sb_val *why)
+{
+    return check_json(op, sb_jsonrpc_classify(message, msg), msg, why);
 }
 
 answer_kind sb_mcp__read_answer(sb_mcp_client *c, sb_mcp_op *op, int status, const char *ctype, const char *body,

@@ -89,23 +89,51 @@ void sb_mcp_server_free(sb_mcp_server *s)
     sb_free(s);
 }
 
-/* --- replies (each consumes what it is given) --- */
+/* --- replies (each consumes what it is given) ---
+ * An answer is the JSON-RPC message as a value: sb_mcp_server_answer hands
+ * it over as it is, sb_mcp_server_handle writes it as text. SB_ERROR (out
+ * of memory) becomes HTTP 500. */
 
-static char *reply(sb_val id, sb_val result)
+static sb_val message(sb_val id, const char *member, sb_val v)
 {
-    char *out = result.kind == SB_ERROR ? NULL : sb_jsonrpc_result(id, result);
-    sb_val_free(result);
-    return out;
+    sb_val m = sb_map_new(3);
+    bool ok = sb_mcp_put(&m, "jsonrpc", sb_string_key("2.0", 3));
+    ok = sb_mcp_put(&m, "id", sb_val_ref(id)) && ok;
+    ok = sb_mcp_put(&m, member, v) && ok;
+    if (!ok) {
+        sb_val_free(m);
+        return sb_oom();
+    }
+    return m;
 }
 
-static char *reply_error(sb_val id, int64_t code, sb_val detail)
+static sb_val reply(sb_val id, sb_val result)
+{
+    if (result.kind == SB_ERROR) {
+        sb_val_free(result);
+        return sb_oom();
+    }
+    return message(id, "result", result);
+}
+
+/* {code, message}: the same members, in the same order, as
+ * sb_jsonrpc_error writes (without data). */
+static sb_val reply_error(sb_val id, int64_t code, sb_val detail)
 {
     const char *name = sb_jsonrpc_error_name(code);
     sb_val msg = sb_errorf("%s: %s", name, sb_str(detail));
-    char *out = sb_is_oom(msg) ? NULL : sb_jsonrpc_error(id, code, sb_str(msg), sb_null());
-    sb_val_free(msg);
     sb_val_free(detail);
-    return out;
+    if (sb_is_oom(msg))
+        return msg;
+    sb_val e = sb_map_new(2);
+    bool ok = sb_mcp_put(&e, "code", sb_int(code));
+    ok = sb_mcp_put(&e, "message", sb_string_cstr(sb_str(msg))) && ok; /* as the text writer: up to a NUL */
+    sb_val_free(msg);
+    if (!ok) {
+        sb_val_free(e);
+        return sb_oom();
+    }
+    return message(id, "error", e);
 }
 
 /* --- methods --- */
@@ -124,7 +152,7 @@ static sb_val map_of(const char *k1, sb_val v1, const char *k2, sb_val v2)
 }
 
 /* initialize {protocolVersion, capabilities, clientInfo} */
-static char *do_initialize(sb_mcp_server *s, const sb_jsonrpc_msg *m)
+static sb_val do_initialize(sb_mcp_server *s, const sb_jsonrpc_msg *m)
 {
     const sb_val *want = m->params.kind == SB_MAP ? sb_map_get_str(m->params, "protocolVersion") : NULL;
     if (!want || want->kind != SB_STRING)
@@ -142,7 +170,7 @@ static char *do_initialize(sb_mcp_server *s, const sb_jsonrpc_msg *m)
         ok = sb_mcp_put(&r, "instructions", sb_val_ref(s->instructions)) && ok;
     if (!ok) {
         sb_val_free(r);
-        return NULL;
+        return sb_oom();
     }
     return reply(m->id, r);
 }
@@ -179,7 +207,7 @@ static sb_val unknown_tool_result(const char *name)
 /* tools/call {name, arguments?, _meta?, task?}: task augmentation is not
  * offered (no tasks capability), so a task field is ignored and the call runs
  * normally, as the spec asks of receivers without task support. */
-static char *do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
+static sb_val do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
 {
     if (m->params.kind != SB_MAP)
         return reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs params {name, arguments}"));
@@ -197,13 +225,13 @@ static char *do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_ms
     if (!args || args->kind == SB_NULL) {
         empty = sb_map_new(0);
         if (empty.kind == SB_ERROR)
-            return NULL;
+            return sb_oom();
         args = &empty;
     }
     sb_val r = s->fn ? s->fn(s->ud, now_ms, sb_str(*name), *args) : sb_error("no tool runner");
     sb_val_free(empty);
     if (sb_is_oom(r))
-        return NULL;
+        return sb_oom();
     if (r.kind == SB_ERROR)
         return reply_error(m->id, SB_JSONRPC_INTERNAL_ERROR, r);
     if (r.kind != SB_MAP) {
@@ -214,7 +242,7 @@ static char *do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_ms
     return reply(m->id, r);
 }
 
-static char *dispatch(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
+static sb_val dispatch(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
 {
     const char *method = sb_str(m->method);
     if (strcmp(method, "initialize") == 0)
@@ -228,10 +256,11 @@ static char *dispatch(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
     return reply_error(m->id, SB_JSONRPC_METHOD_NOT_FOUND, sb_errorf("%s", method));
 }
 
-char *sb_mcp_server_handle(sb_mcp_server *s, int64_t now_ms, const char *body, size_t len, int *status)
+/* The answer message as the tools built it (SB_NULL: no body). */
+static sb_val answer(sb_mcp_server *s, int64_t now_ms, const char *body, size_t len, int *status)
 {
     sb_jsonrpc_msg m;
-    char *out = NULL;
+    sb_val out = sb_null();
     *status = 200;
     switch (sb_jsonrpc_parse(body, len, &m)) {
     case SB_JSONRPC_REQUEST:
@@ -244,13 +273,42 @@ char *sb_mcp_server_handle(sb_mcp_server *s, int64_t now_ms, const char *body, s
         break;
     case SB_JSONRPC_INVALID:
         *status = 400;
-        if (!sb_is_oom(m.problem)) {
+        if (sb_is_oom(m.problem)) {
+            out = sb_oom();
+        } else {
             out = reply_error(m.id, m.invalid_code, m.problem);
             m.problem = sb_null();
         }
         break;
     }
     sb_jsonrpc_msg_clear(&m);
+    if (out.kind == SB_ERROR) {
+        sb_val_free(out);
+        out = sb_null();
+        *status = 500;
+    }
+    return out;
+}
+
+sb_val sb_mcp_server_answer(sb_mcp_server *s, int64_t now_ms, const char *body, size_t len, int *status)
+{
+    sb_val m = answer(s, now_ms, body, len, status);
+    if (m.kind != SB_MAP)
+        return m;
+    m = sb_json_round_trip(m);
+    if (m.kind == SB_ERROR) {
+        sb_val_free(m);
+        *status = 500;
+        return sb_null();
+    }
+    return m;
+}
+
+char *sb_mcp_server_handle(sb_mcp_server *s, int64_t now_ms, const char *body, size_t len, int *status)
+{
+    sb_val m = answer(s, now_ms, body, len, status);
+    char *out = m.kind == SB_MAP ? sb_val_to_json(m, 0) : NULL;
+    sb_val_free(m);
     if (!out && *status != 202)
         *status = 500;
     return out;

@@ -43,5 +43,11 @@ void sb_mcp_server_free(sb_mcp_server *s);
  *                batches included); the id is echoed when it could be read
  *   500 + NULL   memory ran out while answering. */
 char *sb_mcp_server_handle(sb_mcp_server *s, int64_t now_ms, const char *body, size_t len, int *status);
+/* The same for a caller in the same process: the answer as the JSON-RPC
+ * message value itself (a new map {jsonrpc, id, result|error}; what
+ * sb_json_parse would make of the body sb_mcp_server_handle returns, which is
+ * this value written as compact JSON), so neither side writes or reads the
+ * text. SB_NULL where sb_mcp_server_handle returns NULL (202, 500). */
+sb_val sb_mcp_server_answer(sb_mcp_server *s, int64_t now_ms, const char *body, size_t len, int *status);
 
 #endif

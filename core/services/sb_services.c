@@ -126,6 +126,16 @@ char *sb_services_handle(sb_services *s, const char *server, int64_t now_ms, con
     return sb_mcp_server_handle(sv->server, now_ms, body, len, status);
 }
 
+sb_val sb_services_answer(sb_services *s, const char *server, int64_t now_ms, const char *body, size_t len, int *status)
+{
+    service *sv = find(s, server);
+    if (!sv) {
+        *status = 404;
+        return sb_null();
+    }
+    return sb_mcp_server_answer(sv->server, now_ms, body, len, status);
+}
+
 int64_t sb_services_next_event(const sb_services *s, int64_t now_ms)
 {
     int64_t best = INT64_MAX;

@@ -1,8 +1,9 @@
 /* The embedded MCP services: the Solver's planner and the simulated
  * Conductor, running in-process. They are reached through exactly the same
  * JSON-RPC messages as remote servers: a host that would POST a body to a
- * server's URL hands it to sb_services_handle instead, so moving to real
- * servers changes the host only, never the core or the pipeline. */
+ * server's URL hands it to sb_services_handle (or sb_services_answer, which
+ * returns the answer as a value) instead, so moving to real servers changes
+ * the host only, never the core or the pipeline. */
 #ifndef SB_SERVICES_H
 #define SB_SERVICES_H
 #include <stdbool.h>
@@ -28,6 +29,13 @@ bool sb_services_has(const sb_services *s, const char *server);
  * notification; *status is the HTTP status to report. */
 char *sb_services_handle(sb_services *s, const char *server, int64_t now_ms, const char *body, size_t len,
                          int *status);
+
+/* The same, the answer as the JSON-RPC message value (sb_mcp_server_answer):
+ * a host in the same process hands a 200 answer to sb_run_on_message and
+ * saves writing and reading the text. SB_NULL with *status 202 (a
+ * notification), 404 (no such server) or 500. */
+sb_val sb_services_answer(sb_services *s, const char *server, int64_t now_ms, const char *body, size_t len,
+                          int *status);
 
 /* The earliest time after now_ms at which a simulated job changes state, or
  * INT64_MAX: a virtual clock never needs it (the run's timers decide), but a

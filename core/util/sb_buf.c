@@ -36,6 +36,18 @@ void sb_buf_puts(sb_buf *b, const char *s) { sb_buf_append(b, s, strlen(s)); }
 
 void sb_buf_putc(sb_buf *b, char c) { sb_buf_append(b, &c, 1); }
 
+void sb_buf_int(sb_buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    sb_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
@@ -204,18 +216,51 @@ static bool short_decimal(char *out, double d)
     return true;
 }
 
+/* The general path: the smallest %g precision whose text reads back as d,
+ * into out (40 bytes). Seventeen digits always read back. When d is finite,
+ * not zero and not a power of two, its rounding interval is symmetric, so if
+ * p digits read back so do p + 1 (the (p+1)-digit rounding is at least as
+ * near as the p-digit one, padded): the precisions that read back are one
+ * upper range and a search finds its start, the precision the one-by-one
+ * scan would stop at. The search starts at 16: short_decimal has already
+ * taken most values that need fewer digits. Otherwise the one-by-one scan. */
+static void shortest_g(char *out, double d)
+{
+    int e2;
+    double a = fabs(d);
+    if (!(a > 0) || isinf(a) || frexp(a, &e2) == 0.5) {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(out, 40, "%.*g", prec, d);
+            if (reads_back(out, d))
+                return;
+        }
+        return;
+    }
+    char probe[40];
+    int lo = 1, hi = 17, mid = 16; /* hi reads back; below lo none does */
+    bool have_hi = false;          /* out holds the text at hi */
+    while (lo < hi) {
+        snprintf(probe, sizeof probe, "%.*g", mid, d);
+        if (reads_back(probe, d)) {
+            hi = mid;
+            memcpy(out, probe, sizeof probe);
+            have_hi = true;
+        } else {
+            lo = mid + 1;
+        }
+        mid = lo + (hi - lo) / 2;
+    }
+    if (!have_hi)
+        snprintf(out, 40, "%.*g", hi, d);
+}
+
 void sb_buf_double(sb_buf *b, double d)
 {
     /* Shortest round-trip form: the same digits from glibc and wasi-libc,
      * which is what keeps native and wasm output byte-identical. */
     char tmp[40];
-    if (!short_decimal(tmp, d)) {
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-            if (reads_back(tmp, d))
-                break;
-        }
-    }
+    if (!short_decimal(tmp, d))
+        shortest_g(tmp, d);
     /* Whole numbers read better as 500.0 than as 5e+02 (which %g picks
      * when fewer digits suffice); keep exponents for the very large. */
     if (strpbrk(tmp, "eE") && d == floor(d) && fabs(d) < 1e16)

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sb_buf {
     char *data; /* owned; NULL until the first append */
@@ -18,6 +19,8 @@ typedef struct sb_buf {
 
 void sb_buf_append(sb_buf *b, const void *data, size_t len);
 void sb_buf_puts(sb_buf *b, const char *s);
+/* v in decimal, as %lld writes it (without printf's cost). */
+void sb_buf_int(sb_buf *b, int64_t v);
 void sb_buf_putc(sb_buf *b, char c);
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))

@@ -30,10 +30,11 @@ typedef struct sb_listobj {
 } sb_listobj;
 
 /* Small maps are scanned linearly; from MAP_INDEX_MIN entries on, an
- * open-addressing index (slot = entry index + 1, 0 = empty) is kept. Keys and
- * values sit side by side in one array (one allocation, one cache line per
- * entry looked at). */
-#define MAP_INDEX_MIN 9
+ * open-addressing index (slot = entry index + 1, 0 = empty) is kept. Keys are
+ * mostly shared, so a scan compares pointers, and a sweep's records (about
+ * ten fields) are cheaper scanned than indexed. Keys and values sit side by
+ * side in one array (one allocation, one cache line per entry looked at). */
+#define MAP_INDEX_MIN 17
 #define MAP_MAX_ENTRIES 0x3fffffffu
 
 typedef struct sb_entry {
@@ -448,6 +449,18 @@ static bool index_rebuild(sb_mapobj *m, size_t want)
 
 static inline long map_find(sb_mapobj *m, sb_val key)
 {
+    if (!m->index && key.kind == SB_STRING && (key.as.o->kind & OBJ_INTERNED)) {
+        /* A shared key against a small map: pointers, except for the rare
+         * key that is not shared (too long, or the table was full). */
+        const sb_strobj *ko = (const sb_strobj *)key.as.o;
+        for (size_t i = 0; i < m->len; i++) {
+            sb_val k = m->e[i].k;
+            if (k.kind == SB_STRING &&
+                (k.as.o == key.as.o || (!(k.as.o->kind & OBJ_INTERNED) && key_eq(k, ko->data, ko->len))))
+                return (long)i;
+        }
+        return -1;
+    }
     if (m->index) {
         size_t s = (size_t)sb_val_hash(key) & (m->index_cap - 1);
         while (m->index[s]) {
@@ -683,6 +696,14 @@ bool sb_val_equal(sb_val a, sb_val b)
     case SB_NULL: return true;
     case SB_BOOL: return a.as.b == b.as.b;
     case SB_STRING:
+        /* Map lookups compare keys, mostly shared ones: the same object is
+         * equal, and two distinct shared keys differ (the table never holds
+         * two objects with the same text). */
+        if (a.as.o == b.as.o)
+            return true;
+        if (a.as.o->kind & b.as.o->kind & OBJ_INTERNED)
+            return false;
+        return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
     case SB_BYTES:
     case SB_TYPE:
     case SB_ERROR:

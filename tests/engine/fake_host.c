@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -285,6 +286,8 @@ void fh_init(fake_host *h)
     h->workspace = sb_null();
     h->pipelines = sb_null();
     h->cancel_at = FH_NEVER;
+    const char *ip = getenv("SIBYL_FH_IN_PROCESS");
+    h->in_process = ip && strcmp(ip, "1") == 0;
 }
 
 void fh_free(fake_host *h)
@@ -410,12 +413,23 @@ static void deliver(fake_host *h)
             resp = sb_strdup("connection refused (no such server in the fake host)");
         } else if (h->servers[e.server].sse_retry_ms > 0) {
             resp = sse_answer(h, &h->servers[e.server], &e, &status, &ctype);
+        } else if (strcmp(e.method, "POST") == 0 && h->in_process) {
+            sb_val msg = sb_mcp_server_answer(h->servers[e.server].srv, h->now, e.body ? e.body : "", e.len, &status);
+            if (status == 200 && msg.kind == SB_MAP) {
+                ENGINE(h, sb_run_on_message(h->run, e.id, msg, h->now));
+                status = -1; /* answered */
+            } else {
+                resp = msg.kind == SB_MAP ? sb_val_to_json(msg, 0) : NULL;
+                sb_val_free(msg);
+                ctype = resp ? "application/json" : NULL;
+            }
         } else if (strcmp(e.method, "POST") == 0) {
             resp = sb_mcp_server_handle(h->servers[e.server].srv, h->now, e.body ? e.body : "", e.len, &status);
             ctype = resp ? "application/json" : NULL;
         }
-        ENGINE(h, sb_run_on_response(h->run, e.id, status, ctype, NULL, resp ? resp : "", resp ? strlen(resp) : 0,
-                                     h->now));
+        if (status != -1)
+            ENGINE(h, sb_run_on_response(h->run, e.id, status, ctype, NULL, resp ? resp : "", resp ? strlen(resp) : 0,
+                                         h->now));
         sb_free(resp);
         sb_free(e.method);
         sb_free(e.body);

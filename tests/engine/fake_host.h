@@ -64,6 +64,11 @@ typedef struct fake_host {
     int64_t latency_ms; /* every answer arrives this long after its request (default 0) */
     bool record;        /* keep the transcript and calls (the benchmark turns it off) */
     bool progress;      /* PROGRESS events in the transcript too */
+    /* POST answers with HTTP 200 are handed over as message values
+     * (sb_mcp_server_answer, sb_run_on_message), as an embedded service's
+     * are, instead of as JSON text. fh_init sets it when the environment has
+     * SIBYL_FH_IN_PROCESS=1, so the same tests run on both paths. */
+    bool in_process;
     sb_buf transcript;
     fh_server servers[4];
     size_t nservers;

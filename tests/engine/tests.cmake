@@ -26,3 +26,16 @@ set_tests_properties(engine_tests_wasm engine_transcript_native_vs_wasm PROPERTI
 
 sibyl_unit_test(engine_handle_watch "${_engine_dir}/test_handle_watch.c")
 set_tests_properties(engine_handle_watch PROPERTIES LABELS engine)
+
+# The same tests and transcript with every HTTP 200 answer handed to the run as
+# the message value (sb_run_on_message, the embedded services' path) instead
+# of JSON text: the runs must not differ in any byte they send, emit or write.
+add_test(NAME engine_tests_in_process COMMAND $<TARGET_FILE:engine_tests>)
+add_test(NAME engine_tests_wasm_in_process
+  COMMAND bash "${_engine_dir}/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}" "${_engine_wasm_dir}/engine_tests.wasm")
+add_test(NAME engine_transcript_in_process_vs_text
+  COMMAND bash "${_engine_dir}/compare-in-process.sh" $<TARGET_FILE:engine_transcript>
+          "${CMAKE_CURRENT_BINARY_DIR}/engine-transcripts")
+set_tests_properties(engine_tests_in_process engine_tests_wasm_in_process PROPERTIES
+  WORKING_DIRECTORY "${_engine_dir}" ENVIRONMENT SIBYL_FH_IN_PROCESS=1 LABELS engine TIMEOUT 600)
+set_tests_properties(engine_transcript_in_process_vs_text PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS engine)

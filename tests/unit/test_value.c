@@ -116,6 +116,13 @@ static void test_shared_keys(void)
     sb_val k = sb_string_key("job_id", 6);
     CHECK(sb_val_equal(k, *sb_map_key_at(maps[3], 0)));
     CHECK(sb_map_get(maps[3], k) != NULL);
+    /* equality: same text, shared or not, is equal; distinct shared keys differ */
+    sb_val plain = sb_string_cstr("job_id"), other = sb_string_key("job_ie", 6);
+    CHECK(sb_val_equal(k, plain) && sb_val_equal(plain, k));
+    CHECK(!sb_val_equal(k, other) && !sb_val_equal(other, k));
+    CHECK(sb_map_get(maps[3], plain) != NULL && sb_map_get(maps[3], other) == NULL);
+    sb_val_free(plain);
+    sb_val_free(other);
     sb_val_free(k);
     for (int i = 0; i < 50; i++)
         sb_val_free(maps[i]);
@@ -167,6 +174,12 @@ static void test_double_text(void)
         check_shortest(ldexp(1.0, (int)(x % 2000) - 1000));
         check_shortest((double)(x % 1000000) / pow(10.0, (double)(x % 40)));
         check_shortest(-(double)(x % 100000000000) * pow(10.0, (double)(x % 30) - 20));
+        /* sums and quotients of decimals (costs, accuracies): mostly 15-17 digits */
+        check_shortest(60.0 + (double)(x % 3000) / 100.0);
+        check_shortest((6.30 + (double)((x >> 12) % 1260) / 100.0) / 4.0);
+        check_shortest((double)(x % 1000) * 0.1 + (double)((x >> 20) % 1000) * 0.01);
+        check_shortest(1.0 / (double)(x % 9999 + 1));
+        check_shortest(sqrt((double)(x % 1000000)) * 1e-3);
     }
     const double edge[] = {0.0, -0.0, 0.1, 0.3, 1e22, 1e23, 9007199254740993.0, 5e-324, 1.7976931348623157e308,
                            2.2250738585072014e-308, 123456789012345.6, 0.000123456789012345};
