@@ -14,6 +14,7 @@
 #include "cli_run.h"
 #include "config/sb_config.h"
 #include "util/sb_alloc.h"
+#include "util/sb_grow.h"
 
 static const char run_help[] =
     "usage: sibyl pipeline run NAME [options]\n\n"
@@ -58,15 +59,9 @@ typedef struct host_ctx {
 static void on_send(void *ud, const sb_run_request *req)
 {
     host_ctx *h = ud;
-    if (h->nq == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 8;
-        queued *q = sb_realloc(h->q, cap * sizeof *q);
-        if (!q) {
-            h->oom = true;
-            return;
-        }
-        h->q = q;
-        h->cap = cap;
+    if (!SB_GROW(h->q, h->cap, h->nq + 1)) {
+        h->oom = true;
+        return;
     }
     queued *e = &h->q[h->nq];
     e->server = sb_strdup(req->server);

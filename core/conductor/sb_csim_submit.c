@@ -5,6 +5,7 @@
 #include "sb_csim_int.h"
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -152,23 +153,6 @@ static sb_val assign_ids(const sb_csim *s, const csim_handle *h, sb_val jobs, id
 
 /* --- room --- */
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    if (c > SIZE_MAX / elem)
-        return false;
-    void *p = sb_realloc(*arr, c * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = c;
-    return true;
-}
-
 /* Handle number index + 1, as "h_0001". */
 static csim_handle *new_handle(size_t index)
 {
@@ -201,11 +185,11 @@ static void drop_handle(csim_handle *h)
 /* Room for n more jobs everywhere they will ever be recorded. */
 static bool reserve(sb_csim *s, csim_handle *h, bool is_new, size_t n)
 {
-    return (!is_new || grow((void **)&s->handles, &s->handles_cap, s->nhandles + 1, sizeof *s->handles)) &&
-           grow((void **)&s->jobs, &s->jobs_cap, s->njobs + n, sizeof *s->jobs) &&
-           grow((void **)&h->jobs, &h->jobs_cap, h->njobs + n, sizeof *h->jobs) &&
+    return (!is_new || sb_grow(&s->handles, &s->handles_cap, s->nhandles + 1, sizeof *s->handles)) &&
+           sb_grow(&s->jobs, &s->jobs_cap, s->njobs + n, sizeof *s->jobs) &&
+           sb_grow(&h->jobs, &h->jobs_cap, h->njobs + n, sizeof *h->jobs) &&
            /* every job, old or new, logs at most CSIM_CHANGES_PER_JOB changes in all */
-           grow((void **)&h->log, &h->log_cap, CSIM_CHANGES_PER_JOB * (h->njobs + n), sizeof *h->log) &&
+           sb_grow(&h->log, &h->log_cap, CSIM_CHANGES_PER_JOB * (h->njobs + n), sizeof *h->log) &&
            sb_csim__index_reserve(&h->by_id, n);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "run_int.h"
 
 #ifndef SIBYL_VERSION
@@ -38,14 +39,8 @@ bool sb_run__call(sb_run *r, const char *server, const char *tool, sb_val args, 
     size_t si = server_index(r, server);
     if (si == (size_t)-1)
         return false;
-    if (r->ncalls == r->ccap) {
-        size_t cap = r->ccap ? r->ccap * 2 : 8;
-        pending_call *p = sb_realloc(r->calls, cap * sizeof *p);
-        if (!p)
-            return false;
-        r->calls = p;
-        r->ccap = cap;
-    }
+    if (!SB_GROW(r->calls, r->ccap, r->ncalls + 1))
+        return false;
     uint64_t id = sb_mcp_client_call_tool(r->servers[si].client, tool, args);
     if (!id)
         return false;
@@ -56,14 +51,8 @@ bool sb_run__call(sb_run *r, const char *server, const char *tool, sb_val args, 
 
 static bool add_wire(sb_run *r, size_t server, uint64_t client_id, uint64_t *run_id)
 {
-    if (r->nwires == r->wcap) {
-        size_t cap = r->wcap ? r->wcap * 2 : 8;
-        wire *w = sb_realloc(r->wires, cap * sizeof *w);
-        if (!w)
-            return false;
-        r->wires = w;
-        r->wcap = cap;
-    }
+    if (!SB_GROW(r->wires, r->wcap, r->nwires + 1))
+        return false;
     *run_id = ++r->next_wire;
     r->wires[r->nwires++] = (wire){*run_id, server, client_id};
     return true;
@@ -106,17 +95,11 @@ static void delayed_clear(delayed_req *x)
  * sent entry keeps nothing but its slot. */
 static void delay_request(sb_run *r, size_t server, const sb_mcp_request *q, int64_t now)
 {
-    if (r->ndelayed == r->dcap) {
-        size_t cap = r->dcap ? r->dcap * 2 : 8;
-        delayed_req *d = sb_realloc(r->delayed, cap * sizeof *d);
-        if (!d) {
-            static const char msg[] = "out of memory";
-            r->fatal = "out of memory";
-            sb_mcp_client_on_response(r->servers[server].client, q->id, 0, NULL, NULL, msg, sizeof msg - 1, now);
-            return;
-        }
-        r->delayed = d;
-        r->dcap = cap;
+    if (!SB_GROW(r->delayed, r->dcap, r->ndelayed + 1)) {
+        static const char msg[] = "out of memory";
+        r->fatal = "out of memory";
+        sb_mcp_client_on_response(r->servers[server].client, q->id, 0, NULL, NULL, msg, sizeof msg - 1, now);
+        return;
     }
     delayed_req *x = &r->delayed[r->ndelayed];
     memset(x, 0, sizeof *x);

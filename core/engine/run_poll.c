@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../util/sb_grow.h"
 #include "run_int.h"
 #include "sb_status_answer.h"
 
@@ -62,14 +63,8 @@ size_t sb_run__poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyp
                     int attempt, int status)
 {
     (void)r;
-    if (p->njobs == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        job *j = sb_realloc(p->jobs, cap * sizeof *j);
-        if (!j)
-            return (size_t)-1;
-        p->jobs = j;
-        p->cap = cap;
-    }
+    if (!SB_GROW(p->jobs, p->cap, p->njobs + 1))
+        return (size_t)-1;
     job *j = &p->jobs[p->njobs];
     memset(j, 0, sizeof *j);
     j->id = sb_strdup(id);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../cel/sb_cel.h"
+#include "../util/sb_grow.h"
 #include "../util/sb_alloc.h"
 #include "run_int.h"
 #include "sb_status_answer.h"
@@ -243,15 +244,9 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         return;
     }
     j = &p->jobs[k]; /* sb_run__poll_add_job may have moved the array */
-    if (p->nretries == p->rcap) {
-        size_t cap = p->rcap ? p->rcap * 2 : 4;
-        pending_retry *pr = sb_realloc(p->retries, cap * sizeof *pr);
-        if (!pr) {
-            sb_run__fail(r, pi, now, "out of memory");
-            goto out;
-        }
-        p->retries = pr;
-        p->rcap = cap;
+    if (!SB_GROW(p->retries, p->rcap, p->nretries + 1)) {
+        sb_run__fail(r, pi, now, "out of memory");
+        goto out;
     }
     size_t ri = p->nretries++;
     p->active_retries++;
