@@ -202,20 +202,28 @@ void sb_run__pump(sb_run *r, int64_t now)
         sb_run__stop(r, SB_RUN_FAILED, r->fatal, r->fatal, now);
 }
 
-void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_type, const char *session_id,
-                        const char *body, size_t len, int64_t now_ms)
+/* The wire of request id, removed from the in-flight set; false when id is
+ * unknown or already answered. Advances the run's clock to now_ms. */
+static bool take_wire(sb_run *r, uint64_t id, int64_t now_ms, wire *out)
 {
-    if (!r)
-        return;
     if (now_ms > r->now)
         r->now = now_ms;
     size_t k = 0;
     while (k < r->nwires && r->wires[k].run_id != id)
         k++;
     if (k == r->nwires)
-        return; /* unknown or already answered */
-    wire w = r->wires[k];
+        return false;
+    *out = r->wires[k];
     r->wires[k] = r->wires[--r->nwires];
+    return true;
+}
+
+void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_type, const char *session_id,
+                        const char *body, size_t len, int64_t now_ms)
+{
+    wire w;
+    if (!r || !take_wire(r, id, now_ms, &w))
+        return;
     sb_mcp_client_on_response(r->servers[w.server].client, w.client_id, status, content_type, session_id, body, len,
                               now_ms);
     sb_run__pump(r, now_ms);
@@ -223,21 +231,11 @@ void sb_run_on_response(sb_run *r, uint64_t id, int status, const char *content_
 
 void sb_run_on_message(sb_run *r, uint64_t id, sb_val message, int64_t now_ms)
 {
-    if (!r) {
-        sb_val_free(message);
+    wire w;
+    if (!r || !take_wire(r, id, now_ms, &w)) {
+        sb_val_free(message); /* consumed, whatever happens */
         return;
     }
-    if (now_ms > r->now)
-        r->now = now_ms;
-    size_t k = 0;
-    while (k < r->nwires && r->wires[k].run_id != id)
-        k++;
-    if (k == r->nwires) {
-        sb_val_free(message);
-        return; /* unknown or already answered */
-    }
-    wire w = r->wires[k];
-    r->wires[k] = r->wires[--r->nwires];
     sb_mcp_client_on_message(r->servers[w.server].client, w.client_id, message, now_ms);
     sb_run__pump(r, now_ms);
 }
