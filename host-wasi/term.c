@@ -27,7 +27,7 @@ static void print_line(term *t, int64_t time_ms, const char *level, const char *
 static void show_progress(term *t, const sb_event *ev)
 {
     sb_val d = ev->data;
-    const sb_val *c = sb_map_get_str(d, "completed"), *f = sb_map_get_str(d, "failed"),
+    const sb_val *dn = sb_map_get_str(d, "done"), *f = sb_map_get_str(d, "failed"),
                  *r = sb_map_get_str(d, "running"), *q = sb_map_get_str(d, "queued"),
                  *tot = sb_map_get_str(d, "total"), *sp = sb_map_get_str(d, "spent_usd"),
                  *b = sb_map_get_str(d, "budget_usd"), *best = sb_map_get_str(d, "best");
@@ -36,13 +36,11 @@ static void show_progress(term *t, const sb_event *ev)
         sb_val_as_double(*sp, &spent);
     if (b)
         sb_val_as_double(*b, &budget);
-    /* "done" counts every finished job, failed (and cancelled) ones
-     * included, so that done + running + queued adds up to the total. */
-    const sb_val *cx = sb_map_get_str(d, "cancelled");
-    long long nc = c ? (long long)c->as.i : 0, nf = f ? (long long)f->as.i : 0;
-    nc += cx && cx->kind == SB_INT ? (long long)cx->as.i : 0;
+    /* The event's "done" counts every finished job (failed and cancelled
+     * ones included), so that done + running + queued adds up to the total. */
+    long long nf = f ? (long long)f->as.i : 0, ndone = dn ? (long long)dn->as.i : 0;
     char line[256];
-    int n = snprintf(line, sizeof line, "%lld/%lld done (%lld failed), %lld running, %lld queued, $%.2f", nc + nf,
+    int n = snprintf(line, sizeof line, "%lld/%lld done (%lld failed), %lld running, %lld queued, $%.2f", ndone,
                      tot ? (long long)tot->as.i : 0, nf, r ? (long long)r->as.i : 0, q ? (long long)q->as.i : 0, spent);
     if (b && n > 0 && (size_t)n < sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, " of $%.2f", budget);
