@@ -289,6 +289,7 @@ void sb_run_free(sb_run *r)
     sb_free(r->pipelines_file);
     sb_free(r->run_id);
     sb_free(r->result_label);
+    sb_buf_free(&r->line);
     sb_free(r->error);
     sb_spec_free(r->spec);
     sb_free(r);

@@ -161,6 +161,7 @@ struct sb_run {
     uint64_t seed;
     sb_rng rng;
     char *result_label;      /* the spec's result_file as messages name it (with the output folder) */
+    sb_buf line;             /* a job's stream line, written anew for each job: its memory is reused */
     step *steps;
     size_t nsteps;
     sb_val step_index;       /* step name -> index in steps */
