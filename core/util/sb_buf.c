@@ -250,7 +250,8 @@ static bool short_decimal(char *out, double d)
  * near as the p-digit one, padded): the precisions that read back are one
  * upper range and a search finds its start, the precision the one-by-one
  * scan would stop at. The search starts at 16: short_decimal has already
- * taken most values that need fewer digits. Otherwise the one-by-one scan. */
+ * taken most values that need fewer digits, so 15 is the next to try.
+ * Otherwise the one-by-one scan. */
 static void shortest_g(char *out, double d)
 {
     int e2;
@@ -275,7 +276,9 @@ static void shortest_g(char *out, double d)
         } else {
             lo = mid + 1;
         }
-        mid = lo + (hi - lo) / 2;
+        /* Values that come here mostly need 16 or 17 digits: after 16
+         * reads back, 15 settles it in one more try. */
+        mid = hi == 16 && lo <= 15 ? 15 : lo + (hi - lo) / 2;
     }
     if (!have_hi)
         snprintf(out, 40, "%.*g", hi, d);
