@@ -148,6 +148,35 @@ static bool take_host(sb_host *out, const sb_host *host, sb_diags *d)
     return true;
 }
 
+/* A shared key (sb_string_key) is freed with its last reference. The maps
+ * the run builds per job and per poll (events, requests, status records)
+ * are freed soon after, so without another holder their keys would be made
+ * and freed again each time: an allocation and a table update per key. One
+ * reference each, held for the run, keeps them. Only a cache: a run whose
+ * list could not be made works the same. */
+static sb_val pin_keys(void)
+{
+    static const char *const names[] = {
+        "arguments", "attempt", "best", "budget_usd", "cancelled", "cancelled_count", "changed", "completed",
+        "completed_count", "cost_usd", "counts", "delay_ms", "done", "duration_seconds", "error", "error_type",
+        "estimated_cost_usd", "failed", "failed_count", "handle", "handle_id", "hyperparameters", "id",
+        "in_flight", "job", "job_id", "job_ids", "jobs", "message", "metrics", "name", "poll", "polls",
+        "queued", "queued_count", "reason", "result", "results", "retry_of", "running", "running_count",
+        "since_cursor", "spent_usd", "status", "step", "task", "total", "type"};
+    size_t n = sizeof names / sizeof names[0];
+    sb_val keys = sb_list_new(n);
+    for (size_t i = 0; i < n && keys.kind == SB_LIST; i++) {
+        sb_val k = sb_string_key(names[i], strlen(names[i]));
+        if (k.kind != SB_STRING) {
+            sb_val_free(k);
+            break;
+        }
+        if (!sb_list_push(&keys, k)) /* consumes k */
+            break;
+    }
+    return keys;
+}
+
 sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
 {
     sb_host h;
@@ -184,6 +213,7 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->ledger_view = sb_null();
     r->best = sb_null();
     r->estimates = sb_map_new(0);
+    r->pinned_keys = pin_keys();
     r->status = SB_RUN_PENDING;
     r->seed = cfg->seed;
     sb_rng_seed(&r->rng, cfg->seed);
@@ -289,6 +319,8 @@ void sb_run_free(sb_run *r)
     sb_free(r->pipelines_file);
     sb_free(r->run_id);
     sb_free(r->result_label);
+    sb_buf_free(&r->line);
+    sb_val_free(r->pinned_keys);
     sb_free(r->error);
     sb_spec_free(r->spec);
     sb_free(r);

@@ -161,6 +161,9 @@ struct sb_run {
     uint64_t seed;
     sb_rng rng;
     char *result_label;      /* the spec's result_file as messages name it (with the output folder) */
+    sb_buf line;             /* a job's stream line, written anew for each job: its memory is reused */
+    sb_val pinned_keys;      /* a list holding one reference to each key the run's per-job and per-poll
+                              * values use, so a shared key outlives those values (see run.c) */
     step *steps;
     size_t nsteps;
     sb_val step_index;       /* step name -> index in steps */

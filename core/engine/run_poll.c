@@ -306,11 +306,13 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
                                j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
                                : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
                                                           : SB_LEDGER_CANCELLED);
-    char *text = ok ? sb_val_to_json(chunk, 0) : NULL;
-    ok = ok && text;
+    if (ok) {
+        sb_buf_reset(&r->line);
+        sb_val_write_json(&r->line, chunk, 0);
+        ok = !sb_buf_failed(&r->line);
+    }
     if (ok && p->stream) /* stream: false keeps the step's chunks out of the stream */
-        sb_run__event(r, SB_EVENT_STREAM, SB_LOG_STREAM, text, chunk);
-    sb_free(text);
+        sb_run__event(r, SB_EVENT_STREAM, SB_LOG_STREAM, sb_buf_str(&r->line), chunk);
     if (ok && j->status == JOB_COMPLETED)
         ok = sb_list_push(&p->results, sb_val_ref(chunk));
     else if (ok && j->status == JOB_FAILED)

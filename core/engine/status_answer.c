@@ -94,21 +94,46 @@ static sb_val read_counts(sb_status_answer *a, sb_val counts, const char *server
     return sb_null();
 }
 
-void sb_status_job_fields(sb_val rec, sb_status_fields *f)
+/* One pass over a record's entries instead of a lookup by name per field
+ * (a status answer holds a record per job, read at every poll). The names
+ * have distinct lengths except job_id and status. A map's keys are unique,
+ * so this finds what sb_map_get_str would. */
+static void scan_record(sb_val rec, const sb_val **id, const sb_val **st, sb_status_fields *f)
 {
-    f->hyperparameters = sb_map_get_str(rec, "hyperparameters");
-    f->metrics = sb_map_get_str(rec, "metrics");
-    f->error = sb_map_get_str(rec, "error");
-    f->error_type = sb_map_get_str(rec, "error_type");
-    f->duration_seconds = sb_map_get_str(rec, "duration_seconds");
-    f->cost_usd = sb_map_get_str(rec, "cost_usd");
+    memset(f, 0, sizeof *f);
+    *id = *st = NULL;
+    size_t n = sb_map_len(rec);
+    for (size_t i = 0; i < n; i++) {
+        const sb_val *k = sb_map_key_at(rec, i);
+        if (k->kind != SB_STRING)
+            continue;
+        const char *s = sb_str(*k);
+        const sb_val **slot = NULL, *v = sb_map_val_at(rec, i);
+        switch (sb_str_len(*k)) {
+        case 5: slot = memcmp(s, "error", 5) == 0 ? &f->error : NULL; break;
+        case 6: slot = memcmp(s, "job_id", 6) == 0 ? id : memcmp(s, "status", 6) == 0 ? st : NULL; break;
+        case 7: slot = memcmp(s, "metrics", 7) == 0 ? &f->metrics : NULL; break;
+        case 8: slot = memcmp(s, "cost_usd", 8) == 0 ? &f->cost_usd : NULL; break;
+        case 10: slot = memcmp(s, "error_type", 10) == 0 ? &f->error_type : NULL; break;
+        case 15: slot = memcmp(s, "hyperparameters", 15) == 0 ? &f->hyperparameters : NULL; break;
+        case 16: slot = memcmp(s, "duration_seconds", 16) == 0 ? &f->duration_seconds : NULL; break;
+        default: break;
+        }
+        if (slot)
+            *slot = v;
+    }
 }
 
-/* The name of the first field of rec of the wrong kind, or NULL. */
-static const char *bad_field(sb_val rec, const sb_val **at)
+void sb_status_job_fields(sb_val rec, sb_status_fields *f)
 {
-    sb_status_fields f;
-    sb_status_job_fields(rec, &f);
+    const sb_val *id, *st;
+    scan_record(rec, &id, &st, f);
+}
+
+/* The name of the first field of f of the wrong kind, or NULL. */
+static const char *bad_field(const sb_status_fields *fp, const sb_val **at)
+{
+    sb_status_fields f = *fp;
     double x;
     if ((*at = f.hyperparameters) && f.hyperparameters->kind != SB_MAP)
         return "hyperparameters must be an object";
@@ -133,7 +158,9 @@ static sb_val read_jobs(sb_status_answer *a, sb_val jobs, const char *server, co
         return sb_oom();
     for (size_t k = 0; k < n; k++) {
         sb_val rec = *sb_list_at(jobs, k);
-        const sb_val *id = sb_map_get_str(rec, "job_id"), *st = sb_map_get_str(rec, "status");
+        const sb_val *id, *st;
+        sb_status_fields f;
+        scan_record(rec, &id, &st, &f);
         char what[96];
         if (rec.kind != SB_MAP) {
             snprintf(what, sizeof what, "jobs[%zu] must be an object", k);
@@ -150,7 +177,7 @@ static sb_val read_jobs(sb_status_answer *a, sb_val jobs, const char *server, co
             return bad(server, tool, what, st ? *st : sb_null());
         }
         const sb_val *at;
-        const char *field = bad_field(rec, &at);
+        const char *field = bad_field(&f, &at);
         if (field) {
             snprintf(what, sizeof what, "jobs[%zu].%s", k, field);
             return bad(server, tool, what, *at);

@@ -34,7 +34,13 @@ void sb_buf_append(sb_buf *b, const void *data, size_t len)
 
 void sb_buf_puts(sb_buf *b, const char *s) { sb_buf_append(b, s, strlen(s)); }
 
-void sb_buf_putc(sb_buf *b, char c) { sb_buf_append(b, &c, 1); }
+void sb_buf_putc(sb_buf *b, char c)
+{
+    if (!reserve(b, 1))
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 
 void sb_buf_int(sb_buf *b, int64_t v)
 {
@@ -73,9 +79,30 @@ void sb_buf_printf(sb_buf *b, const char *fmt, ...)
 void sb_buf_json_string(sb_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    /* Most strings (keys, ids, names) need no escaping: one reservation
+     * and one copy, quotes included. */
+    size_t plain = 0;
+    while (plain < len) {
+        unsigned char c = (unsigned char)s[plain];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+        plain++;
+    }
+    if (plain == len) {
+        if (!reserve(b, len + 2))
+            return;
+        char *p = b->data + b->len;
+        p[0] = '"';
+        if (len)
+            memcpy(p + 1, s, len);
+        p[len + 1] = '"';
+        p[len + 2] = '\0';
+        b->len += len + 2;
+        return;
+    }
     sb_buf_putc(b, '"');
     size_t run = 0; /* s[run..i) needs no escaping: appended in one go */
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = plain; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -223,7 +250,8 @@ static bool short_decimal(char *out, double d)
  * near as the p-digit one, padded): the precisions that read back are one
  * upper range and a search finds its start, the precision the one-by-one
  * scan would stop at. The search starts at 16: short_decimal has already
- * taken most values that need fewer digits. Otherwise the one-by-one scan. */
+ * taken most values that need fewer digits, so 15 is the next to try.
+ * Otherwise the one-by-one scan. */
 static void shortest_g(char *out, double d)
 {
     int e2;
@@ -248,7 +276,9 @@ static void shortest_g(char *out, double d)
         } else {
             lo = mid + 1;
         }
-        mid = lo + (hi - lo) / 2;
+        /* Values that come here mostly need 16 or 17 digits: after 16
+         * reads back, 15 settles it in one more try. */
+        mid = hi == 16 && lo <= 15 ? 15 : lo + (hi - lo) / 2;
     }
     if (!have_hi)
         snprintf(out, 40, "%.*g", hi, d);

@@ -204,7 +204,9 @@ static inline bool key_eq(sb_val k, const char *s, size_t n)
     if (k.kind != SB_STRING)
         return false;
     const sb_strobj *o = (const sb_strobj *)k.as.o;
-    return o->len == n && memcmp(o->data, s, n) == 0;
+    /* The first byte settles most mismatches among a record's few keys
+     * without a call to memcmp. */
+    return o->len == n && (n == 0 || (o->data[0] == s[0] && memcmp(o->data, s, n) == 0));
 }
 
 sb_val sb_string(const char *s, size_t len) { return strobj(SB_STRING, s, len); }
