@@ -84,14 +84,29 @@ static bool enter(sb_json__parser *p)
     return true;
 }
 
-/* After a ',' in a container: a closing bracket here is a trailing comma. */
-static bool trailing_comma(sb_json__parser *p, size_t comma, unsigned char close)
+/* What follows an array element or an object member: ',' and more to come,
+ * the closing bracket (the container ends here), or an error. After a ',' a
+ * closing bracket is a trailing comma. */
+enum { SEP_MORE, SEP_CLOSED, SEP_FAILED };
+static int separator(sb_json__parser *p, unsigned char close, const char *expected)
 {
-    if (p->pos < p->len && p->s[p->pos] == close) {
-        sb_json__fail(p, comma, "trailing comma");
-        return true;
+    skip_ws(p);
+    if (p->pos < p->len && p->s[p->pos] == ',') {
+        size_t comma = p->pos++;
+        skip_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == close) {
+            sb_json__fail(p, comma, "trailing comma");
+            return SEP_FAILED;
+        }
+        return SEP_MORE;
     }
-    return false;
+    if (p->pos < p->len && p->s[p->pos] == close) {
+        p->pos++;
+        p->depth--;
+        return SEP_CLOSED;
+    }
+    fail_at(p, expected);
+    return SEP_FAILED;
 }
 
 /* array -> '[' ( value ( ',' value )* )? ']' */
@@ -117,21 +132,11 @@ static sb_val array(sb_json__parser *p)
             sb_json__oom(p);
             break;
         }
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            size_t comma = p->pos++;
-            skip_ws(p);
-            if (trailing_comma(p, comma, ']'))
-                break;
-            continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == ']') {
-            p->pos++;
-            p->depth--;
+        int sep = separator(p, ']', "expected ',' or ']' after an array element");
+        if (sep == SEP_CLOSED)
             return list;
-        }
-        fail_at(p, "expected ',' or ']' after an array element");
-        break;
+        if (sep == SEP_FAILED)
+            break;
     }
     sb_val_free(list);
     return sb_null();
@@ -178,21 +183,11 @@ static sb_val object(sb_json__parser *p)
             sb_json__oom(p);
             break;
         }
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            size_t comma = p->pos++;
-            skip_ws(p);
-            if (trailing_comma(p, comma, '}'))
-                break;
-            continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == '}') {
-            p->pos++;
-            p->depth--;
+        int sep = separator(p, '}', "expected ',' or '}' after a member");
+        if (sep == SEP_CLOSED)
             return map;
-        }
-        fail_at(p, "expected ',' or '}' after a member");
-        break;
+        if (sep == SEP_FAILED)
+            break;
     }
     sb_val_free(map);
     return sb_null();

@@ -8,6 +8,7 @@ endforeach()
 
 # yaml2json: sibyl's YAML loader as a filter, for the JSON Schema check.
 add_executable(config_yaml2json "${CMAKE_CURRENT_LIST_DIR}/yaml2json.c")
+target_include_directories(config_yaml2json PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit")
 target_compile_options(config_yaml2json PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(config_yaml2json PRIVATE sibyl_core)
 

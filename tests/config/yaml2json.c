@@ -7,6 +7,7 @@
 
 #include "config/sb_yaml.h"
 #include "util/sb_alloc.h"
+#include "sb_test_file.h"
 
 int main(int argc, char **argv)
 {
@@ -14,20 +15,15 @@ int main(int argc, char **argv)
         fputs("usage: yaml2json FILE\n", stderr);
         return 2;
     }
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) {
+    size_t len;
+    char *text = sb_test_read_file(argv[1], &len);
+    if (!text) {
         perror(argv[1]);
         return 1;
     }
-    sb_buf text = SB_BUF_INIT;
-    char tmp[8192];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_buf_append(&text, tmp, n);
-    fclose(f);
     sb_diags *d = sb_diags_new();
     sb_val v;
-    bool ok = sb_yaml_load(argv[1], sb_buf_str(&text), text.len, d, &v);
+    bool ok = sb_yaml_load(argv[1], text, len, d, &v);
     sb_buf out = SB_BUF_INIT;
     if (ok) {
         sb_val_write_json(&out, v, SB_JSON_PRETTY);
@@ -41,6 +37,6 @@ int main(int argc, char **argv)
     sb_buf_free(&out);
     sb_val_free(v);
     sb_diags_free(d);
-    sb_buf_free(&text);
+    sb_free(text);
     return ok ? 0 : 1;
 }

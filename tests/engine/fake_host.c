@@ -10,6 +10,7 @@
 #include "config/sb_config.h"
 #include "util/sb_alloc.h"
 #include "json/sb_json.h"
+#include "sb_test_file.h"
 
 /* --- where the time goes, and who is allocating --- */
 
@@ -485,18 +486,11 @@ bool fh_run(fake_host *h, const char *pipeline, uint64_t seed, const char *input
 
 char *fh_read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len;
+    char *text = sb_test_read_file(path, &len);
+    if (!text)
         fprintf(stderr, "cannot open %s (tests run from tests/engine)\n", path);
-        return NULL;
-    }
-    sb_buf b = SB_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sb_buf_append(&b, chunk, n);
-    fclose(f);
-    return sb_buf_take(&b);
+    return text;
 }
 
 sb_val fh_result(const fake_host *h)

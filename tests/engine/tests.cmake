@@ -9,7 +9,7 @@ sibyl_unit_test(engine_tests "${_engine_dir}/test_engine.c" ${_engine_fake})
 set_tests_properties(engine_tests PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS engine TIMEOUT 600)
 
 add_executable(engine_transcript "${_engine_dir}/engine_transcript.c" ${_engine_fake})
-target_include_directories(engine_transcript PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_include_directories(engine_transcript PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(engine_transcript PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(engine_transcript PRIVATE sibyl_core)
 
