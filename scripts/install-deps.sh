@@ -72,4 +72,13 @@ if [ -f package-lock.json ] && [ ! -d node_modules ] || [ package-lock.json -nt 
   echo "install-deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# External MCP peers for the tests (the official conformance suite with the
+# Node 22 it needs, and the official TypeScript SDK), pinned by their own lock
+# file in a folder of their own: the Node 22 binary they bring must not
+# shadow the machine's node for anything else.
+peers=tests/interop
+if [ ! -d $peers/node_modules ] || [ $peers/package-lock.json -nt $peers/node_modules ]; then
+  echo "install-deps: npm ci in $peers"
+  npm ci --prefix $peers --no-audit --no-fund --loglevel=error
+fi
 echo "install-deps: ready"
