@@ -94,6 +94,16 @@ static const sb_schema event_ref = {.kind = SB_SK_STRING, .title = "event",
                                     .doc = "step.event: job_failed, job_completed or job_finished of a poll step"};
 static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1};
 
+static const sb_schema task_ttl = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1,
+                                   .has_max = true, .max = 604800000};
+static const sb_schema_field task_fields[] = {
+    SB_FIELD("ttl_ms", &task_ttl, true, "How long the server keeps the task and its result (1 .. 604800000)."),
+    SB_FIELDS_END,
+};
+static const sb_schema task = {.kind = SB_SK_OBJECT, .title = "task settings", .fields = task_fields,
+                               .doc = "Call the tool as an MCP task: the server answers with a task that is "
+                                      "polled (tasks/get) until it ends; servers without tasks just answer."};
+
 static const char *const step_kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
 static const sb_schema_field step_fields[] = {
     SB_FIELD("description", &sb_schema__string, false, NULL),
@@ -106,6 +116,11 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("call", &tool_ref, false, "Kind call: an MCP tool, server.tool."),
     SB_FIELD("with", &args, false, "Arguments of the call."),
     SB_FIELD("handle", &handle, false, "Turn the call's result into a pollable job handle."),
+    SB_FIELD_D("progress", &sb_schema__bool,
+               "Ask the server for progress notifications on the call (logged with the server's name; "
+               "default false).",
+               "false"),
+    SB_FIELD("task", &task, false, "Make the call a task-augmented MCP call (kind call)."),
     SB_FIELD("poll", &expr, false, "Kind poll: the job handle to poll until every job finished."),
     SB_FIELD("status_tool", &tool_ref, false, "Status tool (default: the handle server's get_jobs_status)."),
     SB_FIELD_D("stream", &sb_schema__bool, "Stream one JSON chunk per finished job (default true).", "true"),

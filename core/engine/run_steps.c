@@ -263,7 +263,9 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
         return;
     }
     sb_run__log(r, SB_LOG_INFO, "Calling %s.%s", s->sp->server, s->sp->tool);
-    if (!sb_run__call(r, s->sp->server, s->sp->tool, args, CALL_STEP, i, 0, now))
+    sb_mcp_call_opts opts = {s->sp->progress, s->sp->task_ttl_ms};
+    if (!sb_run__call_ex(r, s->sp->server, s->sp->tool, args, opts.progress || opts.task_ttl_ms ? &opts : NULL,
+                         CALL_STEP, i, 0, now))
         sb_run__fail(r, i, now, "out of memory");
 }
 

@@ -66,6 +66,8 @@ typedef struct sb_spec_step {
     char *server, *tool;
     sb_tmpl *handle_id, *handle_jobs; /* both NULL without handle: */
     char *handle_server;              /* NULL: the called server */
+    bool progress;                    /* ask for notifications/progress */
+    int64_t task_ttl_ms;              /* > 0: a task-augmented call */
     /* poll */
     char *status_tool;                /* NULL: the handle's */
     sb_spec_polling polling;

@@ -47,6 +47,11 @@ static void call_step(spec_ctx *c, sb_spec_step *t, sb_val def, sb_val ref)
     sb_val empty = sb_map_new(0);
     sb_spec__compile(c, with ? *with : empty, &t->body);
     sb_val_free(empty);
+    const sb_val *prog = sb_map_get_str(def, "progress");
+    t->progress = prog && prog->kind == SB_BOOL && prog->as.b;
+    const sb_val *task = sb_map_get_str(def, "task");
+    const sb_val *ttl = task ? sb_map_get_str(*task, "ttl_ms") : NULL;
+    t->task_ttl_ms = ttl && ttl->kind == SB_INT ? ttl->as.i : 0;
     const sb_val *h = sb_map_get_str(def, "handle");
     if (!h)
         return;
