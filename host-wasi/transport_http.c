@@ -271,7 +271,12 @@ static void answer(xfer *x, CURLcode rc, transport_answer_fn fn, void *ud)
     char *ct = NULL;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
-    bool done = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && x->answered);
+    /* An SSE stream cut mid-way (reset, timeout) is a stream that ended
+     * early, not a failed request: the client resumes it with Last-Event-ID
+     * when its events had ids, and fails the call when they had none. */
+    bool cut = x->sse && status == 200 &&
+               (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_OPERATION_TIMEDOUT);
+    bool done = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && x->answered) || cut;
     if (done && !sb_buf_failed(&x->body)) {
         fn(ud, x->id, (int)status, ct, x->session_id, x->body.len ? sb_buf_str(&x->body) : "", x->body.len);
         return;

@@ -338,6 +338,7 @@ static void check_step(pctx *c, sb_val name, sb_val step)
     check_only_with(c, sname, step, "handle", "call");
     check_only_with(c, sname, step, "progress", "call");
     check_only_with(c, sname, step, "task", "call");
+    check_only_with(c, sname, step, "call_retry", "call");
     check_only_with(c, sname, step, "status_tool", "poll");
     check_only_with(c, sname, step, "stream", "poll");
     check_only_with(c, sname, step, "polling", "poll");

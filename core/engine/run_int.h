@@ -41,7 +41,7 @@ typedef enum job_event {
 } job_event;
 
 /* Timer tags: what a timer is for (low byte) and for whom (the rest). */
-enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4 };
+enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4, TT_CALL_AGAIN = 5 };
 #define TIMER_TAG(kind, who) (((uint64_t)(who) << 8) | (uint64_t)(kind))
 
 typedef struct job {
@@ -116,6 +116,7 @@ typedef struct step {
     sb_val call_args;       /* call: evaluated arguments, kept for handle/ledger use */
     poll_state *poll;       /* poll: its state once started */
     int fired;              /* times its event fired and it ran */
+    int call_attempt;       /* call: attempts made (call_retry) */
 } step;
 
 /* What an MCP call was for, so its answer goes to the right place. */
@@ -239,6 +240,9 @@ sb_val sb_run__vars(sb_run *r, sb_val extra);
 /* Sets key -> v (consumed) in a map being built; false when memory ran out,
  * including when v is the out-of-memory error a constructor returned. */
 bool sb_run__put(sb_val *map, const char *key, sb_val v);
+
+/* run_steps.c: a call step's next attempt is due (TT_CALL_AGAIN). */
+void sb_run__call_again(sb_run *r, size_t i, int64_t now);
 
 /* run_notify.c: a server's notification (progress, log message) as a DEBUG log event. */
 void sb_run__server_event(sb_run *r, const char *server, const sb_mcp_event *ev);

@@ -68,6 +68,8 @@ typedef struct sb_spec_step {
     char *handle_server;              /* NULL: the called server */
     bool progress;                    /* ask for notifications/progress */
     int64_t task_ttl_ms;              /* > 0: a task-augmented call */
+    int call_attempts;                /* attempts for a call without a usable answer; 1: no repeat */
+    sb_backoff call_backoff;
     /* poll */
     char *status_tool;                /* NULL: the handle's */
     sb_spec_polling polling;
