@@ -447,7 +447,15 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         return CLI_INTERNAL;
     }
     sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
-    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, NULL, h.term.out_dir};
+    /* The run id goes into idempotency keys. With embedded services each run
+     * has fresh servers and "run-<seed>" keeps runs reproducible; real
+     * servers remember keys, so each run gets its own (seed and start time). */
+    char run_id[64];
+    if (h.http)
+        snprintf(run_id, sizeof run_id, "run-%llu-%llx", (unsigned long long)a->seed,
+                 (unsigned long long)host_now_ms());
+    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, h.http ? run_id : NULL,
+                         h.term.out_dir};
     sb_diags *d = sb_diags_new();
     sb_run *run = sb_run_new(&cfg, &host, d);
     cli_print_diags(d);

