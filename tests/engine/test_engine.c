@@ -865,6 +865,8 @@ typedef struct oom_case {
     const char *what;
     int64_t sse_retry_ms; /* > 0: the Conductor's streams end early (fake_host.h) */
     int64_t cancel_at;    /* FH_NEVER: no cancel */
+    bool notify;          /* the Conductor sends notifications (fh_server.notify) */
+    int fail_calls;       /* its first tools/call requests get no answer */
 } oom_case;
 
 static oom_outcome oom_run(long n, const char *inputs, const oom_case *c)
@@ -877,6 +879,8 @@ static oom_outcome oom_run(long n, const char *inputs, const oom_case *c)
         CHECK(0);
     } else {
         h.servers[0].sse_retry_ms = c->sse_retry_ms;
+        h.servers[0].notify = c->notify;
+        h.servers[0].fail_calls = c->fail_calls;
         h.cancel_at = c->cancel_at;
         fail_at = n;
         allocs = 0;
@@ -1557,9 +1561,10 @@ static void test_plain_call_not_repeated(void)
 static void test_every_allocation_failing(void)
 {
     static const oom_case cases[] = {
-        {"sweep with a retry", 0, FH_NEVER},
-        {"the same over resumed streams", 3000, FH_NEVER},
-        {"the same cancelled while the retry runs", 0, 12000},
+        {"sweep with a retry", 0, FH_NEVER, false, 0},
+        {"the same over resumed streams", 3000, FH_NEVER, false, 0},
+        {"the same cancelled while the retry runs", 0, 12000, false, 0},
+        {"the same with server notifications and a repeated submit", 0, FH_NEVER, true, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         oom_loop(&cases[i]);
