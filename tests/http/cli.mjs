@@ -7,6 +7,7 @@
 //                              embedded server: exit 1 with file:line:col
 //   node cli.mjs launcher      ./sibyl runs the native binary for an HTTP
 //                              workspace and sibyl.wasm otherwise
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { check, env, faultServer, finish, getJson, main, requireNative, run, sibyl, sibylWasm, tmpdir } from './lib.mjs';
@@ -72,6 +73,60 @@ servers:
 `);
     r = await sibyl(['workspace', 'validate', 'ws2.yaml'], { cwd: dir });
     check(r.code === 1 && /ws2\.yaml:6:23: error: servers\.svc\.bearer_token_env: only used with transport http/.test(r.stderr), `bearer_token_env on embedded: exit ${r.code}: ${r.stderr}`);
+  },
+  // SIGTERM (and Ctrl-C) cancel the run and keep talking to the servers so
+  // cancel_jobs goes out; the token and the headers went with every request.
+  async sigterm() {
+    const srv = await faultServer('none', ['--pending']);
+    const dir = tmpdir('sigterm');
+    fs.writeFileSync(path.join(dir, 'workspace.yaml'), `version: 1
+servers:
+  svc:
+    transport: http
+    url: ${srv.url}
+    bearer_token_env: SIBYL_TEST_TOKEN
+    headers: {X-Test: sigterm}
+streaming: {file: stream.jsonl}
+outputs: {result_file: result.json}
+`);
+    fs.writeFileSync(path.join(dir, 'pipelines.yaml'), `version: 1
+pipelines:
+  p:
+    steps:
+      submit:
+        call: svc.submit_jobs
+        with:
+          idempotency_key: "{{ run.id + '-submit' }}"
+          jobs: [{hyperparameters: {lr: 0}}, {hyperparameters: {lr: 1}}]
+        handle: {id: "{{ result.handle_id }}", jobs: "{{ result.job_ids }}"}
+      monitor:
+        needs: [submit]
+        poll: "{{ steps.submit.handle }}"
+        status_tool: svc.get_jobs_status
+        polling: {initial_delay_ms: 50, max_delay_ms: 50, max_attempts: 100000}
+`);
+    const proc = spawn(env.native, ['pipeline', 'run', 'p', '--config', 'pipelines.yaml', '--no-progress'],
+      { cwd: dir, env: { ...process.env, SIBYL_TEST_TOKEN: 'tok-sigterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c) => { out += c; });
+    proc.stderr.on('data', (c) => { out += c; });
+    const exited = new Promise((res) => proc.on('exit', (code) => res(code)));
+    // Signalled once the server has seen a few polls (not after a sleep).
+    for (let i = 0; i < 400 && (await getJson(`${srv.base}/stats`)).statuses < 3; i++)
+      await new Promise((res) => setTimeout(res, 25));
+    proc.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((res) => setTimeout(() => res('hung'), 20000))]);
+    if (code === 'hung') proc.kill('SIGKILL');
+    const stats = await getJson(`${srv.base}/stats`);
+    check(code === 3, `exit ${code}`);
+    check(/terminated \(SIGTERM\)/.test(out), 'the log does not say SIGTERM');
+    check(stats.cancels === 1, `cancel_jobs calls: ${stats.cancels}`);
+    const res = JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8'));
+    check(res.status === 'cancelled', `result status ${res.status}`);
+    check(stats.auth.every((a) => a === 'Bearer tok-sigterm'), `Authorization headers: ${[...new Set(stats.auth)]}`);
+    check(stats.x_test.every((a) => a === 'sigterm'), `X-Test headers: ${[...new Set(stats.x_test)]}`);
+    check(!out.includes('tok-sigterm'), 'the token was printed');
+
   },
   async launcher() {
     const srv = await faultServer('none');

@@ -18,7 +18,8 @@
 // Tools: echo (structuredContent = the arguments), submit_jobs ({jobs:[...],
 // idempotency_key?} -> {handle_id, job_ids}; a key seen before returns the
 // first answer, as the Conductor does: no job is submitted twice),
-// get_jobs_status ({handle_id} -> every job completed with metrics).
+// get_jobs_status ({handle_id} -> every job completed with metrics; with
+// --pending every job runs until cancel_jobs {handle_id} cancels its handle).
 // GET /health -> {"status":"ok"}; GET /stats -> what happened (calls, faults
 // given, initializes, resumptions with their Last-Event-ID, jobs created per
 // idempotency key, the Authorization headers seen).
@@ -30,8 +31,10 @@ const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv
 const fault = opt('--fault', 'none');
 let faultsLeft = Number(opt('--times', '1'));
 const faultTool = opt('--tool', null); // only calls of this tool get the fault
+const pending = argv.includes('--pending'); // jobs keep running until cancel_jobs
+const cancelled = new Set();                // handles cancelled
 
-const stats = { submits: 0, calls: 0, faults: 0, initializes: 0, resumes: [], jobs_created: 0, keys: {}, auth: [], x_test: [] };
+const stats = { cancels: 0, statuses: 0, submits: 0, calls: 0, faults: 0, initializes: 0, resumes: [], jobs_created: 0, keys: {}, auth: [], x_test: [] };
 const sessions = new Set();
 let nextSession = 1;
 const pendingSse = new Map(); // event id -> JSON-RPC response
@@ -39,6 +42,7 @@ const handles = new Map();    // handle id -> job ids
 const byKey = new Map();      // idempotency key -> the first answer
 
 function tool(name, args) {
+  if (name === 'get_jobs_status') stats.statuses++;
   if (name === 'echo')
     return { content: [{ type: 'text', text: JSON.stringify(args) }], structuredContent: args };
   if (name === 'submit_jobs') {
@@ -55,8 +59,19 @@ function tool(name, args) {
     stats.submits++;
     return result;
   }
+  if (name === 'cancel_jobs') {
+    cancelled.add(args.handle_id);
+    stats.cancels++;
+    const out = { handle_id: args.handle_id, cancelled: (handles.get(args.handle_id) || []).length };
+    return { content: [{ type: 'text', text: JSON.stringify(out) }], structuredContent: out };
+  }
   if (name === 'get_jobs_status') {
     const ids = handles.get(args.handle_id) || [];
+    if (pending) {
+      const status = cancelled.has(args.handle_id) ? 'cancelled' : 'running';
+      const jobs = ids.map((id) => ({ job_id: id, status, ...(status === 'cancelled' ? { cost_usd: 0.5 } : {}) }));
+      return { content: [{ type: 'text', text: 'ok' }], structuredContent: { handle_id: args.handle_id, jobs } };
+    }
     const jobs = ids.map((id, k) => ({ job_id: id, status: 'completed', hyperparameters: { lr: k },
       metrics: { val_acc: 0.5 + k / 10 }, cost_usd: 1 }));
     const out = { handle_id: args.handle_id, jobs };
@@ -118,10 +133,10 @@ function handlePost(req, res, msg) {
 }
 
 const server = http.createServer((req, res) => {
-  stats.auth.push(req.headers.authorization || null);
-  stats.x_test.push(req.headers['x-test'] || null);
   if (req.url === '/health') return json(res, 200, { status: 'ok', name: 'fault-server' });
   if (req.url === '/stats') return json(res, 200, stats);
+  stats.auth.push(req.headers.authorization || null);
+  stats.x_test.push(req.headers['x-test'] || null);
   if (req.method === 'GET') {
     const last = req.headers['last-event-id'];
     stats.resumes.push(last || null);

@@ -36,9 +36,10 @@ foreach(f refused reset timeout 5xx malformed session sse-cut)
   sibyl_http(fault_${_n} faults.mjs ${f})
 endforeach()
 
-# What is refused before anything is sent (sibyl.wasm, --clock virtual), and
-# the ./sibyl launcher's choice of binary.
-foreach(p wasm-refuses usage launcher)
+# What is refused before anything is sent (sibyl.wasm, --clock virtual), the
+# ./sibyl launcher's choice of binary, SIGTERM (cancel_jobs still goes out;
+# token and headers on every request).
+foreach(p wasm-refuses usage launcher sigterm)
   string(REPLACE "-" "_" _n "${p}")
   sibyl_http(cli_${_n} cli.mjs ${p})
 endforeach()
