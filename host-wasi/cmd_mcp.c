@@ -10,10 +10,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "transport.h"
+
+#ifdef __wasi__
+/* sibyl.wasm has no sockets: one line, before anything else. */
+int cli_cmd_mcp(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "sibyl: error: mcp: %s\n", http_unavailable_msg);
+    return CLI_INVALID;
+}
+#else
 #include "cli_run.h"
 #include "json/sb_json.h"
 #include "mcp/sb_mcp_client.h"
-#include "transport.h"
 #include "util/sb_alloc.h"
 #include "util/sb_buf.h"
 #include "util/sb_grow.h"
@@ -372,3 +383,4 @@ int cli_cmd_mcp(int argc, char **argv)
         return cli_usage_error("mcp: expected 'mcp call URL TOOL' (see sibyl mcp --help)");
     return call(argc - 2, argv + 2);
 }
+#endif

@@ -30,14 +30,12 @@ static const char run_help[] =
     "  --input-file FILE    a JSON object of inputs (--input wins over it)\n"
     "  --stream             also print each finished job's chunk as a STREAM line\n"
     "  --seed N             seed of the simulation and of jitter, 0..2^64-1 (default: simulation.seed, else 42)\n"
-    "  --clock virtual|real virtual (default) jumps to each deadline; real waits. With an HTTP server\n"
-    "                       (transport: http; native binary only) the run always uses the real clock\n"
+    "  --clock virtual|real virtual (default) jumps to each deadline; real waits (always, with HTTP servers)\n"
     "  --time-scale X       with --clock real: simulated seconds per real second, 0.001..1e9 (default 1)\n"
     "  --start-time T       virtual clock start, epoch seconds or YYYY-MM-DDTHH:MM:SSZ, 1970..9999 (default: now)\n"
     "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, relative to\n"
     "                       the workspace file's folder; else the current folder); made before the run starts\n"
-    "  --verbose            print every poll, not only those where a job changed state, and what\n"
-    "                       servers say (progress, log messages) as DEBUG lines\n"
+    "  --verbose            every poll, and what servers say (DEBUG lines)\n"
     "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n\n"
     "Writes the result file (sweep_output.json) at the end, also when the run fails,\n"
     "and appends one JSON line per finished job to the stream file as it happens.\n"
@@ -69,11 +67,13 @@ static int on_write(void *ud, const char *name, const char *data, size_t len)
     return term_write_file(&((host_ctx *)ud)->term, name, data, len);
 }
 
+#ifndef __wasi__
 static void on_http_answer(void *ud, uint64_t id, int status, const char *content_type, const char *session_id,
                            const char *body, size_t len)
 {
     sb_run_on_response(ud, id, status, content_type, session_id, body, len, host_now_ms());
 }
+#endif
 
 #ifdef __wasi__
 static const int interrupted = 0; /* WASI preview 1 has no signals */
@@ -352,6 +352,7 @@ static void loop_embedded(host_ctx *h, sb_run *run, const run_args *a, int64_t s
     embedded_drain(h->emb, h->services, run, now); /* answer the last requests (e.g. cancel_jobs) */
 }
 
+#ifndef __wasi__
 /* The loop with HTTP servers (and maybe embedded ones): the real clock;
  * waits in curl_multi_poll up to the run's next deadline. After a signal
  * the run is cancelled and pumped on for up to CANCEL_GRACE_MS so its
@@ -388,6 +389,13 @@ static void loop_http(host_ctx *h, sb_run *run)
     }
     embedded_drain(h->emb, h->services, run, host_now_ms());
 }
+#else
+static void loop_http(host_ctx *h, sb_run *run) /* never called: sibyl.wasm has no HTTP host */
+{
+    (void)h;
+    (void)run;
+}
+#endif
 
 static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
 {

@@ -55,8 +55,16 @@ void http_servers_free(http_servers *s);
 
 /* --- the HTTP host --- */
 typedef struct http_host http_host;
-/* true when this build can talk HTTP (native); false for sibyl.wasm. */
-bool http_available(void);
+/* true when this build can talk HTTP (native); false for sibyl.wasm, where
+ * the code behind it compiles away. */
+static inline bool http_available(void)
+{
+#ifdef __wasi__
+    return false;
+#else
+    return true;
+#endif
+}
 /* The one line sibyl.wasm prints instead of contacting a server. */
 extern const char http_unavailable_msg[];
 /* The servers are borrowed and must outlive the host. NULL on failure (a

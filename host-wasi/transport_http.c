@@ -24,7 +24,6 @@
 #include "util/sb_grow.h"
 
 const char http_unavailable_msg[] = "";
-bool http_available(void) { return true; }
 
 typedef struct xfer {
     CURL *easy;              /* NULL: failed to start, answered with status 0 */

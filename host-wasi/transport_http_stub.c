@@ -6,9 +6,7 @@
 #include "transport.h"
 
 const char http_unavailable_msg[] =
-    "remote MCP servers (transport: http) need the native binary (build/native/host-wasi/sibyl, which ./sibyl "
-    "runs when it is built) or the web host; sibyl.wasm has no sockets";
-bool http_available(void) { return false; }
+    "remote servers need the native binary (./sibyl runs it when built) or the web host: sibyl.wasm has no sockets";
 
 http_host *http_host_new(const http_servers *servers)
 {

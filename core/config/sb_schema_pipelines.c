@@ -97,12 +97,11 @@ static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .h
 static const sb_schema task_ttl = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1,
                                    .has_max = true, .max = 604800000};
 static const sb_schema_field task_fields[] = {
-    SB_FIELD("ttl_ms", &task_ttl, true, "How long the server keeps the task and its result (1 .. 604800000)."),
+    SB_FIELD("ttl_ms", &task_ttl, true, "How long the server keeps the task's result."),
     SB_FIELDS_END,
 };
 static const sb_schema task = {.kind = SB_SK_OBJECT, .title = "task settings", .fields = task_fields,
-                               .doc = "Call the tool as an MCP task: the server answers with a task that is "
-                                      "polled (tasks/get) until it ends; servers without tasks just answer."};
+                               .doc = "Call the tool as an MCP task, polled until it ends."};
 
 static const sb_schema call_delay = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 0,
                                      .has_max = true, .max = 86400000};
@@ -125,9 +124,7 @@ static const sb_schema_field call_retry_fields[] = {
 };
 static const sb_schema call_retry = {
     .kind = SB_SK_OBJECT, .title = "call retry settings", .fields = call_retry_fields,
-    .doc = "Repeat a call that got no usable answer (connection refused or reset, timeout, HTTP 5xx, malformed "
-           "answer). A call with handle: (a submission, made safe by its idempotency keys) is repeated with "
-           "the defaults even without this field; any other call only when the field is given."};
+    .doc = "Repeat a call that got no usable answer (a call with handle: is, by default)."};
 
 static const char *const step_kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
 static const sb_schema_field step_fields[] = {
@@ -141,10 +138,7 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("call", &tool_ref, false, "Kind call: an MCP tool, server.tool."),
     SB_FIELD("with", &args, false, "Arguments of the call."),
     SB_FIELD("handle", &handle, false, "Turn the call's result into a pollable job handle."),
-    SB_FIELD_D("progress", &sb_schema__bool,
-               "Ask the server for progress notifications on the call (logged with the server's name; "
-               "default false).",
-               "false"),
+    SB_FIELD_D("progress", &sb_schema__bool, "Ask the server for progress notifications (default false).", "false"),
     SB_FIELD("task", &task, false, "Make the call a task-augmented MCP call (kind call)."),
     SB_FIELD("call_retry", &call_retry, false, "Repeat a call that got no usable answer (kind call)."),
     SB_FIELD("poll", &expr, false, "Kind poll: the job handle to poll until every job finished."),

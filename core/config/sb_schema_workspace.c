@@ -22,10 +22,9 @@ static const sb_schema_field server_fields[] = {
     SB_FIELD("service", &service, false, "Which embedded service answers (transport: embedded)."),
     SB_FIELD("url", &url, false, "MCP endpoint, e.g. http://127.0.0.1:8702/mcp (transport: http)."),
     SB_FIELD("timeout_ms", &timeout, false, "Per-request timeout (default 30000)."),
-    SB_FIELD("headers", &headers, false, "Extra HTTP headers sent with every request (transport: http)."),
+    SB_FIELD("headers", &headers, false, "Extra HTTP headers (transport: http)."),
     SB_FIELD("bearer_token_env", &token_env, false,
-             "Name of an environment variable holding a token sent as `Authorization: Bearer <token>` "
-             "(transport: http). The token is never logged or written to outputs."),
+             "Environment variable holding a token sent as Authorization: Bearer (transport: http)."),
     SB_FIELDS_END,
 };
 static const sb_schema server = {.kind = SB_SK_OBJECT, .title = "server", .fields = server_fields};
