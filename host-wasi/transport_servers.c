@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/sb_schema.h"
 #include "transport.h"
 #include "util/sb_alloc.h"
 #include "util/sb_buf.h"
 
-#define DEFAULT_TIMEOUT_MS 30000L
 
 static void server_clear(http_server *s)
 {
@@ -53,7 +53,11 @@ static bool read_server(const char *name, sb_val def, const char *ws_file, http_
     const sb_val *env = sb_map_get_str(def, "bearer_token_env");
     s->name = sb_strdup(name);
     s->url = sb_strdup(url && url->kind == SB_STRING ? sb_str(*url) : "");
-    s->timeout_ms = t && t->kind == SB_INT ? (long)t->as.i : DEFAULT_TIMEOUT_MS;
+    /* the default is the schema's, like every other (core/config) */
+    sb_val dflt = t ? sb_null() : sb_schema_default(&sb_schema_workspace, "servers.*.timeout_ms");
+    const sb_val *tv = t ? t : &dflt;
+    s->timeout_ms = tv->kind == SB_INT ? (long)tv->as.i : 30000L;
+    sb_val_free(dflt);
     if (!s->name || !s->url)
         return oom();
     size_t nh = hdrs && hdrs->kind == SB_MAP ? sb_map_len(*hdrs) : 0;

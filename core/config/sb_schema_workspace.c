@@ -21,7 +21,7 @@ static const sb_schema_field server_fields[] = {
     SB_FIELD("transport", &transport, true, "embedded (in-process) or http (MCP Streamable HTTP)."),
     SB_FIELD("service", &service, false, "Which embedded service answers (transport: embedded)."),
     SB_FIELD("url", &url, false, "MCP endpoint, e.g. http://127.0.0.1:8702/mcp (transport: http)."),
-    SB_FIELD("timeout_ms", &timeout, false, "Per-request timeout (default 30000)."),
+    SB_FIELD_D("timeout_ms", &timeout, "Per-request timeout (default 30000).", "30000"),
     SB_FIELD("headers", &headers, false, "Extra HTTP headers (transport: http)."),
     SB_FIELD("bearer_token_env", &token_env, false,
              "Environment variable holding a token sent as Authorization: Bearer (transport: http)."),
