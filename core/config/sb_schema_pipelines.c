@@ -124,7 +124,7 @@ static const sb_schema_field call_retry_fields[] = {
 };
 static const sb_schema call_retry = {
     .kind = SB_SK_OBJECT, .title = "call retry settings", .fields = call_retry_fields,
-    .doc = "Repeat a call that got no usable answer (a call with handle: is, by default)."};
+    .doc = "Repeat a call that got no usable answer (a keyed submission is, by default)."};
 
 static const char *const step_kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
 static const sb_schema_field step_fields[] = {

@@ -498,7 +498,11 @@ void sb_run__call_done(sb_run *r, size_t i, sb_val result, int64_t now)
         late_answer(r, i, result, now);
         return;
     }
-    if (result.kind == SB_ERROR && s->call_attempt < s->sp->call_attempts && worth_repeating(result)) {
+    /* Without call_retry: only a submission whose arguments carry an
+     * idempotency key, which makes a second submit harmless. */
+    const sb_val *key = s->call_args.kind == SB_MAP ? sb_map_get_str(s->call_args, "idempotency_key") : NULL;
+    bool safe = s->sp->call_retry_given || (key && key->kind == SB_STRING);
+    if (result.kind == SB_ERROR && safe && s->call_attempt < s->sp->call_attempts && worth_repeating(result)) {
         int64_t delay = sb_backoff_delay(&s->sp->call_backoff, (uint32_t)(s->call_attempt - 1), &r->rng);
         sb_run__log(r, SB_LOG_WARN, "Step %d/%zu: %s: attempt %d/%d got no answer: %s; trying again in %lld ms",
                     s->number, r->nsteps, s->name, s->call_attempt, s->sp->call_attempts, sb_str(result),

@@ -69,6 +69,7 @@ typedef struct sb_spec_step {
     bool progress;                    /* ask for notifications/progress */
     int64_t task_ttl_ms;              /* > 0: a task-augmented call */
     int call_attempts;                /* attempts for a call without a usable answer; 1: no repeat */
+    bool call_retry_given;            /* call_retry: written (else only keyed submissions repeat) */
     sb_backoff call_backoff;
     /* poll */
     char *status_tool;                /* NULL: the handle's */

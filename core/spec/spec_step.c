@@ -52,10 +52,12 @@ static void call_step(spec_ctx *c, sb_spec_step *t, sb_val def, sb_val ref)
     const sb_val *task = sb_map_get_str(def, "task");
     const sb_val *ttl = task ? sb_map_get_str(*task, "ttl_ms") : NULL;
     t->task_ttl_ms = ttl && ttl->kind == SB_INT ? ttl->as.i : 0;
-    /* A submission (handle:) is safe to repeat: its idempotency keys make a
-     * second submit harmless. Other calls repeat only when told to. */
+    /* A submission (handle:) with an idempotency_key is safe to repeat: the
+     * key makes a second submit harmless (the engine checks the key when the
+     * call is made). Other calls repeat only when told to. */
     const sb_val *cr = sb_map_get_str(def, "call_retry");
     t->call_attempts = 1;
+    t->call_retry_given = cr != NULL;
     if (cr || sb_map_get_str(def, "handle")) {
         sb_val none = sb_map_new(0), hold;
         const sb_val *ma = field_or_default(cr ? *cr : none, "max_attempts", "call_retry.max_attempts", &hold);

@@ -1546,6 +1546,15 @@ static void test_plain_call_not_repeated(void)
         }
     }
     sc_close(&s);
+    /* A submission without an idempotency key: a repeat might submit twice. */
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 1;
+        if (sc_run(&s, "unkeyed_submit", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_INT(fh_count(&s.h, "again (attempt"), 0);
+        }
+    }
+    sc_close(&s);
     /* A refusal (JSON-RPC error, HTTP 4xx) is not repeated. */
     if (sc_open(&s, one_minute)) {
         s.h.servers[0].fail_calls = 1;
