@@ -1,6 +1,7 @@
 /* sibyl pipeline run: drives a run with the embedded services, on a virtual
  * clock (the default: a 36-hour sweep in well under a second, every delay as
- * configured) or the real one. */
+ * configured) or the real one; with HTTP servers (transport.h) on the real
+ * clock, waiting on the network up to the run's next deadline. */
 #include <errno.h>
 #ifndef __wasi__
 #include <signal.h>
@@ -12,6 +13,7 @@
 
 #include "cli_outdir.h"
 #include "cli_run.h"
+#include "transport.h"
 #include "config/sb_config.h"
 #include "util/sb_alloc.h"
 #include "util/sb_grow.h"
@@ -28,30 +30,23 @@ static const char run_help[] =
     "  --input-file FILE    a JSON object of inputs (--input wins over it)\n"
     "  --stream             also print each finished job's chunk as a STREAM line\n"
     "  --seed N             seed of the simulation and of jitter, 0..2^64-1 (default: simulation.seed, else 42)\n"
-    "  --clock virtual|real virtual (default) jumps to each deadline; real waits\n"
+    "  --clock virtual|real virtual (default) jumps to each deadline; real waits (always, with HTTP servers)\n"
     "  --time-scale X       with --clock real: simulated seconds per real second, 0.001..1e9 (default 1)\n"
     "  --start-time T       virtual clock start, epoch seconds or YYYY-MM-DDTHH:MM:SSZ, 1970..9999 (default: now)\n"
     "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, relative to\n"
     "                       the workspace file's folder; else the current folder); made before the run starts\n"
-    "  --verbose            print every poll, not only those where a job changed state\n"
+    "  --verbose            every poll, and what servers say (DEBUG lines)\n"
     "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n\n"
     "Writes the result file (sweep_output.json) at the end, also when the run fails,\n"
     "and appends one JSON line per finished job to the stream file as it happens.\n"
     "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled,\n"
     "      4 the output folder or an output file could not be written (also after a failed run)\n";
 
-typedef struct queued {
-    char *server;
-    uint64_t id;
-    char *body;
-    size_t len;
-} queued;
-
 typedef struct host_ctx {
     term term;
     sb_services *services;
-    queued *q;
-    size_t nq, cap;
+    embedded_queue *emb;
+    http_host *http; /* NULL: no server uses HTTP */
     bool oom;
     char *stream_path; /* owned; term.stream_path borrows it */
 } host_ctx;
@@ -59,22 +54,10 @@ typedef struct host_ctx {
 static void on_send(void *ud, const sb_run_request *req)
 {
     host_ctx *h = ud;
-    if (!SB_GROW(h->q, h->cap, h->nq + 1)) {
+    if (h->http && http_host_has(h->http, req->server))
+        http_host_send(h->http, req);
+    else if (!embedded_push(h->emb, req))
         h->oom = true;
-        return;
-    }
-    queued *e = &h->q[h->nq];
-    e->server = sb_strdup(req->server);
-    e->id = req->id;
-    e->body = req->body ? sb_strndup(req->body, req->body_len) : NULL;
-    e->len = req->body_len;
-    if (!e->server || (req->body && !e->body)) {
-        sb_free(e->server);
-        sb_free(e->body);
-        h->oom = true;
-        return;
-    }
-    h->nq++;
 }
 
 static void on_event(void *ud, const sb_event *ev) { term_event(&((host_ctx *)ud)->term, ev); }
@@ -84,45 +67,23 @@ static int on_write(void *ud, const char *name, const char *data, size_t len)
     return term_write_file(&((host_ctx *)ud)->term, name, data, len);
 }
 
-/* Answers every queued request; the answers may queue more. */
-static void deliver(host_ctx *h, sb_run *run, int64_t now)
+#ifndef __wasi__
+static void on_http_answer(void *ud, uint64_t id, int status, const char *content_type, const char *session_id,
+                           const char *body, size_t len)
 {
-    while (h->nq) {
-        queued e = h->q[0];
-        memmove(h->q, h->q + 1, (h->nq - 1) * sizeof *h->q);
-        h->nq--;
-        int status = 0;
-        char *resp = NULL;
-        if (sb_services_has(h->services, e.server)) {
-            /* In-process: a 200 answer goes over as the message value, the
-             * rest (202, errors) as the text a server would send. */
-            sb_val msg = sb_services_answer(h->services, e.server, now, e.body ? e.body : "", e.len, &status);
-            if (status == 200 && msg.kind == SB_MAP) {
-                sb_run_on_message(run, e.id, msg, now);
-            } else {
-                resp = msg.kind == SB_MAP ? sb_val_to_json(msg, 0) : NULL;
-                sb_val_free(msg);
-                sb_run_on_response(run, e.id, status, resp ? "application/json" : NULL, NULL, resp ? resp : "",
-                                   resp ? strlen(resp) : 0, now);
-            }
-        } else {
-            static const char msg[] = "no embedded service answers this server, and this build has no HTTP client";
-            sb_run_on_response(run, e.id, 0, NULL, NULL, msg, sizeof msg - 1, now);
-        }
-        sb_free(resp);
-        sb_free(e.server);
-        sb_free(e.body);
-    }
+    sb_run_on_response(ud, id, status, content_type, session_id, body, len, host_now_ms());
 }
+#endif
 
 #ifdef __wasi__
 static const int interrupted = 0; /* WASI preview 1 has no signals */
+#define SIGINT_NUMBER 2
 #else
-static volatile sig_atomic_t interrupted;
-static void on_sigint(int sig)
+static volatile sig_atomic_t interrupted; /* the signal's number */
+#define SIGINT_NUMBER SIGINT
+static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
 }
 #endif
 
@@ -338,74 +299,37 @@ static bool open_outputs(host_ctx *h, sb_run *run)
     return true;
 }
 
-static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
+/* How long a run may go on answering after Ctrl-C or SIGTERM, so that
+ * cancel_jobs reaches the servers and its answer is settled in the ledger. */
+#define CANCEL_GRACE_MS 10000
+/* The longest single wait: a signal is noticed within this. */
+#define MAX_WAIT_MS 200
+
+static void free_host(host_ctx *h)
 {
-    host_ctx h;
-    memset(&h, 0, sizeof h);
-    const sb_val *outs = sb_map_get_str(ws, "outputs");
-    const sb_val *dir = outs ? sb_map_get_str(*outs, "dir") : NULL;
-    char *out_dir = cli_outdir_resolve(a->out_dir, dir ? sb_str(*dir) : NULL, ws_path);
-    if (!out_dir) {
-        fprintf(stderr, "sibyl: error: out of memory\n");
-        return CLI_INTERNAL;
-    }
-    h.term.out_dir = out_dir;
-    h.term.stream = a->stream;
-    h.term.verbose = a->verbose;
-    h.term.progress = !a->no_progress && !getenv("NO_COLOR") && isatty(2);
-    if (!a->seed_given) {
-        const sb_val *sim = sb_map_get_str(ws, "simulation");
-        const sb_val *s = sim ? sb_map_get_str(*sim, "seed") : NULL;
-        a->seed = s && s->kind == SB_INT ? (uint64_t)s->as.i : 42;
-    }
-    h.services = sb_services_new(ws, a->seed);
-    if (!h.services) {
-        fprintf(stderr, "sibyl: error: out of memory\n");
-        sb_free(out_dir);
-        return CLI_INTERNAL;
-    }
-    sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
-    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, NULL, h.term.out_dir};
-    sb_diags *d = sb_diags_new();
-    sb_run *run = sb_run_new(&cfg, &host, d);
-    cli_print_diags(d);
-    sb_diags_free(d);
-    if (!run) {
-        sb_services_free(h.services);
-        sb_free(out_dir);
-        return CLI_INVALID;
-    }
-    if (a->stream && !sb_run_stream_file(run))
-        fprintf(stderr, "sibyl: warning: --stream given but the workspace disables streaming "
-                        "(streaming.enabled: false): STREAM lines are printed, no stream file is written\n");
-    if (!open_outputs(&h, run)) {
-        if (h.term.stream_file)
-            fclose(h.term.stream_file);
-        sb_free(h.stream_path);
-        sb_run_free(run);
-        sb_services_free(h.services);
-        sb_free(out_dir);
-        return CLI_INTERNAL;
-    }
-#ifndef __wasi__
-    signal(SIGINT, on_sigint);
-#endif
+    http_host_free(h->http);
+    embedded_free(h->emb);
+    sb_services_free(h->services);
+}
+
+/* The loop with only embedded services: everything is answered at once,
+ * so the clock (virtual, or real scaled) only moves between deadlines. */
+static void loop_embedded(host_ctx *h, sb_run *run, const run_args *a, int64_t start)
+{
     bool real = a->clock && strcmp(a->clock, "real") == 0;
     double scale = a->time_scale > 0 ? a->time_scale : 1.0;
-    int64_t start = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
     int64_t real_start = host_now_ms(), now = start;
-    sb_run_start(run, now);
     while (!sb_run_done(run)) {
-        deliver(&h, run, now);
-        if (h.oom) {
+        embedded_drain(h->emb, h->services, run, now);
+        if (h->oom) {
             sb_run_cancel(run, "out of memory in the host", now);
             break;
         }
         if (sb_run_done(run))
             break;
         if (interrupted) {
-            sb_run_cancel(run, "interrupted (Ctrl-C)", now);
-            deliver(&h, run, now);
+            sb_run_cancel(run, interrupted == SIGINT_NUMBER ? "interrupted (Ctrl-C)" : "terminated (SIGTERM)", now);
+            embedded_drain(h->emb, h->services, run, now);
             break;
         }
         int64_t next = sb_run_next_deadline(run);
@@ -425,22 +349,167 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         }
         sb_run_on_time(run, now);
     }
-    deliver(&h, run, now); /* answer the last requests (e.g. cancel_jobs) */
+    embedded_drain(h->emb, h->services, run, now); /* answer the last requests (e.g. cancel_jobs) */
+}
+
+#ifndef __wasi__
+/* The loop with HTTP servers (and maybe embedded ones): the real clock;
+ * waits in curl_multi_poll up to the run's next deadline. After a signal
+ * the run is cancelled and pumped on for up to CANCEL_GRACE_MS so its
+ * cancel_jobs go out and their answers come back. */
+static void loop_http(host_ctx *h, sb_run *run)
+{
+    int64_t give_up = INT64_MAX;
+    while (!sb_run_done(run)) {
+        int64_t now = host_now_ms();
+        embedded_drain(h->emb, h->services, run, now);
+        if (h->oom) {
+            sb_run_cancel(run, "out of memory in the host", now);
+            give_up = now; /* no grace: the host cannot keep up */
+        }
+        if (interrupted && give_up == INT64_MAX) {
+            sb_run_cancel(run, interrupted == SIGINT_NUMBER ? "interrupted (Ctrl-C)" : "terminated (SIGTERM)", now);
+            give_up = now + CANCEL_GRACE_MS;
+        }
+        if (sb_run_done(run) || now >= give_up)
+            break;
+        if (embedded_pending(h->emb))
+            continue;
+        int64_t next = sb_run_next_deadline(run);
+        if (next == INT64_MAX && http_host_in_flight(h->http) == 0) {
+            sb_run_cancel(run, "internal error: the run waits for nothing", now);
+            break;
+        }
+        int64_t wait = next == INT64_MAX ? MAX_WAIT_MS : next - now;
+        wait = wait < 0 ? 0 : wait > MAX_WAIT_MS ? MAX_WAIT_MS : wait;
+        http_host_pump(h->http, (int)wait, on_http_answer, run);
+        now = host_now_ms();
+        if (sb_run_next_deadline(run) <= now)
+            sb_run_on_time(run, now);
+    }
+    embedded_drain(h->emb, h->services, run, host_now_ms());
+}
+#else
+static void loop_http(host_ctx *h, sb_run *run) /* never called: sibyl.wasm has no HTTP host */
+{
+    (void)h;
+    (void)run;
+}
+#endif
+
+static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
+{
+    host_ctx h;
+    memset(&h, 0, sizeof h);
+    http_servers servers;
+    if (!http_servers_from_workspace(ws, ws_path, &servers))
+        return CLI_INVALID;
+    if (servers.n) {
+        /* Checked before anything is submitted. */
+        if (!http_available()) {
+            fprintf(stderr, "sibyl: error: %s: server '%s' uses transport http: %s\n", ws_path, servers.v[0].name,
+                    http_unavailable_msg);
+            http_servers_free(&servers);
+            return CLI_INVALID;
+        }
+        if (a->clock && strcmp(a->clock, "virtual") == 0) {
+            int rc = cli_usage_error("--clock virtual cannot be used with HTTP servers (server '%s'): a remote "
+                                     "server runs on the real clock, so the run does too",
+                                     servers.v[0].name);
+            http_servers_free(&servers);
+            return rc;
+        }
+        if (a->time_scale > 0 || a->start_given) {
+            http_servers_free(&servers);
+            return cli_usage_error("%s cannot be used with HTTP servers: the run follows the real clock",
+                                   a->time_scale > 0 ? "--time-scale" : "--start-time");
+        }
+    }
+    const sb_val *outs = sb_map_get_str(ws, "outputs");
+    const sb_val *dir = outs ? sb_map_get_str(*outs, "dir") : NULL;
+    char *out_dir = cli_outdir_resolve(a->out_dir, dir ? sb_str(*dir) : NULL, ws_path);
+    if (!out_dir) {
+        fprintf(stderr, "sibyl: error: out of memory\n");
+        http_servers_free(&servers);
+        return CLI_INTERNAL;
+    }
+    h.term.out_dir = out_dir;
+    h.term.stream = a->stream;
+    h.term.verbose = a->verbose;
+    h.term.progress = !a->no_progress && !getenv("NO_COLOR") && isatty(2);
+    if (!a->seed_given) {
+        const sb_val *sim = sb_map_get_str(ws, "simulation");
+        const sb_val *s = sim ? sb_map_get_str(*sim, "seed") : NULL;
+        a->seed = s && s->kind == SB_INT ? (uint64_t)s->as.i : 42;
+    }
+    h.services = sb_services_new(ws, a->seed);
+    h.emb = embedded_new();
+    if (servers.n)
+        h.http = http_host_new(&servers);
+    if (!h.services || !h.emb || (servers.n && !h.http)) {
+        if (!servers.n || h.http)
+            fprintf(stderr, "sibyl: error: out of memory\n");
+        free_host(&h);
+        http_servers_free(&servers);
+        sb_free(out_dir);
+        return CLI_INTERNAL;
+    }
+    sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
+    /* The run id goes into idempotency keys. With embedded services each run
+     * has fresh servers and "run-<seed>" keeps runs reproducible; real
+     * servers remember keys, so each run gets its own (seed and start time). */
+    char run_id[64];
+    if (h.http)
+        snprintf(run_id, sizeof run_id, "run-%llu-%llx", (unsigned long long)a->seed,
+                 (unsigned long long)host_now_ms());
+    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, h.http ? run_id : NULL,
+                         h.term.out_dir};
+    sb_diags *d = sb_diags_new();
+    sb_run *run = sb_run_new(&cfg, &host, d);
+    cli_print_diags(d);
+    sb_diags_free(d);
+    if (!run) {
+        free_host(&h);
+        http_servers_free(&servers);
+        sb_free(out_dir);
+        return CLI_INVALID;
+    }
+    if (a->stream && !sb_run_stream_file(run))
+        fprintf(stderr, "sibyl: warning: --stream given but the workspace disables streaming "
+                        "(streaming.enabled: false): STREAM lines are printed, no stream file is written\n");
+    if (!open_outputs(&h, run)) {
+        if (h.term.stream_file)
+            fclose(h.term.stream_file);
+        sb_free(h.stream_path);
+        sb_run_free(run);
+        free_host(&h);
+        http_servers_free(&servers);
+        sb_free(out_dir);
+        return CLI_INTERNAL;
+    }
+#ifndef __wasi__
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+#endif
+    if (h.http) {
+        sb_run_start(run, host_now_ms());
+        loop_http(&h, run);
+    } else {
+        int64_t start = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
+        sb_run_start(run, start);
+        loop_embedded(&h, run, a, start);
+    }
     term_clear_progress(&h.term);
     int rc = sb_run_get_status(run) == SB_RUN_SUCCEEDED ? CLI_OK : CLI_RUN_FAILED;
     if (h.term.stream_file && fclose(h.term.stream_file) != 0)
         rc = CLI_INTERNAL;
     if (h.term.write_errors)
         rc = CLI_INTERNAL;
-    for (size_t i = 0; i < h.nq; i++) {
-        sb_free(h.q[i].server);
-        sb_free(h.q[i].body);
-    }
-    sb_free(h.q);
     sb_free(h.stream_path);
     sb_free(out_dir);
     sb_run_free(run);
-    sb_services_free(h.services);
+    free_host(&h);
+    http_servers_free(&servers);
     return rc;
 }
 

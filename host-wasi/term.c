@@ -59,6 +59,19 @@ void term_event(term *t, const sb_event *ev)
 {
     switch (ev->kind) {
     case SB_EVENT_LOG:
+        /* DEBUG lines (what servers say: progress, their log messages) only
+         * with --verbose; a server's progress also shows on the progress line. */
+        if (ev->level == SB_LOG_DEBUG) {
+            const sb_val *k = sb_map_get_str(ev->data, "kind");
+            if (t->verbose)
+                print_line(t, ev->time_ms, "DEBUG", ev->message);
+            else if (t->progress && k && sb_str_eq(*k, "progress")) {
+                fprintf(stderr, "\r\033[K%.200s", ev->message);
+                fflush(stderr);
+                t->progress_shown = true;
+            }
+            break;
+        }
         print_line(t, ev->time_ms, sb_log_level_name(ev->level), ev->message);
         break;
     case SB_EVENT_POLL: {

@@ -55,6 +55,12 @@ static void workspace_semantics(const char *file, sb_val ws, sb_diags *d, bool *
                              sb_str(name));
                 *ok = false;
             }
+            const sb_val *tok = sb_map_get_str(s, "bearer_token_env");
+            if (tok) {
+                sb_diags_add(d, file, tok->line, tok->col,
+                             "servers.%s.bearer_token_env: only used with transport http", sb_str(name));
+                *ok = false;
+            }
         }
     }
     const sb_val *poll = sb_map_get_str(ws, "polling");
@@ -330,6 +336,9 @@ static void check_step(pctx *c, sb_val name, sb_val step)
         check_tool_ref(c, sname, "status_tool", *st);
     check_only_with(c, sname, step, "with", "call");
     check_only_with(c, sname, step, "handle", "call");
+    check_only_with(c, sname, step, "progress", "call");
+    check_only_with(c, sname, step, "task", "call");
+    check_only_with(c, sname, step, "call_retry", "call");
     check_only_with(c, sname, step, "status_tool", "poll");
     check_only_with(c, sname, step, "stream", "poll");
     check_only_with(c, sname, step, "polling", "poll");

@@ -94,6 +94,38 @@ static const sb_schema event_ref = {.kind = SB_SK_STRING, .title = "event",
                                     .doc = "step.event: job_failed, job_completed or job_finished of a poll step"};
 static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1};
 
+static const sb_schema task_ttl = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1,
+                                   .has_max = true, .max = 604800000};
+static const sb_schema_field task_fields[] = {
+    SB_FIELD("ttl_ms", &task_ttl, true, "How long the server keeps the task's result."),
+    SB_FIELDS_END,
+};
+static const sb_schema task = {.kind = SB_SK_OBJECT, .title = "task settings", .fields = task_fields,
+                               .doc = "Call the tool as an MCP task, polled until it ends."};
+
+static const sb_schema call_delay = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 0,
+                                     .has_max = true, .max = 86400000};
+static const sb_schema call_multiplier = {.kind = SB_SK_NUMBER, .title = "multiplier", .has_min = true, .min = 1,
+                                          .has_max = true, .max = 100};
+static const sb_schema_field call_backoff_fields[] = {
+    SB_FIELD_D("initial_delay_ms", &call_delay, "Delay before the second attempt (default 1000).", "1000"),
+    SB_FIELD_D("max_delay_ms", &call_delay, "Cap on the delay (default 30000).", "30000"),
+    SB_FIELD_D("multiplier", &call_multiplier, "Growth of the delay per attempt (default 2).", "2.0"),
+    SB_FIELDS_END,
+};
+static const sb_schema call_backoff = {.kind = SB_SK_OBJECT, .title = "backoff settings",
+                                       .fields = call_backoff_fields};
+static const sb_schema call_attempts = {.kind = SB_SK_INT, .title = "attempts", .has_min = true, .min = 1,
+                                        .has_max = true, .max = 20};
+static const sb_schema_field call_retry_fields[] = {
+    SB_FIELD_D("max_attempts", &call_attempts, "Attempts in all, the first included (1 .. 20; default 3).", "3"),
+    SB_FIELD("backoff", &call_backoff, false, "Delay between attempts."),
+    SB_FIELDS_END,
+};
+static const sb_schema call_retry = {
+    .kind = SB_SK_OBJECT, .title = "call retry settings", .fields = call_retry_fields,
+    .doc = "Repeat a call that got no usable answer (a keyed submission is, by default)."};
+
 static const char *const step_kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
 static const sb_schema_field step_fields[] = {
     SB_FIELD("description", &sb_schema__string, false, NULL),
@@ -106,6 +138,9 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("call", &tool_ref, false, "Kind call: an MCP tool, server.tool."),
     SB_FIELD("with", &args, false, "Arguments of the call."),
     SB_FIELD("handle", &handle, false, "Turn the call's result into a pollable job handle."),
+    SB_FIELD_D("progress", &sb_schema__bool, "Ask the server for progress notifications (default false).", "false"),
+    SB_FIELD("task", &task, false, "Make the call a task-augmented MCP call (kind call)."),
+    SB_FIELD("call_retry", &call_retry, false, "Repeat a call that got no usable answer (kind call)."),
     SB_FIELD("poll", &expr, false, "Kind poll: the job handle to poll until every job finished."),
     SB_FIELD("status_tool", &tool_ref, false, "Status tool (default: the handle server's get_jobs_status)."),
     SB_FIELD_D("stream", &sb_schema__bool, "Stream one JSON chunk per finished job (default true).", "true"),

@@ -12,6 +12,8 @@ static const char *const services[] = {"solver", "conductor_sim", NULL};
 static const sb_schema service = {.kind = SB_SK_STRING, .title = "embedded service", .enums = services};
 static const sb_schema url = {.kind = SB_SK_STRING, .title = "URL", .flags = SB_SF_NONEMPTY};
 static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1};
+static const sb_schema token_env = {.kind = SB_SK_STRING, .title = "environment variable name",
+                                    .flags = SB_SF_IDENT};
 static const sb_schema headers = {.kind = SB_SK_DICT, .title = "HTTP headers", .item = &sb_schema__string};
 
 static const sb_schema_field server_fields[] = {
@@ -19,8 +21,10 @@ static const sb_schema_field server_fields[] = {
     SB_FIELD("transport", &transport, true, "embedded (in-process) or http (MCP Streamable HTTP)."),
     SB_FIELD("service", &service, false, "Which embedded service answers (transport: embedded)."),
     SB_FIELD("url", &url, false, "MCP endpoint, e.g. http://127.0.0.1:8702/mcp (transport: http)."),
-    SB_FIELD("timeout_ms", &timeout, false, "Per-request timeout (default 30000)."),
-    SB_FIELD("headers", &headers, false, "Extra HTTP headers, e.g. Authorization."),
+    SB_FIELD_D("timeout_ms", &timeout, "Per-request timeout (default 30000).", "30000"),
+    SB_FIELD("headers", &headers, false, "Extra HTTP headers (transport: http)."),
+    SB_FIELD("bearer_token_env", &token_env, false,
+             "Environment variable holding a token sent as Authorization: Bearer (transport: http)."),
     SB_FIELDS_END,
 };
 static const sb_schema server = {.kind = SB_SK_OBJECT, .title = "server", .fields = server_fields};

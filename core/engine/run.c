@@ -724,6 +724,7 @@ void sb_run_on_time(sb_run *r, int64_t now_ms)
         case TT_POLL: sb_run__poll_on_timer(r, who, now_ms); break;
         case TT_TIMEOUT: sb_run__poll_on_timeout(r, who, now_ms); break;
         case TT_SEND: sb_run__send_delayed(r, who, now_ms); break;
+        case TT_CALL_AGAIN: sb_run__call_again(r, who, now_ms); break;
         case TT_RETRY: {
             /* who = poll step << 24 | retry index */
             sb_run__retry_on_timer(r, who >> 24, who & 0xffffff, now_ms);

@@ -41,7 +41,7 @@ typedef enum job_event {
 } job_event;
 
 /* Timer tags: what a timer is for (low byte) and for whom (the rest). */
-enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4 };
+enum { TT_POLL = 1, TT_RETRY = 2, TT_TIMEOUT = 3, TT_SEND = 4, TT_CALL_AGAIN = 5 };
 #define TIMER_TAG(kind, who) (((uint64_t)(who) << 8) | (uint64_t)(kind))
 
 typedef struct job {
@@ -116,6 +116,7 @@ typedef struct step {
     sb_val call_args;       /* call: evaluated arguments, kept for handle/ledger use */
     poll_state *poll;       /* poll: its state once started */
     int fired;              /* times its event fired and it ran */
+    int call_attempt;       /* call: attempts made (call_retry) */
 } step;
 
 /* What an MCP call was for, so its answer goes to the right place. */
@@ -240,6 +241,12 @@ sb_val sb_run__vars(sb_run *r, sb_val extra);
  * including when v is the out-of-memory error a constructor returned. */
 bool sb_run__put(sb_val *map, const char *key, sb_val v);
 
+/* run_steps.c: a call step's next attempt is due (TT_CALL_AGAIN). */
+void sb_run__call_again(sb_run *r, size_t i, int64_t now);
+
+/* run_notify.c: a server's notification (progress, log message) as a DEBUG log event. */
+void sb_run__server_event(sb_run *r, const char *server, const sb_mcp_event *ev);
+
 /* sb_run__log.c */
 void sb_run__log(sb_run *r, sb_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -284,6 +291,9 @@ void sb_run__retry_on_timer(sb_run *r, size_t poll_step, size_t retry, int64_t n
 void sb_run__retry_on_submitted(sb_run *r, size_t poll_step, size_t retry, sb_val result, int64_t now);
 
 /* run_mcp.c */
+/* sb_run__call with MCP call options (progress token, task); opts NULL: none. */
+bool sb_run__call_ex(sb_run *r, const char *server, const char *tool, sb_val args, const sb_mcp_call_opts *opts,
+                     call_kind kind, size_t step, size_t extra, int64_t now);
 bool sb_run__call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
               size_t extra, int64_t now);
 void sb_run__pump(sb_run *r, int64_t now);

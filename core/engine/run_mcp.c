@@ -35,13 +35,20 @@ static size_t server_index(sb_run *r, const char *name)
 bool sb_run__call(sb_run *r, const char *server, const char *tool, sb_val args, call_kind kind, size_t step,
               size_t extra, int64_t now)
 {
+    return sb_run__call_ex(r, server, tool, args, NULL, kind, step, extra, now);
+}
+
+bool sb_run__call_ex(sb_run *r, const char *server, const char *tool, sb_val args, const sb_mcp_call_opts *opts,
+                     call_kind kind, size_t step, size_t extra, int64_t now)
+{
     (void)now;
     size_t si = server_index(r, server);
     if (si == (size_t)-1)
         return false;
     if (!SB_GROW(r->calls, r->ccap, r->ncalls + 1))
         return false;
-    uint64_t id = sb_mcp_client_call_tool(r->servers[si].client, tool, args);
+    uint64_t id = opts ? sb_mcp_client_call_tool_ex(r->servers[si].client, tool, args, opts)
+                       : sb_mcp_client_call_tool(r->servers[si].client, tool, args);
     if (!id)
         return false;
     r->calls[r->ncalls++] = (pending_call){id, si, kind, step, extra};
@@ -168,8 +175,10 @@ static bool pump_once(sb_run *r, int64_t now)
             send_now(r, s, q.id, &req, now);
         }
         sb_mcp_event ev;
-        while (sb_mcp_client_next_event(c, &ev))
-            sb_mcp_event_clear(&ev); /* progress and server logs are not shown yet */
+        while (sb_mcp_client_next_event(c, &ev)) {
+            sb_run__server_event(r, r->servers[s].name, &ev);
+            sb_mcp_event_clear(&ev);
+        }
         uint64_t id;
         sb_val result;
         while (sb_mcp_client_next_completion(c, &id, &result)) {

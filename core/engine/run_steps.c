@@ -2,6 +2,7 @@
  * assert, select, aggregate; and call, which finishes when its answer
  * arrives (sb_run__call_done). Poll steps live in run_poll.c. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -263,7 +264,10 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
         return;
     }
     sb_run__log(r, SB_LOG_INFO, "Calling %s.%s", s->sp->server, s->sp->tool);
-    if (!sb_run__call(r, s->sp->server, s->sp->tool, args, CALL_STEP, i, 0, now))
+    s->call_attempt = 1;
+    sb_mcp_call_opts opts = {s->sp->progress, s->sp->task_ttl_ms};
+    if (!sb_run__call_ex(r, s->sp->server, s->sp->tool, args, opts.progress || opts.task_ttl_ms ? &opts : NULL,
+                         CALL_STEP, i, 0, now))
         sb_run__fail(r, i, now, "out of memory");
 }
 
@@ -452,11 +456,65 @@ static void late_answer(sb_run *r, size_t i, sb_val result, int64_t now)
     sb_val_free(result);
 }
 
+/* A call that got no usable answer (transport failure, HTTP 5xx, 408 or
+ * 429, a malformed answer) may be repeated; one the server refused
+ * (JSON-RPC error, other HTTP 4xx) or that ran out of memory may not. The
+ * client words its errors (core/mcp/sb_mcp_client.h); these are the ones it
+ * words for a refusal. */
+static bool worth_repeating(sb_val err)
+{
+    if (sb_is_oom(err))
+        return false;
+    const char *m = sb_str(err), *h = strstr(m, ": HTTP ");
+    if (strstr(m, ": JSON-RPC error ") || strstr(m, "client closed"))
+        return false;
+    if (h) {
+        int code = atoi(h + 7);
+        return code >= 500 || code == 408 || code == 429;
+    }
+    return true;
+}
+
+void sb_run__call_again(sb_run *r, size_t i, int64_t now)
+{
+    if (i >= r->nsteps)
+        return;
+    step *s = &r->steps[i];
+    if (r->finishing || s->state != ST_RUNNING || s->kind != K_CALL)
+        return;
+    s->call_attempt++;
+    sb_run__log(r, SB_LOG_INFO, "Calling %s.%s again (attempt %d/%d)", s->sp->server, s->sp->tool, s->call_attempt,
+                s->sp->call_attempts);
+    sb_mcp_call_opts opts = {s->sp->progress, s->sp->task_ttl_ms};
+    if (!sb_run__call_ex(r, s->sp->server, s->sp->tool, s->call_args, opts.progress || opts.task_ttl_ms ? &opts : NULL,
+                         CALL_STEP, i, 0, now))
+        sb_run__fail(r, i, now, "out of memory");
+}
+
 void sb_run__call_done(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
     if (r->finishing || s->state != ST_RUNNING) {
         late_answer(r, i, result, now);
+        return;
+    }
+    /* Without call_retry: only a submission whose arguments carry an
+     * idempotency key, which makes a second submit harmless. */
+    const sb_val *key = s->call_args.kind == SB_MAP ? sb_map_get_str(s->call_args, "idempotency_key") : NULL;
+    bool safe = s->sp->call_retry_given || (key && key->kind == SB_STRING);
+    if (result.kind == SB_ERROR && safe && s->call_attempt < s->sp->call_attempts && worth_repeating(result)) {
+        int64_t delay = sb_backoff_delay(&s->sp->call_backoff, (uint32_t)(s->call_attempt - 1), &r->rng);
+        sb_run__log(r, SB_LOG_WARN, "Step %d/%zu: %s: attempt %d/%d got no answer: %s; trying again in %lld ms",
+                    s->number, r->nsteps, s->name, s->call_attempt, s->sp->call_attempts, sb_str(result),
+                    (long long)delay);
+        sb_val_free(result);
+        if (!sb_timers_add(r->timers, sb_timers_deadline(now, delay), TIMER_TAG(TT_CALL_AGAIN, i)))
+            sb_run__fail(r, i, now, "out of memory");
+        return;
+    }
+    if (result.kind == SB_ERROR && s->call_attempt > 1) {
+        sb_run__fail(r, i, now, "%s (gave up after %d attempts)", sb_str(result), s->call_attempt);
+        sb_val_free(result);
         return;
     }
     if (result.kind == SB_ERROR) {

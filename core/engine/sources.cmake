@@ -4,6 +4,7 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/run.c
   ${CMAKE_CURRENT_LIST_DIR}/run_log.c
   ${CMAKE_CURRENT_LIST_DIR}/run_mcp.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_notify.c
   ${CMAKE_CURRENT_LIST_DIR}/run_poll.c
   ${CMAKE_CURRENT_LIST_DIR}/run_retry.c
   ${CMAKE_CURRENT_LIST_DIR}/run_steps.c

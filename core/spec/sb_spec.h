@@ -66,6 +66,11 @@ typedef struct sb_spec_step {
     char *server, *tool;
     sb_tmpl *handle_id, *handle_jobs; /* both NULL without handle: */
     char *handle_server;              /* NULL: the called server */
+    bool progress;                    /* ask for notifications/progress */
+    int64_t task_ttl_ms;              /* > 0: a task-augmented call */
+    int call_attempts;                /* attempts for a call without a usable answer; 1: no repeat */
+    bool call_retry_given;            /* call_retry: written (else only keyed submissions repeat) */
+    sb_backoff call_backoff;
     /* poll */
     char *status_tool;                /* NULL: the handle's */
     sb_spec_polling polling;

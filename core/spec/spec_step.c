@@ -47,6 +47,26 @@ static void call_step(spec_ctx *c, sb_spec_step *t, sb_val def, sb_val ref)
     sb_val empty = sb_map_new(0);
     sb_spec__compile(c, with ? *with : empty, &t->body);
     sb_val_free(empty);
+    const sb_val *prog = sb_map_get_str(def, "progress");
+    t->progress = prog && prog->kind == SB_BOOL && prog->as.b;
+    const sb_val *task = sb_map_get_str(def, "task");
+    const sb_val *ttl = task ? sb_map_get_str(*task, "ttl_ms") : NULL;
+    t->task_ttl_ms = ttl && ttl->kind == SB_INT ? ttl->as.i : 0;
+    /* A submission (handle:) with an idempotency_key is safe to repeat: the
+     * key makes a second submit harmless (the engine checks the key when the
+     * call is made). Other calls repeat only when told to. */
+    const sb_val *cr = sb_map_get_str(def, "call_retry");
+    t->call_attempts = 1;
+    t->call_retry_given = cr != NULL;
+    if (cr || sb_map_get_str(def, "handle")) {
+        sb_val none = sb_map_new(0), hold;
+        const sb_val *ma = field_or_default(cr ? *cr : none, "max_attempts", "call_retry.max_attempts", &hold);
+        t->call_attempts = ma && ma->kind == SB_INT ? (int)ma->as.i : 1;
+        sb_val_free(hold);
+        const sb_val *bo = cr ? sb_map_get_str(*cr, "backoff") : NULL;
+        t->call_backoff = sb_spec__backoff(bo ? *bo : sb_null(), false, "call_retry.backoff");
+        sb_val_free(none);
+    }
     const sb_val *h = sb_map_get_str(def, "handle");
     if (!h)
         return;

@@ -398,6 +398,49 @@ static char *sse_answer(fake_host *h, fh_server *s, const fh_req *e, int *status
     return sb_buf_take(&b);
 }
 
+/* A tools/call answer with notifications before it (fh_server.notify). */
+static char *notify_answer(fake_host *h, fh_server *s, const fh_req *e, int *status, const char **ctype)
+{
+    char *resp = sb_mcp_server_handle(s->srv, h->now, e->body ? e->body : "", e->len, status);
+    sb_val msg = sb_json_parse(e->body ? e->body : "", e->len);
+    const sb_val *m = sb_map_get_str(msg, "method");
+    const sb_val *params = m && sb_str_eq(*m, "tools/call") ? sb_map_get_str(msg, "params") : NULL;
+    if (!params || !resp || *status != 200) {
+        sb_val_free(msg);
+        *ctype = resp ? "application/json" : NULL;
+        return resp;
+    }
+    const sb_val *meta = sb_map_get_str(*params, "_meta");
+    const sb_val *tok = meta ? sb_map_get_str(*meta, "progressToken") : NULL;
+    const sb_val *tool = sb_map_get_str(*params, "name");
+    sb_buf b = SB_BUF_INIT;
+    if (tok) {
+        sb_buf_puts(&b, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":");
+        sb_val_write_json(&b, *tok, 0);
+        sb_buf_puts(&b, ",\"progress\":1,\"total\":2,\"message\":\"half way\"}}\n\n");
+    }
+    sb_buf_printf(&b,
+                  "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\","
+                  "\"logger\":\"fake\",\"data\":\"called %s\"}}\n\ndata: %s\n\n",
+                  tool && tool->kind == SB_STRING ? sb_str(*tool) : "?", resp);
+    sb_val_free(msg);
+    sb_free(resp);
+    *ctype = "text/event-stream";
+    return sb_buf_take(&b);
+}
+
+/* true (and the request failed) when it is a tools/call the server is
+ * scripted to fail (fh_server.fail_calls). */
+static bool scripted_failure(fh_server *s, const fh_req *e, int *status, char **resp)
+{
+    if (s->fail_calls <= 0 || !e->body || !strstr(e->body, "\"method\":\"tools/call\""))
+        return false;
+    s->fail_calls--;
+    *status = s->fail_status;
+    *resp = sb_strdup(s->fail_status ? "" : "connection reset by peer (scripted)");
+    return true;
+}
+
 /* Answers the queued requests that are due (answers may queue more). A
  * server handles a request when its answer arrives. */
 static void deliver(fake_host *h)
@@ -412,6 +455,10 @@ static void deliver(fake_host *h)
         if (e.server == (size_t)-1) {
             status = 0;
             resp = sb_strdup("connection refused (no such server in the fake host)");
+        } else if (scripted_failure(&h->servers[e.server], &e, &status, &resp)) {
+            /* status and resp set */
+        } else if (h->servers[e.server].notify && strcmp(e.method, "POST") == 0) {
+            resp = notify_answer(h, &h->servers[e.server], &e, &status, &ctype);
         } else if (h->servers[e.server].sse_retry_ms > 0) {
             resp = sse_answer(h, &h->servers[e.server], &e, &status, &ctype);
         } else if (strcmp(e.method, "POST") == 0 && h->in_process) {

@@ -49,6 +49,14 @@ typedef struct fh_server {
     int64_t sse_retry_ms;
     char **stash; /* event id, answer, event id, answer, ... */
     size_t nstash;
+    /* Answer each tools/call with an SSE stream that carries, before the
+     * response, notifications/progress (when the call has a progressToken)
+     * and a notifications/message, as a server that reports progress does. */
+    bool notify;
+    /* The next fail_calls tools/call requests get fail_status (0: a transport
+     * failure) instead of reaching the server. */
+    int fail_calls;
+    int fail_status;
 } fh_server;
 
 typedef struct fh_req {

@@ -865,6 +865,8 @@ typedef struct oom_case {
     const char *what;
     int64_t sse_retry_ms; /* > 0: the Conductor's streams end early (fake_host.h) */
     int64_t cancel_at;    /* FH_NEVER: no cancel */
+    bool notify;          /* the Conductor sends notifications (fh_server.notify) */
+    int fail_calls;       /* its first tools/call requests get no answer */
 } oom_case;
 
 static oom_outcome oom_run(long n, const char *inputs, const oom_case *c)
@@ -877,6 +879,8 @@ static oom_outcome oom_run(long n, const char *inputs, const oom_case *c)
         CHECK(0);
     } else {
         h.servers[0].sse_retry_ms = c->sse_retry_ms;
+        h.servers[0].notify = c->notify;
+        h.servers[0].fail_calls = c->fail_calls;
         h.cancel_at = c->cancel_at;
         fail_at = n;
         allocs = 0;
@@ -1460,12 +1464,116 @@ static void test_ten_thousand_steps(void)
     sb_free(order);
 }
 
+/* --- what servers say, call options, repeated calls (issue 9) --- */
+
+static void test_server_notifications(void)
+{
+    sc s;
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].notify = true;
+        if (sc_run(&s, "notify", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+            /* The step's options went out: a progress token and a task. */
+            CHECK_INT(fh_count(&s.h, "\"method\":\"tools/call\",\"params\":{\"name\":\"submit_jobs\""), 1);
+            CHECK_INT(fh_count(&s.h, "\"_meta\":{\"progressToken\":"), 1);
+            CHECK_INT(fh_count(&s.h, "\"task\":{\"ttl\":60000}"), 1);
+            /* What the server said became DEBUG log events naming it. */
+            CHECK_LINE(&s, "LOG DEBUG server 'conductor': progress 1/2: half way");
+            CHECK_LINE(&s, "LOG DEBUG server 'conductor' (fake) info: called submit_jobs");
+            CHECK(fh_count(&s.h, "LOG DEBUG server 'conductor' (fake) info: called get_jobs_status") >= 1);
+            CHECK_AT(s.result, "results", "[\"job_001\"]");
+        }
+    }
+    sc_close(&s);
+}
+
+static void test_failed_submit_repeated(void)
+{
+    sc s;
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 2; /* the submit's first two attempts get no answer */
+        if (sc_run(&s, "notify", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+            const fh_call *c[4];
+            CHECK_INT(calls(&s, "submit_jobs", c, 4), 1); /* the server saw one submit */
+            CHECK_LINE(&s, "LOG WARN Step 1/2: submit: attempt 1/3 got no answer: server 'conductor': tools/call "
+                           "submit_jobs: transport error: connection reset by peer (scripted); trying again in 1000 ms");
+            CHECK_LINE(&s, "LOG WARN Step 1/2: submit: attempt 2/3 got no answer: server 'conductor': tools/call "
+                           "submit_jobs: transport error: connection reset by peer (scripted); trying again in 2000 ms");
+            CHECK_LINE(&s, "     3000 LOG INFO Calling conductor.submit_jobs again (attempt 3/3)");
+            /* The same idempotency key each time. */
+            CHECK_INT(fh_count(&s.h, "\"idempotency_key\":\"run-7-submit\""), 3);
+            CHECK_AT(s.result, "results", "[\"job_001\"]");
+        }
+    }
+    sc_close(&s);
+}
+
+static void test_failed_submit_gives_up(void)
+{
+    sc s;
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 3;
+        s.h.servers[0].fail_status = 503;
+        if (sc_run(&s, "notify", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_AT(s.result, "steps.submit.status", "\"failed\"");
+            CHECK_AT(s.result, "error",
+                     "\"step 'submit': server 'conductor': tools/call submit_jobs: HTTP 503 (gave up after 3 "
+                     "attempts)\"");
+            CHECK(s.h.writes >= 1);
+        }
+    }
+    sc_close(&s);
+}
+
+static void test_plain_call_not_repeated(void)
+{
+    sc s;
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 1;
+        if (sc_run(&s, "plain_call", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_INT(fh_count(&s.h, "again (attempt"), 0);
+        }
+    }
+    sc_close(&s);
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 1;
+        if (sc_run(&s, "retried_call", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
+            CHECK_LINE(&s, "      500 LOG INFO Calling conductor.submit_jobs again (attempt 2/2)");
+        }
+    }
+    sc_close(&s);
+    /* A submission without an idempotency key: a repeat might submit twice. */
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 1;
+        if (sc_run(&s, "unkeyed_submit", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_INT(fh_count(&s.h, "again (attempt"), 0);
+        }
+    }
+    sc_close(&s);
+    /* A refusal (JSON-RPC error, HTTP 4xx) is not repeated. */
+    if (sc_open(&s, one_minute)) {
+        s.h.servers[0].fail_calls = 1;
+        s.h.servers[0].fail_status = 400;
+        if (sc_run(&s, "retried_call", NULL)) {
+            CHECK_INT(sc_status(&s), SB_RUN_FAILED);
+            CHECK_INT(fh_count(&s.h, "again (attempt"), 0);
+        }
+    }
+    sc_close(&s);
+}
+
 static void test_every_allocation_failing(void)
 {
     static const oom_case cases[] = {
-        {"sweep with a retry", 0, FH_NEVER},
-        {"the same over resumed streams", 3000, FH_NEVER},
-        {"the same cancelled while the retry runs", 0, 12000},
+        {"sweep with a retry", 0, FH_NEVER, false, 0},
+        {"the same over resumed streams", 3000, FH_NEVER, false, 0},
+        {"the same cancelled while the retry runs", 0, 12000, false, 0},
+        {"the same with server notifications and a repeated submit", 0, FH_NEVER, true, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         oom_loop(&cases[i]);
@@ -1478,5 +1586,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_malformed_status_answers) TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_spec_defaults) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_spec_defaults) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields) TEST(test_server_notifications) TEST(test_failed_submit_repeated) TEST(test_failed_submit_gives_up) TEST(test_plain_call_not_repeated)
                                              TEST(test_every_allocation_failing))

@@ -1,0 +1,45 @@
+# sibyl over HTTP (issue 9, client side): the native binary's HTTP host and
+# `sibyl mcp call` against the official conformance suite (client mode), a
+# server built with the official TypeScript SDK, and a fault server. Each test
+# starts its peers itself on ports the OS picks and stops them. Tests that
+# need tests/interop/node_modules are skipped (exit 77) without it.
+#   ctest --test-dir build/native -R http_ --output-on-failure
+find_program(SIBYL_NODE node REQUIRED)
+set(_http "${CMAKE_CURRENT_LIST_DIR}")
+set(_http_env
+  "SIBYL_NATIVE=$<TARGET_FILE:sibyl>"
+  "SIBYL_WASM=${SIBYL_WASM}"
+  "SIBYL_NODE_WASI=${SIBYL_NODE_WASI}"
+  "SIBYL_REPO=${PROJECT_SOURCE_DIR}")
+
+function(sibyl_http name script)
+  add_test(NAME http_${name} COMMAND ${SIBYL_NODE} --no-warnings "${_http}/${script}" ${ARGN})
+  set_tests_properties(http_${name} PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 180
+                       SKIP_RETURN_CODE 77)
+endfunction()
+
+# The official conformance suite, client mode, against `sibyl mcp call`.
+foreach(s initialize tools_call sse-retry)
+  string(REPLACE "-" "_" _n "${s}")
+  sibyl_http(conformance_${_n} conformance.mjs ${s})
+endforeach()
+
+# Against the TypeScript SDK's McpServer: a pipeline (progress, a task, bearer
+# token), and `sibyl mcp call`.
+sibyl_http(interop_pipeline interop.mjs pipeline)
+sibyl_http(interop_mcp_call interop.mjs mcp-call)
+
+# Every fault class: recovered where safe, no job submitted twice, a clear
+# failure with the outputs written where not.
+foreach(f refused reset timeout 5xx malformed session sse-cut)
+  string(REPLACE "-" "_" _n "${f}")
+  sibyl_http(fault_${_n} faults.mjs ${f})
+endforeach()
+
+# What is refused before anything is sent (sibyl.wasm, --clock virtual), the
+# ./sibyl launcher's choice of binary, SIGTERM (cancel_jobs still goes out;
+# token and headers on every request).
+foreach(p wasm-refuses usage launcher sigterm)
+  string(REPLACE "-" "_" _n "${p}")
+  sibyl_http(cli_${_n} cli.mjs ${p})
+endforeach()
