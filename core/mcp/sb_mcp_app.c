@@ -28,11 +28,19 @@ static bool note(sb_mcp_call *c, const char *method, sb_val params)
     bool ok = sb_mcp_put(&m, "jsonrpc", sb_string_key("2.0", 3));
     ok = sb_mcp_put(&m, "method", sb_string_cstr(method)) && ok;
     ok = sb_mcp_put(&m, "params", params) && ok;
-    if (!ok || !sb_list_push(c->notes, m)) {
+    if (!ok) {
         sb_val_free(m);
         return false;
     }
-    return true;
+    return sb_list_push(c->notes, m); /* consumes m either way */
+}
+
+/* Whole numbers as integers ("progress":50, not 50.0), as peers write them. */
+static sb_val number(double d)
+{
+    if (d > -9e15 && d < 9e15 && (double)(int64_t)d == d)
+        return sb_int((int64_t)d);
+    return sb_double(d);
 }
 
 bool sb_mcp_call_progress(sb_mcp_call *c, double progress, double total, const char *message)
@@ -41,9 +49,9 @@ bool sb_mcp_call_progress(sb_mcp_call *c, double progress, double total, const c
         return true;
     sb_val p = sb_map_new(4);
     bool ok = sb_mcp_put(&p, "progressToken", sb_val_ref(c->progress_token));
-    ok = sb_mcp_put(&p, "progress", sb_double(progress)) && ok;
+    ok = sb_mcp_put(&p, "progress", number(progress)) && ok;
     if (total >= 0)
-        ok = sb_mcp_put(&p, "total", sb_double(total)) && ok;
+        ok = sb_mcp_put(&p, "total", number(total)) && ok;
     if (message)
         ok = sb_mcp_put(&p, "message", sb_string_cstr(message)) && ok;
     if (!ok) {
@@ -130,9 +138,12 @@ sb_mcp_app *sb_mcp_app_new(const char *name, const char *version, const char *in
     bool ok = a->logger && a->inner && a->tools && list.kind == SB_LIST;
     for (size_t i = 0; ok && i < ntools; i++) {
         sb_val e = tool_entry(&tools[i]);
-        ok = e.kind == SB_MAP && sb_list_push(&list, e);
-        if (!ok)
+        if (e.kind == SB_MAP) {
+            ok = sb_list_push(&list, e); /* consumes e */
+        } else {
             sb_val_free(e);
+            ok = false;
+        }
         a->tools[i].name = sb_strdup(tools[i].name);
         a->tools[i].tasks = tools[i].tasks;
         a->ntools = i + 1;

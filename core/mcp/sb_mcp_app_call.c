@@ -179,10 +179,10 @@ static sb_val task_result(sb_val id, const sb_mcp__task *t)
         return sb_mcp__reply_error(id, SB_JSONRPC_INVALID_PARAMS, sb_errorf("task %s was cancelled", t->id));
     sb_val r = sb_val_clone(t->result);
     sb_val rel = sb_map_new(1), meta = sb_map_new(1);
-    bool ok = r.kind == SB_MAP && sb_mcp_put(&rel, "taskId", sb_string_cstr(t->id));
-    ok = ok && sb_mcp_put(&meta, "io.modelcontextprotocol/related-task", rel);
-    ok = ok && sb_mcp_put(&r, "_meta", meta);
-    if (!ok) {
+    bool ok = sb_mcp_put(&rel, "taskId", sb_string_cstr(t->id)); /* each put consumes its value */
+    ok = sb_mcp_put(&meta, "io.modelcontextprotocol/related-task", rel) && ok;
+    ok = sb_mcp_put(&r, "_meta", meta) && ok;
+    if (!ok || r.kind != SB_MAP) {
         sb_val_free(r);
         return sb_oom();
     }
