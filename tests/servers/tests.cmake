@@ -22,3 +22,20 @@ add_test(NAME servers.http
          COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/http.mjs"
                  $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
 set_tests_properties(servers.http PROPERTIES LABELS servers TIMEOUT 120)
+
+# libFuzzer target for the endpoint (tests/fuzz/fuzz_endpoint.c), linked with
+# the instrumented copy of util, value, json and mcp that tests/mcp builds.
+if(TARGET sibyl_mcp_fuzz)
+  add_executable(fuzz_endpoint "${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_endpoint.c")
+  target_compile_options(fuzz_endpoint PRIVATE ${SIBYL_WARNINGS} -fsanitize=fuzzer)
+  target_link_options(fuzz_endpoint PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_endpoint PRIVATE sibyl_mcp_fuzz)
+  set(_corpus "${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus-endpoint")
+  file(MAKE_DIRECTORY "${_corpus}")
+  add_test(NAME fuzz.endpoint
+           COMMAND fuzz_endpoint -runs=8000 -max_len=4096 -seed=1 -timeout=20
+                   -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/endpoint.dict
+                   -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/fuzz-endpoint-
+                   "${_corpus}" "${PROJECT_SOURCE_DIR}/tests/fuzz/seeds-endpoint")
+  set_tests_properties(fuzz.endpoint PROPERTIES TIMEOUT 600 LABELS "fuzz;servers")
+endif()
