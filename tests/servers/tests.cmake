@@ -39,3 +39,11 @@ if(TARGET sibyl_mcp_fuzz)
                    "${_corpus}" "${PROJECT_SOURCE_DIR}/tests/fuzz/seeds-endpoint")
   set_tests_properties(fuzz.endpoint PROPERTIES TIMEOUT 600 LABELS "fuzz;servers")
 endif()
+
+# A short run of the load benchmark (bench/servers/run.mjs) against the ASan
+# build: 8 clients, 100 jobs each, 2 s; it checks no request fails and the
+# server stops with status 0 and no sanitizer report. It asserts no time.
+add_test(NAME servers.load_short
+         COMMAND ${SIBYL_NODE} "${PROJECT_SOURCE_DIR}/bench/servers/run.mjs" --bin $<TARGET_FILE:sibyl-conductor>
+                 --clients 8 --jobs 100 --duration 2)
+set_tests_properties(servers.load_short PROPERTIES LABELS servers TIMEOUT 120)
