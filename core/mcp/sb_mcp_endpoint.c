@@ -55,6 +55,8 @@ sb_mcp_endpoint *sb_mcp_endpoint_new(const sb_mcp_endpoint_config *cfg, sb_mcp_a
         e->cfg.max_body_bytes = 1u << 20;
     if (e->cfg.retry_ms <= 0)
         e->cfg.retry_ms = 1000;
+    if (!e->cfg.max_sessions)
+        e->cfg.max_sessions = 4096;
     if (e->cfg.session_idle_ms <= 0)
         e->cfg.session_idle_ms = 60 * 60 * 1000;
     e->rng = cfg->seed;
@@ -249,6 +251,8 @@ static session *find_session(sb_mcp_endpoint *e, const char *id)
 
 static session *new_session(sb_mcp_endpoint *e, int64_t now_ms)
 {
+    if (e->nsessions >= e->cfg.max_sessions)
+        return NULL;
     if (e->nsessions == e->cap) {
         size_t c = e->cap ? e->cap * 2 : 16;
         session *p = sb_realloc(e->sessions, c * sizeof *p);
@@ -296,8 +300,20 @@ static session *session_of(sb_mcp_endpoint *e, const sb_http_req *req, int64_t n
 
 /* --- SSE --- */
 
+/* Answered streams kept per session for replay; older ones are forgotten. */
+#define KEPT_STREAMS 32
+
 static stream *new_stream(sb_mcp_endpoint *e, session *s)
 {
+    if (s->nstreams >= KEPT_STREAMS) {
+        for (size_t i = 0; i < s->nstreams; i++)
+            if (!s->streams[i].pending) { /* the oldest answered one */
+                sb_free(s->streams[i].final);
+                memmove(&s->streams[i], &s->streams[i + 1], (s->nstreams - i - 1) * sizeof *s->streams);
+                s->nstreams--;
+                break;
+            }
+    }
     if (s->nstreams == s->cap) {
         size_t c = s->cap ? s->cap * 2 : 4;
         stream *p = sb_realloc(s->streams, c * sizeof *p);
@@ -397,6 +413,10 @@ static void post(sb_mcp_endpoint *e, const sb_http_req *req, int64_t now_ms, sb_
     session *s = NULL;
     if (!init && !(s = session_of(e, req, now_ms, out)))
         return;
+    if (init && e->nsessions >= e->cfg.max_sessions) {
+        fail(out, 503, SB_JSONRPC_INTERNAL_ERROR, "Service Unavailable: too many sessions; end one with DELETE");
+        return;
+    }
     sb_mcp_app_reply r;
     sb_mcp_app_handle(e->app, s ? s->id : "", now_ms, req->body ? req->body : "", req->body_len, &r);
     if (init && r.status == 200) {

@@ -19,7 +19,9 @@
  *   GET /health   {"status":"ok","name":...,"version":...}
  *
  * Sessions: initialize gets an MCP-Session-Id; every other request needs it
- * (missing 400, unknown or idle longer than session_idle_ms 404).
+ * (missing 400, unknown or idle longer than session_idle_ms 404); at most
+ * max_sessions at once (initialize gets 503). The answers of the latest 32
+ * streams of a session are kept for replay.
  * MCP-Protocol-Version: absent means 2025-03-26; unsupported 400.
  * Origin: absent, a localhost origin, or one of allow_origins ("*" any), else
  * 403. Host: its name must be localhost, 127.0.0.1, [::1] or one of
@@ -47,6 +49,7 @@ typedef struct sb_mcp_endpoint_config {
     size_t max_body_bytes;   /* 0: 1 MiB */
     int64_t retry_ms;        /* the SSE retry a pending answer asks for; 0: 1000 */
     int64_t session_idle_ms; /* 0: one hour */
+    size_t max_sessions;     /* 0: 4096; initialize beyond it gets 503 */
     uint64_t seed;           /* for session ids: draw it from the OS */
 } sb_mcp_endpoint_config;
 

@@ -229,4 +229,56 @@ static void test_script_failing_allocations(void)
     run(true);
 }
 
-SB_TEST_MAIN(TEST(test_script) TEST(test_script_failing_allocations))
+static int post_init(sb_mcp_endpoint *e, char sid[64])
+{
+    sb_http_req req = {.method = "POST", .path = "/mcp", .content_type = JSON, .body = INIT, .body_len = strlen(INIT)};
+    sb_http_resp r;
+    sb_mcp_endpoint_handle(e, &req, T0, &r);
+    const char *v = sb_http_resp_header(&r, "Mcp-Session-Id");
+    snprintf(sid, 64, "%s", v ? v : "");
+    int status = r.status;
+    sb_http_resp_clear(&r);
+    return status;
+}
+
+static int request(sb_mcp_endpoint *e, const char *method, const char *sid, const char *last, const char *body,
+                   char *last_id)
+{
+    sb_http_req req = {.method = method, .path = "/mcp", .content_type = JSON, .session_id = sid,
+                       .last_event_id = last, .body = body, .body_len = body ? strlen(body) : 0};
+    sb_http_resp r;
+    sb_mcp_endpoint_handle(e, &req, T0, &r);
+    if (last_id && r.body && strstr(r.body, "id: "))
+        snprintf(last_id, 64, "%.*s", (int)strcspn(strstr(r.body, "id: ") + 4, "\n"), strstr(r.body, "id: ") + 4);
+    int status = r.status;
+    sb_http_resp_clear(&r);
+    return status;
+}
+
+/* At most max_sessions at once; a session keeps the answers of its latest
+ * 32 streams for replay, not every one it ever had. */
+static void test_limits(void)
+{
+    sb_mcp_endpoint_config cfg = {.name = "n", .version = "v", .max_sessions = 2, .seed = 7};
+    sb_mcp_app *app = sb_mcp_app_new("t", "1", NULL, test_tools, NTEST_TOOLS, test_tool, NULL);
+    sb_mcp_endpoint *e = sb_mcp_endpoint_new(&cfg, app);
+    char a[64], b[64], c[64];
+    CHECK_INT(post_init(e, a), 200);
+    CHECK_INT(post_init(e, b), 200);
+    CHECK_INT(post_init(e, c), 503);
+    CHECK_INT(request(e, "DELETE", a, NULL, NULL, NULL), 200);
+    CHECK_INT(post_init(e, c), 200);
+
+    char first[64] = "", id[64] = "";
+    for (int i = 0; i < 40; i++) {
+        CHECK_INT(request(e, "POST", b, NULL, CALL(5, "logs", ""), id), 200);
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", id);
+    }
+    CHECK_INT(request(e, "GET", b, first, NULL, NULL), 400); /* forgotten */
+    CHECK_INT(request(e, "GET", b, id, NULL, NULL), 200);    /* the latest: replayed */
+    sb_mcp_endpoint_free(e);
+    sb_mcp_app_free(app);
+}
+
+SB_TEST_MAIN(TEST(test_script) TEST(test_script_failing_allocations) TEST(test_limits))
