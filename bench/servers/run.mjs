@@ -48,6 +48,13 @@ function rss(pid) {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
+// Server CPU seconds (user + system) from /proc/PID/stat, to tell whether the
+// server or the single-threaded Node client is the limit.
+function cpu(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (+f[11] + +f[12]) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 const lat = [];
 let errors = 0, requests = 0, id = 10;
 const rssBefore = rss(srv.proc.pid);
@@ -77,10 +84,12 @@ async function client(c) {
   }
 }
 
+const cpu0 = cpu(srv.proc.pid);
 const t0 = performance.now();
 await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
 const wall = (performance.now() - t0) / 1000;
 const during = rss(srv.proc.pid);
+const serverCpu = cpu(srv.proc.pid) - cpu0;
 agent.destroy();
 const stop = await srv.stop();
 lat.sort((a, b) => a - b);
@@ -90,6 +99,7 @@ console.log(`server: ${path.relative(root, bin)}`);
 console.log(`${clients} clients x ${jobs} jobs, polling for ${duration} s (wall ${wall.toFixed(1)} s)`);
 console.log(`requests: ${requests}, ${(requests / wall).toFixed(0)} requests/s, errors: ${errors}`);
 console.log(`latency: p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, max ${lat.at(-1)?.toFixed(2)} ms`);
+console.log(`server CPU: ${serverCpu.toFixed(1)} s in ${wall.toFixed(1)} s (${(100 * serverCpu / wall).toFixed(0)}% of one core; the rest of the time it waits for the clients)`);
 console.log(`server RSS: ${rssBefore.rss.toFixed(0)} MiB idle, ${during.rss.toFixed(0)} MiB at the end, peak ${during.hwm.toFixed(0)} MiB`);
 console.log(`stop: exit ${stop.code ?? stop.signal}, sanitizer reports: ${sanitizer ? 'YES' : 'none'}`);
 if (errors || stop.code !== 0 || sanitizer) {
