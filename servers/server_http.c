@@ -134,6 +134,16 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
     }
 }
 
+/* Session ids from the kernel's random source; a short read aborts rather
+ * than hand out a guessable id. */
+static void urandom(void *ud, unsigned char *buf, size_t len)
+{
+    if (fread(buf, 1, len, ud) != len) {
+        fprintf(stderr, "reading /dev/urandom failed\n");
+        abort();
+    }
+}
+
 int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*stopping)(void *ud), void *ud)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
@@ -141,12 +151,11 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
         fprintf(stderr, "%s: --host: '%s' is not an IPv4 address\n", prog, o->host);
         return 2;
     }
-    uint64_t seed = 0;
     FILE *rnd = fopen("/dev/urandom", "rb");
-    if (!rnd || fread(&seed, sizeof seed, 1, rnd) != 1)
-        seed = (uint64_t)server_now_ms() ^ ((uint64_t)getpid() << 32);
-    if (rnd)
-        fclose(rnd);
+    if (!rnd) {
+        fprintf(stderr, "%s: cannot open /dev/urandom (session ids need it)\n", prog);
+        return 1;
+    }
     const char *hosts[SERVER_MAX_ALLOW + 1];
     size_t nhosts = 0;
     for (size_t i = 0; i < o->nhosts; i++)
@@ -162,11 +171,13 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
         .nallow_hosts = nhosts,
         .max_body_bytes = o->max_body,
         .retry_ms = o->retry_ms,
-        .seed = seed,
+        .random = urandom,
+        .random_ud = rnd,
     };
     host h = {.ep = sb_mcp_endpoint_new(&cfg, app), .max_body = o->max_body};
     if (!h.ep) {
         fprintf(stderr, "%s: out of memory\n", prog);
+        fclose(rnd);
         return 1;
     }
     /* The daemon's thread inherits this mask, so the signals reach sigwait. */
@@ -184,6 +195,7 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
     if (!d) {
         fprintf(stderr, "%s: cannot listen on %s:%d\n", prog, o->host, o->port);
         sb_mcp_endpoint_free(h.ep);
+        fclose(rnd);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -203,5 +215,6 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
     server_log(LOG_INFO, "%zu session(s) open at exit, %zu task(s) working", sb_mcp_endpoint_sessions(h.ep),
                sb_mcp_app_task_count(app, true));
     sb_mcp_endpoint_free(h.ep);
+    fclose(rnd);
     return 0;
 }

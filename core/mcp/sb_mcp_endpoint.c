@@ -263,8 +263,20 @@ static session *new_session(sb_mcp_endpoint *e, int64_t now_ms)
     }
     session *s = &e->sessions[e->nsessions++];
     memset(s, 0, sizeof *s);
-    snprintf(s->id, sizeof s->id, "%016llx%016llx", (unsigned long long)splitmix(&e->rng),
-             (unsigned long long)splitmix(&e->rng));
+    unsigned char r[16];
+    if (e->cfg.random) {
+        e->cfg.random(e->cfg.random_ud, r, sizeof r);
+    } else {
+        uint64_t a = splitmix(&e->rng), b = splitmix(&e->rng);
+        memcpy(r, &a, 8);
+        memcpy(r + 8, &b, 8);
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof r; i++) {
+        s->id[2 * i] = hex[r[i] >> 4];
+        s->id[2 * i + 1] = hex[r[i] & 15];
+    }
+    s->id[32] = 0;
     s->last_seen = now_ms;
     return s;
 }

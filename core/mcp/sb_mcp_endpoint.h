@@ -1,8 +1,8 @@
 /* The Streamable HTTP endpoint of the reference servers, sans-I/O: one HTTP
  * request in (method, path, the headers that matter, body), one complete
  * response out (status, headers, body). No sockets, no clock (now_ms is an
- * input, Unix epoch milliseconds), no randomness (session ids come from a
- * seed the host draws). The host (servers/) does the I/O.
+ * input, Unix epoch milliseconds), no randomness of its own (session ids
+ * come from the host's random source). The host (servers/) does the I/O.
  *
  *   POST /mcp     a JSON-RPC message -> application/json, or an SSE body when
  *                 the request carries a progressToken, the tool sent
@@ -50,7 +50,12 @@ typedef struct sb_mcp_endpoint_config {
     int64_t retry_ms;        /* the SSE retry a pending answer asks for; 0: 1000 */
     int64_t session_idle_ms; /* 0: one hour */
     size_t max_sessions;     /* 0: 4096; initialize beyond it gets 503 */
-    uint64_t seed;           /* for session ids: draw it from the OS */
+    /* Session ids: 16 bytes from random(random_ud, buf, 16), the host's
+     * cryptographic source (getrandom). Without one, a generator seeded with
+     * `seed` (tests, fuzzing: not unguessable). */
+    void (*random)(void *random_ud, unsigned char *buf, size_t len);
+    void *random_ud;
+    uint64_t seed;
 } sb_mcp_endpoint_config;
 
 typedef struct sb_http_req {
