@@ -433,10 +433,13 @@ static void post(sb_mcp_endpoint *e, const sb_http_req *req, int64_t now_ms, sb_
     sb_mcp_app_handle(e->app, s ? s->id : "", now_ms, req->body ? req->body : "", req->body_len, &r);
     if (init && r.status == 200) {
         s = new_session(e, now_ms);
-        if (s)
+        if (s) {
             header(out, "Mcp-Session-Id", s->id);
-        else
+        } else { /* out of memory: no session, so no answer either */
             r.status = 500;
+            sb_val_free(r.message);
+            r.message = sb_null();
+        }
     }
     bool want_sse = r.pending || sb_list_len(r.notes) > 0 || r.wants_stream;
     if (r.status != 200) {

@@ -69,6 +69,14 @@ try {
   check(e === 0, 'SIGINT: exit status 0');
 }
 
+// The workspace's simulation settings, and the command line over them.
+const wsFile = new URL('../../examples/companies/vertex_foundry/config/workspace.yaml', import.meta.url).pathname;
+for (const [extra, want] of [[[], /seed 7, 5 running slots/], [['--seed', '9', '--max-concurrent', '3'], /seed 9, 3 running slots/]]) {
+  const w = await startServer(conductorBin, ['--workspace', wsFile, ...extra]);
+  const e = await w.stop();
+  check(want.test(e.stderr), `--workspace ${extra.join(' ')}: ${want.source}`);
+}
+
 // The Conductor's clock: at 3600 simulated seconds per second a job of
 // hours finishes within seconds of real time; wait_jobs says when.
 const cond = await startServer(conductorBin, ['--time-scale', '3600', '--max-concurrent', '2', '--seed', '3',

