@@ -114,8 +114,7 @@ static void stopping(void *ud)
     conductor *k = ud;
     size_t queued, running;
     sb_csim_active(k->sim, &queued, &running);
-    server_log(LOG_INFO, "in-flight jobs at exit: %zu running, %zu queued (simulated; not persisted)", running,
-               queued);
+    server_log(LOG_INFO, "in-flight jobs at exit: %zu running, %zu queued (simulated; not persisted)", running, queued);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -212,8 +211,8 @@ int main(int argc, char **argv)
     own[n++] = wait_tool;
     size_t nall = 0;
     sb_mcp_app_tool *all = server_tools(own, n, o.fixtures, &nall);
-    sb_mcp_app *app = all ? sb_mcp_app_new(prog, SIBYL_VERSION, "A GPU cluster running training jobs (simulated).",
-                                           all, nall, conductor_tool, &k)
+    sb_mcp_app *app = all ? sb_mcp_app_new(prog, SIBYL_VERSION, "A GPU cluster running training jobs (simulated).", all,
+                                           nall, conductor_tool, &k)
                           : NULL;
     free(own);
     free(all);

@@ -3,8 +3,8 @@
  * first run closes the stream so the client must resume it (SEP-1699). */
 #include <string.h>
 
-#include "json/sb_json.h"
 #include "server_common.h"
+#include "json/sb_json.h"
 
 #define NO_ARGS "{\"type\":\"object\",\"properties\":{}}"
 #define PNG "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
@@ -31,18 +31,23 @@ static const sb_mcp_app_tool tools[] = {
 static const struct {
     const char *name, *result;
 } answers[] = {
-    {"test_simple_text", "{\"content\":[{\"type\":\"text\",\"text\":\"This is a simple text response for testing.\"}]}"},
+    {"test_simple_text",
+     "{\"content\":[{\"type\":\"text\",\"text\":\"This is a simple text response for testing.\"}]}"},
     {"test_image_content", "{\"content\":[{\"type\":\"image\",\"data\":\"" PNG "\",\"mimeType\":\"image/png\"}]}"},
-    {"test_audio_content", "{\"content\":[{\"type\":\"audio\",\"data\":"
-                           "\"UklGRiQAAABXQVZFZm10IBAAAAABAAEARKwAAIhYAQACABAAZGF0YQAAAAA=\",\"mimeType\":\"audio/wav\"}]}"},
-    {"test_embedded_resource", "{\"content\":[{\"type\":\"resource\",\"resource\":{\"uri\":\"test://embedded-resource\","
-                               "\"mimeType\":\"text/plain\",\"text\":\"This is an embedded resource content.\"}}]}"},
+    {"test_audio_content",
+     "{\"content\":[{\"type\":\"audio\",\"data\":"
+     "\"UklGRiQAAABXQVZFZm10IBAAAAABAAEARKwAAIhYAQACABAAZGF0YQAAAAA=\",\"mimeType\":\"audio/wav\"}]}"},
+    {"test_embedded_resource",
+     "{\"content\":[{\"type\":\"resource\",\"resource\":{\"uri\":\"test://embedded-resource\","
+     "\"mimeType\":\"text/plain\",\"text\":\"This is an embedded resource content.\"}}]}"},
     {"test_multiple_content_types",
      "{\"content\":[{\"type\":\"text\",\"text\":\"Multiple content types test:\"},{\"type\":\"image\",\"data\":\"" PNG
      "\",\"mimeType\":\"image/png\"},{\"type\":\"resource\",\"resource\":{\"uri\":\"test://mixed-content-resource\","
      "\"mimeType\":\"application/json\",\"text\":\"{\\\"test\\\":\\\"data\\\",\\\"value\\\":123}\"}}]}"},
-    {"test_tool_with_logging", "{\"content\":[{\"type\":\"text\",\"text\":\"Tool with logging executed successfully\"}]}"},
-    {"test_tool_with_progress", "{\"content\":[{\"type\":\"text\",\"text\":\"Tool with progress executed successfully\"}]}"},
+    {"test_tool_with_logging",
+     "{\"content\":[{\"type\":\"text\",\"text\":\"Tool with logging executed successfully\"}]}"},
+    {"test_tool_with_progress",
+     "{\"content\":[{\"type\":\"text\",\"text\":\"Tool with progress executed successfully\"}]}"},
     {"test_error_handling", "{\"content\":[{\"type\":\"text\",\"text\":\"This tool intentionally returns an error for "
                             "testing\"}],\"isError\":true}"},
     {"test_reconnection", "{\"content\":[{\"type\":\"text\",\"text\":\"Reconnection test completed\"}]}"},

@@ -4,14 +4,14 @@
  * and the tools only ever run on that thread; every response is complete
  * (SSE polling instead of held streams), so no handler ever waits. */
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <unistd.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mcp/sb_mcp_endpoint.h"
 #include "server_common.h"
@@ -70,8 +70,8 @@ static enum MHD_Result respond(host *h, struct MHD_Connection *c, conn *k, const
         ok = MHD_queue_response(c, (unsigned)r.status, resp);
         MHD_destroy_response(resp);
     }
-    server_log(LOG_INFO, "%s %s%s%s %d %zuB %.2fms", method, url, r.rpc[0] ? " " : "", r.rpc, r.status,
-               r.body_len, ms_since(&k->t0));
+    server_log(LOG_INFO, "%s %s%s%s %d %zuB %.2fms", method, url, r.rpc[0] ? " " : "", r.rpc, r.status, r.body_len,
+               ms_since(&k->t0));
     sb_http_resp_clear(&r);
     return ok;
 }
@@ -187,11 +187,10 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                            on_request, &h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-                                            MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                                            MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &h,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+                         MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "%s: cannot listen on %s:%d\n", prog, o->host, o->port);
         sb_mcp_endpoint_free(h.ep);

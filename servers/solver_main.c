@@ -14,11 +14,10 @@
 static const struct {
     const char *tool, *schema;
 } outputs[] = {
-    {"plan_search_grid",
-     "{\"type\":\"object\",\"properties\":{"
-     "\"trials\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
-     "\"total_estimated_cost_usd\":{\"type\":\"number\"},"
-     "\"error\":{\"type\":\"string\"}}}"},
+    {"plan_search_grid", "{\"type\":\"object\",\"properties\":{"
+                         "\"trials\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+                         "\"total_estimated_cost_usd\":{\"type\":\"number\"},"
+                         "\"error\":{\"type\":\"string\"}}}"},
 };
 
 static const char *output_schema(const char *tool)

@@ -12,9 +12,18 @@
 
 /* --- the call context --- */
 
-int64_t sb_mcp_call_now(const sb_mcp_call *c) { return c->now_ms; }
-unsigned sb_mcp_call_attempt(const sb_mcp_call *c) { return c->attempt; }
-bool sb_mcp_call_is_task(const sb_mcp_call *c) { return c->is_task; }
+int64_t sb_mcp_call_now(const sb_mcp_call *c)
+{
+    return c->now_ms;
+}
+unsigned sb_mcp_call_attempt(const sb_mcp_call *c)
+{
+    return c->attempt;
+}
+bool sb_mcp_call_is_task(const sb_mcp_call *c)
+{
+    return c->is_task;
+}
 
 void sb_mcp_call_defer(sb_mcp_call *c, bool disconnect)
 {

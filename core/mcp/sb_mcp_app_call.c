@@ -15,8 +15,8 @@
 #define TASK_TTL_MAX_MS (24 * 60 * 60 * 1000)
 #define TASK_POLL_INTERVAL_MS 500
 
-static sb_val run(sb_mcp_app *a, const char *session, int64_t now_ms, const char *tool, sb_val args,
-                  unsigned attempt, bool is_task, sb_val token, sb_val *notes, sb_mcp_call *c)
+static sb_val run(sb_mcp_app *a, const char *session, int64_t now_ms, const char *tool, sb_val args, unsigned attempt,
+                  bool is_task, sb_val token, sb_val *notes, sb_mcp_call *c)
 {
     memset(c, 0, sizeof *c);
     c->now_ms = now_ms;
@@ -138,8 +138,8 @@ static sb_val task_object(const sb_mcp__task *t)
     return o;
 }
 
-static sb_val task_create(sb_mcp_app *a, const char *session, int64_t now_ms, const sb_jsonrpc_msg *m,
-                          const char *tool, sb_val args, sb_val task)
+static sb_val task_create(sb_mcp_app *a, const char *session, int64_t now_ms, const sb_jsonrpc_msg *m, const char *tool,
+                          sb_val args, sb_val task)
 {
     const sb_val *ttl = sb_map_get_str(task, "ttl");
     int64_t ms = ttl && ttl->kind == SB_INT && ttl->as.i > 0 ? ttl->as.i : TASK_TTL_DEFAULT_MS;
@@ -252,7 +252,8 @@ sb_val sb_mcp__tools_call(sb_mcp_app *a, const char *session, int64_t now_ms, co
                           sb_mcp_app_reply *out)
 {
     if (m->params.kind != SB_MAP)
-        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs params {name, arguments}"));
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
+                                   sb_error("tools/call needs params {name, arguments}"));
     const sb_val *name = sb_map_get_str(m->params, "name");
     if (!name || name->kind != SB_STRING)
         return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs \"name\" (a string)"));

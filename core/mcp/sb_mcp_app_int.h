@@ -15,7 +15,7 @@ struct sb_mcp_call {
     sb_val progress_token; /* borrowed; SB_NULL when none */
     int log_level;         /* index into the syslog names */
     const char *logger;
-    sb_val *notes;         /* list the notifications go to; NULL drops them */
+    sb_val *notes; /* list the notifications go to; NULL drops them */
     bool deferred, disconnect;
 };
 

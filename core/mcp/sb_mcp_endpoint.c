@@ -13,9 +13,9 @@
  * ask again with the previous event id. */
 typedef struct stream {
     uint64_t id;
-    uint64_t pending;  /* the app's pending id; 0 once answered */
-    unsigned seq;      /* the last event id given out was <id>-<seq> */
-    char *final;       /* the answer's event text (with its id), once answered */
+    uint64_t pending; /* the app's pending id; 0 once answered */
+    unsigned seq;     /* the last event id given out was <id>-<seq> */
+    char *final;      /* the answer's event text (with its id), once answered */
     unsigned final_seq;
 } stream;
 
@@ -85,8 +85,14 @@ void sb_mcp_endpoint_free(sb_mcp_endpoint *e)
     sb_free(e);
 }
 
-size_t sb_mcp_endpoint_max_body(const sb_mcp_endpoint *e) { return e->cfg.max_body_bytes; }
-size_t sb_mcp_endpoint_sessions(const sb_mcp_endpoint *e) { return e->nsessions; }
+size_t sb_mcp_endpoint_max_body(const sb_mcp_endpoint *e)
+{
+    return e->cfg.max_body_bytes;
+}
+size_t sb_mcp_endpoint_sessions(const sb_mcp_endpoint *e)
+{
+    return e->nsessions;
+}
 
 void sb_http_resp_clear(sb_http_resp *r)
 {
@@ -96,7 +102,10 @@ void sb_http_resp_clear(sb_http_resp *r)
     memset(r, 0, sizeof *r);
 }
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 static bool ieq(const char *a, const char *b)
 {

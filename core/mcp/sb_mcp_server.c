@@ -156,7 +156,8 @@ static sb_val do_initialize(sb_mcp_server *s, const sb_jsonrpc_msg *m)
 {
     const sb_val *want = m->params.kind == SB_MAP ? sb_map_get_str(m->params, "protocolVersion") : NULL;
     if (!want || want->kind != SB_STRING)
-        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("initialize needs \"protocolVersion\" (a string)"));
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
+                                   sb_error("initialize needs \"protocolVersion\" (a string)"));
     /* Answer the client's revision when we speak it; otherwise ours, and the
      * client decides whether it can go on. */
     const char *v = sb_mcp_version_supported(sb_str(*want)) ? sb_str(*want) : SB_MCP_LATEST_VERSION;
@@ -210,7 +211,8 @@ static sb_val unknown_tool_result(const char *name)
 static sb_val do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
 {
     if (m->params.kind != SB_MAP)
-        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs params {name, arguments}"));
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
+                                   sb_error("tools/call needs params {name, arguments}"));
     const sb_val *name = sb_map_get_str(m->params, "name");
     if (!name || name->kind != SB_STRING)
         return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs \"name\" (a string)"));

@@ -19,15 +19,15 @@
 #include <string.h>
 
 #include "../servers/test_tools.h"
-#include "json/sb_json.h"
 #include "mcp/sb_mcp_endpoint.h"
+#include "json/sb_json.h"
 
-#define FZ_ASSERT(cond, what)                                                                                     \
-    do {                                                                                                          \
-        if (!(cond)) {                                                                                            \
-            fprintf(stderr, "fuzz_endpoint: invariant failed: %s (%s)\n", what, #cond);                           \
-            abort();                                                                                              \
-        }                                                                                                         \
+#define FZ_ASSERT(cond, what)                                                                                          \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "fuzz_endpoint: invariant failed: %s (%s)\n", what, #cond);                                \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 static void check_sse(const char *b, size_t len)
@@ -63,8 +63,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const origins[] = {"https://console.example"};
-    sb_mcp_endpoint_config cfg = {.name = "fz", .version = "1", .allow_origins = origins, .nallow_origins = 1,
-                                  .max_body_bytes = 2048, .retry_ms = 10, .session_idle_ms = 1000, .seed = 1};
+    sb_mcp_endpoint_config cfg = {.name = "fz",
+                                  .version = "1",
+                                  .allow_origins = origins,
+                                  .nallow_origins = 1,
+                                  .max_body_bytes = 2048,
+                                  .retry_ms = 10,
+                                  .session_idle_ms = 1000,
+                                  .seed = 1};
     sb_mcp_app *app = sb_mcp_app_new("t", "1", NULL, test_tools, NTEST_TOOLS, test_tool, NULL);
     sb_mcp_endpoint *e = sb_mcp_endpoint_new(&cfg, app);
     char *copy = malloc(size + 1);
@@ -75,11 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char sid[64] = "", eid[64] = "";
     static const char init[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
                                "\"protocolVersion\":\"2025-11-25\"}}";
-    sb_http_req first = {.method = "POST", .path = "/mcp", .content_type = "application/json", .body = init,
+    sb_http_req first = {.method = "POST",
+                         .path = "/mcp",
+                         .content_type = "application/json",
+                         .body = init,
                          .body_len = sizeof init - 1};
     sb_http_resp r;
     sb_mcp_endpoint_handle(e, &first, 0, &r);
-    snprintf(sid, sizeof sid, "%s", sb_http_resp_header(&r, "Mcp-Session-Id") ? sb_http_resp_header(&r, "Mcp-Session-Id") : "");
+    snprintf(sid, sizeof sid, "%s",
+             sb_http_resp_header(&r, "Mcp-Session-Id") ? sb_http_resp_header(&r, "Mcp-Session-Id") : "");
     sb_http_resp_clear(&r);
 
     size_t requests = 1;
@@ -95,9 +105,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             else if (f[k] && !strcmp(f[k], "$E"))
                 f[k] = eid;
         }
-        sb_http_req req = {.method = f[0], .path = f[1], .host = f[2], .origin = f[3], .content_type = f[4],
-                           .session_id = f[5], .protocol_version = f[6], .last_event_id = f[7],
-                           .body = p < rend ? p : NULL, .body_len = p < rend ? (size_t)(rend - p) : 0};
+        sb_http_req req = {.method = f[0],
+                           .path = f[1],
+                           .host = f[2],
+                           .origin = f[3],
+                           .content_type = f[4],
+                           .session_id = f[5],
+                           .protocol_version = f[6],
+                           .last_event_id = f[7],
+                           .body = p < rend ? p : NULL,
+                           .body_len = p < rend ? (size_t)(rend - p) : 0};
         req.body_too_large = req.body_len > cfg.max_body_bytes;
         now += req.body_len % 700; /* time moves, so sessions and tasks expire */
         sb_mcp_endpoint_handle(e, &req, now, &r);

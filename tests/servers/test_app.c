@@ -46,23 +46,25 @@ static const struct step {
      "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"logger\":\"t\","
      "\"data\":\"news\"}}]",
      0},
-    {"s1", T0, RPC "\"id\":10,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"loud\"}}", 200,
-     "\"code\":-32602", NULL, 0},
+    {"s1", T0, RPC "\"id\":10,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"loud\"}}", 200, "\"code\":-32602",
+     NULL, 0},
     {"s1", T0, RPC "\"id\":11,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"debug\"}}", 200,
      RPC "\"id\":11,\"result\":{}}", NULL, 0},
-    {"s1", T0, CALL(12, "logs", ""), 200, "\"text\":\"logged\"", "\"level\":\"debug\",\"logger\":\"t\",\"data\":\"details\"",
-     0},
+    {"s1", T0, CALL(12, "logs", ""), 200, "\"text\":\"logged\"",
+     "\"level\":\"debug\",\"logger\":\"t\",\"data\":\"details\"", 0},
     {"s2", T0, CALL(13, "logs", ""), 200, "\"text\":\"logged\"", "\"level\":\"info\"", 0}, /* another session: info */
-    {"s1", T0, RPC "\"id\":14,\"method\":\"completion/complete\",\"params\":{\"ref\":{\"type\":\"ref/prompt\","
-                   "\"name\":\"x\"},\"argument\":{\"name\":\"a\",\"value\":\"b\"}}}",
+    {"s1", T0,
+     RPC "\"id\":14,\"method\":\"completion/complete\",\"params\":{\"ref\":{\"type\":\"ref/prompt\","
+         "\"name\":\"x\"},\"argument\":{\"name\":\"a\",\"value\":\"b\"}}}",
      200, "\"result\":{\"completion\":{\"values\":[],\"total\":0,\"hasMore\":false}}", NULL, 0},
     {"s1", T0, RPC "\"id\":15,\"method\":\"completion/complete\",\"params\":{}}", 200, "\"code\":-32602", NULL, 0},
     /* a deferred plain call with a progressToken: pending, polled twice */
     {"s1", T0, CALL(16, "slow", ",\"_meta\":{\"progressToken\":\"p1\"}"), 200, NULL,
      "\"params\":{\"progressToken\":\"p1\",\"progress\":0,\"total\":2}", 0},
     {"s1", T0 + 10, NULL, 200, NULL, "\"progress\":1,", 1},
-    {"s1", T0 + 20, NULL, 200, RPC "\"id\":16,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"done after 3 runs\"}]}}",
-     "\"progress\":2,", 1},
+    {"s1", T0 + 20, NULL, 200,
+     RPC "\"id\":16,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"done after 3 runs\"}]}}", "\"progress\":2,",
+     1},
     {"s1", T0 + 30, NULL, 404, NULL, NULL, 1}, /* spent */
     /* tasks */
     {"s1", T0, CALL(17, "slow", ",\"task\":{\"ttl\":60000}"), 200,
@@ -147,7 +149,10 @@ static void run(bool check)
     sb_mcp_app_free(a);
 }
 
-static void test_script(void) { run(true); }
+static void test_script(void)
+{
+    run(true);
+}
 
 static void test_script_failing_allocations(void)
 {

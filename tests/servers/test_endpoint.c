@@ -53,13 +53,13 @@ static const step steps[] = {
     {0, "OPTIONS", "/mcp", "127.0.0.1:1", "https://console.example", NULL, NULL, NULL, NULL, NULL, false, 204,
      "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS", NULL, NULL},
     /* no session yet */
-    {0, "POST", "/mcp", NULL, NULL, JSON, NULL, NULL, NULL, RPC "\"id\":2,\"method\":\"ping\"}", false, 400, NULL,
-     NULL, "Mcp-Session-Id header is required", NULL},
+    {0, "POST", "/mcp", NULL, NULL, JSON, NULL, NULL, NULL, RPC "\"id\":2,\"method\":\"ping\"}", false, 400, NULL, NULL,
+     "Mcp-Session-Id header is required", NULL},
     {0, "POST", "/mcp", NULL, NULL, JSON, "feedfacefeedfacefeedfacefeedface", NULL, NULL,
      RPC "\"id\":2,\"method\":\"ping\"}", false, 404, NULL, NULL, "Session not found", NULL},
     {0, "POST", "/mcp", NULL, NULL, "text/plain", NULL, NULL, NULL, INIT, false, 415, NULL, NULL, NULL, NULL},
-    {0, "POST", "/mcp", NULL, NULL, JSON, NULL, NULL, NULL, NULL, true, 413, NULL, NULL,
-     "the body exceeds 4096 bytes", NULL},
+    {0, "POST", "/mcp", NULL, NULL, JSON, NULL, NULL, NULL, NULL, true, 413, NULL, NULL, "the body exceeds 4096 bytes",
+     NULL},
     /* initialize: a session, with CORS headers for a browser */
     {0, "POST", "/mcp", "localhost:8080", "http://localhost:3000", JSON, NULL, NULL, NULL, INIT, false, 200,
      "Access-Control-Expose-Headers", "Mcp-Session-Id", "\"serverInfo\":{\"name\":\"t\",\"version\":\"1\"}", NULL},
@@ -69,12 +69,12 @@ static const step steps[] = {
     {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL, RPC "\"id\":3,\"method\":\"ping\"}", false, 200,
      "Content-Type", JSON, RPC "\"id\":3,\"result\":{}}", NULL},
     /* MCP-Protocol-Version: absent is 2025-03-26; unknown is 400 */
-    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", NULL, NULL, RPC "\"id\":4,\"method\":\"ping\"}", false, 200, NULL,
-     NULL, "\"result\":{}", NULL},
+    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", NULL, NULL, RPC "\"id\":4,\"method\":\"ping\"}", false, 200, NULL, NULL,
+     "\"result\":{}", NULL},
     {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2024-11-05", NULL, RPC "\"id\":5,\"method\":\"ping\"}", false, 400,
      NULL, NULL, "unsupported MCP-Protocol-Version", NULL},
-    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-06-18", NULL, "{nope", false, 400, NULL, NULL,
-     "\"code\":-32700", NULL},
+    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-06-18", NULL, "{nope", false, 400, NULL, NULL, "\"code\":-32700",
+     NULL},
     /* a plain call answers as JSON */
     {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL, CALL(6, "echo", ",\"arguments\":{\"text\":\"a\"}"),
      false, 200, "Content-Type", JSON, "\"text\":\"a\"", NULL},
@@ -86,8 +86,8 @@ static const step steps[] = {
      "\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"logged\"}]}}\n\n",
      "retry:"},
     /* a progressToken makes it SSE even with nothing to report yet */
-    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL,
-     CALL(8, "echo", ",\"_meta\":{\"progressToken\":7}"), false, 200, "Content-Type", "text/event-stream",
+    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL, CALL(8, "echo", ",\"_meta\":{\"progressToken\":7}"),
+     false, 200, "Content-Type", "text/event-stream",
      "id: 2-1\ndata: \n\nid: 2-2\ndata: {\"jsonrpc\":\"2.0\",\"id\":8,", NULL},
     /* an answer not ready: progress, retry, the body ends; GET resumes */
     {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL,
@@ -96,8 +96,8 @@ static const step steps[] = {
      "\"progressToken\":\"t9\",\"progress\":0,\"total\":2}}\n\nretry: 250\n\n",
      "\"id\":9"},
     {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", "$E", NULL, false, 200, "Content-Type",
-     "text/event-stream", "id: 3-3\ndata: \n\nid: 3-4\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"",
-     "\"id\":9"},
+     "text/event-stream",
+     "id: 3-3\ndata: \n\nid: 3-4\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"", "\"id\":9"},
     {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", "$E", NULL, false, 200, NULL, NULL,
      "id: 3-7\ndata: {\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"done after 3 "
      "runs\"}]}}\n\n",
@@ -112,8 +112,8 @@ static const step steps[] = {
     {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", "$E", NULL, false, 200, NULL, NULL,
      "\"id\":10,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"back\"}]}", NULL},
     /* GET: no standalone stream; unknown or malformed event ids */
-    {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", NULL, NULL, false, 405, "Allow",
-     "POST, DELETE, OPTIONS", NULL, NULL},
+    {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", NULL, NULL, false, 405, "Allow", "POST, DELETE, OPTIONS",
+     NULL, NULL},
     {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", "99-1", NULL, false, 400, NULL, NULL,
      "Last-Event-ID names no stream", NULL},
     {0, "GET", "/mcp", NULL, NULL, NULL, "$S", "2025-11-25", "3-x", NULL, false, 400, NULL, NULL, NULL, NULL},
@@ -121,8 +121,8 @@ static const step steps[] = {
     {0, "PUT", "/mcp", NULL, NULL, NULL, "$S", NULL, NULL, NULL, false, 405, "Allow", "GET, POST, DELETE, OPTIONS",
      NULL, NULL},
     /* a task, polled through tasks/get */
-    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL, CALL(11, "slow", ",\"task\":{\"ttl\":1000}"),
-     false, 200, "Content-Type", JSON, "\"task\":{\"taskId\":\"task-1\",\"status\":\"working\"", NULL},
+    {0, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL, CALL(11, "slow", ",\"task\":{\"ttl\":1000}"), false,
+     200, "Content-Type", JSON, "\"task\":{\"taskId\":\"task-1\",\"status\":\"working\"", NULL},
     {5, "POST", "/mcp", NULL, NULL, JSON, "$S", "2025-11-25", NULL,
      RPC "\"id\":12,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"task-1\"}}", false, 200, "Content-Type",
      "text/event-stream", "retry: 250", NULL},
@@ -137,8 +137,8 @@ static const step steps[] = {
     {10, "DELETE", "/mcp", NULL, NULL, NULL, "$S", NULL, NULL, NULL, false, 404, NULL, NULL, NULL, NULL},
     /* a session idle longer than the limit is gone */
     {20, "POST", "/mcp", NULL, NULL, JSON, NULL, NULL, NULL, INIT, false, 200, "Mcp-Session-Id", "*", NULL, NULL},
-    {20 + IDLE_MS, "POST", "/mcp", NULL, NULL, JSON, "$S", NULL, NULL, RPC "\"id\":14,\"method\":\"ping\"}", false,
-     200, NULL, NULL, "\"result\":{}", NULL},
+    {20 + IDLE_MS, "POST", "/mcp", NULL, NULL, JSON, "$S", NULL, NULL, RPC "\"id\":14,\"method\":\"ping\"}", false, 200,
+     NULL, NULL, "\"result\":{}", NULL},
     {21 + 2 * IDLE_MS, "POST", "/mcp", NULL, NULL, JSON, "$S", NULL, NULL, RPC "\"id\":15,\"method\":\"ping\"}", false,
      404, NULL, NULL, NULL, NULL},
 };
@@ -155,9 +155,14 @@ static const char *subst(const char *v, const char *sid, const char *eid)
 static void run(bool check)
 {
     static const char *const origins[] = {"https://console.example"};
-    sb_mcp_endpoint_config cfg = {.name = "sibyl-test", .version = "9.9", .allow_origins = origins,
-                                  .nallow_origins = 1, .max_body_bytes = 4096, .retry_ms = 250,
-                                  .session_idle_ms = IDLE_MS, .seed = 42};
+    sb_mcp_endpoint_config cfg = {.name = "sibyl-test",
+                                  .version = "9.9",
+                                  .allow_origins = origins,
+                                  .nallow_origins = 1,
+                                  .max_body_bytes = 4096,
+                                  .retry_ms = 250,
+                                  .session_idle_ms = IDLE_MS,
+                                  .seed = 42};
     static const char *const hosts[] = {"tools.example"};
     cfg.allow_hosts = hosts;
     cfg.nallow_hosts = 1;
@@ -171,8 +176,17 @@ static void run(bool check)
     char sid[64] = "", eid[64] = "";
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         const step *s = &steps[i];
-        sb_http_req req = {s->method, s->path, s->host, s->origin, ACCEPT, s->ctype, subst(s->session, sid, eid),
-                           s->version, subst(s->last_id, sid, eid), s->body, s->body ? strlen(s->body) : 0,
+        sb_http_req req = {s->method,
+                           s->path,
+                           s->host,
+                           s->origin,
+                           ACCEPT,
+                           s->ctype,
+                           subst(s->session, sid, eid),
+                           s->version,
+                           subst(s->last_id, sid, eid),
+                           s->body,
+                           s->body ? strlen(s->body) : 0,
                            s->too_large};
         sb_http_resp r;
         sb_mcp_endpoint_handle(e, &req, T0 + s->dt, &r);
@@ -189,7 +203,9 @@ static void run(bool check)
             CHECK_INT(r.status, s->status);
             if (s->hdr) {
                 const char *v = sb_http_resp_header(&r, s->hdr);
-                bool ok = !s->hdr_value ? !v : strcmp(s->hdr_value, "*") == 0 ? v != NULL : v && !strcmp(v, s->hdr_value);
+                bool ok = !s->hdr_value                    ? !v
+                          : strcmp(s->hdr_value, "*") == 0 ? v != NULL
+                                                           : v && !strcmp(v, s->hdr_value);
                 if (!ok)
                     fprintf(stderr, "step %zu: header %s: %s\n", i, s->hdr, v ? v : "(absent)");
                 CHECK(ok);
@@ -211,7 +227,10 @@ static void run(bool check)
     sb_mcp_app_free(app);
 }
 
-static void test_script(void) { run(true); }
+static void test_script(void)
+{
+    run(true);
+}
 
 /* Out of memory anywhere gives some answer (often a 500) and leaks nothing. */
 static void test_script_failing_allocations(void)
@@ -244,8 +263,13 @@ static int post_init(sb_mcp_endpoint *e, char sid[64])
 static int request(sb_mcp_endpoint *e, const char *method, const char *sid, const char *last, const char *body,
                    char *last_id)
 {
-    sb_http_req req = {.method = method, .path = "/mcp", .content_type = JSON, .session_id = sid,
-                       .last_event_id = last, .body = body, .body_len = body ? strlen(body) : 0};
+    sb_http_req req = {.method = method,
+                       .path = "/mcp",
+                       .content_type = JSON,
+                       .session_id = sid,
+                       .last_event_id = last,
+                       .body = body,
+                       .body_len = body ? strlen(body) : 0};
     sb_http_resp r;
     sb_mcp_endpoint_handle(e, &req, T0, &r);
     if (last_id && r.body && strstr(r.body, "id: "))

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json/sb_json.h"
 #include "mcp/sb_mcp_app.h"
+#include "json/sb_json.h"
 
 static const sb_mcp_app_tool test_tools[] = {
     {"echo", "Echoes text.", "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}",
