@@ -16,6 +16,7 @@
 #include "conductor/sb_csim_active.h"
 #include "config/sb_config.h"
 #include "server_common.h"
+#include "services/sb_services.h"
 
 #define STATUS_SCHEMA                                                                                                  \
     "{\"type\":\"object\",\"properties\":{"                                                                            \
@@ -168,15 +169,10 @@ static bool sim_options(const char *prog, const server_opts *o, sb_csim_options 
             return false;
         }
         sb_diags_free(d);
-        const sb_val *cm = sb_map_get_str(*ws, "cost_model"), *sim = sb_map_get_str(*ws, "simulation"), *v;
-        if (cm)
-            sb_csim_options_from_cost_model(opt, *cm);
+        sb_services_sim_options(*ws, opt);
+        const sb_val *sim = sb_map_get_str(*ws, "simulation"), *v;
         if (sim && (v = sb_map_get_str(*sim, "seed")) && v->kind == SB_INT)
             opt->seed = (uint64_t)v->as.i;
-        if (sim && (v = sb_map_get_str(*sim, "max_concurrent")) && v->kind == SB_INT)
-            opt->max_concurrent = (int)v->as.i;
-        if (sim && (v = sb_map_get_str(*sim, "infra_failure_rate")))
-            sb_val_as_double(*v, &opt->infra_failure_rate);
     }
     if (o->seed_set)
         opt->seed = o->seed;

@@ -4,6 +4,9 @@
 // through real headers, SIGINT, and the Conductor's simulated clock.
 //   node http.mjs SOLVER_BIN CONDUCTOR_BIN
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { request } from 'node:http';
 import { startServer, check } from './server.mjs';
 
@@ -24,6 +27,12 @@ const backend = spawnSync(conductorBin, ['--backend', 'slurm'], { encoding: 'utf
 check(backend.status === 2 && /only 'sim'/.test(backend.stderr), '--backend: only sim for now');
 const ws = spawnSync(conductorBin, ['--workspace', '/nonexistent.yaml'], { encoding: 'utf8' });
 check(ws.status === 2 && /cannot read/.test(ws.stderr), '--workspace: an unreadable file is an error');
+const tmp = mkdtempSync(path.join(tmpdir(), 'sibyl-servers-'));
+const badWs = path.join(tmp, 'workspace.yaml');
+writeFileSync(badWs, 'version: 1\nsimulation:\n  max_concurrent: lots\n');
+const bad = spawnSync(conductorBin, ['--workspace', badWs], { encoding: 'utf8' });
+rmSync(tmp, { recursive: true });
+check(bad.status === 2 && bad.stderr.includes(`${badWs}:3:`), `--workspace: an invalid file is an error at FILE:LINE:COL (${bad.stderr.trim().split('\n')[0]})`);
 
 // Raw requests with headers fetch() would not let us set (Host).
 function raw(url, { method = 'GET', headers = {}, body } = {}) {
