@@ -76,7 +76,7 @@ sb_mcp_app *sb_mcp_app_new(const char *name, const char *version, const char *in
 void sb_mcp_app_free(sb_mcp_app *a);
 
 typedef struct sb_mcp_app_reply {
-    int status;        /* 200 answer, 202 accepted (no answer), 400 invalid, 500 OOM */
+    int status;        /* 200 answer, 202 accepted (no answer), 400 invalid, 404 (poll) unknown id, 500 OOM */
     sb_val notes;      /* list of notification messages sent before the answer (maybe empty) */
     sb_val message;    /* the JSON-RPC response (a map), or SB_NULL */
     uint64_t pending;  /* nonzero: message is SB_NULL, poll this id for the answer */
