@@ -340,6 +340,19 @@ static sb_val dispatch(sb_mcp_app *a, const char *session, int64_t now_ms, const
     return sb_mcp__reply_error(m->id, SB_JSONRPC_METHOD_NOT_FOUND, sb_errorf("%s", method));
 }
 
+/* notifications/cancelled {requestId}: a deferred answer to that request
+ * of this session is not wanted any more (a task is cancelled with
+ * tasks/cancel instead, as the spec asks). */
+static void cancelled(sb_mcp_app *a, const char *session, sb_val params)
+{
+    const sb_val *id = params.kind == SB_MAP ? sb_map_get_str(params, "requestId") : NULL;
+    for (size_t i = 0; id && i < a->npend; i++)
+        if (strcmp(a->pend[i].session, session) == 0 && sb_val_equal(a->pend[i].req_id, *id)) {
+            sb_mcp__pend_remove(a, i);
+            return;
+        }
+}
+
 static void reply_init(sb_mcp_app_reply *out)
 {
     memset(out, 0, sizeof *out);
@@ -378,6 +391,8 @@ void sb_mcp_app_handle(sb_mcp_app *a, const char *session, int64_t now_ms, const
         else
             msg = dispatch(a, session, now_ms, &m, out);
     } else {
+        if (k == SB_JSONRPC_NOTIFICATION && sb_str_eq(m.method, "notifications/cancelled"))
+            cancelled(a, session, m.params);
         /* notifications, responses, invalid messages: as sb_mcp_server */
         msg = sb_mcp_server_answer(a->inner, now_ms, body, len, &out->status);
     }

@@ -101,6 +101,13 @@ static const struct step {
     /* a task's ttl runs from its creation (task-1: 60 s) */
     {"s1", T0 + 61000, RPC "\"id\":30,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"task-1\"}}", 200,
      "\"message\":\"Invalid params: no task task-1\"", NULL, 0},
+    /* notifications/cancelled drops a deferred answer of that request (and
+     * only of this session) */
+    {"s1", T0, CALL(32, "slow", ""), 200, NULL, NULL, 0},
+    {"s2", T0, RPC "\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":32}}", 202, NULL, NULL, 0},
+    {"s1", T0, NULL, 200, NULL, NULL, 1}, /* still there: another session's cancel */
+    {"s1", T0, RPC "\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":32}}", 202, NULL, NULL, 0},
+    {"s1", T0, NULL, 404, NULL, NULL, 1},
     /* notifications, responses and bad messages as sb_mcp_server */
     {"s1", T0, RPC "\"method\":\"notifications/initialized\"}", 202, NULL, NULL, 0},
     {"s1", T0, "{oops", 400, "\"code\":-32700", NULL, 0},
