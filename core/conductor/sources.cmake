@@ -6,4 +6,5 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_csim_status.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_csim_submit.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_csim_tools.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_csim_active.c
 )

@@ -2,6 +2,7 @@
 #ifndef SB_MCP_INT_H
 #define SB_MCP_INT_H
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../value/sb_value.h"
 
@@ -24,5 +25,12 @@ static inline bool sb_mcp_push(sb_val *list, sb_val v)
     }
     return sb_list_push(list, v);
 }
+
+/* JSON-RPC answers as values (sb_mcp_server.c); each consumes what it is
+ * given and returns sb_oom() when memory runs out. reply: {jsonrpc, id,
+ * result}, an SB_ERROR result becomes sb_oom(). reply_error: {jsonrpc, id,
+ * error{code, message: "<standard name>: <detail>"}}. */
+sb_val sb_mcp__reply(sb_val id, sb_val result);
+sb_val sb_mcp__reply_error(sb_val id, int64_t code, sb_val detail);
 
 #endif

@@ -107,7 +107,7 @@ static sb_val message(sb_val id, const char *member, sb_val v)
     return m;
 }
 
-static sb_val reply(sb_val id, sb_val result)
+sb_val sb_mcp__reply(sb_val id, sb_val result)
 {
     if (result.kind == SB_ERROR) {
         sb_val_free(result);
@@ -118,7 +118,7 @@ static sb_val reply(sb_val id, sb_val result)
 
 /* {code, message}: the same members, in the same order, as
  * sb_jsonrpc_error writes (without data). */
-static sb_val reply_error(sb_val id, int64_t code, sb_val detail)
+sb_val sb_mcp__reply_error(sb_val id, int64_t code, sb_val detail)
 {
     const char *name = sb_jsonrpc_error_name(code);
     sb_val msg = sb_errorf("%s: %s", name, sb_str(detail));
@@ -156,7 +156,8 @@ static sb_val do_initialize(sb_mcp_server *s, const sb_jsonrpc_msg *m)
 {
     const sb_val *want = m->params.kind == SB_MAP ? sb_map_get_str(m->params, "protocolVersion") : NULL;
     if (!want || want->kind != SB_STRING)
-        return reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("initialize needs \"protocolVersion\" (a string)"));
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
+                                   sb_error("initialize needs \"protocolVersion\" (a string)"));
     /* Answer the client's revision when we speak it; otherwise ours, and the
      * client decides whether it can go on. */
     const char *v = sb_mcp_version_supported(sb_str(*want)) ? sb_str(*want) : SB_MCP_LATEST_VERSION;
@@ -172,7 +173,7 @@ static sb_val do_initialize(sb_mcp_server *s, const sb_jsonrpc_msg *m)
         sb_val_free(r);
         return sb_oom();
     }
-    return reply(m->id, r);
+    return sb_mcp__reply(m->id, r);
 }
 
 static const sb_val *find_tool(const sb_mcp_server *s, const char *name)
@@ -210,16 +211,17 @@ static sb_val unknown_tool_result(const char *name)
 static sb_val do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
 {
     if (m->params.kind != SB_MAP)
-        return reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs params {name, arguments}"));
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
+                                   sb_error("tools/call needs params {name, arguments}"));
     const sb_val *name = sb_map_get_str(m->params, "name");
     if (!name || name->kind != SB_STRING)
-        return reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs \"name\" (a string)"));
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs \"name\" (a string)"));
     const sb_val *args = sb_map_get_str(m->params, "arguments");
     if (args && args->kind != SB_MAP && args->kind != SB_NULL)
-        return reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
                            sb_errorf("tools/call %s: \"arguments\" must be an object", sb_str(*name)));
     if (!find_tool(s, sb_str(*name)))
-        return reply(m->id, unknown_tool_result(sb_str(*name)));
+        return sb_mcp__reply(m->id, unknown_tool_result(sb_str(*name)));
 
     sb_val empty = sb_null();
     if (!args || args->kind == SB_NULL) {
@@ -233,13 +235,13 @@ static sb_val do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_m
     if (sb_is_oom(r))
         return sb_oom();
     if (r.kind == SB_ERROR)
-        return reply_error(m->id, SB_JSONRPC_INTERNAL_ERROR, r);
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INTERNAL_ERROR, r);
     if (r.kind != SB_MAP) {
         sb_val why = sb_errorf("tool %s returned %s, not a result object", sb_str(*name), sb_kind_name(sb_kind_of(r)));
         sb_val_free(r);
-        return reply_error(m->id, SB_JSONRPC_INTERNAL_ERROR, why);
+        return sb_mcp__reply_error(m->id, SB_JSONRPC_INTERNAL_ERROR, why);
     }
-    return reply(m->id, r);
+    return sb_mcp__reply(m->id, r);
 }
 
 static sb_val dispatch(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
@@ -248,12 +250,12 @@ static sb_val dispatch(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m
     if (strcmp(method, "initialize") == 0)
         return do_initialize(s, m);
     if (strcmp(method, "ping") == 0)
-        return reply(m->id, sb_map_new(0));
+        return sb_mcp__reply(m->id, sb_map_new(0));
     if (strcmp(method, "tools/list") == 0)
-        return reply(m->id, sb_val_ref(s->tools_result));
+        return sb_mcp__reply(m->id, sb_val_ref(s->tools_result));
     if (strcmp(method, "tools/call") == 0)
         return do_tools_call(s, now_ms, m);
-    return reply_error(m->id, SB_JSONRPC_METHOD_NOT_FOUND, sb_errorf("%s", method));
+    return sb_mcp__reply_error(m->id, SB_JSONRPC_METHOD_NOT_FOUND, sb_errorf("%s", method));
 }
 
 /* The answer message as the tools built it (SB_NULL: no body). */
@@ -276,7 +278,7 @@ static sb_val answer(sb_mcp_server *s, int64_t now_ms, const char *body, size_t 
         if (sb_is_oom(m.problem)) {
             out = sb_oom();
         } else {
-            out = reply_error(m.id, m.invalid_code, m.problem);
+            out = sb_mcp__reply_error(m.id, m.invalid_code, m.problem);
             m.problem = sb_null();
         }
         break;

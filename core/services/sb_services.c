@@ -34,6 +34,20 @@ static sb_val csim_tool(void *ud, int64_t now_ms, const char *tool, sb_val args)
     return sb_csim_call(ud, now_ms, tool, args);
 }
 
+void sb_services_sim_options(sb_val ws, sb_csim_options *o)
+{
+    sb_csim_options_init(o);
+    const sb_val *cm = ws.kind == SB_MAP ? sb_map_get_str(ws, "cost_model") : NULL;
+    if (cm)
+        sb_csim_options_from_cost_model(o, *cm);
+    const sb_val *sim = ws.kind == SB_MAP ? sb_map_get_str(ws, "simulation") : NULL;
+    const sb_val *v;
+    if (sim && (v = sb_map_get_str(*sim, "max_concurrent")) && v->kind == SB_INT)
+        o->max_concurrent = (int)v->as.i;
+    if (sim && (v = sb_map_get_str(*sim, "infra_failure_rate")))
+        sb_val_as_double(*v, &o->infra_failure_rate);
+}
+
 static bool add_service(sb_services *s, const char *name, const char *kind, sb_val ws, uint64_t seed)
 {
     service *sv = &s->list[s->n];
@@ -48,17 +62,8 @@ static bool add_service(sb_services *s, const char *name, const char *kind, sb_v
                                        tools, ntools, solver_tool, NULL);
     } else {
         sb_csim_options o;
-        sb_csim_options_init(&o);
+        sb_services_sim_options(ws, &o);
         o.seed = seed;
-        const sb_val *cm = sb_map_get_str(ws, "cost_model");
-        if (cm)
-            sb_csim_options_from_cost_model(&o, *cm);
-        const sb_val *sim = sb_map_get_str(ws, "simulation");
-        const sb_val *v;
-        if (sim && (v = sb_map_get_str(*sim, "max_concurrent")) && v->kind == SB_INT)
-            o.max_concurrent = (int)v->as.i;
-        if (sim && (v = sb_map_get_str(*sim, "infra_failure_rate")))
-            sb_val_as_double(*v, &o.infra_failure_rate);
         sv->sim = sb_csim_create(&o);
         const sb_tool_desc *tools = sb_csim_tools(&ntools);
         sv->server = sv->sim ? sb_mcp_server_new("sibyl-conductor-sim", SIBYL_VERSION,

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../conductor/sb_conductor_sim.h"
 #include "../value/sb_value.h"
 
 typedef struct sb_services sb_services;
@@ -20,6 +21,12 @@ typedef struct sb_services sb_services;
  * simulation.seed. NULL on OOM. */
 sb_services *sb_services_new(sb_val workspace, uint64_t seed);
 void sb_services_free(sb_services *s); /* NULL-safe */
+
+/* The simulated cluster's options from a workspace's cost_model and
+ * simulation sections, as the embedded Conductor reads them (the seed stays
+ * 0: the caller sets it). The reference Conductor server uses the same.
+ * cost_model.duration_scale is borrowed from ws until sb_csim_create. */
+void sb_services_sim_options(sb_val ws, sb_csim_options *o);
 
 /* true if `server` is one of the embedded servers. */
 bool sb_services_has(const sb_services *s, const char *server);
