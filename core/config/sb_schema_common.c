@@ -67,8 +67,8 @@ static const sb_schema_field cost_fields[] = {
     SB_FIELD("duration_scale", &duration_scale, false, "Per-parameter duration multipliers."),
     SB_FIELD("retry_reserve_fraction", &fraction, false,
              "Share of the budget the Solver leaves unplanned, for retries (default 0.1)."),
-    SB_FIELD_D("cap_margin_fraction", &cap_margin, "A job's cost cap is its estimate times 1 + this (default 0.25): "
-               "the Conductor stops a job that reaches its cap (docs/budget.md).", "0.25"),
+    SB_FIELD_D("cap_margin_fraction", &cap_margin, "A job's cost cap is its estimate times 1 + this (default 0.10): "
+               "the Conductor stops a job that reaches its cap (docs/budget.md).", "0.10"),
     SB_FIELDS_END,
 };
 const sb_schema sb_schema__cost_model = {.kind = SB_SK_OBJECT, .title = "cost model", .fields = cost_fields,
