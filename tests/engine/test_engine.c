@@ -327,14 +327,15 @@ static const fc_rule nan_costly[] = {
 static void test_budget_guard(void)
 {
     /* $22: $20 committed by the sweep; after job_002 fails at $4, $8 are
-     * left uncommitted, less than the $10 retry. */
+     * left uncommitted, less than the retry's cap ($10 estimated, x 1.1:
+     * the guard counts caps, what a job may cost, not estimates). */
     sc s;
     char *in = et_jobs_input(2, 10, "\"budget_usd\":22");
     if (sc_open(&s, nan_costly) && sc_run(&s, "sweep", in)) {
         const fh_call *sub[4];
         CHECK_INT(calls(&s, "submit_jobs", sub, 4), 1);
-        CHECK_LINE(&s, "LOG WARN Retry of job job_002 skipped by the budget guard: estimated $10.00 but only $8.00 of "
-                       "the budget is uncommitted");
+        CHECK_LINE(&s, "LOG WARN Retry of job job_002 skipped by the budget guard: its cost cap is $11.00 but only $8.00 "
+                       "of the budget is uncommitted");
         CHECK_AT(s.result, "cost_breakdown.skipped_retries",
                  "[{\"job_id\":\"job_002_retry_1\",\"estimated_cost_usd\":10,\"reason\":\"over budget\"}]");
         CHECK_AT(s.result, "total_cost", "14");
@@ -344,8 +345,17 @@ static void test_budget_guard(void)
     sb_free(in);
     sc_close(&s);
 
-    /* $24 leaves $10: the retry fits, and the total stays within the budget. */
+    /* $24 leaves $10, short of the $11 cap; $25 leaves $11: the retry fits,
+     * and the total stays within the budget. */
     in = et_jobs_input(2, 10, "\"budget_usd\":24");
+    if (sc_open(&s, nan_costly) && sc_run(&s, "sweep", in)) {
+        const fh_call *sub[4];
+        CHECK_INT(calls(&s, "submit_jobs", sub, 4), 1);
+        CHECK_AT(s.result, "total_cost", "14");
+    }
+    sb_free(in);
+    sc_close(&s);
+    in = et_jobs_input(2, 10, "\"budget_usd\":25");
     if (sc_open(&s, nan_costly) && sc_run(&s, "sweep", in)) {
         const fh_call *sub[4];
         CHECK_INT(calls(&s, "submit_jobs", sub, 4), 2);
@@ -559,8 +569,8 @@ static void test_stalled_handle(void)
         CHECK_AT(s.result, "results", "[\"job_001\"]"); /* the results gathered so far are kept */
         CHECK_AT(s.result, "steps.summary.status", "\"failed\"");
         CHECK_INT(fc_count(s.fc, "cancelled"), 1);
-        CHECK_AT(s.result, "cost_breakdown.jobs", "{\"completed\":1,\"failed\":0,\"cancelled\":1,\"retries\":0,"
-                                                  "\"running_or_queued\":0}");
+        CHECK_AT(s.result, "cost_breakdown.jobs", "{\"completed\":1,\"failed\":0,\"cancelled\":1,\"stopped_at_cap\":0,"
+                                                  "\"unstarted\":0,\"retries\":0,\"running_or_queued\":0}");
         CHECK_AT(s.result, "cost_breakdown.committed_usd", "0");
     }
     sc_close(&s);
