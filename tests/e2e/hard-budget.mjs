@@ -5,7 +5,9 @@
 //   node hard-budget.mjs stopped       estimates far below the truth: every job is stopped at its cap
 //                                      (estimate x 1.1), charged the cap; log, stream and outputs show it
 //   node hard-budget.mjs headline-seeds  the scenario's command (dropout 0.3/0.5/0.7) at $500, $200 and
-//                                      $100 over many seeds (native; a few as sibyl.wasm): never above
+//                                      $100, over the seeds that ended above the budget before caps
+//                                      ($500: 35 -> $503.08, 44, 97; $200: 94 -> $202.20; $100: 21 ->
+//                                      $100.93) and a few others, natively and as sibyl.wasm: never above
 //                                      the budget, every job accounted for
 import fs from 'node:fs';
 import path from 'node:path';
@@ -104,9 +106,10 @@ switch (part) {
       '--input', `budget_usd=${budget}`, '--input', `param_space=${space}`, '--input', 'target_metric=val_acc',
       '--seed', String(seed)];
     let runs = 0;
+    const seeds = [21, 35, 44, 94, 97, 1, 2, 3];
     for (const budget of [500, 200, 100]) {
-      for (let seed = 1; seed <= 12; seed++) {
-        const native = seed > 2;
+      for (const seed of seeds) {
+        const native = seed !== 21 && seed !== 35 && seed !== 94;
         const dir = tempDir(`seeds-${budget}-${seed}`);
         res = run({ args: args(budget, seed), cwd: dir, native });
         const what = `$${budget} seed ${seed} (${native ? 'native' : 'sibyl.wasm'})`;
@@ -120,7 +123,7 @@ switch (part) {
         check(j.running_or_queued === 0, `${what}: ${j.running_or_queued} jobs never settled`);
       }
     }
-    check(runs === 36, `${runs} runs`);
+    check(runs === 24, `${runs} runs`);
     break;
   }
   default:
