@@ -7,7 +7,7 @@
  * with a workspace and pipeline drawn from the seed: budget ($1 to ~$2,000),
  * parameter space (1 to 4 parameters, 1 to 5 levels), cost model (price,
  * hours, duration scale, cap margin), cluster (slots, infrastructure failure
- * rate), estimates (the planner's hours 0.4x to 1.2x the cluster's; the
+ * rate), estimates (the planner's hours the cluster's, or 0.4x to 1.2x; the
  * estimates submitted as planned, scaled down or up, or left out so the
  * Conductor quotes) and retry policy (none, or 1-3 attempts, transient only
  * or every failure). After each run it checks:
@@ -136,7 +136,7 @@ static void make_sweep(sweep *w, uint64_t seed)
     const char *e = est[pick(&s, 0, 4)];
     /* The planner's hours against the cluster's: often optimistic, as
      * estimates are, so jobs cost more than planned. */
-    double optimism = 0.4 + unit(&s) * 0.8;
+    double optimism = pick(&s, 0, 1) ? 1.0 : 0.4 + unit(&s) * 0.8;
     int attempts = pick(&s, 0, 3);
     bool any_failure = pick(&s, 0, 2) == 0;
     sb_buf_printf(&w->pl,
@@ -290,6 +290,11 @@ static void deliver(host *h, sb_run *run, int64_t now)
 /* --- one run and its checks --- */
 
 static int failures;
+/* What the runs did, to show the invariants were exercised. */
+static struct {
+    long submitted, succeeded, with_stopped, with_unstarted, with_skipped, jobs;
+    double max_use; /* highest spent / budget */
+} seen;
 
 static void broke(uint64_t seed, const char *fmt, ...)
 {
@@ -339,6 +344,12 @@ static void check_run(uint64_t seed, const sweep *w, host *h)
         broke(seed, "ledger total %lld cents, total_cost %lld", (long long)ledger, (long long)total);
     if (h->stream_cents != ledger)
         broke(seed, "streamed costs %lld cents, ledger %lld", (long long)h->stream_cents, (long long)ledger);
+    if (h->accepted > 0) {
+        seen.submitted++;
+        seen.jobs += (long)h->accepted;
+    }
+    if (total > 0 && (double)total / (double)budget > seen.max_use)
+        seen.max_use = (double)total / (double)budget;
     /* 2. every submitted job accounted for */
     const sb_val *jp = b.kind == SB_MAP ? sb_map_get_str(b, "jobs") : NULL;
     sb_val j = jp ? *jp : sb_null();
@@ -357,6 +368,10 @@ static void check_run(uint64_t seed, const sweep *w, host *h)
     if (h->warn_unstarted != int_of(j, "unstarted"))
         broke(seed, "%lld WARN lines for unstarted jobs, %lld in the outputs", (long long)h->warn_unstarted,
               (long long)int_of(j, "unstarted"));
+    seen.with_stopped += int_of(j, "stopped_at_cap") > 0;
+    seen.with_unstarted += int_of(j, "unstarted") > 0;
+    const sb_val *sk = b.kind == SB_MAP ? sb_map_get_str(b, "skipped_retries") : NULL;
+    seen.with_skipped += sk && sk->kind == SB_LIST && sb_list_len(*sk) > 0;
     const sb_val *sp = sb_map_get_str(b, "stopped_at_cap");
     if (sp && int_of(*sp, "jobs") != int_of(j, "stopped_at_cap"))
         broke(seed, "stopped_at_cap.jobs differs from jobs.stopped_at_cap");
@@ -417,6 +432,7 @@ static bool one(uint64_t seed, bool verbose)
             broke(seed, "the host ran out of memory");
         int before = failures;
         check_run(seed, &w, &h);
+        seen.succeeded += sb_run_get_status(run) == SB_RUN_SUCCEEDED;
         if (verbose || failures > before)
             printf("  seed %" PRIu64 ": budget $%.2f, status %s%s%s\n", seed, w.budget,
                    sb_run_status_name(sb_run_get_status(run)), sb_run_error(run) ? ": " : "",
@@ -449,6 +465,10 @@ int main(int argc, char **argv)
         one(first + (uint64_t)i, verbose);
         failed_runs += failures > before;
     }
+    printf("runs that submitted jobs: %ld (%ld jobs); succeeded: %ld; with jobs stopped at their cap: %ld; "
+           "with jobs left unstarted: %ld; with retries skipped by the guard: %ld; highest spent/budget: %.4f\n",
+           seen.submitted, seen.jobs, seen.succeeded, seen.with_stopped, seen.with_unstarted, seen.with_skipped,
+           seen.max_use);
     printf("invariants: %ld runs checked (seeds %" PRIu64 "..%" PRIu64 "), %d broke an invariant\n", runs, first,
            first + (uint64_t)runs - 1, failed_runs);
     return failed_runs ? 1 : 0;

@@ -25,6 +25,7 @@ typedef struct lg_job {
     int64_t cap;      /* micro-dollars; the most the Conductor may charge */
     int64_t held;     /* what `committed` holds for it until settled */
     int64_t actual;   /* micro-dollars, once settled */
+    uint32_t hs;      /* its handle's entry in handles */
     bool is_retry;
     bool settled;
     bool started;
@@ -37,11 +38,14 @@ typedef struct lg_skip {
     int64_t estimate;
 } lg_skip;
 
-/* A handle's budget at the Conductor. Handles are few: a list. */
-typedef struct lg_grant {
-    char *handle; /* owned */
+/* Per handle: its budget at the Conductor and its sums, kept as jobs are
+ * committed and settled so a grant costs O(handles). Handles are few. */
+typedef struct lg_handle {
+    char *id; /* owned */
     int64_t budget;
-} lg_grant;
+    bool granted;
+    int64_t spent, held, open;
+} lg_handle;
 
 struct sb_ledger {
     int64_t budget, spent, committed;
@@ -54,8 +58,8 @@ struct sb_ledger {
     size_t index_cap; /* power of two, or 0 */
     lg_skip *skips;
     size_t nskips, skips_cap;
-    lg_grant *grants;
-    size_t ngrants, grants_cap;
+    lg_handle *handles;
+    size_t nhandles, handles_cap;
     int64_t unstarted_estimate;
     /* Kept as jobs settle, so a breakdown costs the same at 100,000 jobs as
      * at 10: by category (completed originals, failed or cancelled originals,
@@ -122,9 +126,9 @@ void sb_ledger_free(sb_ledger *l)
         sb_free(l->skips[i].id);
         sb_free(l->skips[i].reason);
     }
-    for (size_t i = 0; i < l->ngrants; i++)
-        sb_free(l->grants[i].handle);
-    sb_free(l->grants);
+    for (size_t i = 0; i < l->nhandles; i++)
+        sb_free(l->handles[i].id);
+    sb_free(l->handles);
     sb_free(l->jobs);
     sb_free(l->index);
     sb_free(l->skips);
@@ -174,10 +178,26 @@ static bool lg_reserve(sb_ledger *l)
     return true;
 }
 
+/* The handle's entry, made if new; -1 on OOM. */
+static int64_t lg_handle_of(sb_ledger *l, const char *handle)
+{
+    for (size_t i = 0; i < l->nhandles; i++)
+        if (strcmp(l->handles[i].id, handle) == 0)
+            return (int64_t)i;
+    char *id = sb_strdup(handle);
+    if (!id || !SB_GROW(l->handles, l->handles_cap, l->nhandles + 1)) {
+        sb_free(id);
+        return -1;
+    }
+    l->handles[l->nhandles] = (lg_handle){id, 0, false, 0, 0, 0};
+    return (int64_t)l->nhandles++;
+}
+
 static lg_job *lg_insert(sb_ledger *l, const char *handle, const char *id, uint64_t h)
 {
     size_t hl = strlen(handle), il = strlen(id);
-    char *copy = sb_malloc(hl + il + 2);
+    int64_t hs = lg_handle_of(l, handle);
+    char *copy = hs < 0 ? NULL : sb_malloc(hl + il + 2);
     if (!copy || !lg_reserve(l)) {
         sb_free(copy);
         return NULL;
@@ -189,6 +209,8 @@ static lg_job *lg_insert(sb_ledger *l, const char *handle, const char *id, uint6
     j->handle = copy;
     j->id = copy + hl + 1;
     j->hash = h;
+    j->hs = (uint32_t)hs;
+    l->handles[hs].open++;
     lg_index_put(l->index, l->index_cap, h, l->njobs++);
     return j;
 }
@@ -216,6 +238,7 @@ bool sb_ledger_commit_capped(sb_ledger *l, const char *handle_id, const char *jo
     j->is_retry = is_retry;
     l->nretries += is_retry;
     l->committed = lg_add(l->committed, j->held);
+    l->handles[j->hs].held = lg_add(l->handles[j->hs].held, j->held);
     return true;
 }
 
@@ -230,7 +253,9 @@ static lg_job *lg_open_job(const sb_ledger *l, const char *handle_id, const char
 
 static void lg_hold(sb_ledger *l, lg_job *j, int64_t held)
 {
+    lg_handle *hs = &l->handles[j->hs];
     l->committed = lg_add(lg_add(l->committed, -j->held), held);
+    hs->held = lg_add(lg_add(hs->held, -j->held), held);
     j->held = held;
 }
 
@@ -255,35 +280,21 @@ void sb_ledger_set_cap(sb_ledger *l, const char *handle_id, const char *job_id, 
 
 /* --- grants --- */
 
-static lg_grant *lg_find_grant(const sb_ledger *l, const char *handle)
-{
-    for (size_t i = 0; i < l->ngrants; i++)
-        if (strcmp(l->grants[i].handle, handle) == 0)
-            return &l->grants[i];
-    return NULL;
-}
-
 bool sb_ledger_grant(sb_ledger *l, const char *handle_id, double budget_usd)
 {
     if (!l || !handle_id)
         return false;
-    int64_t b = lg_micro(budget_usd);
-    lg_grant *g = lg_find_grant(l, handle_id);
-    if (g) {
-        if (b < g->budget)
-            g->budget = b;
-        return true;
-    }
-    char *h = sb_strdup(handle_id);
-    if (!h || !SB_GROW(l->grants, l->grants_cap, l->ngrants + 1)) {
-        sb_free(h);
+    int64_t i = lg_handle_of(l, handle_id);
+    if (i < 0)
         return false;
-    }
-    l->grants[l->ngrants++] = (lg_grant){h, b};
+    lg_handle *h = &l->handles[i];
+    int64_t b = lg_micro(budget_usd);
+    if (!h->granted || b < h->budget)
+        h->budget = b;
+    h->granted = true;
     return true;
 }
 
-/* What each other handle may still cost: O(jobs), once per submission. */
 double sb_ledger_grant_for(const sb_ledger *l, const char *handle_id)
 {
     if (!l)
@@ -292,28 +303,15 @@ double sb_ledger_grant_for(const sb_ledger *l, const char *handle_id)
         return INFINITY;
     const char *self = handle_id ? handle_id : "";
     int64_t reserved = 0;
-    for (size_t g = 0; g < l->ngrants; g++) {
-        const lg_grant *gr = &l->grants[g];
-        if (strcmp(gr->handle, self) == 0)
+    for (size_t i = 0; i < l->nhandles; i++) {
+        const lg_handle *h = &l->handles[i];
+        if (strcmp(h->id, self) == 0)
             continue;
-        int64_t spent = 0;
-        bool open = false;
-        for (size_t i = 0; i < l->njobs; i++) {
-            const lg_job *j = &l->jobs[i];
-            if (strcmp(j->handle, gr->handle) != 0)
-                continue;
-            if (j->settled)
-                spent = lg_add(spent, j->actual);
-            else
-                open = true;
-        }
-        reserved = lg_add(reserved, open ? gr->budget : spent);
+        /* A granted handle with unsettled jobs may spend up to its budget;
+         * any other, what it spent and what it holds. */
+        int64_t may = h->granted && h->open > 0 ? h->budget : lg_add(h->spent, h->held);
+        reserved = lg_add(reserved, may);
     }
-    /* Jobs of handles never granted anything (settled without a submission
-     * sibyl made) count as spent. */
-    for (size_t i = 0; i < l->njobs; i++)
-        if (l->jobs[i].settled && strcmp(l->jobs[i].handle, self) != 0 && !lg_find_grant(l, l->jobs[i].handle))
-            reserved = lg_add(reserved, l->jobs[i].actual);
     int64_t left = lg_add(l->budget, -reserved);
     return left > 0 ? lg_usd(left) : 0;
 }
@@ -330,12 +328,16 @@ bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, d
         return true;
     if (!j && !(j = lg_insert(l, hid, job_id, h)))
         return false;
+    lg_handle *hs = &l->handles[j->hs];
     l->committed = lg_add(l->committed, -j->held);
+    hs->held = lg_add(hs->held, -j->held);
+    hs->open--;
     j->held = 0;
     j->settled = true;
     j->outcome = outcome;
     j->actual = lg_micro(actual_usd);
     l->spent = lg_add(l->spent, j->actual);
+    hs->spent = lg_add(hs->spent, j->actual);
     if (outcome == SB_LEDGER_STOPPED)
         l->stopped_micro = lg_add(l->stopped_micro, j->actual);
     if (outcome == SB_LEDGER_UNSTARTED)

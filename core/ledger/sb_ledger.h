@@ -55,7 +55,8 @@ void sb_ledger_set_cap(sb_ledger *l, const char *handle_id, const char *job_id, 
 /* The budget to pass to the Conductor when submitting to handle_id (NULL: a
  * new handle): the run's budget less what the other handles may still
  * spend, i.e. their grant while they have unsettled jobs, their spending
- * once they have none. Never below 0; INFINITY without a budget. */
+ * once they have none (a handle never granted: what it spent and holds).
+ * O(handles). Never below 0; INFINITY without a budget. */
 double sb_ledger_grant_for(const sb_ledger *l, const char *handle_id);
 /* Records the budget the Conductor holds for handle_id (it may only go
  * down, as the Conductor's does). false on OOM. */
