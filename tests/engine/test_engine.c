@@ -319,6 +319,35 @@ static void test_retry_max_attempts(void)
     sc_close(&s);
 }
 
+/* The Conductor's budget guard ended job_002: stopped at its cap. */
+static const fc_rule capped[] = {
+    {"job_002", {.run_ms = 60000, .fail = true, .error = "stopped at its cost cap of $11.00", .error_type = "budget",
+                 .cost_usd = 11}},
+    {"*", {.run_ms = 600000, .val_acc = 80, .cost_usd = 10}},
+    FC_END};
+
+static void test_budget_passed_and_cap_stops(void)
+{
+    /* Every submission carries the handle's budget and the cap margin (the
+     * workspace sets none: 0.10); a job the Conductor stopped at its cap is
+     * settled as such, warned about, not retried (error_type budget is not
+     * transient), and counted apart in the outputs. */
+    sc s;
+    char *in = et_jobs_input(2, 10, "\"budget_usd\":40");
+    if (sc_open(&s, capped) && sc_run(&s, "sweep", in)) {
+        const fh_call *sub[4];
+        CHECK_INT(calls(&s, "submit_jobs", sub, 4), 1);
+        CHECK_ARG(sub[0], "budget_usd", "40");
+        CHECK_ARG(sub[0], "cap_margin_fraction", "0.1");
+        CHECK_LINE(&s, "LOG WARN Job job_002 stopped at its cost cap: charged $11.00 (the Conductor's budget guard)");
+        CHECK_AT(s.result, "cost_breakdown.stopped_at_cap", "{\"jobs\":1,\"cost_usd\":11}");
+        CHECK_AT(s.result, "cost_breakdown.jobs.failed", "0");
+        CHECK_AT(s.result, "total_cost", "21");
+    }
+    sb_free(in);
+    sc_close(&s);
+}
+
 static const fc_rule nan_costly[] = {
     {"job_002", {.run_ms = 60000, .fail = true, .error = "NaN loss", .error_type = "transient", .cost_usd = 4}},
     {"*", {.run_ms = 600000, .val_acc = 80, .cost_usd = 10}},
@@ -1483,7 +1512,7 @@ static void test_every_allocation_failing(void)
 
 SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(test_resumed_streams)
                  TEST(test_transient_failure_retried) TEST(test_failures_classified_by_patterns)
-                     TEST(test_permanent_failure_not_retried) TEST(test_retry_max_attempts) TEST(test_budget_guard)
+                     TEST(test_permanent_failure_not_retried) TEST(test_retry_max_attempts) TEST(test_budget_guard) TEST(test_budget_passed_and_cap_stops)
                          TEST(test_when_false_skips) TEST(test_failed_step_fails_dependents)
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
