@@ -50,6 +50,8 @@ typedef struct job {
     int attempt;         /* 0 for an original, n for <root>_retry_n */
     sb_val hyper;        /* hyperparameters as submitted */
     double estimate_usd; /* committed to the ledger at submission; < 0 unknown */
+    bool quoted;         /* a retry with other hyperparameters than the job it retries: the
+                            estimate is not sent, the Conductor prices (and caps) it itself */
     int status;          /* JOB_* */
     sb_val record;       /* the latest record from the server */
 } job;

@@ -249,6 +249,9 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         return;
     }
     j = &p->jobs[k]; /* sb_run__poll_add_job may have moved the array */
+    /* Other hyperparameters may cost otherwise (a halved batch runs longer):
+     * the old estimate would make a cap the retry cannot keep. */
+    p->jobs[nk].quoted = !sb_val_equal(hyper, j->hyper);
     if (!SB_GROW(p->retries, p->rcap, p->nretries + 1)) {
         sb_run__fail(r, pi, now, "out of memory");
         goto out;
@@ -357,7 +360,8 @@ void sb_run__retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
     ok = ok && sb_run__put(&spec, "job_id", sb_string_cstr(j->id));
     ok = ok && sb_run__put(&spec, "hyperparameters", sb_val_ref(j->hyper));
     ok = ok && sb_run__put(&spec, "retry_of", sb_run__job_retry_of(j));
-    ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
+    if (!j->quoted)
+        ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
     sb_val jobs = sb_list_new(1);
     ok = sb_list_push(&jobs, spec) && ok;
     ok = sb_run__put(&args, "jobs", jobs) && ok;
