@@ -134,8 +134,11 @@ static bool apply_cap(const sb_csim *s, csim_job *j)
 {
     if (j->outcome == CSIM_OUT_INVALID || (int64_t)llround(sb_csim__cost(s, j->run_ms) * 100) <= j->cap_cents)
         return true;
+    /* The cap pays for less than the planned run (it costs more), so the
+     * seconds fit an int64 however small the rate. */
     double usd_per_s = s->opt.gpus_per_trial * s->opt.gpu_hour_usd / 3600.0;
-    int64_t ms = (int64_t)floor((double)j->cap_cents / 100.0 / usd_per_s) * 1000;
+    double secs = floor((double)j->cap_cents / 100.0 / usd_per_s);
+    int64_t ms = secs * 1000 < (double)j->run_ms ? (int64_t)secs * 1000 : j->run_ms;
     while (ms > 0 && (int64_t)llround(sb_csim__cost(s, ms) * 100) > j->cap_cents)
         ms -= 1000;
     sb_val_free(j->error);

@@ -312,6 +312,11 @@ static void test_retry_max_attempts(void)
         CHECK_ARG(sub[1], "jobs.0.retry_of", "\"job_002\"");
         CHECK_ARG(sub[2], "jobs.0.retry_of", "\"job_002_retry_1\""); /* the job it retries */
         CHECK_ARG(sub[2], "jobs.0.hyperparameters.learning_rate", "0.005");
+        /* A retry with another learning rate goes without the old estimate:
+         * the Conductor prices and caps it (docs/budget.md). */
+        char *spec = et_json_at_text(sub[1]->args, "jobs.0");
+        CHECK(spec && !strstr(spec, "estimated_cost_usd"));
+        sb_free(spec);
         CHECK_LINE(&s, "LOG WARN Job job_002_retry_2 is not retried: its chain reached retry.max_attempts (2)");
         CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
         CHECK_AT(s.result, "failed", "[\"job_002\",\"job_002_retry_1\",\"job_002_retry_2\"]");
