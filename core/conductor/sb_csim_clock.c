@@ -35,10 +35,10 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
         sb_csim__heap_remove(s, i);
         /* Settle before anything else starts: the money a job leaves
          * unspent under its cap is what lets the next one fit. */
-        h->running_caps_cents -= j->cap_cents;
-        h->spent_cents += sb_csim__charge_cents(s, j, t - j->started_ms);
+        h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, -j->cap_cents);
+        h->spent_cents = sb_csim__add_cents(h->spent_cents, sb_csim__charge_cents(s, j, t - j->started_ms));
     } else if (status == CSIM_RUNNING) {
-        h->running_caps_cents += j->cap_cents;
+        h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, j->cap_cents);
     }
     j->status = (uint8_t)status;
     h->counts[status]++;
@@ -58,7 +58,8 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
 static bool fits(const sb_csim *s, const csim_job *j)
 {
     const csim_handle *h = s->handles[j->handle];
-    return h->budget_cents == CSIM_NO_BUDGET || h->spent_cents + h->running_caps_cents + j->cap_cents <= h->budget_cents;
+    return h->budget_cents == CSIM_NO_BUDGET ||
+           sb_csim__add_cents(sb_csim__add_cents(h->spent_cents, h->running_caps_cents), j->cap_cents) <= h->budget_cents;
 }
 
 static void skip_started(sb_csim *s)

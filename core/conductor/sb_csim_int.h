@@ -24,6 +24,17 @@ enum { CSIM_OUT_OK, CSIM_OUT_NAN, CSIM_OUT_INFRA, CSIM_OUT_INVALID, CSIM_OUT_CAP
 /* A handle without a budget (budget_cents). */
 #define CSIM_NO_BUDGET INT64_MAX
 
+/* Cents, saturating: caps are at most 10^15 cents, but a handle without a
+ * budget may run as many jobs as it likes. */
+static inline int64_t sb_csim__add_cents(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
 /* The latest time the sim accepts (later clocks are held there). */
 #define CSIM_MAX_MS ((int64_t)1 << 62)
 
