@@ -31,13 +31,17 @@ typedef struct sb_csim_options {
     double gpu_hour_usd, gpus_per_trial, base_hours;
     sb_val duration_scale;     /* {"batch_size":{"32":1.15,...}} or null */
     double infra_failure_rate; /* chance of CUDA OOM / connection reset; default 0.03 */
+    /* A job's cost cap is its estimate (or, without one, the sim's own quote
+     * from the cost model) times 1 + this, unless submit_jobs gives a cap or
+     * a margin itself; default 0.10. See docs/budget.md. */
+    double cap_margin_fraction;
 } sb_csim_options;
 
 /* Fills o with the defaults (seed 0). */
 void sb_csim_options_init(sb_csim_options *o);
 
 /* Copies the fields present in a workspace cost model map {gpu_hour_usd,
- * gpus_per_trial, base_hours, duration_scale} into o; absent fields keep their
+ * gpus_per_trial, base_hours, duration_scale, cap_margin_fraction} into o; absent fields keep their
  * value. duration_scale is borrowed from cost_model (keep it alive until
  * sb_csim_create). Returns false, changing nothing, if cost_model is not a map
  * or a field has the wrong type or range. */

@@ -20,6 +20,7 @@ void sb_csim_options_init(sb_csim_options *o)
     o->base_hours = 2.0;
     o->duration_scale = sb_null();
     o->infra_failure_rate = 0.03;
+    o->cap_margin_fraction = 0.10;
 }
 
 static bool field_number(sb_val map, const char *key, bool positive, double *out)
@@ -38,10 +39,11 @@ bool sb_csim_options_from_cost_model(sb_csim_options *o, sb_val cost_model)
 {
     if (cost_model.kind != SB_MAP)
         return false;
-    double usd = o->gpu_hour_usd, gpus = o->gpus_per_trial, hours = o->base_hours;
+    double usd = o->gpu_hour_usd, gpus = o->gpus_per_trial, hours = o->base_hours, margin = o->cap_margin_fraction;
     if (!field_number(cost_model, "gpu_hour_usd", false, &usd) ||
         !field_number(cost_model, "gpus_per_trial", true, &gpus) ||
-        !field_number(cost_model, "base_hours", true, &hours))
+        !field_number(cost_model, "base_hours", true, &hours) ||
+        !field_number(cost_model, "cap_margin_fraction", false, &margin))
         return false;
     const sb_val *scale = sb_map_get_str(cost_model, "duration_scale");
     if (scale && scale->kind != SB_MAP && scale->kind != SB_NULL)
@@ -49,6 +51,7 @@ bool sb_csim_options_from_cost_model(sb_csim_options *o, sb_val cost_model)
     o->gpu_hour_usd = usd;
     o->gpus_per_trial = gpus;
     o->base_hours = hours;
+    o->cap_margin_fraction = margin;
     if (scale)
         o->duration_scale = *scale;
     return true;
@@ -77,6 +80,8 @@ sb_csim *sb_csim_create(const sb_csim_options *opt)
         s->opt.base_hours = def.base_hours;
     if (!(s->opt.infra_failure_rate >= 0 && s->opt.infra_failure_rate <= 1))
         s->opt.infra_failure_rate = def.infra_failure_rate;
+    if (bad_amount(s->opt.cap_margin_fraction, false))
+        s->opt.cap_margin_fraction = def.cap_margin_fraction;
     s->opt.duration_scale = s->opt.duration_scale.kind == SB_MAP ? sb_val_clone(s->opt.duration_scale) : sb_null();
     s->now = INT64_MIN;
     s->idem = sb_map_new(0);

@@ -3,6 +3,8 @@
  * all the room (see sb_csim_int.h), so time can always advance. */
 #include "sb_csim_int.h"
 
+#include <math.h>
+
 static int64_t end_ms(const csim_job *j)
 {
     return j->started_ms > INT64_MAX - j->run_ms ? INT64_MAX : j->started_ms + j->run_ms;
@@ -17,14 +19,27 @@ void sb_csim__heap_remove(sb_csim *s, uint32_t i)
     s->jobs[i].run_id = 0;
 }
 
+int64_t sb_csim__charge_cents(const sb_csim *s, const csim_job *j, int64_t ms)
+{
+    int64_t c = (int64_t)llround(sb_csim__cost(s, ms) * 100);
+    return c < j->cap_cents ? c : j->cap_cents;
+}
+
 void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
 {
     csim_job *j = &s->jobs[i];
     csim_handle *h = s->handles[j->handle];
     if (j->status < CSIM_NSTATUS)
         h->counts[j->status]--;
-    if (j->status == CSIM_RUNNING)
+    if (j->status == CSIM_RUNNING) {
         sb_csim__heap_remove(s, i);
+        /* Settle before anything else starts: the money a job leaves
+         * unspent under its cap is what lets the next one fit. */
+        h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, -j->cap_cents);
+        h->spent_cents = sb_csim__add_cents(h->spent_cents, sb_csim__charge_cents(s, j, t - j->started_ms));
+    } else if (status == CSIM_RUNNING) {
+        h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, j->cap_cents);
+    }
     j->status = (uint8_t)status;
     h->counts[status]++;
     if (status == CSIM_QUEUED) {
@@ -39,13 +54,41 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
     h->log[h->nlog++] = i;
 }
 
+/* The start rule: spent + caps of running jobs + its cap within the budget. */
+static bool fits(const sb_csim *s, const csim_job *j)
+{
+    const csim_handle *h = s->handles[j->handle];
+    return h->budget_cents == CSIM_NO_BUDGET ||
+           sb_csim__add_cents(sb_csim__add_cents(h->spent_cents, h->running_caps_cents), j->cap_cents) <= h->budget_cents;
+}
+
+static void skip_started(sb_csim *s)
+{
+    while (s->queue_head < s->njobs && s->jobs[s->queue_head].status != CSIM_QUEUED)
+        s->queue_head++;
+}
+
+/* Free slots go to queued jobs in submission order, across handles. A job
+ * whose cap does not fit its handle's budget keeps its place and is passed
+ * over (a smaller one behind it may fit), until its handle has nothing
+ * running: then no money can come back (spent only grows) and it never
+ * will fit, so it ends cancelled as unstarted. Without budgets this is the
+ * plain FIFO: the scan stops as soon as the slots are full. */
 void sb_csim__fill_slots(sb_csim *s, int64_t t)
 {
-    while (sb_heap_len(&s->running) < (size_t)s->opt.max_concurrent && s->queue_head < s->njobs) {
-        uint32_t i = (uint32_t)s->queue_head++;
-        if (s->jobs[i].status == CSIM_QUEUED)
-            sb_csim__set_status(s, i, CSIM_RUNNING, t);
+    skip_started(s);
+    for (size_t i = s->queue_head; i < s->njobs && sb_heap_len(&s->running) < (size_t)s->opt.max_concurrent; i++) {
+        csim_job *j = &s->jobs[i];
+        if (j->status != CSIM_QUEUED)
+            continue;
+        if (fits(s, j)) {
+            sb_csim__set_status(s, (uint32_t)i, CSIM_RUNNING, t);
+        } else if (s->handles[j->handle]->counts[CSIM_RUNNING] == 0) {
+            j->unstarted = true;
+            sb_csim__set_status(s, (uint32_t)i, CSIM_CANCELLED, t);
+        }
     }
+    skip_started(s);
 }
 
 void sb_csim__advance(sb_csim *s, int64_t now)

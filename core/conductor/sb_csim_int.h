@@ -17,8 +17,23 @@
 
 enum { CSIM_QUEUED, CSIM_RUNNING, CSIM_COMPLETED, CSIM_FAILED, CSIM_CANCELLED, CSIM_NSTATUS };
 
-/* What will happen to a job once it runs; decided at submission. */
-enum { CSIM_OUT_OK, CSIM_OUT_NAN, CSIM_OUT_INFRA, CSIM_OUT_INVALID };
+/* What will happen to a job once it runs; decided at submission. CAP: it
+ * would cost more than its cap, so it is stopped when it reaches it. */
+enum { CSIM_OUT_OK, CSIM_OUT_NAN, CSIM_OUT_INFRA, CSIM_OUT_INVALID, CSIM_OUT_CAP };
+
+/* A handle without a budget (budget_cents). */
+#define CSIM_NO_BUDGET INT64_MAX
+
+/* Cents, saturating: caps are at most 10^15 cents, but a handle without a
+ * budget may run as many jobs as it likes. */
+static inline int64_t sb_csim__add_cents(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
 
 /* The latest time the sim accepts (later clocks are held there). */
 #define CSIM_MAX_MS ((int64_t)1 << 62)
@@ -40,8 +55,10 @@ typedef struct csim_job {
     uint32_t handle;                               /* index into sb_csim.handles */
     uint32_t last_change;                          /* position of its latest entry in its handle's log */
     uint64_t run_id;                               /* its entry in sb_csim.running; 0 when not running */
+    int64_t cap_cents;                             /* the most it may be charged, >= 1 */
     uint8_t status, outcome;
     bool has_est;
+    bool unstarted; /* cancelled because its cap could never fit the handle's budget */
 } csim_job;
 
 /* Open addressing over 64-bit slots: high 32 bits a hash of the key, low 32
@@ -62,6 +79,13 @@ typedef struct csim_handle {
     csim_index by_id;
     size_t counts[CSIM_NSTATUS];
     uint64_t next_auto; /* next number tried for a default job id */
+    /* The budget guard, in cents. Invariant: spent + running_caps <=
+     * budget, since a job starts only while it keeps this true and is never
+     * charged more than its cap; so what the handle is charged never exceeds
+     * its budget. The budget may be lowered, never raised. */
+    int64_t budget_cents; /* CSIM_NO_BUDGET: none */
+    int64_t spent_cents;  /* charged to finished (and cancelled running) jobs */
+    int64_t running_caps_cents;
 } csim_handle;
 
 struct sb_csim {
@@ -94,6 +118,10 @@ void sb_csim__index_free(csim_index *ix);
 bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool retry_infra);
 /* Dollars for ms of running, rounded to cents. */
 double sb_csim__cost(const sb_csim *s, int64_t ms);
+/* The sim's own quote for a job: its estimated hours (cost model) priced. */
+double sb_csim__quote(const sb_csim *s, sb_val hyper);
+/* What job j is charged for ms of running, in cents: its cost, at most its cap. */
+int64_t sb_csim__charge_cents(const sb_csim *s, const csim_job *j, int64_t ms);
 double sb_csim__round_to(double x, double unit);
 
 /* --- sb_csim_clock.c: time, the slots, the change log --- */

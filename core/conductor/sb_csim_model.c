@@ -194,6 +194,11 @@ static double estimated_hours(const sb_csim *s, sb_val hyper)
     return hours;
 }
 
+double sb_csim__quote(const sb_csim *s, sb_val hyper)
+{
+    return estimated_hours(s, hyper) * s->opt.gpus_per_trial * s->opt.gpu_hour_usd;
+}
+
 /* Whole seconds, at least one, as ms. */
 static int64_t seconds_ms(double seconds)
 {

@@ -14,6 +14,16 @@ static sb_val seconds(int64_t ms)
     return ms % 1000 == 0 ? sb_int(ms / 1000) : sb_double((double)ms / 1000.0);
 }
 
+static sb_val cents_val(int64_t c)
+{
+    return c % 100 == 0 ? sb_int(c / 100) : sb_double((double)c / 100);
+}
+
+static const char *error_type(const csim_job *j)
+{
+    return j->outcome == CSIM_OUT_INVALID ? "permanent" : j->outcome == CSIM_OUT_CAP ? "budget" : "transient";
+}
+
 static sb_val job_view(const sb_csim *s, uint32_t i)
 {
     const csim_job *j = &s->jobs[i];
@@ -26,6 +36,7 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
         sb_csim__put(&v, "retry_of", sb_val_ref(j->retry_of), &ok);
     if (j->has_est)
         sb_csim__put(&v, "estimated_cost_usd", sb_double(j->est_cost), &ok);
+    sb_csim__put(&v, "cost_cap_usd", cents_val(j->cap_cents), &ok);
     sb_csim__put(&v, "submitted_at_ms", sb_int(j->submitted_ms), &ok);
     if (j->started_ms >= 0 || j->status == CSIM_RUNNING)
         sb_csim__put(&v, "started_at_ms", sb_int(j->started_ms), &ok);
@@ -39,7 +50,11 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
     }
     if (j->status == CSIM_FAILED) {
         sb_csim__put(&v, "error", sb_val_ref(j->error), &ok);
-        sb_csim__put(&v, "error_type", sb_string_cstr(j->outcome == CSIM_OUT_INVALID ? "permanent" : "transient"), &ok);
+        sb_csim__put(&v, "error_type", sb_string_cstr(error_type(j)), &ok);
+    }
+    if (j->status == CSIM_CANCELLED && j->unstarted) {
+        sb_csim__put(&v, "error", sb_string_cstr("not started: its cost cap does not fit what is left of the budget"), &ok);
+        sb_csim__put(&v, "error_type", sb_string_cstr("budget"), &ok);
     }
     /* Completed and failed jobs always carry their actual time and cost; a
      * cancelled job does when it had started (what it was charged). */
@@ -48,7 +63,7 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
     if (ran) {
         int64_t ms = j->started_ms >= 0 ? j->finished_ms - j->started_ms : 0;
         sb_csim__put(&v, "duration_seconds", seconds(ms), &ok);
-        sb_csim__put(&v, "cost_usd", sb_double(sb_csim__cost(s, ms)), &ok);
+        sb_csim__put(&v, "cost_usd", sb_double((double)sb_csim__charge_cents(s, j, ms) / 100), &ok);
     }
     if (!ok) {
         sb_val_free(v);
@@ -122,9 +137,17 @@ sb_val sb_csim__status(sb_csim *s, sb_val args)
     sb_csim__put(&counts, "total", sb_int((int64_t)h->njobs), &ok);
     char cursor[32];
     snprintf(cursor, sizeof cursor, "c_%zu", h->nlog);
-    sb_val out = sb_map_new(5);
+    sb_val out = sb_map_new(6);
     sb_csim__put(&out, "handle_id", sb_val_ref(h->id), &ok);
     sb_csim__put(&out, "cursor", sb_string_cstr(cursor), &ok);
+    if (h->budget_cents != CSIM_NO_BUDGET) {
+        sb_val b = sb_map_new(4);
+        sb_csim__put(&b, "budget_usd", cents_val(h->budget_cents), &ok);
+        sb_csim__put(&b, "spent_usd", cents_val(h->spent_cents), &ok);
+        sb_csim__put(&b, "running_caps_usd", cents_val(h->running_caps_cents), &ok);
+        sb_csim__put(&b, "remaining_usd", cents_val(h->budget_cents - h->spent_cents - h->running_caps_cents), &ok);
+        sb_csim__put(&out, "budget", b, &ok);
+    }
     sb_csim__put(&out, "done", sb_bool(h->counts[CSIM_QUEUED] + h->counts[CSIM_RUNNING] == 0), &ok);
     sb_csim__put(&out, "counts", counts, &ok);
     sb_csim__put(&out, "jobs", jobs, &ok);
@@ -207,7 +230,7 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
         const csim_job *j = &s->jobs[t[k]];
         sb_csim__push(&ids, sb_val_ref(j->id), &ok);
         if (j->status == CSIM_RUNNING)
-            charged += sb_csim__cost(s, s->now - j->started_ms);
+            charged += (double)sb_csim__charge_cents(s, j, s->now - j->started_ms) / 100;
     }
     sb_val out = sb_map_new(2);
     sb_csim__put(&out, "cancelled", ids, &ok);

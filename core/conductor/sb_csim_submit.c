@@ -96,7 +96,59 @@ static sb_val check_job(const sb_csim *s, const csim_handle *h, sb_val spec, siz
     double d;
     if (est && (est->kind == SB_BOOL || !sb_val_as_double(*est, &d) || !isfinite(d) || d < 0))
         return sb_csim__fail("submit_jobs: jobs[%zu].estimated_cost_usd must be a number >= 0", i);
+    const sb_val *cap = opt_field(spec, "cost_cap_usd");
+    if (cap && (cap->kind == SB_BOOL || !sb_val_as_double(*cap, &d) || !isfinite(d) || d < 0.01))
+        return sb_csim__fail("submit_jobs: jobs[%zu].cost_cap_usd must be a number >= 0.01", i);
     return sb_null();
+}
+
+/* --- caps --- */
+
+/* Whole cents, at least one: a cap is never $0. */
+static int64_t cap_cents(double usd)
+{
+    double c = floor(usd * 100 + 0.5);
+    if (!(c >= 1))
+        return 1;
+    return c > 1e15 ? (int64_t)1e15 : (int64_t)c;
+}
+
+/* The cap: as given; else the estimate, or without one the sim's quote,
+ * times 1 + margin. */
+static int64_t job_cap(const sb_csim *s, sb_val spec, sb_val hyper, double margin)
+{
+    const sb_val *v = opt_field(spec, "cost_cap_usd");
+    double d;
+    if (v && sb_val_as_double(*v, &d))
+        return cap_cents(d);
+    v = opt_field(spec, "estimated_cost_usd");
+    if (!(v && sb_val_as_double(*v, &d) && d > 0))
+        d = sb_csim__quote(s, hyper);
+    return cap_cents(d * (1 + margin));
+}
+
+/* A job that would cost more than its cap is stopped when it reaches it:
+ * after the whole seconds its cap pays for (what a real backend does with a
+ * time limit of cap / rate). A failure planned before that point stays. */
+static bool apply_cap(const sb_csim *s, csim_job *j)
+{
+    if (j->outcome == CSIM_OUT_INVALID || (int64_t)llround(sb_csim__cost(s, j->run_ms) * 100) <= j->cap_cents)
+        return true;
+    /* The cap pays for less than the planned run (it costs more), so the
+     * seconds fit an int64 however small the rate. */
+    double usd_per_s = s->opt.gpus_per_trial * s->opt.gpu_hour_usd / 3600.0;
+    double secs = floor((double)j->cap_cents / 100.0 / usd_per_s);
+    int64_t ms = secs * 1000 < (double)j->run_ms ? (int64_t)secs * 1000 : j->run_ms;
+    while (ms > 0 && (int64_t)llround(sb_csim__cost(s, ms) * 100) > j->cap_cents)
+        ms -= 1000;
+    sb_val_free(j->error);
+    char buf[80];
+    snprintf(buf, sizeof buf, "stopped at its cost cap of $%lld.%02lld", (long long)(j->cap_cents / 100),
+             (long long)(j->cap_cents % 100));
+    j->error = sb_string_cstr(buf);
+    j->outcome = CSIM_OUT_CAP;
+    j->run_ms = ms;
+    return j->error.kind == SB_STRING;
 }
 
 /* --- job ids --- */
@@ -208,7 +260,7 @@ static void unstage(sb_csim *s, size_t n)
 
 /* Fills jobs njobs..njobs+n-1, taking the ids it uses. On failure every
  * staged job is released (the ids not taken stay with the caller). */
-static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids)
+static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids, double margin)
 {
     size_t n = sb_list_len(jobs);
     for (size_t i = 0; i < n; i++) {
@@ -232,7 +284,8 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids)
             int64_t t = sb_csim__index_find(&h->by_id, sb_str(*retry), sb_str_len(*retry), sb_csim__job_key, s);
             retry_infra = t >= 0 && s->jobs[t].outcome == CSIM_OUT_INFRA;
         }
-        if (j->hyper.kind != SB_MAP || !sb_csim__plan_job(s, j, h->id, retry_infra)) {
+        j->cap_cents = j->hyper.kind == SB_MAP ? job_cap(s, spec, j->hyper, margin) : 1;
+        if (j->hyper.kind != SB_MAP || !sb_csim__plan_job(s, j, h->id, retry_infra) || !apply_cap(s, j)) {
             unstage(s, i + 1);
             return false;
         }
@@ -240,16 +293,25 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids)
     return true;
 }
 
-static sb_val answer(const sb_csim *s, const csim_handle *h, size_t n)
+static sb_val cents_val(int64_t c)
+{
+    return c % 100 == 0 ? sb_int(c / 100) : sb_double((double)c / 100);
+}
+
+static sb_val answer(const sb_csim *s, const csim_handle *h, size_t n, int64_t budget)
 {
     bool ok = true;
-    sb_val ids = sb_list_new(n);
-    for (size_t i = 0; i < n; i++)
+    sb_val ids = sb_list_new(n), caps = sb_list_new(n);
+    for (size_t i = 0; i < n; i++) {
         sb_csim__push(&ids, sb_val_ref(s->jobs[s->njobs + i].id), &ok);
-    sb_val out = sb_map_new(3);
+        sb_csim__push(&caps, cents_val(s->jobs[s->njobs + i].cap_cents), &ok);
+    }
+    sb_val out = sb_map_new(5);
     sb_csim__put(&out, "handle_id", sb_val_ref(h->id), &ok);
     sb_csim__put(&out, "job_ids", ids, &ok);
     sb_csim__put(&out, "accepted", sb_int((int64_t)n), &ok);
+    sb_csim__put(&out, "cost_caps_usd", caps, &ok);
+    sb_csim__put(&out, "budget_usd", budget == CSIM_NO_BUDGET ? sb_null() : cents_val(budget), &ok);
     if (!ok) {
         sb_val_free(out);
         return sb_oom();
@@ -258,10 +320,11 @@ static sb_val answer(const sb_csim *s, const csim_handle *h, size_t n)
 }
 
 /* Cannot fail: everything was reserved. */
-static void commit(sb_csim *s, csim_handle *h, bool is_new, size_t n)
+static void commit(sb_csim *s, csim_handle *h, bool is_new, size_t n, int64_t budget)
 {
     if (is_new)
         s->handles[s->nhandles++] = h;
+    h->budget_cents = budget;
     size_t first = s->njobs;
     s->njobs += n;
     for (size_t i = first; i < first + n; i++) {
@@ -276,12 +339,16 @@ static void commit(sb_csim *s, csim_handle *h, bool is_new, size_t n)
 
 /* After the checks: ids, room, staging, the answer, the idempotency record,
  * then commit. */
-static sb_val submit_checked(sb_csim *s, csim_handle *h, sb_val jobs, const sb_val *key, uint64_t hash)
+static sb_val submit_checked(sb_csim *s, csim_handle *h, sb_val jobs, const sb_val *key, uint64_t hash,
+                             int64_t budget, double margin)
 {
     size_t n = sb_list_len(jobs);
     bool is_new = h == NULL, staged = false;
     if (is_new && !(h = new_handle(s->nhandles)))
         return sb_oom();
+    /* An existing handle's budget may only go down. */
+    if (!is_new && h->budget_cents < budget)
+        budget = h->budget_cents;
     id_plan p = {sb_calloc(n, sizeof *p.ids), {NULL, 0, 0}, h->next_auto};
     sb_val res = sb_oom();
     if (!p.ids || !sb_csim__index_reserve(&p.batch, n))
@@ -290,10 +357,10 @@ static sb_val submit_checked(sb_csim *s, csim_handle *h, sb_val jobs, const sb_v
     if (res.kind != SB_NULL)
         goto out;
     res = sb_oom();
-    if (!reserve(s, h, is_new, n) || !stage(s, h, jobs, p.ids))
+    if (!reserve(s, h, is_new, n) || !stage(s, h, jobs, p.ids, margin))
         goto out;
     staged = true;
-    sb_val structured = answer(s, h, n);
+    sb_val structured = answer(s, h, n, budget);
     sb_val entry = sb_null();
     if (key && !sb_is_oom(structured)) {
         bool ok = true;
@@ -318,7 +385,7 @@ static sb_val submit_checked(sb_csim *s, csim_handle *h, sb_val jobs, const sb_v
         goto out;
     }
     h->next_auto = p.next_auto;
-    commit(s, h, is_new, n);
+    commit(s, h, is_new, n, budget);
     staged = is_new = false; /* the jobs and the handle are now s's */
 out:
     if (staged)
@@ -363,5 +430,13 @@ sb_val sb_csim__submit(sb_csim *s, sb_val args)
         if (err.kind != SB_NULL)
             return err;
     }
-    return submit_checked(s, h, *jobs, key, hash);
+    const sb_val *bv = opt_field(args, "budget_usd"), *mv = opt_field(args, "cap_margin_fraction");
+    double b = 0, margin = s->opt.cap_margin_fraction;
+    if (bv && (bv->kind == SB_BOOL || !sb_val_as_double(*bv, &b) || !isfinite(b) || b < 0))
+        return sb_csim__fail("submit_jobs: budget_usd must be a finite number >= 0");
+    if (mv && (mv->kind == SB_BOOL || !sb_val_as_double(*mv, &margin) || !isfinite(margin) || margin < 0))
+        return sb_csim__fail("submit_jobs: cap_margin_fraction must be a number >= 0");
+    /* Whole cents, rounded down: the guard never allows a cent more. */
+    int64_t budget = !bv ? CSIM_NO_BUDGET : b * 100 >= 1e15 ? (int64_t)1e15 : (int64_t)floor(b * 100 + 1e-6);
+    return submit_checked(s, h, *jobs, key, hash, budget, margin);
 }

@@ -8,16 +8,22 @@
     "\"description\":\"Default job_001, job_002... within the handle; must not exist in the handle yet\"},"            \
     "\"hyperparameters\":{\"type\":\"object\"},"                                                                       \
     "\"retry_of\":{\"type\":\"string\",\"description\":\"Id of the job of this handle that this one retries\"},"       \
-    "\"estimated_cost_usd\":{\"type\":\"number\",\"minimum\":0}}}"
+    "\"estimated_cost_usd\":{\"type\":\"number\",\"minimum\":0},"                                               \
+    "\"cost_cap_usd\":{\"type\":\"number\",\"minimum\":0.01,"                                                    \
+    "\"description\":\"The most the job may cost; default its estimate (or the server's quote) x (1 + margin)\"}}}"
 
 static const sb_tool_desc tools[] = {
     {"submit_jobs",
      "Submit training jobs. Without handle_id a new pollable handle is created; with handle_id the jobs join "
      "that handle (how a retried job stays in the same sweep). A repeated idempotency_key returns the first "
-     "answer and starts nothing.",
+     "answer and starts nothing. Every job gets a cost cap and is stopped when it reaches it; a job starts only "
+     "while the handle's spending plus the caps of its running jobs plus its own cap fit budget_usd.",
      "{\"type\":\"object\",\"required\":[\"jobs\"],\"properties\":{"
      "\"handle_id\":{\"type\":\"string\"},"
      "\"idempotency_key\":{\"type\":\"string\",\"minLength\":1},"
+     "\"budget_usd\":{\"type\":\"number\",\"minimum\":0,"
+     "\"description\":\"The handle's budget; a later submission may lower it, never raise it\"},"
+     "\"cap_margin_fraction\":{\"type\":\"number\",\"minimum\":0},"
      "\"jobs\":{\"type\":\"array\",\"minItems\":1,\"items\":" JOB_SPEC "}}}"},
     {"get_jobs_status",
      "Counts of a handle's jobs by status, and the jobs whose state changed since since_cursor (every job when "

@@ -53,6 +53,8 @@ static const sb_schema duration_scale = {.kind = SB_SK_DICT, .title = "duration 
                                          .doc = "Parameter -> level -> multiplier on base_hours."};
 static const sb_schema fraction = {.kind = SB_SK_NUMBER, .title = "fraction", .has_min = true, .min = 0,
                                    .has_max = true, .max = 0.9};
+static const sb_schema cap_margin = {.kind = SB_SK_NUMBER, .title = "margin", .has_min = true, .min = 0,
+                                     .has_max = true, .max = 10};
 static const char *const currencies[] = {"USD", NULL};
 static const sb_schema currency = {.kind = SB_SK_STRING, .title = "currency", .enums = currencies};
 static const sb_schema positive_number = {.kind = SB_SK_NUMBER, .title = "number", .flags = SB_SF_POSITIVE};
@@ -65,6 +67,8 @@ static const sb_schema_field cost_fields[] = {
     SB_FIELD("duration_scale", &duration_scale, false, "Per-parameter duration multipliers."),
     SB_FIELD("retry_reserve_fraction", &fraction, false,
              "Share of the budget the Solver leaves unplanned, for retries (default 0.1)."),
+    SB_FIELD_D("cap_margin_fraction", &cap_margin, "A job's cost cap is its estimate times 1 + this (default 0.10): "
+               "the Conductor stops a job that reaches its cap (docs/budget.md).", "0.10"),
     SB_FIELDS_END,
 };
 const sb_schema sb_schema__cost_model = {.kind = SB_SK_OBJECT, .title = "cost model", .fields = cost_fields,

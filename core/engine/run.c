@@ -280,6 +280,12 @@ sb_run *sb_run_new(const sb_run_config *cfg, const sb_host *host, sb_diags *d)
     r->ledger = sb_ledger_new(budget_usd);
     if (!r->ledger)
         goto oom;
+    /* Schema-checked in [0, 10]; its default is the schema's. */
+    r->cap_margin = 0.10;
+    const sb_val *cm = sb_map_get_str(spec->workspace, "cost_model");
+    const sb_val *margin = cm && cm->kind == SB_MAP ? sb_map_get_str(*cm, "cap_margin_fraction") : NULL;
+    if (margin)
+        sb_val_as_double(*margin, &r->cap_margin);
     return r;
 oom:
     sb_diags_add(d, cfg->pipelines_file, 0, 0, "out of memory");

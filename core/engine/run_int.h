@@ -50,6 +50,8 @@ typedef struct job {
     int attempt;         /* 0 for an original, n for <root>_retry_n */
     sb_val hyper;        /* hyperparameters as submitted */
     double estimate_usd; /* committed to the ledger at submission; < 0 unknown */
+    bool quoted;         /* a retry with other hyperparameters than the job it retries: the
+                            estimate is not sent, the Conductor prices (and caps) it itself */
     int status;          /* JOB_* */
     sb_val record;       /* the latest record from the server */
 } job;
@@ -90,6 +92,8 @@ typedef struct poll_state {
     sb_val failed;            /* failed job records, in finish order */
     int64_t counts[6];        /* queued running completed failed cancelled total, as last reported */
     size_t nstatus[6];        /* jobs in each JOB_* state, kept by sb_run__poll_set_status (no scans per poll) */
+    size_t nstopped;          /* failed jobs the Conductor stopped at their cost cap */
+    size_t nunstarted;        /* cancelled jobs whose cap never fit the budget */
     pending_retry *retries;
     size_t nretries, rcap;
     size_t active_retries;    /* entries not yet done */
@@ -187,6 +191,7 @@ struct sb_run {
     sb_val ledger_view;      /* its breakdown as of ledger_view_gen (the `ledger` variable) */
     uint64_t ledger_view_gen;
     bool has_budget;
+    double cap_margin;       /* cost_model.cap_margin_fraction: a cap is an estimate times 1 + this */
     server_conn *servers;
     size_t nservers;
     pending_call *calls;
@@ -258,6 +263,16 @@ void sb_run__step_event(sb_run *r, size_t step);
 void sb_run__progress(sb_run *r);
 /* Formats a number for people: 25.2 -> "25.20" with cents=true. */
 void sb_run__fmt_usd(sb_buf *b, double usd);
+
+/* The Conductor's budget guard (docs/budget.md): adds budget_usd (what the
+ * ledger grants handle_id, NULL for a new handle) and cap_margin_fraction to
+ * a submit_jobs argument map that lacks them. No budget: adds nothing.
+ * false on OOM. */
+bool sb_run__budget_args(sb_run *r, sb_val *args, const char *handle_id);
+/* What a submission's answer says about the money: records the handle's
+ * budget_usd (else the one sent, in the arguments `sent`) and the caps of its jobs (cost_caps_usd, parallel to job_ids,
+ * when the server gives them). false on OOM. */
+bool sb_run__budget_answer(sb_run *r, const char *handle_id, sb_val sent, sb_val answer, sb_val job_ids);
 
 /* run_steps.c */
 void sb_run__start_step(sb_run *r, size_t step, int64_t now);

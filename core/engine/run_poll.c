@@ -233,11 +233,21 @@ sb_val sb_run__job_retry_of(const job *j)
     return v;
 }
 
+/* The Conductor's budget guard ended the job: stopped at its cap (failed)
+ * or never started (cancelled), both with error_type "budget". */
+static bool budget_ended(sb_val rec)
+{
+    const sb_val *et = rec.kind == SB_MAP ? sb_map_get_str(rec, "error_type") : NULL;
+    return et && sb_str_eq(*et, "budget");
+}
+
 static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
 {
     sb_val c = sb_map_new(10);
+    bool unstarted = j->status == JOB_CANCELLED && budget_ended(rec);
     const char *type = j->status == JOB_COMPLETED ? "job_completed"
                        : j->status == JOB_FAILED  ? "job_failed"
+                       : unstarted                ? "job_unstarted"
                                                   : "job_cancelled";
     bool ok = sb_run__put(&c, "type", sb_string_key(type, strlen(type))); /* shared: one of three */
     ok = ok && sb_run__put(&c, "job_id", sb_string_cstr(j->id));
@@ -250,7 +260,7 @@ static sb_val chunk_for(sb_run *r, job *j, sb_val rec)
     if (j->status == JOB_COMPLETED) {
         const sb_val *m = f.metrics;
         ok = ok && sb_run__put(&c, "metrics", m ? sb_val_ref(*m) : sb_map_new(0));
-    } else if (j->status == JOB_FAILED) {
+    } else if (j->status == JOB_FAILED || unstarted) {
         const sb_val *e = f.error;
         const sb_val *et = f.error_type;
         const char *msg = e && e->kind == SB_STRING ? sb_str(*e) : "unknown error";
@@ -302,10 +312,13 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
     /* A result or a cost that cannot be recorded fails the step rather than
      * go missing from the result and the ledger. */
     r->ledger_gen++;
-    bool ok = sb_ledger_settle(r->ledger, p->handle_id, j->id, cost,
-                               j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
-                               : j->status == JOB_FAILED  ? SB_LEDGER_FAILED
-                                                          : SB_LEDGER_CANCELLED);
+    bool by_budget = j->status != JOB_COMPLETED && budget_ended(j->record);
+    sb_ledger_outcome outcome = j->status == JOB_COMPLETED ? SB_LEDGER_COMPLETED
+                                : j->status == JOB_FAILED  ? (by_budget ? SB_LEDGER_STOPPED : SB_LEDGER_FAILED)
+                                                           : (by_budget ? SB_LEDGER_UNSTARTED : SB_LEDGER_CANCELLED);
+    p->nstopped += outcome == SB_LEDGER_STOPPED;
+    p->nunstarted += outcome == SB_LEDGER_UNSTARTED;
+    bool ok = sb_ledger_settle(r->ledger, p->handle_id, j->id, cost, outcome);
     if (ok) {
         sb_buf_reset(&r->line);
         sb_val_write_json(&r->line, chunk, 0);
@@ -324,6 +337,25 @@ static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
     }
     if (j->status == JOB_COMPLETED) {
         note_best(r, chunk);
+    } else if (outcome == SB_LEDGER_STOPPED) {
+        sb_buf m = SB_BUF_INIT;
+        sb_buf_printf(&m, "Job %s stopped at its cost cap: charged $", j->id);
+        sb_run__fmt_usd(&m, cost);
+        sb_buf_puts(&m, " (the Conductor's budget guard)");
+        sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
+    } else if (outcome == SB_LEDGER_UNSTARTED) {
+        sb_buf m = SB_BUF_INIT;
+        const sb_val *cap = j->record.kind == SB_MAP ? sb_map_get_str(j->record, "cost_cap_usd") : NULL;
+        double usd;
+        sb_buf_printf(&m, "Job %s left unstarted: its cost cap", j->id);
+        if (cap && sb_val_as_double(*cap, &usd)) {
+            sb_buf_puts(&m, " of $");
+            sb_run__fmt_usd(&m, usd);
+        }
+        sb_buf_puts(&m, " does not fit what is left of the budget (the Conductor's budget guard)");
+        sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+        sb_buf_free(&m);
     } else if (j->status == JOB_FAILED) {
         const sb_val *e = sb_map_get_str(chunk, "error"), *et = sb_map_get_str(chunk, "error_type");
         sb_buf m = SB_BUF_INIT;
@@ -459,6 +491,15 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             continue;
         sb_run__poll_set_status(p, k, status);
         changed++;
+        if (status == JOB_RUNNING) {
+            /* Its cap, not its estimate, is what a running job may cost. */
+            const sb_val *cap = rec.kind == SB_MAP ? sb_map_get_str(rec, "cost_cap_usd") : NULL;
+            double usd;
+            r->ledger_gen++;
+            if (cap && sb_val_as_double(*cap, &usd))
+                sb_ledger_set_cap(r->ledger, p->handle_id, j->id, usd);
+            sb_ledger_start(r->ledger, p->handle_id, j->id);
+        }
         if (terminal(status)) {
             finish_job(r, i, k, now);
             if (!settling && s->state != ST_RUNNING) {
@@ -511,6 +552,9 @@ sb_val sb_run__poll_output(const poll_state *p)
     ok = ok && sb_run__put(&counts, "completed", sb_int((int64_t)done[0]));
     ok = ok && sb_run__put(&counts, "failed", sb_int((int64_t)done[1]));
     ok = ok && sb_run__put(&counts, "cancelled", sb_int((int64_t)done[2]));
+    /* Counted in failed and cancelled above as well: the Conductor's states. */
+    ok = ok && sb_run__put(&counts, "stopped_at_cap", sb_int((int64_t)p->nstopped));
+    ok = ok && sb_run__put(&counts, "unstarted", sb_int((int64_t)p->nunstarted));
     ok = ok && sb_run__put(&counts, "total", sb_int((int64_t)p->njobs));
     ok = sb_run__put(&out, "counts", counts) && ok;
     if (!ok) {
@@ -537,8 +581,14 @@ void sb_run__poll_maybe_finish(sb_run *r, size_t i, int64_t now)
         sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    sb_run__log(r, SB_LOG_INFO, "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%u polls)",
-            p->njobs, p->handle_id, done[0], done[1], done[2], p->polls);
+    if (p->nstopped || p->nunstarted)
+        sb_run__log(r, SB_LOG_INFO,
+                    "All %zu jobs on handle %s finished: %zu completed, %zu failed (%zu stopped at their cost cap), "
+                    "%zu cancelled (%zu left unstarted by the budget) (%u polls)",
+                    p->njobs, p->handle_id, done[0], done[1], p->nstopped, done[2], p->nunstarted, p->polls);
+    else
+        sb_run__log(r, SB_LOG_INFO, "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%u polls)",
+                    p->njobs, p->handle_id, done[0], done[1], done[2], p->polls);
     sb_run__step_done(r, i, ST_SUCCEEDED, out, now);
 }
 

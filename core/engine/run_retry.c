@@ -5,10 +5,14 @@
  *   - the step's `when` holds (it sees job, error, jobs, attempt),
  *   - retry.when holds (default: error.type == 'transient'),
  *   - the job's chain has had fewer than retry.max_attempts retries,
- *   - the retry's estimated cost fits what is left of the budget (the guard:
- *     otherwise a WARN and a recorded skip).
+ *   - the retry's cost cap (its estimate times 1 + cost_model.cap_margin_fraction)
+ *     fits what is left of the budget (the guard: otherwise a WARN and a
+ *     recorded skip).
  * The estimate is committed to the ledger when the retry is decided, so two
- * retries decided in the same poll cannot together overspend. */
+ * retries decided in the same poll cannot together overspend. The hard limit
+ * is the Conductor's (docs/budget.md): the submission carries the handle's
+ * budget, and a retry that does not fit there when its turn comes is left
+ * unstarted. */
 #include <stdio.h>
 #include <string.h>
 
@@ -208,14 +212,15 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     char id[512];
     snprintf(id, sizeof id, "%s_retry_%d", j->root, j->attempt + 1);
     double est = estimate_for(r, p, j);
+    double cap = est * (1 + r->cap_margin);
     sb_buf m = SB_BUF_INIT;
-    if (est < 0 || !sb_ledger_fits(r->ledger, est)) {
+    if (est < 0 || !sb_ledger_fits(r->ledger, cap)) {
         sb_buf_printf(&m, "Retry of job %s skipped by the budget guard: ", j->id);
         if (est < 0) {
             sb_buf_puts(&m, "its cost cannot be estimated");
         } else {
-            sb_buf_puts(&m, "estimated $");
-            sb_run__fmt_usd(&m, est);
+            sb_buf_puts(&m, "its cost cap is $");
+            sb_run__fmt_usd(&m, cap);
             sb_buf_puts(&m, " but only $");
             sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
             sb_buf_puts(&m, " of the budget is uncommitted");
@@ -236,7 +241,7 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     int attempt = j->attempt + 1;
     size_t nk = sb_run__poll_add_job(r, p, id, hyper, est, root, attempt, JOB_SUBMITTING);
     r->ledger_gen++;
-    if (nk == (size_t)-1 || !sb_ledger_commit(r->ledger, p->handle_id, id, est, true)) {
+    if (nk == (size_t)-1 || !sb_ledger_commit_capped(r->ledger, p->handle_id, id, est, cap, true)) {
         sb_run__fail(r, pi, now, "out of memory");
         sb_buf_free(&m);
         sb_val_free(patch);
@@ -244,6 +249,9 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
         return;
     }
     j = &p->jobs[k]; /* sb_run__poll_add_job may have moved the array */
+    /* Other hyperparameters may cost otherwise (a halved batch runs longer):
+     * the old estimate would make a cap the retry cannot keep. */
+    p->jobs[nk].quoted = !sb_val_equal(hyper, j->hyper);
     if (!SB_GROW(p->retries, p->rcap, p->nretries + 1)) {
         sb_run__fail(r, pi, now, "out of memory");
         goto out;
@@ -352,10 +360,12 @@ void sb_run__retry_on_timer(sb_run *r, size_t pi, size_t ri, int64_t now)
     ok = ok && sb_run__put(&spec, "job_id", sb_string_cstr(j->id));
     ok = ok && sb_run__put(&spec, "hyperparameters", sb_val_ref(j->hyper));
     ok = ok && sb_run__put(&spec, "retry_of", sb_run__job_retry_of(j));
-    ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
+    if (!j->quoted)
+        ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(j->estimate_usd));
     sb_val jobs = sb_list_new(1);
     ok = sb_list_push(&jobs, spec) && ok;
     ok = sb_run__put(&args, "jobs", jobs) && ok;
+    ok = ok && sb_run__budget_args(r, &args, p->handle_id);
     pr->in_flight = true;
     /* A submission with a part missing would be refused or, worse, run the wrong job. */
     if (!ok || !sb_run__call(r, p->server, p->submit_tool, args, CALL_RETRY_SUBMIT, pi, ri, now))
@@ -392,6 +402,17 @@ void sb_run__retry_on_submitted(sb_run *r, size_t pi, size_t ri, sb_val result, 
     } else {
         sb_run__poll_set_status(p, pr->job, JOB_QUEUED);
         sb_run__log(r, SB_LOG_INFO, "Submitted retry %s to handle %s", j->id, p->handle_id);
+        sb_val value = sb_run__result_value(result);
+        sb_val ids = sb_list_new(1);
+        bool ok = sb_list_push(&ids, sb_string_cstr(j->id)) && !sb_is_oom(value) &&
+                  sb_run__budget_answer(r, p->handle_id, sb_null(), value, ids);
+        sb_val_free(ids);
+        sb_val_free(value);
+        if (!ok) {
+            sb_val_free(result);
+            sb_run__fail(r, pi, now, "out of memory");
+            return;
+        }
     }
     sb_val_free(result);
     sb_run__poll_maybe_finish(r, pi, now);

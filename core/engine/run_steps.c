@@ -251,6 +251,14 @@ static void do_call(sb_run *r, size_t i, sb_val args, int64_t now)
     sb_val_free(s->call_args);
     s->call_args = args;
     /* Budget guard for a submission: refuse before anything is launched. */
+    if (s->sp->handle_id) {
+        const sb_val *to = sb_map_get_str(s->call_args, "handle_id");
+        if (!sb_run__budget_args(r, &s->call_args, to && to->kind == SB_STRING ? sb_str(*to) : NULL)) {
+            sb_run__fail(r, i, now, "out of memory");
+            return;
+        }
+        args = s->call_args;
+    }
     double est = s->sp->handle_id ? sum_estimates(args) : 0;
     if (est > 0 && !sb_ledger_fits(r->ledger, est)) {
         sb_buf m = SB_BUF_INIT;
@@ -376,7 +384,8 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
             sb_val_free(value);
             return;
         }
-    /* Commit each job's estimate: with.jobs[k] pairs with the k-th job id. */
+    /* Commit each job's estimate: with.jobs[k] pairs with the k-th job id;
+     * then the caps the Conductor answered replace the estimates as caps. */
     const sb_val *sent = sb_map_get_str(s->call_args, "jobs");
     double total = 0;
     bool ok = true;
@@ -397,6 +406,7 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
         sb_val_free(key);
         total += x;
     }
+    ok = ok && sb_run__budget_answer(r, sb_str(*id), s->call_args, value, *jobs);
     sb_val_free(s->handle);
     s->handle = sb_run__handle_make(s->sp->handle_server ? s->sp->handle_server : s->sp->server, sb_str(*id), *jobs,
                                     "get_jobs_status", s->sp->tool);

@@ -21,10 +21,14 @@ typedef struct lg_job {
     char *handle; /* owned: "handle\0job\0" in one allocation */
     const char *id; /* the job id, inside that allocation */
     uint64_t hash;
-    int64_t estimate; /* micro-dollars; what `committed` holds until settled */
+    int64_t estimate; /* micro-dollars */
+    int64_t cap;      /* micro-dollars; the most the Conductor may charge */
+    int64_t held;     /* what `committed` holds for it until settled */
     int64_t actual;   /* micro-dollars, once settled */
+    uint32_t hs;      /* its handle's entry in handles */
     bool is_retry;
     bool settled;
+    bool started;
     sb_ledger_outcome outcome;
 } lg_job;
 
@@ -33,6 +37,15 @@ typedef struct lg_skip {
     char *reason; /* owned */
     int64_t estimate;
 } lg_skip;
+
+/* Per handle: its budget at the Conductor and its sums, kept as jobs are
+ * committed and settled so a grant costs O(handles). Handles are few. */
+typedef struct lg_handle {
+    char *id; /* owned */
+    int64_t budget;
+    bool granted;
+    int64_t spent, held, open;
+} lg_handle;
 
 struct sb_ledger {
     int64_t budget, spent, committed;
@@ -45,11 +58,15 @@ struct sb_ledger {
     size_t index_cap; /* power of two, or 0 */
     lg_skip *skips;
     size_t nskips, skips_cap;
+    lg_handle *handles;
+    size_t nhandles, handles_cap;
+    int64_t unstarted_estimate;
     /* Kept as jobs settle, so a breakdown costs the same at 100,000 jobs as
      * at 10: by category (completed originals, failed or cancelled originals,
      * retries) and by outcome. */
     int64_t settled_micro[3];
-    int64_t outcomes[SB_LEDGER_CANCELLED + 1];
+    int64_t outcomes[SB_LEDGER_UNSTARTED + 1];
+    int64_t stopped_micro;
     int64_t nsettled, nretries;
 };
 
@@ -109,6 +126,9 @@ void sb_ledger_free(sb_ledger *l)
         sb_free(l->skips[i].id);
         sb_free(l->skips[i].reason);
     }
+    for (size_t i = 0; i < l->nhandles; i++)
+        sb_free(l->handles[i].id);
+    sb_free(l->handles);
     sb_free(l->jobs);
     sb_free(l->index);
     sb_free(l->skips);
@@ -158,10 +178,26 @@ static bool lg_reserve(sb_ledger *l)
     return true;
 }
 
+/* The handle's entry, made if new; -1 on OOM. */
+static int64_t lg_handle_of(sb_ledger *l, const char *handle)
+{
+    for (size_t i = 0; i < l->nhandles; i++)
+        if (strcmp(l->handles[i].id, handle) == 0)
+            return (int64_t)i;
+    char *id = sb_strdup(handle);
+    if (!id || !SB_GROW(l->handles, l->handles_cap, l->nhandles + 1)) {
+        sb_free(id);
+        return -1;
+    }
+    l->handles[l->nhandles] = (lg_handle){id, 0, false, 0, 0, 0};
+    return (int64_t)l->nhandles++;
+}
+
 static lg_job *lg_insert(sb_ledger *l, const char *handle, const char *id, uint64_t h)
 {
     size_t hl = strlen(handle), il = strlen(id);
-    char *copy = sb_malloc(hl + il + 2);
+    int64_t hs = lg_handle_of(l, handle);
+    char *copy = hs < 0 ? NULL : sb_malloc(hl + il + 2);
     if (!copy || !lg_reserve(l)) {
         sb_free(copy);
         return NULL;
@@ -173,11 +209,19 @@ static lg_job *lg_insert(sb_ledger *l, const char *handle, const char *id, uint6
     j->handle = copy;
     j->id = copy + hl + 1;
     j->hash = h;
+    j->hs = (uint32_t)hs;
+    l->handles[hs].open++;
     lg_index_put(l->index, l->index_cap, h, l->njobs++);
     return j;
 }
 
 bool sb_ledger_commit(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, bool is_retry)
+{
+    return sb_ledger_commit_capped(l, handle_id, job_id, estimate_usd, 0, is_retry);
+}
+
+bool sb_ledger_commit_capped(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd,
+                             double cap_usd, bool is_retry)
 {
     if (!l || !job_id)
         return false;
@@ -189,10 +233,87 @@ bool sb_ledger_commit(sb_ledger *l, const char *handle_id, const char *job_id, d
     if (!j)
         return false;
     j->estimate = lg_micro(estimate_usd);
+    j->cap = cap_usd > 0 ? lg_micro(cap_usd) : j->estimate;
+    j->held = j->estimate > 0 ? j->estimate : j->cap;
     j->is_retry = is_retry;
     l->nretries += is_retry;
-    l->committed = lg_add(l->committed, j->estimate);
+    l->committed = lg_add(l->committed, j->held);
+    l->handles[j->hs].held = lg_add(l->handles[j->hs].held, j->held);
     return true;
+}
+
+static lg_job *lg_open_job(const sb_ledger *l, const char *handle_id, const char *job_id)
+{
+    if (!l || !job_id)
+        return NULL;
+    const char *hid = handle_id ? handle_id : "";
+    lg_job *j = lg_find(l, hid, job_id, lg_hash(hid, job_id));
+    return j && !j->settled ? j : NULL;
+}
+
+static void lg_hold(sb_ledger *l, lg_job *j, int64_t held)
+{
+    lg_handle *hs = &l->handles[j->hs];
+    l->committed = lg_add(lg_add(l->committed, -j->held), held);
+    hs->held = lg_add(lg_add(hs->held, -j->held), held);
+    j->held = held;
+}
+
+void sb_ledger_start(sb_ledger *l, const char *handle_id, const char *job_id)
+{
+    lg_job *j = lg_open_job(l, handle_id, job_id);
+    if (j && !j->started) {
+        j->started = true;
+        lg_hold(l, j, j->cap);
+    }
+}
+
+void sb_ledger_set_cap(sb_ledger *l, const char *handle_id, const char *job_id, double cap_usd)
+{
+    lg_job *j = lg_open_job(l, handle_id, job_id);
+    if (!j || !(cap_usd > 0))
+        return;
+    j->cap = lg_micro(cap_usd);
+    if (j->started || j->estimate <= 0)
+        lg_hold(l, j, j->cap);
+}
+
+/* --- grants --- */
+
+bool sb_ledger_grant(sb_ledger *l, const char *handle_id, double budget_usd)
+{
+    if (!l || !handle_id)
+        return false;
+    int64_t i = lg_handle_of(l, handle_id);
+    if (i < 0)
+        return false;
+    lg_handle *h = &l->handles[i];
+    int64_t b = lg_micro(budget_usd);
+    if (!h->granted || b < h->budget)
+        h->budget = b;
+    h->granted = true;
+    return true;
+}
+
+double sb_ledger_grant_for(const sb_ledger *l, const char *handle_id)
+{
+    if (!l)
+        return 0;
+    if (l->unlimited)
+        return INFINITY;
+    const char *self = handle_id ? handle_id : "";
+    int64_t reserved = 0;
+    for (size_t i = 0; i < l->nhandles; i++) {
+        const lg_handle *h = &l->handles[i];
+        if (strcmp(h->id, self) == 0)
+            continue;
+        /* A granted handle with unsettled jobs may spend up to its budget;
+         * any other, what it spent and what it holds. */
+        int64_t may = h->granted && h->open > 0 ? h->budget : lg_add(h->spent, h->held);
+        reserved = lg_add(reserved, may);
+    }
+    int64_t left = lg_add(l->budget, -reserved);
+    return left > 0 ? lg_usd(left) : 0;
 }
 
 bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, double actual_usd,
@@ -207,11 +328,20 @@ bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, d
         return true;
     if (!j && !(j = lg_insert(l, hid, job_id, h)))
         return false;
-    l->committed = lg_add(l->committed, -j->estimate);
+    lg_handle *hs = &l->handles[j->hs];
+    l->committed = lg_add(l->committed, -j->held);
+    hs->held = lg_add(hs->held, -j->held);
+    hs->open--;
+    j->held = 0;
     j->settled = true;
     j->outcome = outcome;
     j->actual = lg_micro(actual_usd);
     l->spent = lg_add(l->spent, j->actual);
+    hs->spent = lg_add(hs->spent, j->actual);
+    if (outcome == SB_LEDGER_STOPPED)
+        l->stopped_micro = lg_add(l->stopped_micro, j->actual);
+    if (outcome == SB_LEDGER_UNSTARTED)
+        l->unstarted_estimate = lg_add(l->unstarted_estimate, j->estimate > 0 ? j->estimate : j->cap);
     int cat = j->is_retry ? LG_RETRY : outcome == SB_LEDGER_COMPLETED ? LG_OK : LG_FAILED;
     l->settled_micro[cat] = lg_add(l->settled_micro[cat], j->actual);
     l->outcomes[outcome]++;
@@ -305,13 +435,29 @@ static sb_val lg_jobs_map(const sb_ledger *l)
 {
     const int64_t *n = l->outcomes;
     int64_t retries = l->nretries, open = (int64_t)l->njobs - l->nsettled;
-    sb_val m = sb_map_new(5);
+    sb_val m = sb_map_new(7);
     bool ok = m.kind == SB_MAP;
     ok = lg_put(&m, ok, "completed", sb_int(n[SB_LEDGER_COMPLETED]));
     ok = lg_put(&m, ok, "failed", sb_int(n[SB_LEDGER_FAILED]));
     ok = lg_put(&m, ok, "cancelled", sb_int(n[SB_LEDGER_CANCELLED]));
+    ok = lg_put(&m, ok, "stopped_at_cap", sb_int(n[SB_LEDGER_STOPPED]));
+    ok = lg_put(&m, ok, "unstarted", sb_int(n[SB_LEDGER_UNSTARTED]));
     ok = lg_put(&m, ok, "retries", sb_int(retries));
     ok = lg_put(&m, ok, "running_or_queued", sb_int(open));
+    if (!ok) {
+        sb_val_free(m);
+        return sb_oom();
+    }
+    return m;
+}
+
+/* {jobs: n, <key>: amount} */
+static sb_val lg_pair(int64_t n, const char *key, int64_t micro)
+{
+    sb_val m = sb_map_new(2);
+    bool ok = m.kind == SB_MAP;
+    ok = lg_put(&m, ok, "jobs", sb_int(n));
+    ok = lg_put(&m, ok, key, lg_cents_val(lg_cents(micro)));
     if (!ok) {
         sb_val_free(m);
         return sb_oom();
@@ -332,7 +478,7 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
     int64_t budget_c = lg_cents(l->budget);
     double utilization = budget_c > 0 ? (double)total_c / (double)budget_c : 0;
 
-    sb_val m = sb_map_new(10);
+    sb_val m = sb_map_new(12);
     bool ok = m.kind == SB_MAP;
     ok = lg_put(&m, ok, "budget_usd", l->unlimited ? sb_null() : lg_cents_val(budget_c));
     ok = lg_put(&m, ok, "successful_usd", lg_cents_val(ok_c));
@@ -343,6 +489,10 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
     ok = lg_put(&m, ok, "remaining_usd", l->unlimited ? sb_null() : lg_cents_val(lg_cents(lg_remaining(l))));
     ok = lg_put(&m, ok, "utilization", l->unlimited ? sb_null() : sb_double(utilization));
     ok = lg_put(&m, ok, "jobs", ok ? lg_jobs_map(l) : sb_null());
+    ok = lg_put(&m, ok, "stopped_at_cap",
+                ok ? lg_pair(l->outcomes[SB_LEDGER_STOPPED], "cost_usd", l->stopped_micro) : sb_null());
+    ok = lg_put(&m, ok, "unstarted",
+                ok ? lg_pair(l->outcomes[SB_LEDGER_UNSTARTED], "estimated_cost_usd", l->unstarted_estimate) : sb_null());
     ok = lg_put(&m, ok, "skipped_retries", ok ? lg_skips_list(l) : sb_null());
     if (!ok) {
         sb_val_free(m);

@@ -2,9 +2,15 @@
  * sums are exact and the same everywhere; the API speaks USD doubles.
  *
  *   spent      = settled actual costs (completed jobs, partial costs of failed
- *                or cancelled jobs)
- *   committed  = estimates of submitted jobs not yet settled
+ *                or cancelled jobs, caps of jobs stopped at their cap)
+ *   committed  = for each submitted job not yet settled: its cap once it
+ *                runs, its estimate while it waits (its cap without one)
  *   remaining  = budget - spent - committed
+ *
+ * The hard limit itself is kept where the money is spent: the Conductor
+ * never starts a job whose cap does not fit its handle's budget and stops a
+ * job at its cap (docs/budget.md). The ledger decides what budget each handle
+ * is granted (sb_ledger_grant_for) and guards retries with their caps.
  *
  * A job is committed when submitted and settled once when it ends; settling
  * releases its commitment. Jobs are known by (handle id, job id): two handles
@@ -22,7 +28,9 @@ typedef struct sb_ledger sb_ledger;
 typedef enum sb_ledger_outcome {
     SB_LEDGER_COMPLETED,
     SB_LEDGER_FAILED,
-    SB_LEDGER_CANCELLED
+    SB_LEDGER_CANCELLED,
+    SB_LEDGER_STOPPED,  /* failed: the Conductor stopped it at its cost cap */
+    SB_LEDGER_UNSTARTED /* cancelled before it started: its cap never fit the budget */
 } sb_ledger_outcome;
 
 /* budget_usd = INFINITY: no budget. Every estimate then fits, remaining is
@@ -34,6 +42,25 @@ void sb_ledger_free(sb_ledger *l);           /* NULL-safe */
 /* Records a submitted job's estimate. is_retry marks retries (reported on their
  * own line). false on OOM or if job_id is already known. */
 bool sb_ledger_commit(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, bool is_retry);
+/* The same with the job's cost cap (cap_usd <= 0: the estimate). */
+bool sb_ledger_commit_capped(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd,
+                             double cap_usd, bool is_retry);
+/* The job started: its cap replaces its estimate in `committed`. Unknown or
+ * settled jobs are ignored. */
+void sb_ledger_start(sb_ledger *l, const char *handle_id, const char *job_id);
+/* The cap the Conductor gave the job (cap_usd > 0), replacing the one
+ * committed. Unknown or settled jobs are ignored. */
+void sb_ledger_set_cap(sb_ledger *l, const char *handle_id, const char *job_id, double cap_usd);
+
+/* The budget to pass to the Conductor when submitting to handle_id (NULL: a
+ * new handle): the run's budget less what the other handles may still
+ * spend, i.e. their grant while they have unsettled jobs, their spending
+ * once they have none (a handle never granted: what it spent and holds).
+ * O(handles). Never below 0; INFINITY without a budget. */
+double sb_ledger_grant_for(const sb_ledger *l, const char *handle_id);
+/* Records the budget the Conductor holds for handle_id (it may only go
+ * down, as the Conductor's does). false on OOM. */
+bool sb_ledger_grant(sb_ledger *l, const char *handle_id, double budget_usd);
 /* Settles a job with its actual cost. Unknown job ids are recorded as settled
  * non-retry jobs (a server may report jobs sibyl did not submit itself).
  * Settling twice is ignored. false on OOM. */
@@ -53,11 +80,14 @@ bool sb_ledger_fits(const sb_ledger *l, double estimate_usd);
 /* A new map:
  * {budget_usd, successful_usd, failed_partial_usd, retries_usd, total_usd,
  *  committed_usd, remaining_usd, utilization (total/budget, 0..1),
- *  jobs: {completed, failed, cancelled, retries, running_or_queued},
+ *  jobs: {completed, failed, cancelled, stopped_at_cap, unstarted, retries,
+ *         running_or_queued},
+ *  stopped_at_cap: {jobs, cost_usd}, unstarted: {jobs, estimated_cost_usd},
  *  skipped_retries: [{job_id, estimated_cost_usd, reason}]}
- * successful = completed original jobs; failed_partial = failed or cancelled
- * original jobs; retries = every retry job, whatever its outcome;
- * total = the three added. Amounts are rounded to cents. */
+ * successful = completed original jobs; failed_partial = failed, stopped or
+ * cancelled original jobs; retries = every retry job, whatever its outcome;
+ * total = the three added. failed and cancelled do not include the jobs
+ * counted as stopped_at_cap and unstarted. Amounts are rounded to cents. */
 sb_val sb_ledger_breakdown(const sb_ledger *l);
 
 #endif

@@ -49,6 +49,11 @@ static const struct {
     {10 * 3600000, "submit_jobs", "{\"jobs\":[{\"hyperparameters\":{}},{\"job_id\":\"z\",\"hyperparameters\":{}}]}"},
     {10 * 3600000, "cancel_jobs", "{\"handle_id\":\"h_0002\"}"},
     {10 * 3600000, "no_such_tool", "{}"},
+    /* The budget guard: a job stopped at its cap, one left unstarted. */
+    {10 * 3600000, "submit_jobs",
+     "{\"budget_usd\":8,\"cap_margin_fraction\":0,\"jobs\":[{\"hyperparameters\":{},\"estimated_cost_usd\":5},"
+     "{\"hyperparameters\":{},\"cost_cap_usd\":6}]}"},
+    {14 * 3600000, "get_jobs_status", "{\"handle_id\":\"h_0003\"}"},
     {10 * 3600000, "submit_jobs", "{\"jobs\":[{\"job_id\":7,\"hyperparameters\":{}}]}"},
     {20 * 3600000, "get_jobs_status", "{\"handle_id\":\"h_0001\"}"},
 };

@@ -200,7 +200,8 @@ export function checkChunk(c, paramNames) {
       `chunk ${id}: metrics ${JSON.stringify(c.metrics)} lack val_acc/train_loss`);
   } else {
     check(typeof c.error === 'string' && c.error.length > 0, `failed chunk ${id}: no error message`);
-    check(c.error_type === 'transient' || c.error_type === 'permanent', `failed chunk ${id}: error_type ${c.error_type}`);
+    // "budget": the Conductor stopped the job at its cost cap (docs/budget.md).
+    check(['transient', 'permanent', 'budget'].includes(c.error_type), `failed chunk ${id}: error_type ${c.error_type}`);
   }
   const retry = /^(job_\d+)(?:_retry_(\d+))?$/.exec(id || '');
   if (retry && retry[2]) {

@@ -77,3 +77,10 @@ sibyl_e2e(many_steps_chain many-steps.mjs chain)
 # Outcomes other than plain success (every job fails; no budget), sibyl.wasm and native.
 sibyl_e2e(every_job_fails outcomes.mjs every-job-fails)
 sibyl_e2e(no_budget outcomes.mjs no-budget)
+
+# The budget as a hard limit (issue 10): jobs without estimates cannot bypass it, jobs stopped at their
+# cost cap show in log, stream and outputs, and the scenario never ends above $500/$200/$100.
+foreach(part no-estimate stopped headline-seeds)
+  string(REPLACE "-" "_" _n "${part}")
+  sibyl_e2e(hard_budget_${_n} hard-budget.mjs ${part})
+endforeach()

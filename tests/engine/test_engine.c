@@ -312,10 +312,44 @@ static void test_retry_max_attempts(void)
         CHECK_ARG(sub[1], "jobs.0.retry_of", "\"job_002\"");
         CHECK_ARG(sub[2], "jobs.0.retry_of", "\"job_002_retry_1\""); /* the job it retries */
         CHECK_ARG(sub[2], "jobs.0.hyperparameters.learning_rate", "0.005");
+        /* A retry with another learning rate goes without the old estimate:
+         * the Conductor prices and caps it (docs/budget.md). */
+        char *spec = et_json_at_text(sub[1]->args, "jobs.0");
+        CHECK(spec && !strstr(spec, "estimated_cost_usd"));
+        sb_free(spec);
         CHECK_LINE(&s, "LOG WARN Job job_002_retry_2 is not retried: its chain reached retry.max_attempts (2)");
         CHECK_INT(sc_status(&s), SB_RUN_SUCCEEDED);
         CHECK_AT(s.result, "failed", "[\"job_002\",\"job_002_retry_1\",\"job_002_retry_2\"]");
     }
+    sc_close(&s);
+}
+
+/* The Conductor's budget guard ended job_002: stopped at its cap. */
+static const fc_rule capped[] = {
+    {"job_002", {.run_ms = 60000, .fail = true, .error = "stopped at its cost cap of $11.00", .error_type = "budget",
+                 .cost_usd = 11}},
+    {"*", {.run_ms = 600000, .val_acc = 80, .cost_usd = 10}},
+    FC_END};
+
+static void test_budget_passed_and_cap_stops(void)
+{
+    /* Every submission carries the handle's budget and the cap margin (the
+     * workspace sets none: 0.10); a job the Conductor stopped at its cap is
+     * settled as such, warned about, not retried (error_type budget is not
+     * transient), and counted apart in the outputs. */
+    sc s;
+    char *in = et_jobs_input(2, 10, "\"budget_usd\":40");
+    if (sc_open(&s, capped) && sc_run(&s, "sweep", in)) {
+        const fh_call *sub[4];
+        CHECK_INT(calls(&s, "submit_jobs", sub, 4), 1);
+        CHECK_ARG(sub[0], "budget_usd", "40");
+        CHECK_ARG(sub[0], "cap_margin_fraction", "0.1");
+        CHECK_LINE(&s, "LOG WARN Job job_002 stopped at its cost cap: charged $11.00 (the Conductor's budget guard)");
+        CHECK_AT(s.result, "cost_breakdown.stopped_at_cap", "{\"jobs\":1,\"cost_usd\":11}");
+        CHECK_AT(s.result, "cost_breakdown.jobs.failed", "0");
+        CHECK_AT(s.result, "total_cost", "21");
+    }
+    sb_free(in);
     sc_close(&s);
 }
 
@@ -327,14 +361,15 @@ static const fc_rule nan_costly[] = {
 static void test_budget_guard(void)
 {
     /* $22: $20 committed by the sweep; after job_002 fails at $4, $8 are
-     * left uncommitted, less than the $10 retry. */
+     * left uncommitted, less than the retry's cap ($10 estimated, x 1.1:
+     * the guard counts caps, what a job may cost, not estimates). */
     sc s;
     char *in = et_jobs_input(2, 10, "\"budget_usd\":22");
     if (sc_open(&s, nan_costly) && sc_run(&s, "sweep", in)) {
         const fh_call *sub[4];
         CHECK_INT(calls(&s, "submit_jobs", sub, 4), 1);
-        CHECK_LINE(&s, "LOG WARN Retry of job job_002 skipped by the budget guard: estimated $10.00 but only $8.00 of "
-                       "the budget is uncommitted");
+        CHECK_LINE(&s, "LOG WARN Retry of job job_002 skipped by the budget guard: its cost cap is $11.00 but only $8.00 "
+                       "of the budget is uncommitted");
         CHECK_AT(s.result, "cost_breakdown.skipped_retries",
                  "[{\"job_id\":\"job_002_retry_1\",\"estimated_cost_usd\":10,\"reason\":\"over budget\"}]");
         CHECK_AT(s.result, "total_cost", "14");
@@ -344,8 +379,17 @@ static void test_budget_guard(void)
     sb_free(in);
     sc_close(&s);
 
-    /* $24 leaves $10: the retry fits, and the total stays within the budget. */
+    /* $24 leaves $10, short of the $11 cap; $25 leaves $11: the retry fits,
+     * and the total stays within the budget. */
     in = et_jobs_input(2, 10, "\"budget_usd\":24");
+    if (sc_open(&s, nan_costly) && sc_run(&s, "sweep", in)) {
+        const fh_call *sub[4];
+        CHECK_INT(calls(&s, "submit_jobs", sub, 4), 1);
+        CHECK_AT(s.result, "total_cost", "14");
+    }
+    sb_free(in);
+    sc_close(&s);
+    in = et_jobs_input(2, 10, "\"budget_usd\":25");
     if (sc_open(&s, nan_costly) && sc_run(&s, "sweep", in)) {
         const fh_call *sub[4];
         CHECK_INT(calls(&s, "submit_jobs", sub, 4), 2);
@@ -559,8 +603,8 @@ static void test_stalled_handle(void)
         CHECK_AT(s.result, "results", "[\"job_001\"]"); /* the results gathered so far are kept */
         CHECK_AT(s.result, "steps.summary.status", "\"failed\"");
         CHECK_INT(fc_count(s.fc, "cancelled"), 1);
-        CHECK_AT(s.result, "cost_breakdown.jobs", "{\"completed\":1,\"failed\":0,\"cancelled\":1,\"retries\":0,"
-                                                  "\"running_or_queued\":0}");
+        CHECK_AT(s.result, "cost_breakdown.jobs", "{\"completed\":1,\"failed\":0,\"cancelled\":1,\"stopped_at_cap\":0,"
+                                                  "\"unstarted\":0,\"retries\":0,\"running_or_queued\":0}");
         CHECK_AT(s.result, "cost_breakdown.committed_usd", "0");
     }
     sc_close(&s);
@@ -1581,7 +1625,7 @@ static void test_every_allocation_failing(void)
 
 SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(test_resumed_streams)
                  TEST(test_transient_failure_retried) TEST(test_failures_classified_by_patterns)
-                     TEST(test_permanent_failure_not_retried) TEST(test_retry_max_attempts) TEST(test_budget_guard)
+                     TEST(test_permanent_failure_not_retried) TEST(test_retry_max_attempts) TEST(test_budget_guard) TEST(test_budget_passed_and_cap_stops)
                          TEST(test_when_false_skips) TEST(test_failed_step_fails_dependents)
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)

@@ -148,7 +148,9 @@ static void test_unknown_job_settle(void)
     CHECK_AND_DROP(b, "budget_usd", 50);
     CHECK_JSON(b, "{\"successful_usd\":7.5,\"failed_partial_usd\":1.0,\"retries_usd\":0.0,"
                   "\"total_usd\":8.5,\"committed_usd\":0.0,\"remaining_usd\":41.5,\"utilization\":0.17,"
-                  "\"jobs\":{\"completed\":1,\"failed\":0,\"cancelled\":1,\"retries\":0,\"running_or_queued\":0},"
+                  "\"jobs\":{\"completed\":1,\"failed\":0,\"cancelled\":1,\"stopped_at_cap\":0,\"unstarted\":0,"
+                  "\"retries\":0,\"running_or_queued\":0},"
+                  "\"stopped_at_cap\":{\"jobs\":0,\"cost_usd\":0.0},\"unstarted\":{\"jobs\":0,\"estimated_cost_usd\":0.0},"
                   "\"skipped_retries\":[]}");
     sb_val_free(b);
     sb_ledger_free(l);
@@ -181,7 +183,9 @@ static void test_breakdown(void)
     CHECK_AND_DROP(b, "budget_usd", 500);
     CHECK_JSON(b, "{\"successful_usd\":352.8,\"failed_partial_usd\":6.3,\"retries_usd\":28.35,"
                   "\"total_usd\":387.45,\"committed_usd\":75.6,\"remaining_usd\":36.95,\"utilization\":0.7749,"
-                  "\"jobs\":{\"completed\":15,\"failed\":2,\"cancelled\":0,\"retries\":2,\"running_or_queued\":3},"
+                  "\"jobs\":{\"completed\":15,\"failed\":2,\"cancelled\":0,\"stopped_at_cap\":0,\"unstarted\":0,"
+                  "\"retries\":2,\"running_or_queued\":3},"
+                  "\"stopped_at_cap\":{\"jobs\":0,\"cost_usd\":0.0},\"unstarted\":{\"jobs\":0,\"estimated_cost_usd\":0.0},"
                   "\"skipped_retries\":[{\"job_id\":\"job_012_retry_2\",\"estimated_cost_usd\":25.2,"
                   "\"reason\":\"estimated cost exceeds remaining budget\"},"
                   "{\"job_id\":\"job_x\",\"estimated_cost_usd\":1.01,\"reason\":\"\"}]}");
@@ -241,12 +245,67 @@ static void test_many_jobs(void)
     CHECK(sb_ledger_remaining(l) == 748000);
     sb_val b = sb_ledger_breakdown(l);
     CHECK_JSON(*sb_map_get_str(b, "jobs"),
-               "{\"completed\":50000,\"failed\":0,\"cancelled\":0,\"retries\":10000,\"running_or_queued\":50000}");
+               "{\"completed\":50000,\"failed\":0,\"cancelled\":0,\"stopped_at_cap\":0,\"unstarted\":0,"
+               "\"retries\":10000,\"running_or_queued\":50000}");
     CHECK_AND_DROP(b, "retries_usd", 25200);
     sb_val_free(b);
     sb_ledger_free(l);
 }
 
+
+/* Caps: a queued job holds its estimate (its cap without one), a running job
+ * its cap; jobs stopped at their cap and left unstarted are counted apart. */
+static void test_caps_and_budget_outcomes(void)
+{
+    sb_ledger *l = sb_ledger_new(100);
+    CHECK(sb_ledger_commit_capped(l, "h", "a", 20, 22, false));
+    CHECK(sb_ledger_commit_capped(l, "h", "b", 0, 27.72, false)); /* no estimate: the Conductor's quote */
+    CHECK(sb_ledger_commit_capped(l, "h", "c", 20, 0, false));    /* no cap known yet */
+    CHECK(sb_ledger_committed(l) == 20 + 27.72 + 20);
+    sb_ledger_start(l, "h", "a");
+    CHECK(sb_ledger_committed(l) == 22 + 27.72 + 20);
+    sb_ledger_start(l, "h", "a"); /* once */
+    CHECK(sb_ledger_committed(l) == 22 + 27.72 + 20);
+    sb_ledger_set_cap(l, "h", "c", 25); /* queued with an estimate: still holds the estimate */
+    CHECK(sb_ledger_committed(l) == 22 + 27.72 + 20);
+    sb_ledger_start(l, "h", "c");
+    CHECK(sb_ledger_committed(l) == 22 + 27.72 + 25);
+    CHECK(!sb_ledger_fits(l, 25.29) && sb_ledger_fits(l, 25.28));
+    CHECK(sb_ledger_settle(l, "h", "a", 22, SB_LEDGER_STOPPED));
+    CHECK(sb_ledger_settle(l, "h", "b", 0, SB_LEDGER_UNSTARTED));
+    sb_ledger_start(l, "h", "b"); /* settled: ignored */
+    CHECK(sb_ledger_committed(l) == 25);
+    CHECK(sb_ledger_spent(l) == 22);
+    sb_val b = sb_ledger_breakdown(l);
+    CHECK_JSON(*sb_map_get_str(b, "stopped_at_cap"), "{\"jobs\":1,\"cost_usd\":22.0}");
+    CHECK_JSON(*sb_map_get_str(b, "unstarted"), "{\"jobs\":1,\"estimated_cost_usd\":27.72}");
+    CHECK_JSON(*sb_map_get_str(b, "failed_partial_usd"), "22.0");
+    sb_val_free(b);
+    sb_ledger_free(l);
+}
+
+/* Grants: a handle with unsettled jobs reserves its whole budget; once its
+ * jobs are settled, only what it spent. */
+static void test_grants(void)
+{
+    sb_ledger *l = sb_ledger_new(500);
+    CHECK(sb_ledger_grant_for(l, NULL) == 500);
+    CHECK(sb_ledger_grant(l, "h1", 500));
+    CHECK(sb_ledger_commit_capped(l, "h1", "a", 100, 110, false));
+    CHECK(sb_ledger_grant_for(l, NULL) == 0);
+    CHECK(sb_ledger_grant_for(l, "h1") == 500);
+    CHECK(sb_ledger_settle(l, "h1", "a", 104.5, SB_LEDGER_COMPLETED));
+    CHECK(sb_ledger_grant_for(l, NULL) == 395.5);
+    CHECK(sb_ledger_grant(l, "h2", 395.5));
+    CHECK(sb_ledger_grant(l, "h2", 900)); /* only lowers */
+    CHECK(sb_ledger_commit(l, "h2", "a", 10, false));
+    CHECK(sb_ledger_grant_for(l, "h1") == 104.5);
+    CHECK(sb_ledger_grant_for(l, "h2") == 395.5);
+    sb_ledger *u = sb_ledger_new(INFINITY);
+    CHECK(isinf(sb_ledger_grant_for(u, NULL)));
+    sb_ledger_free(u);
+    sb_ledger_free(l);
+}
 
 /* One scenario under an allocator that fails the Nth allocation. Each call
  * either succeeds or fails leaving the sums as they were; returns true when
@@ -277,6 +336,12 @@ static bool oom_scenario(void)
     for (int i = 0; i < 3; i++)
         if (!sb_ledger_record_skip(l, "h", "late", 99, "does not fit"))
             all = false;
+    for (int i = 0; i < 4; i++) {
+        char h[8];
+        snprintf(h, sizeof h, "h%d", i);
+        if (!sb_ledger_grant(l, h, 10))
+            all = false;
+    }
     sb_val b = sb_ledger_breakdown(l);
     if (b.kind != SB_MAP) {
         CHECK(sb_is_oom(b));
@@ -307,4 +372,5 @@ static void test_oom_is_clean(void)
 
 SB_TEST_MAIN(TEST(test_same_job_ids_on_two_handles) TEST(test_no_budget) TEST(test_headline_sweep_is_exact) TEST(test_settle_releases_estimate) TEST(test_fits_at_boundary)
                  TEST(test_unknown_job_settle) TEST(test_breakdown) TEST(test_cents_rounding_in_breakdown)
-                 TEST(test_bad_amounts) TEST(test_many_jobs) TEST(test_oom_is_clean))
+                 TEST(test_bad_amounts) TEST(test_many_jobs) TEST(test_caps_and_budget_outcomes) TEST(test_grants)
+                 TEST(test_oom_is_clean))
