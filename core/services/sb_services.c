@@ -54,11 +54,8 @@ static bool add_service(sb_services *s, const char *name, const char *kind, sb_v
         if (cm)
             sb_csim_options_from_cost_model(&o, *cm);
         const sb_val *sim = sb_map_get_str(ws, "simulation");
-        const sb_val *v;
-        if (sim && (v = sb_map_get_str(*sim, "max_concurrent")) && v->kind == SB_INT)
-            o.max_concurrent = (int)v->as.i;
-        if (sim && (v = sb_map_get_str(*sim, "infra_failure_rate")))
-            sb_val_as_double(*v, &o.infra_failure_rate);
+        if (sim)
+            sb_csim_options_from_simulation(&o, *sim); /* validated by the schema */
         sv->sim = sb_csim_create(&o);
         const sb_tool_desc *tools = sb_csim_tools(&ntools);
         sv->server = sv->sim ? sb_mcp_server_new("sibyl-conductor-sim", SIBYL_VERSION,
