@@ -33,7 +33,8 @@
 typedef struct ask {
     sb_solver_spec spec;
     uint64_t *radix;
-    sb_solver_set used;        /* combination indices tried or in flight */
+    sb_solver_set used;        /* combination indices closed: completed, in flight, or failed twice */
+    sb_solver_set failed_once; /* failed or cancelled once and not otherwise seen: open for one more try */
     uint16_t *obs;             /* completed trials with a metric: nobs x nparams */
     double *y;                 /* their metric, oriented so larger is better */
     size_t nobs, ntried, in_flight, outside;
@@ -127,7 +128,8 @@ static sb_solver_status read_trials(ask *a, sb_val trials, sb_buf *err)
     a->obs = sb_malloc((n ? n : 1) * (np ? np : 1) * sizeof *a->obs);
     a->y = sb_malloc((n ? n : 1) * sizeof *a->y);
     uint16_t *c = sb_malloc((np ? np : 1) * sizeof *c);
-    if (!a->obs || !a->y || !c || !sb_solver__set_reserve(&a->used, n + 1)) {
+    if (!a->obs || !a->y || !c || !sb_solver__set_reserve(&a->used, n + 1) ||
+        !sb_solver__set_reserve(&a->failed_once, n + 1)) {
         sb_free(c);
         return SB_SOLVER_ENOMEM;
     }
@@ -162,10 +164,15 @@ static sb_solver_status read_trials(ask *a, sb_val trials, sb_buf *err)
             continue;
         }
         uint64_t idx = encode(a, c);
-        if (!sb_solver__set_has(&a->used, idx)) {
+        /* A failure (NaN loss, a lost node) says little about the
+         * configuration: the first leaves it open, the second closes it. */
+        bool close = !finished || scored || sb_solver__set_has(&a->failed_once, idx);
+        if (!close)
+            sb_solver__set_add(&a->failed_once, idx);
+        else if (!sb_solver__set_has(&a->used, idx))
             sb_solver__set_add(&a->used, idx);
-            a->ntried++;
-        }
+        if (close)
+            sb_solver__set_remove(&a->failed_once, idx);
         if (scored) {
             memcpy(a->obs + a->nobs * np, c, np * sizeof *c);
             a->y[a->nobs++] = a->minimize ? -y : y;
@@ -281,6 +288,7 @@ static sb_solver_status parse_ask(ask *a, sb_val args, sb_buf *err)
     sb_val none = sb_list_new(0);
     st = read_trials(a, trials && trials->kind == SB_LIST ? *trials : none, err);
     sb_val_free(none);
+    a->ntried = a->used.len + a->failed_once.len;
     return st;
 }
 
@@ -288,6 +296,7 @@ static void ask_free(ask *a)
 {
     sb_solver__spec_free(&a->spec);
     sb_solver__set_free(&a->used);
+    sb_solver__set_free(&a->failed_once);
     sb_free(a->radix);
     sb_free(a->obs);
     sb_free(a->y);
@@ -483,7 +492,7 @@ static sb_val result(ask *a, const picks *k, const char *phase, const char *stop
         sb_buf_puts(&s, ", estimated ");
         sb_solver__money(&s, k->total);
     }
-    sb_buf_printf(&s, "); %zu of %" PRIu64 " tried, %zu observed, %zu in flight, ", a->ntried - k->n, a->spec.grid,
+    sb_buf_printf(&s, "); %zu of %" PRIu64 " tried, %zu observed, %zu in flight, ", a->ntried, a->spec.grid,
                   a->nobs, a->in_flight);
     sb_solver__money(&s, a->available > 0 ? a->available : 0);
     sb_buf_puts(&s, " free");
@@ -509,7 +518,7 @@ sb_solver_status sb_solver__suggest(sb_val args, sb_val *out, sb_buf *err)
     sb_solver_status st = parse_ask(&a, args, err);
     const char *phase = "initial", *stop = NULL;
     if (st == SB_SOLVER_OK) {
-        uint64_t untried = a.spec.grid - a.ntried;
+        uint64_t untried = a.spec.grid - a.used.len;
         uint64_t slots = untried;
         if (a.max_in_flight)
             slots = a.in_flight >= a.max_in_flight ? 0 : a.max_in_flight - a.in_flight < slots ? a.max_in_flight - a.in_flight : slots;
