@@ -1,6 +1,7 @@
 sibyl_unit_test(solver_plan "${CMAKE_CURRENT_LIST_DIR}/test_solver.c")
 sibyl_unit_test(solver_oom "${CMAKE_CURRENT_LIST_DIR}/test_solver_oom.c")
 sibyl_unit_test(solver_parts "${CMAKE_CURRENT_LIST_DIR}/test_solver_parts.c")
+sibyl_unit_test(solver_suggest "${CMAKE_CURRENT_LIST_DIR}/test_solver_suggest.c")
 
 # Benchmark and quality survey (not a test): bench/solver/bench_solver.c.
 add_executable(bench_solver "${PROJECT_SOURCE_DIR}/bench/solver/bench_solver.c")
