@@ -8,7 +8,8 @@
  *     answered, so the Solver always sees every job submitted before;
  *   - `with` sees the usual variables plus `job` (the job whose event fired)
  *     and `jobs`: `jobs.status` (counts) and `jobs.trials` (every job of the
- *     handle: job_id, hyperparameters, status, metrics once completed);
+ *     handle: job_id, hyperparameters, status, and metrics or error_type once
+ *     finished);
  *   - every proposed trial passes the budget guard (sb_ledger_fits on its
  *     estimated_cost_usd) and is committed to the ledger before it is sent;
  *     the first that does not fit, and the rest, are skipped with a WARN and
@@ -23,14 +24,19 @@
 #include "../util/sb_alloc.h"
 #include "run_int.h"
 
-static sb_val trial_entry(const job *j, const sb_val *metrics)
+/* chunk: the job's finished record (its metrics or error_type), or null. */
+static sb_val trial_entry(const job *j, sb_val chunk)
 {
-    sb_val t = sb_map_new(4);
+    sb_val t = sb_map_new(5);
     bool ok = sb_run__put(&t, "job_id", sb_string_cstr(j->id));
     ok = ok && sb_run__put(&t, "hyperparameters", sb_val_ref(j->hyper));
     ok = ok && sb_run__put(&t, "status", sb_string_cstr(sb_run__job_status_name(j->status)));
-    if (ok && metrics)
-        ok = sb_run__put(&t, "metrics", sb_val_ref(*metrics));
+    const sb_val *m = chunk.kind == SB_MAP ? sb_map_get_str(chunk, "metrics") : NULL;
+    const sb_val *et = chunk.kind == SB_MAP ? sb_map_get_str(chunk, "error_type") : NULL;
+    if (ok && m)
+        ok = sb_run__put(&t, "metrics", sb_val_ref(*m));
+    if (ok && et)
+        ok = sb_run__put(&t, "error_type", sb_val_ref(*et));
     if (!ok) {
         sb_val_free(t);
         return sb_oom();
@@ -38,25 +44,31 @@ static sb_val trial_entry(const job *j, const sb_val *metrics)
     return t;
 }
 
-/* jobs.trials: completed jobs with their metrics (from the results), then
- * every other job as it stands. */
-static sb_val trials_var(const poll_state *p)
+/* jobs.trials: finished jobs with their metrics or error type (from their
+ * records), then every other job as it stands. */
+static bool push_finished(const poll_state *p, sb_val records, sb_val *list)
 {
-    sb_val list = sb_list_new(p->njobs);
-    bool ok = list.kind == SB_LIST;
-    for (size_t i = 0; ok && i < sb_list_len(p->results); i++) {
-        sb_val c = *sb_list_at(p->results, i);
-        const sb_val *id = sb_map_get_str(c, "job_id"), *m = sb_map_get_str(c, "metrics");
+    for (size_t i = 0; i < sb_list_len(records); i++) {
+        sb_val c = *sb_list_at(records, i);
+        const sb_val *id = sb_map_get_str(c, "job_id");
         const sb_val *at = id ? sb_map_get(p->index, *id) : NULL;
         if (!at)
             continue;
-        sb_val t = trial_entry(&p->jobs[at->as.i], m);
-        ok = t.kind == SB_MAP && sb_list_push(&list, t);
+        sb_val t = trial_entry(&p->jobs[at->as.i], c);
+        if (t.kind != SB_MAP || !sb_list_push(list, t))
+            return false;
     }
+    return true;
+}
+
+static sb_val trials_var(const poll_state *p)
+{
+    sb_val list = sb_list_new(p->njobs);
+    bool ok = list.kind == SB_LIST && push_finished(p, p->results, &list) && push_finished(p, p->failed, &list);
     for (size_t k = 0; ok && k < p->njobs; k++) {
-        if (p->jobs[k].status == JOB_COMPLETED)
+        if (p->jobs[k].status == JOB_COMPLETED || p->jobs[k].status == JOB_FAILED)
             continue;
-        sb_val t = trial_entry(&p->jobs[k], NULL);
+        sb_val t = trial_entry(&p->jobs[k], sb_null());
         ok = t.kind == SB_MAP && sb_list_push(&list, t);
     }
     if (!ok) {

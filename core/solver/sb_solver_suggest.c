@@ -143,10 +143,10 @@ static sb_solver_status read_trials(ask *a, sb_val trials, sb_buf *err)
         }
         const sb_val *h = sb_map_get_str(t, "hyperparameters"), *st = sb_map_get_str(t, "status");
         const sb_val *m = sb_map_get_str(t, "metrics");
-        if (!h || h->kind != SB_MAP) {
+        if (h && h->kind != SB_MAP && h->kind != SB_NULL) {
             sb_free(c);
             snprintf(where, sizeof where, "trials[%zu].hyperparameters", i);
-            return say(err, where, "an object", h);
+            return say(err, where, "an object or null (not known yet)", h);
         }
         if (st && st->kind != SB_STRING) {
             sb_free(c);
@@ -159,14 +159,17 @@ static sb_solver_status read_trials(ask *a, sb_val trials, sb_buf *err)
         bool scored = mv && sb_solver__as_number(*mv, &y) && (!st || sb_str_eq(*st, "completed"));
         if (!finished && !scored)
             a->in_flight++;
-        if (!combo_of(a, *h, c)) {
+        if (!h || !combo_of(a, *h, c)) {
             a->outside++;
             continue;
         }
         uint64_t idx = encode(a, c);
-        /* A failure (NaN loss, a lost node) says little about the
-         * configuration: the first leaves it open, the second closes it. */
-        bool close = !finished || scored || sb_solver__set_has(&a->failed_once, idx);
+        /* A transient failure (NaN loss, a lost node) says little about the
+         * configuration: the first leaves it open, the second closes it. A
+         * permanent one (an invalid configuration) closes it at once. */
+        const sb_val *et = sb_map_get_str(t, "error_type");
+        bool permanent = et && et->kind == SB_STRING && sb_str_eq(*et, "permanent");
+        bool close = !finished || scored || permanent || sb_solver__set_has(&a->failed_once, idx);
         if (!close)
             sb_solver__set_add(&a->failed_once, idx);
         else if (!sb_solver__set_has(&a->used, idx))
@@ -185,8 +188,8 @@ static sb_solver_status read_trials(ask *a, sb_val trials, sb_buf *err)
 /* The plan_search_grid arguments inside ours, for the shared parser. */
 static sb_val grid_args(sb_val args)
 {
-    static const char *const keys[] = {"budget_usd", "parameter_space", "cost_model", "seed"};
-    sb_val g = sb_map_new(4);
+    static const char *const keys[] = {"budget_usd", "parameter_space", "cost_model"};
+    sb_val g = sb_map_new(3);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         const sb_val *v = sb_map_get_str(args, keys[k]);
         if (v && !sb_solver__put(&g, keys[k], sb_val_ref(*v))) {
@@ -264,6 +267,13 @@ static sb_solver_status parse_ask(ask *a, sb_val args, sb_buf *err)
     if (dir && !(dir->kind == SB_STRING && (sb_str_eq(*dir, "max") || sb_str_eq(*dir, "min"))))
         return say(err, "direction", "\"max\" or \"min\"", dir);
     a->minimize = dir && sb_str_eq(*dir, "min");
+    /* Any 64-bit seed (a run's seed may be up to 2^64 - 1): it only
+     * breaks ties. */
+    const sb_val *seed = sb_map_get_str(args, "seed");
+    if (seed && seed->kind == SB_UINT)
+        a->spec.seed = seed->as.u;
+    else if (seed && seed->kind != SB_NULL && !sb_solver__as_count(*seed, &a->spec.seed))
+        return say(err, "seed", "null or an integer >= 0", seed);
     a->remaining = a->spec.budget;
     const sb_val *rem = sb_map_get_str(args, "remaining_usd");
     if (rem && rem->kind != SB_NULL && !sb_solver__as_number(*rem, &a->remaining))

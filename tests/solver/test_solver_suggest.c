@@ -186,6 +186,18 @@ static void test_failures(void)
     CHECK_INT(sb_list_len(*trials_of(r)), 0);
     CHECK_STR(sb_str(*get(sc_of(r), "stop")), "space");
     sb_val_free(r);
+    /* one permanent failure closes it */
+    b.len = 0;
+    sb_buf_puts(&b, "\"trials\":[");
+    for (int k = 0; k < 27; k++)
+        if (k != 4)
+            trial_json(&b, k / 9, k / 3 % 3, k % 3, "completed", 80);
+    sb_buf_puts(&b, ",{\"hyperparameters\":{\"learning_rate\":0.0001,\"batch_size\":64,\"dropout\":0.5},"
+                    "\"status\":\"failed\",\"error_type\":\"permanent\"}]");
+    r = suggest(sb_buf_str(&b));
+    CHECK(!is_error_result(r));
+    CHECK_INT(sb_list_len(*trials_of(r)), 0);
+    sb_val_free(r);
     sb_buf_free(&b);
 }
 
@@ -258,7 +270,8 @@ static void test_bad_arguments(void)
     check_error("\"direction\":\"up\"", "direction: expected \"max\" or \"min\", got \"up\"");
     check_error("\"trials\":5", "trials: expected a list of {hyperparameters, status, metrics}, got 5");
     check_error("\"trials\":[7]", "trials[0]: expected an object {hyperparameters, status, metrics}, got 7");
-    check_error("\"trials\":[{\"status\":\"running\"}]", "trials[0].hyperparameters: expected an object");
+    check_error("\"trials\":[{\"hyperparameters\":3}]", "trials[0].hyperparameters: expected an object or null (not known yet), got 3");
+    check_error("\"seed\":-1", "seed: expected null or an integer >= 0, got -1");
     check_error("\"max_in_flight\":0", "max_in_flight: expected null or an integer >= 1, got 0");
     check_error("\"remaining_usd\":\"lots\"", "remaining_usd: expected a number, got \"lots\"");
     check_error("\"colour\":1", "unknown argument \"colour\" (expected budget_usd, remaining_usd, parameter_space, "
@@ -285,6 +298,12 @@ static void test_outside_the_space(void)
     CHECK_INT(sb_list_len(*trials_of(r)), 1);
     CHECK_INT(int_of(get(sc_of(r), "in_flight")), 1);
     CHECK_INT(int_of(get(sc_of(r), "tried")), 0);
+    sb_val_free(r);
+    /* hyperparameters not known yet: in flight, nothing closed */
+    r = suggest("\"max_in_flight\":2,\"trials\":[{\"hyperparameters\":null},{\"job_id\":\"j\"}],"
+                "\"seed\":18446744073709551615");
+    CHECK_INT(sb_list_len(*trials_of(r)), 0);
+    CHECK_INT(int_of(get(sc_of(r), "in_flight")), 2);
     sb_val_free(r);
 }
 
