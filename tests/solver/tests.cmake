@@ -21,3 +21,10 @@ add_test(NAME solver_golden_native
 add_test(NAME solver_golden_wasm
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/golden.sh" wasm "${CMAKE_CURRENT_BINARY_DIR}/solver-wasm")
 set_tests_properties(solver_golden_wasm PROPERTIES SKIP_RETURN_CODE 77 LABELS "wasm")
+
+# The simulated cluster as a function, for bench/search/run.sh (and its short
+# run in the suite, tests/e2e/tests.cmake).
+add_executable(search_eval "${PROJECT_SOURCE_DIR}/bench/search/search_eval.c")
+target_include_directories(search_eval PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(search_eval PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(search_eval PRIVATE sibyl_core)
