@@ -25,7 +25,7 @@ for f in "$build/host-wasi/sibyl" "$build/tests/search_eval"; do
   [ -x "$f" ] || { echo "bench/search: $f is missing: build it (cmake --build $build --target sibyl search_eval)" >&2; exit 2; }
 done
 py=/usr/bin/python3
-[ -x "$py" ] || { echo "bench/search: /usr/bin/python3 is missing (apt-get install -y python3)" >&2; exit 2; }
+[ -x "$py" ] || { echo "bench/search: /usr/bin/python3 is missing (apt-get install -y python3)" >&2; exit 77; }
 echo "bench/search: $build"
 exec "$py" "$here/search_bench.py" --seeds "${1:-100}" --surfaces "${2:-4}" --sibyl "$build/host-wasi/sibyl" \
   --eval "$build/tests/search_eval" --repo "$repo"

@@ -28,3 +28,11 @@ add_executable(search_eval "${PROJECT_SOURCE_DIR}/bench/search/search_eval.c")
 target_include_directories(search_eval PRIVATE "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(search_eval PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(search_eval PRIVATE sibyl_core)
+
+# bench/search/run.sh's short run: two seeds on the headline surface, every
+# search; the adaptive search must find the optimum in both (skipped without
+# /usr/bin/python3; Optuna is used when it is there).
+add_test(NAME search_bench_short COMMAND bash "${PROJECT_SOURCE_DIR}/bench/search/run.sh" 2 1)
+set_tests_properties(search_bench_short PROPERTIES ENVIRONMENT "SIBYL_BUILD=${CMAKE_BINARY_DIR}"
+  SKIP_RETURN_CODE 77 TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "headline \\(0\\.001, 64, 0\\.3\\) +sibyl adaptive +100%")
