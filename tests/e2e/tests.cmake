@@ -88,3 +88,7 @@ set_tests_properties(e2e_search_headline PROPERTIES TIMEOUT 900)
 foreach(surface centre corner-low corner-high)
   sibyl_e2e(search_${surface} search.mjs ${surface} 30)
 endforeach()
+# The suggest step: the budget guard on suggested trials, a Solver that refuses, the grid search.
+foreach(part guard tool-error grid)
+  sibyl_e2e(suggest_${part} suggest.mjs ${part})
+endforeach()
