@@ -36,3 +36,9 @@ add_test(NAME search_bench_short COMMAND bash "${PROJECT_SOURCE_DIR}/bench/searc
 set_tests_properties(search_bench_short PROPERTIES ENVIRONMENT "SIBYL_BUILD=${CMAKE_BINARY_DIR}"
   SKIP_RETURN_CODE 77 TIMEOUT 300
   PASS_REGULAR_EXPRESSION "headline \\(0\\.001, 64, 0\\.3\\) +sibyl adaptive +100%")
+
+# suggest_trials as wasm32-wasi under Node: the same answers (the test pins them).
+find_program(SIBYL_NODE node REQUIRED)
+add_test(NAME solver_suggest_wasm
+  COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+          "${SIBYL_WASI_DIR}/tests/wasm-units/solver_suggest.wasm")
