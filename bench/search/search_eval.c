@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "conductor/sb_conductor_sim.h"
-#include "json/sb_json.h"
 #include "util/sb_alloc.h"
+#include "json/sb_json.h"
 
 #define COST_MODEL                                                                                                     \
     "{\"gpu_hour_usd\":12.6,\"gpus_per_trial\":1,\"base_hours\":2.0,"                                                  \

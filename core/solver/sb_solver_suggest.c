@@ -26,8 +26,8 @@
 #ifndef SUGGEST_ENUM_LIMIT
 #define SUGGEST_ENUM_LIMIT 1048576 /* grids up to this size are scored in full */
 #endif
-#define SUGGEST_SAMPLES 4096 /* random candidates on larger grids */
-#define SUGGEST_SPARE 64     /* candidates kept beyond the slots, for the ones that do not fit */
+#define SUGGEST_SAMPLES 4096   /* random candidates on larger grids */
+#define SUGGEST_SPARE 64       /* candidates kept beyond the slots, for the ones that do not fit */
 #define SUGGEST_MODEL_MAX 1024 /* model proposals per call */
 
 typedef struct ask {
@@ -39,8 +39,8 @@ typedef struct ask {
     double *y;                 /* their metric, oriented so larger is better */
     size_t nobs, ntried, in_flight, outside;
     double remaining, available; /* dollars: not spent or committed; free for new trials */
-    uint64_t max_in_flight;    /* 0: no limit */
-    uint64_t initial;          /* n_init */
+    uint64_t max_in_flight;      /* 0: no limit */
+    uint64_t initial;            /* n_init */
     bool minimize;
     const char *metric;
 } ask;
@@ -202,7 +202,7 @@ static sb_val grid_args(sb_val args)
 
 static sb_solver_status check_keys(sb_val args, sb_buf *err)
 {
-    static const char *const known[] = {"budget_usd", "remaining_usd", "parameter_space", "cost_model", "trials",
+    static const char *const known[] = {"budget_usd", "remaining_usd", "parameter_space", "cost_model",     "trials",
                                         "metric",     "direction",     "max_in_flight",   "initial_trials", "seed"};
     for (size_t i = 0; i < sb_map_len(args); i++) {
         sb_val k = *sb_map_key_at(args, i);
@@ -465,7 +465,8 @@ static sb_val result(ask *a, const picks *k, const char *phase, const char *stop
         double hours = sb_solver__hours(&a->spec, c);
         sb_val t = sb_map_new(4);
         ok = sb_solver__put(&t, "hyperparameters", hyper_of(a, c));
-        ok = ok && sb_solver__put(&t, "estimated_cost_usd", sb_double(cents(sb_solver__cost_of_hours(&a->spec, hours))));
+        ok =
+            ok && sb_solver__put(&t, "estimated_cost_usd", sb_double(cents(sb_solver__cost_of_hours(&a->spec, hours))));
         ok = ok && sb_solver__put(&t, "estimated_duration_hours", sb_double(hours));
         ok = ok && sb_solver__put(&t, "source", sb_string_cstr(phase));
         ok = ok && t.kind == SB_MAP && sb_list_push(&list, t);
@@ -502,8 +503,8 @@ static sb_val result(ask *a, const picks *k, const char *phase, const char *stop
         sb_buf_puts(&s, ", estimated ");
         sb_solver__money(&s, k->total);
     }
-    sb_buf_printf(&s, "); %zu of %" PRIu64 " tried, %zu observed, %zu in flight, ", a->ntried, a->spec.grid,
-                  a->nobs, a->in_flight);
+    sb_buf_printf(&s, "); %zu of %" PRIu64 " tried, %zu observed, %zu in flight, ", a->ntried, a->spec.grid, a->nobs,
+                  a->in_flight);
     sb_solver__money(&s, a->available > 0 ? a->available : 0);
     sb_buf_puts(&s, " free");
     if (stop)
@@ -531,7 +532,9 @@ sb_solver_status sb_solver__suggest(sb_val args, sb_val *out, sb_buf *err)
         uint64_t untried = a.spec.grid - a.used.len;
         uint64_t slots = untried;
         if (a.max_in_flight)
-            slots = a.in_flight >= a.max_in_flight ? 0 : a.max_in_flight - a.in_flight < slots ? a.max_in_flight - a.in_flight : slots;
+            slots = a.in_flight >= a.max_in_flight          ? 0
+                    : a.max_in_flight - a.in_flight < slots ? a.max_in_flight - a.in_flight
+                                                            : slots;
         if (slots > SB_SOLVER_MAX_TRIALS)
             slots = SB_SOLVER_MAX_TRIALS;
         k.cap = (size_t)slots;

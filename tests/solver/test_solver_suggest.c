@@ -5,7 +5,7 @@
 
 #define SPACE "{\"learning_rate\":[0.0001,0.001,0.01],\"batch_size\":[32,64,128],\"dropout\":[0.3,0.5,0.7]}"
 #define COST                                                                                                           \
-    "{\"gpu_hour_usd\":12.6,\"gpus_per_trial\":1,\"base_hours\":2,\"retry_reserve_fraction\":0.08,"                  \
+    "{\"gpu_hour_usd\":12.6,\"gpus_per_trial\":1,\"base_hours\":2,\"retry_reserve_fraction\":0.08,"                    \
     "\"duration_scale\":{\"batch_size\":{\"32\":1.15,\"64\":1,\"128\":0.85}}}"
 
 static sb_val suggest(const char *extra)
@@ -140,7 +140,10 @@ static void test_never_repeats(void)
         for (int bb = 0; bb < 3; bb++)
             for (int d = 0; d < 3; d++, n++)
                 if (n != 13)
-                    trial_json(&b, l, bb, d, n % 3 == 0 ? "running" : n % 3 == 1 ? "queued" : "completed",
+                    trial_json(&b, l, bb, d,
+                               n % 3 == 0   ? "running"
+                               : n % 3 == 1 ? "queued"
+                                            : "completed",
                                score(l, bb, d, 0, 0, 0));
     sb_buf_puts(&b, "]");
     sb_val r = suggest(sb_buf_str(&b));
@@ -270,7 +273,8 @@ static void test_bad_arguments(void)
     check_error("\"direction\":\"up\"", "direction: expected \"max\" or \"min\", got \"up\"");
     check_error("\"trials\":5", "trials: expected a list of {hyperparameters, status, metrics}, got 5");
     check_error("\"trials\":[7]", "trials[0]: expected an object {hyperparameters, status, metrics}, got 7");
-    check_error("\"trials\":[{\"hyperparameters\":3}]", "trials[0].hyperparameters: expected an object or null (not known yet), got 3");
+    check_error("\"trials\":[{\"hyperparameters\":3}]",
+                "trials[0].hyperparameters: expected an object or null (not known yet), got 3");
     check_error("\"seed\":-1", "seed: expected null or an integer >= 0, got -1");
     check_error("\"max_in_flight\":0", "max_in_flight: expected null or an integer >= 1, got 0");
     check_error("\"remaining_usd\":\"lots\"", "remaining_usd: expected a number, got \"lots\"");
