@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The search benchmark (issue 10, point 5): over SEEDS seeds (default 100) and
-# four response surfaces (the headline optimum, the centre of the space, two
+# six response surfaces (the headline optimum, the centre of the space, four
 # corners, moved through the workspace's simulation.surface), the share of
 # runs whose reported best is the true optimum and the mean regret, at the
 # same $500, for the fixed plan, random subsets of its size, sibyl's adaptive
@@ -27,5 +27,5 @@ done
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "bench/search: /usr/bin/python3 is missing (apt-get install -y python3)" >&2; exit 77; }
 echo "bench/search: $build"
-exec "$py" "$here/search_bench.py" --seeds "${1:-100}" --surfaces "${2:-4}" --sibyl "$build/host-wasi/sibyl" \
+exec "$py" "$here/search_bench.py" --seeds "${1:-100}" --surfaces "${2:-6}" --sibyl "$build/host-wasi/sibyl" \
   --eval "$build/tests/search_eval" --repo "$repo"

@@ -85,7 +85,7 @@ sibyl_e2e(no_budget outcomes.mjs no-budget)
 # the 100-seed figures beside the fixed plan, random subsets and Optuna).
 sibyl_e2e(search_headline search.mjs headline 100)
 set_tests_properties(e2e_search_headline PROPERTIES TIMEOUT 900)
-foreach(surface centre corner-low corner-high)
+foreach(surface centre corner-low corner-high corner-left-out)
   sibyl_e2e(search_${surface} search.mjs ${surface} 30)
 endforeach()
 # The suggest step: the budget guard on suggested trials, a Solver that refuses, the grid search.
