@@ -108,7 +108,9 @@ def main():
     ap.add_argument("--eval", required=True)
     ap.add_argument("--repo", required=True)
     ap.add_argument("--surfaces", type=int, default=len(SURFACES), help="how many of the surfaces, in order")
+    ap.add_argument("--from-surface", type=int, default=1, help="the first surface to run (1-based)")
     args = ap.parse_args()
+    args.sibyl, args.eval, args.repo = (os.path.abspath(p) for p in (args.sibyl, args.eval, args.repo))
     cfg = os.path.join(args.repo, "examples/companies/vertex_foundry/config")
     args.config = os.path.join(cfg, "pipelines.yaml")
     with open(os.path.join(cfg, "workspace.yaml")) as f:
@@ -130,7 +132,7 @@ def main():
               "(apt-get install -y --no-install-recommends python3-optuna)")
     print(f"{'surface':28} {'search':24} {'found':>7} {'mean regret':>12} {'max spent':>10}")
     with tempfile.TemporaryDirectory() as tmp:
-        for sname, opt in list(SURFACES.items())[:args.surfaces]:
+        for sname, opt in list(SURFACES.items())[args.from_surface - 1:args.surfaces]:
             sim = {"surface": {"optimum": opt}}
             ws = os.path.join(tmp, "workspace.yaml")
             with open(ws, "w") as f:
