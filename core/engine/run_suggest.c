@@ -234,7 +234,11 @@ static bool admit(sb_run *r, size_t si, poll_state *p, sb_val trials, sb_val *jo
         bool ok = sb_run__put(&spec, "job_id", sb_string_cstr(id));
         ok = ok && sb_run__put(&spec, "hyperparameters", sb_val_ref(*h));
         ok = ok && sb_run__put(&spec, "estimated_cost_usd", sb_double(est));
-        if (!ok || !sb_list_push(jobs, spec))
+        if (!ok) {
+            sb_val_free(spec);
+            return false;
+        }
+        if (!sb_list_push(jobs, spec)) /* consumes spec */
             return false;
         sb_buf m = SB_BUF_INIT;
         sb_buf_printf(&m, "Suggested %s: ", id);
