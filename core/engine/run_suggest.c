@@ -17,7 +17,10 @@
  *   - new jobs are named job_NNN after the handle's originals, never reusing
  *     an id the handle has.
  * While a question or a submission is out the poll step counts it among its
- * active retries, so it neither finishes nor counts a stall meanwhile. */
+ * active retries, so it neither finishes nor counts a stall meanwhile.
+ * Cost: each question builds jobs.trials anew, linear in the handle's jobs;
+ * an adaptive search asks once per finished job, so it is meant for sweeps of
+ * hundreds of trials, not the 100,000 a fixed plan can run. */
 #include <stdio.h>
 #include <string.h>
 
