@@ -35,7 +35,32 @@ typedef struct sb_csim_options {
      * from the cost model) times 1 + this, unless submit_jobs gives a cap or
      * a margin itself; default 0.10. See docs/budget.md. */
     double cap_margin_fraction;
+    /* The response surface, NaN-loss rule and duration spread (the
+     * workspace's `simulation:` section); all zero (as options_init leaves
+     * it) means the defaults of sb_csim_surface_init. */
+    struct sb_csim_surface {
+        bool set;
+        double opt_lr, opt_batch, opt_dropout; /* the optimum; defaults 0.001, 64, 0.3 */
+        double best_value;                     /* val_acc at the optimum before noise; default 86 */
+        double noise;                          /* half-width of the triangular noise; default 0.3 */
+        double duration_jitter;                /* durations vary by +- this share; default 0.1 */
+        double nan_lr;                         /* learning rate from which training diverges; default 0.1 */
+        double nan_lr_large_batch;             /* the same for large batches; default 0.01 */
+        double large_batch;                    /* batch size counted as large; default 128 */
+    } surface;
 } sb_csim_options;
+
+/* The surface defaults, with set true. */
+void sb_csim_surface_init(struct sb_csim_surface *sf);
+
+/* Reads a workspace `simulation:` map into o: max_concurrent,
+ * infra_failure_rate, surface {optimum {learning_rate, batch_size, dropout},
+ * best_value, noise}, nan_loss {learning_rate, large_batch_learning_rate,
+ * large_batch_size} and duration_jitter; absent fields keep their value (the
+ * surface's start from the defaults). seed is left to the caller (--seed
+ * overrides it). Returns false, changing nothing, if sim is not a map or a
+ * field has the wrong type or range (the schema rejects those first). */
+bool sb_csim_options_from_simulation(sb_csim_options *o, sb_val sim);
 
 /* Fills o with the defaults (seed 0). */
 void sb_csim_options_init(sb_csim_options *o);

@@ -137,24 +137,100 @@ static const char *read_hp(sb_val hyper, csim_hp *hp, const sb_val **bad)
     return NULL;
 }
 
-/* val_acc before noise. The optimum is lr 0.001, batch 64, dropout 0.3 at 86;
- * distance is measured in decades of learning rate (too high hurts a bit more
- * than too low), octaves of batch size and steps of 0.2 dropout. Parameters
- * the job does not set cost nothing. */
-static double surface(const csim_hp *hp)
+/* --- the surface and its settings --- */
+
+void sb_csim_surface_init(struct sb_csim_surface *sf)
+{
+    *sf = (struct sb_csim_surface){.set = true,
+                                   .opt_lr = 0.001,
+                                   .opt_batch = 64,
+                                   .opt_dropout = 0.3,
+                                   .best_value = 86.0,
+                                   .noise = 0.3,
+                                   .duration_jitter = 0.1,
+                                   .nan_lr = 0.1,
+                                   .nan_lr_large_batch = 0.01,
+                                   .large_batch = 128};
+}
+
+static const struct sb_csim_surface *surface_of(const sb_csim *s, struct sb_csim_surface *def)
+{
+    if (s->opt.surface.set)
+        return &s->opt.surface;
+    sb_csim_surface_init(def);
+    return def;
+}
+
+/* A number field of map in [lo, hi] (lo excluded when lo_open); absent keeps
+ * *out. */
+static bool sim_number(sb_val map, const char *key, double lo, bool lo_open, double hi, double *out)
+{
+    const sb_val *v = sb_map_get_str(map, key);
+    if (!v)
+        return true;
+    double d;
+    if (!is_number(*v) || !sb_val_as_double(*v, &d) || !isfinite(d) || d < lo || (lo_open && d == lo) || d > hi)
+        return false;
+    *out = d;
+    return true;
+}
+
+static bool sim_map(sb_val map, const char *key, const sb_val **out)
+{
+    *out = sb_map_get_str(map, key);
+    return !*out || (*out)->kind == SB_MAP;
+}
+
+bool sb_csim_options_from_simulation(sb_csim_options *o, sb_val sim)
+{
+    if (sim.kind != SB_MAP)
+        return false;
+    sb_csim_options n = *o;
+    if (!n.surface.set)
+        sb_csim_surface_init(&n.surface);
+    struct sb_csim_surface *sf = &n.surface;
+    double conc = n.max_concurrent;
+    const sb_val *surf, *opt = NULL, *nan;
+    bool ok = sim_number(sim, "max_concurrent", 1, false, 1e9, &conc) && conc == floor(conc) &&
+              sim_number(sim, "infra_failure_rate", 0, false, 1, &n.infra_failure_rate) &&
+              sim_number(sim, "duration_jitter", 0, false, 0.99, &sf->duration_jitter) && sim_map(sim, "surface", &surf) &&
+              sim_map(sim, "nan_loss", &nan);
+    if (ok && surf)
+        ok = sim_number(*surf, "best_value", -1e9, false, 1e9, &sf->best_value) &&
+             sim_number(*surf, "noise", 0, false, 1e6, &sf->noise) && sim_map(*surf, "optimum", &opt);
+    if (ok && opt)
+        ok = sim_number(*opt, "learning_rate", 0, true, 1e9, &sf->opt_lr) &&
+             sim_number(*opt, "batch_size", 0, true, 1e12, &sf->opt_batch) &&
+             sim_number(*opt, "dropout", 0, false, 0.999999, &sf->opt_dropout);
+    if (ok && nan)
+        ok = sim_number(*nan, "learning_rate", 0, true, 1e300, &sf->nan_lr) &&
+             sim_number(*nan, "large_batch_learning_rate", 0, true, 1e300, &sf->nan_lr_large_batch) &&
+             sim_number(*nan, "large_batch_size", 0, true, 1e300, &sf->large_batch);
+    if (!ok)
+        return false;
+    n.max_concurrent = (int)conc;
+    *o = n;
+    return true;
+}
+
+/* val_acc before noise. The optimum is the surface's (by default lr 0.001,
+ * batch 64, dropout 0.3 at 86); distance is measured in decades of learning
+ * rate (too high hurts a bit more than too low), octaves of batch size and
+ * steps of 0.2 dropout. Parameters the job does not set cost nothing. */
+static double surface(const struct sb_csim_surface *sf, const csim_hp *hp)
 {
     double p = 0;
     if (hp->has_lr) {
-        double d = (csim_ln(hp->lr) - csim_ln(0.001)) / LN10;
+        double d = (csim_ln(hp->lr) - csim_ln(sf->opt_lr)) / LN10;
         if (d > 0)
             d *= 1.15;
         p += falloff(d, 6.0, 0.25);
     }
     if (hp->has_batch)
-        p += falloff((csim_ln(hp->batch) - csim_ln(64)) / LN2, 1.6, 0.2);
+        p += falloff((csim_ln(hp->batch) - csim_ln(sf->opt_batch)) / LN2, 1.6, 0.2);
     if (hp->has_dropout)
-        p += falloff((hp->dropout - 0.3) / 0.2, 1.2, 0.3);
-    return 86.0 - p;
+        p += falloff((hp->dropout - sf->opt_dropout) / 0.2, 1.2, 0.3);
+    return sf->best_value - p;
 }
 
 /* --- the cost model --- */
@@ -246,10 +322,14 @@ bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool ret
     double u_infra = rng_unit(&st), u_infra_at = rng_unit(&st), u_infra_kind = rng_unit(&st);
     double u_nan_at = rng_unit(&st);
 
-    double seconds = estimated_hours(s, j->hyper) * 3600.0 * (0.9 + 0.2 * u_dur);
+    struct sb_csim_surface def;
+    const struct sb_csim_surface *sf = surface_of(s, &def);
+    /* 1 - 0.1 and 2 * 0.1 are exactly 0.9 and 0.2: the default spread gives
+     * the same doubles as before it was configurable. */
+    double seconds = estimated_hours(s, j->hyper) * 3600.0 * ((1 - sf->duration_jitter) + 2 * sf->duration_jitter * u_dur);
     int64_t dur_ms = seconds_ms(seconds);
 
-    double acc = surface(&hp) + (u_acc1 + u_acc2 - 1) * 0.3; /* triangular, +-0.3 */
+    double acc = surface(sf, &hp) + (u_acc1 + u_acc2 - 1) * sf->noise; /* triangular, +-noise */
     if (acc < 10)
         acc = 10;
     if (acc > 99.5)
@@ -257,7 +337,8 @@ bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool ret
     j->val_acc = sb_csim__round_to(acc, 100);
     j->train_loss = sb_csim__round_to(0.05 + 0.012 * (100 - j->val_acc) + (u_loss - 0.5) * 0.006, 10000);
 
-    bool nan = hp.has_lr && (hp.lr >= 0.1 || (hp.lr >= 0.01 && hp.has_batch && hp.batch >= 128));
+    bool nan = hp.has_lr && (hp.lr >= sf->nan_lr ||
+                             (hp.lr >= sf->nan_lr_large_batch && hp.has_batch && hp.batch >= sf->large_batch));
     /* A retry of a job that hit the infrastructure is spared, so no job is
      * struck twice in a row. */
     bool infra = !retry_infra && u_infra < s->opt.infra_failure_rate;

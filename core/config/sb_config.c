@@ -287,7 +287,7 @@ static void check_tool_ref(pctx *c, const char *sname, const char *key, sb_val r
     sb_buf_free(&known);
 }
 
-static const char *const kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
+static const char *const kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", "suggest", NULL};
 
 static const char *kind_of(sb_val step)
 {
@@ -331,6 +331,10 @@ static void check_step(pctx *c, sb_val name, sb_val step)
     const sb_val *call = sb_map_get_str(step, "call");
     if (call)
         check_tool_ref(c, sname, "call", *call);
+    const sb_val *sg = sb_map_get_str(step, "suggest");
+    const sb_val *sgcall = sg && sg->kind == SB_MAP ? sb_map_get_str(*sg, "call") : NULL;
+    if (sgcall)
+        check_tool_ref(c, sname, "suggest.call", *sgcall);
     const sb_val *st = sb_map_get_str(step, "status_tool");
     if (st)
         check_tool_ref(c, sname, "status_tool", *st);
@@ -377,12 +381,15 @@ static void check_step(pctx *c, sb_val name, sb_val step)
             if (kind && strcmp(kind, "retry") == 0 && strcmp(ev, "job_failed") != 0)
                 perr(c, *on, "steps.%s.on: a retry step runs on job_failed, not %s", sname, ev);
         }
-        if (kind && strcmp(kind, "retry") != 0 && strcmp(kind, "compute") != 0)
-            perr(c, *on, "steps.%s.on: only retry and compute steps can be event-triggered (this step is %s)",
+        if (kind && strcmp(kind, "retry") != 0 && strcmp(kind, "compute") != 0 && strcmp(kind, "suggest") != 0)
+            perr(c, *on,
+                 "steps.%s.on: only retry, suggest and compute steps can be event-triggered (this step is %s)",
                  sname, kind);
     }
     if (kind && strcmp(kind, "retry") == 0 && !on)
         perr(c, step, "steps.%s: a retry step needs on: <poll step>.job_failed", sname);
+    if (kind && strcmp(kind, "suggest") == 0 && !on)
+        perr(c, step, "steps.%s: a suggest step needs on: <poll step>.job_completed (or job_finished)", sname);
 }
 
 /* Depth-first search over `needs`, reporting each cycle once with its path.

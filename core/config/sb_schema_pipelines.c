@@ -90,6 +90,14 @@ static const sb_schema_field retry_fields[] = {
 };
 static const sb_schema retry = {.kind = SB_SK_OBJECT, .title = "retry settings", .fields = retry_fields};
 
+static const sb_schema_field suggest_fields[] = {
+    SB_FIELD("call", &tool_ref, true, "The Solver tool that suggests trials, server.tool (e.g. solver.suggest_trials)."),
+    SB_FIELD("with", &args, false,
+             "Its arguments (expressions see `job`, `jobs.trials`: every job of the handle so far, `jobs.status`)."),
+    SB_FIELDS_END,
+};
+static const sb_schema suggest = {.kind = SB_SK_OBJECT, .title = "suggest settings", .fields = suggest_fields};
+
 static const sb_schema event_ref = {.kind = SB_SK_STRING, .title = "event",
                                     .doc = "step.event: job_failed, job_completed or job_finished of a poll step"};
 static const sb_schema timeout = {.kind = SB_SK_INT, .title = "milliseconds", .has_min = true, .min = 1};
@@ -126,7 +134,8 @@ static const sb_schema call_retry = {
     .kind = SB_SK_OBJECT, .title = "call retry settings", .fields = call_retry_fields,
     .doc = "Repeat a call that got no usable answer (a keyed submission is, by default)."};
 
-static const char *const step_kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", NULL};
+static const char *const step_kinds[] = {"call",   "poll",  "aggregate", "select", "compute",
+                                         "assert", "retry", "suggest",   NULL};
 static const sb_schema_field step_fields[] = {
     SB_FIELD("description", &sb_schema__string, false, NULL),
     SB_FIELD("needs", &needs, false, "Steps that must finish first."),
@@ -150,6 +159,9 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("compute", &compute, false, "Kind compute: named values from expressions."),
     SB_FIELD("assert", &asserts, false, "Kind assert: conditions that must hold, or the run fails."),
     SB_FIELD("retry", &retry, false, "Kind retry (with on: X.job_failed): resubmit a failed job."),
+    SB_FIELD("suggest", &suggest, false,
+             "Kind suggest (with on: X.job_completed or job_finished): ask a Solver for more trials and submit "
+             "them to the poll step's handle."),
     SB_FIELDS_END,
 };
 static const sb_schema step = {.kind = SB_SK_OBJECT, .title = "step", .fields = step_fields,

@@ -65,10 +65,43 @@ static const sb_schema expressions = {.kind = SB_SK_OBJECT, .title = "expression
 static const sb_schema seed = {.kind = SB_SK_INT, .title = "seed", .has_min = true, .min = 0};
 static const sb_schema rate = {.kind = SB_SK_NUMBER, .title = "rate", .has_min = true, .min = 0, .has_max = true,
                                .max = 1};
+static const sb_schema positive = {.kind = SB_SK_NUMBER, .title = "number > 0", .has_min = true, .min = 1e-12};
+static const sb_schema dropout = {.kind = SB_SK_NUMBER, .title = "dropout", .has_min = true, .min = 0,
+                                  .has_max = true, .max = 0.999999};
+static const sb_schema any_number = {.kind = SB_SK_NUMBER, .title = "number"};
+static const sb_schema non_negative = {.kind = SB_SK_NUMBER, .title = "number >= 0", .has_min = true, .min = 0};
+static const sb_schema jitter = {.kind = SB_SK_NUMBER, .title = "share", .has_min = true, .min = 0, .has_max = true,
+                                 .max = 0.99};
+static const sb_schema_field optimum_fields[] = {
+    SB_FIELD("learning_rate", &positive, false, "Best learning rate (default 0.001)."),
+    SB_FIELD("batch_size", &positive, false, "Best batch size (default 64)."),
+    SB_FIELD("dropout", &dropout, false, "Best dropout (default 0.3)."),
+    SB_FIELDS_END,
+};
+static const sb_schema optimum = {.kind = SB_SK_OBJECT, .title = "optimum", .fields = optimum_fields};
+static const sb_schema_field surface_fields[] = {
+    SB_FIELD("optimum", &optimum, false, "Where val_acc peaks."),
+    SB_FIELD("best_value", &any_number, false, "val_acc at the optimum, before noise (default 86)."),
+    SB_FIELD("noise", &non_negative, false, "Half-width of the triangular noise on val_acc (default 0.3)."),
+    SB_FIELDS_END,
+};
+static const sb_schema surface = {.kind = SB_SK_OBJECT, .title = "response surface", .fields = surface_fields};
+static const sb_schema_field nan_fields[] = {
+    SB_FIELD("learning_rate", &positive, false, "Learning rate from which every job diverges (default 0.1)."),
+    SB_FIELD("large_batch_learning_rate", &positive, false,
+             "Learning rate from which jobs with a large batch diverge (default 0.01)."),
+    SB_FIELD("large_batch_size", &positive, false, "Batch size counted as large (default 128)."),
+    SB_FIELDS_END,
+};
+static const sb_schema nan_loss = {.kind = SB_SK_OBJECT, .title = "NaN-loss rule", .fields = nan_fields};
 static const sb_schema_field sim_fields[] = {
     SB_FIELD("seed", &seed, false, "Seed of the simulated cluster and of jitter (default 42; --seed overrides)."),
     SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Jobs the simulated cluster runs at once (default 5)."),
-    SB_FIELD("infra_failure_rate", &rate, false, "Share of jobs hit by a transient infrastructure error."),
+    SB_FIELD("infra_failure_rate", &rate, false,
+             "Share of jobs hit by a transient infrastructure error (default 0.03)."),
+    SB_FIELD("surface", &surface, false, "The response surface val_acc comes from."),
+    SB_FIELD("nan_loss", &nan_loss, false, "Which learning rates make training diverge (NaN loss)."),
+    SB_FIELD("duration_jitter", &jitter, false, "Durations vary by up to this share either way (default 0.1)."),
     SB_FIELDS_END,
 };
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};

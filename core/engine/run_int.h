@@ -32,7 +32,8 @@ typedef enum step_kind {
     K_SELECT = SB_SPEC_SELECT,
     K_COMPUTE = SB_SPEC_COMPUTE,
     K_ASSERT = SB_SPEC_ASSERT,
-    K_RETRY = SB_SPEC_RETRY
+    K_RETRY = SB_SPEC_RETRY,
+    K_SUGGEST = SB_SPEC_SUGGEST
 } step_kind;
 typedef enum job_event {
     EV_JOB_FAILED = SB_SPEC_JOB_FAILED,
@@ -121,10 +122,22 @@ typedef struct step {
     poll_state *poll;       /* poll: its state once started */
     int fired;              /* times its event fired and it ran */
     int call_attempt;       /* call: attempts made (call_retry) */
+    /* suggest (run_suggest.c): one question to the Solver, then one
+     * submission, at a time; events meanwhile only set sg_again. */
+    bool sg_busy, sg_again;
+    size_t sg_job;          /* the job whose event asked last */
+    size_t sg_first, sg_n;  /* the suggested jobs being submitted: poll.jobs[sg_first, sg_first + sg_n) */
 } step;
 
 /* What an MCP call was for, so its answer goes to the right place. */
-typedef enum call_kind { CALL_STEP, CALL_POLL_STATUS, CALL_RETRY_SUBMIT, CALL_CANCEL } call_kind;
+typedef enum call_kind {
+    CALL_STEP,
+    CALL_POLL_STATUS,
+    CALL_RETRY_SUBMIT,
+    CALL_CANCEL,
+    CALL_SUGGEST,       /* step: the suggest step */
+    CALL_SUGGEST_SUBMIT /* step: the suggest step */
+} call_kind;
 
 typedef struct pending_call {
     uint64_t call_id;  /* from the server's sb_mcp_client */
@@ -304,6 +317,12 @@ const char *sb_run__retry_classify(sb_run *r, const char *message);
 void sb_run__retry_on_job_event(sb_run *r, size_t poll_step, size_t job, job_event ev, int64_t now);
 void sb_run__retry_on_timer(sb_run *r, size_t poll_step, size_t retry, int64_t now);
 void sb_run__retry_on_submitted(sb_run *r, size_t poll_step, size_t retry, sb_val result, int64_t now);
+
+/* run_suggest.c: suggest steps (an adaptive search asking a Solver for more
+ * trials as jobs finish, submitting them to the same handle) */
+void sb_run__suggest_on_event(sb_run *r, size_t step, size_t poll_step, size_t job, int64_t now);
+void sb_run__suggest_on_answer(sb_run *r, size_t step, sb_val result, int64_t now);
+void sb_run__suggest_on_submitted(sb_run *r, size_t step, sb_val result, int64_t now);
 
 /* run_mcp.c */
 /* sb_run__call with MCP call options (progress token, task); opts NULL: none. */

@@ -322,7 +322,9 @@ void sb_run__retry_on_job_event(sb_run *r, size_t pi, size_t k, job_event ev, in
             }
         }
         s->fired++;
-        if (s->kind == K_RETRY) {
+        if (s->kind == K_SUGGEST) {
+            sb_run__suggest_on_event(r, si, pi, k, now);
+        } else if (s->kind == K_RETRY) {
             decide_retry(r, si, pi, k, vars, now);
         } else if (s->kind == K_COMPUTE) {
             sb_val v = sb_tmpl_eval(s->sp->body, vars);

@@ -8,6 +8,7 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/run_notify.c
   ${CMAKE_CURRENT_LIST_DIR}/run_poll.c
   ${CMAKE_CURRENT_LIST_DIR}/run_retry.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_suggest.c
   ${CMAKE_CURRENT_LIST_DIR}/run_steps.c
   ${CMAKE_CURRENT_LIST_DIR}/run_vars.c
   ${CMAKE_CURRENT_LIST_DIR}/status_answer.c

@@ -41,11 +41,8 @@ void sb_services_sim_options(sb_val ws, sb_csim_options *o)
     if (cm)
         sb_csim_options_from_cost_model(o, *cm);
     const sb_val *sim = ws.kind == SB_MAP ? sb_map_get_str(ws, "simulation") : NULL;
-    const sb_val *v;
-    if (sim && (v = sb_map_get_str(*sim, "max_concurrent")) && v->kind == SB_INT)
-        o->max_concurrent = (int)v->as.i;
-    if (sim && (v = sb_map_get_str(*sim, "infra_failure_rate")))
-        sb_val_as_double(*v, &o->infra_failure_rate);
+    if (sim)
+        sb_csim_options_from_simulation(o, *sim); /* validated by the schema */
 }
 
 static bool add_service(sb_services *s, const char *name, const char *kind, sb_val ws, uint64_t seed)

@@ -1,8 +1,9 @@
 /* The Solver: plans which trials of a hyperparameter sweep to run inside a
- * dollar budget. One MCP tool, plan_search_grid; its contract (arguments,
- * result, errors, the balancing method) is docs/mcp-tools-solver.md. This is
- * the embedded implementation used by sibyl.wasm and by the reference Solver
- * server.
+ * dollar budget. Two MCP tools: plan_search_grid (a fixed, balanced plan) and
+ * suggest_trials (the next trials of an adaptive search, given the results so
+ * far); their contracts (arguments, results, errors, methods) are
+ * docs/mcp-tools-solver.md. This is the embedded implementation used by
+ * sibyl.wasm and by the reference Solver server.
  *
  * Sans-I/O and pure: no clocks, no files, no global state. The same arguments
  * give the same result, byte for byte, natively and in wasm: only IEEE basic

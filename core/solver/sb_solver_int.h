@@ -150,4 +150,28 @@ sb_val sb_solver__result(const sb_solver_spec *spec, const sb_solver_plan *plan)
 /* Appends "$1234.56" (display only: dollars rounded to cents). */
 void sb_solver__money(sb_buf *b, double usd);
 
+/* --- sb_solver_effects.c: the additive model suggest_trials ranks with --- */
+typedef struct sb_solver_effects {
+    size_t nparams, nobs;
+    size_t *off;     /* effect and count of level l of parameter p at off[p] + l */
+    double *effect;  /* fitted; an unseen level gets its parameter's best seen effect */
+    uint32_t *count; /* observations per level */
+    double grand;    /* mean of the observations */
+    double sigma;    /* residual noise (> 0) */
+} sb_solver_effects;
+/* Fits the model to nobs observations (combinations obs, row-major, and
+ * values y, larger is better). With none, every effect is 0 and sigma 1.
+ * false on OOM (m then holds nothing). */
+bool sb_solver__effects_fit(sb_solver_effects *m, const sb_solver_spec *spec, const uint16_t *obs, const double *y,
+                            size_t nobs);
+double sb_solver__effects_predict(const sb_solver_effects *m, const uint16_t *combo);
+/* Prediction plus the exploration bonus. */
+double sb_solver__effects_score(const sb_solver_effects *m, const uint16_t *combo);
+void sb_solver__effects_free(sb_solver_effects *m); /* also on a zeroed m */
+
+/* --- sb_solver_suggest.c --- */
+/* The suggest_trials tool: *out the structuredContent on OK; on EINVAL err
+ * holds the message. */
+sb_solver_status sb_solver__suggest(sb_val args, sb_val *out, sb_buf *err);
+
 #endif

@@ -42,8 +42,35 @@ static const char plan_schema[] =
     "\"max_trials\":{\"type\":[\"integer\",\"null\"],\"minimum\":1},"
     "\"seed\":{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"default\":0}}}";
 
+#define SUGGEST_DESCRIPTION                                                                                            \
+    "Suggests the next trials of an adaptive search (ask/tell). Given the space, the cost model, the trials so far "   \
+    "(hyperparameters, status, metrics) and the money left, it first proposes a small balanced design, then the "     \
+    "untried configurations an additive model of the results ranks best (plus an exploration bonus). Never proposes " \
+    "a configuration already tried or in flight; stops at the money left (minus the retry reserve), max_in_flight "   \
+    "or the end of the space. Deterministic: the same arguments give the same answer."
+
+static const char suggest_schema[] =
+    "{\"type\":\"object\",\"required\":[\"budget_usd\",\"parameter_space\",\"cost_model\",\"metric\"],"
+    "\"additionalProperties\":false,\"properties\":{"
+    "\"budget_usd\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"The sweep's whole budget; "
+    "the retry reserve is a fraction of it.\"},"
+    "\"remaining_usd\":{\"type\":[\"number\",\"null\"],\"description\":\"Dollars neither spent nor committed "
+    "(default budget_usd).\"},"
+    "\"parameter_space\":{\"type\":\"object\",\"minProperties\":1,\"description\":\"As for plan_search_grid.\"},"
+    "\"cost_model\":{\"type\":\"object\",\"description\":\"As for plan_search_grid.\"},"
+    "\"trials\":{\"type\":[\"array\",\"null\"],\"description\":\"Every trial submitted so far.\",\"items\":{"
+    "\"type\":\"object\",\"required\":[\"hyperparameters\"],\"properties\":{"
+    "\"hyperparameters\":{\"type\":\"object\"},\"status\":{\"type\":\"string\",\"description\":\"completed, "
+    "failed or cancelled when finished; anything else is in flight.\"},\"metrics\":{\"type\":[\"object\",\"null\"]}}}},"
+    "\"metric\":{\"type\":\"string\",\"minLength\":1},"
+    "\"direction\":{\"enum\":[\"max\",\"min\"],\"default\":\"max\"},"
+    "\"max_in_flight\":{\"type\":[\"integer\",\"null\"],\"minimum\":1},"
+    "\"initial_trials\":{\"type\":[\"integer\",\"null\"],\"minimum\":0},"
+    "\"seed\":{\"type\":[\"integer\",\"null\"],\"minimum\":0,\"default\":0}}}";
+
 static const sb_tool_desc tools[] = {
     {"plan_search_grid", PLAN_DESCRIPTION, plan_schema},
+    {"suggest_trials", SUGGEST_DESCRIPTION, suggest_schema},
 };
 
 const sb_tool_desc *sb_solver_tools(size_t *count)
@@ -158,14 +185,31 @@ static sb_val plan_search_grid(sb_val args)
     return out;
 }
 
+static sb_val suggest_trials(sb_val args)
+{
+    sb_buf err = SB_BUF_INIT;
+    sb_val out = sb_null();
+    sb_solver_status st = sb_solver__suggest(args, &out, &err);
+    if (st == SB_SOLVER_OK)
+        out = ok_result(out);
+    else if (st == SB_SOLVER_EINVAL && !sb_buf_failed(&err))
+        out = error_result(sb_buf_str(&err), err.len);
+    else
+        out = oom_result();
+    sb_buf_free(&err);
+    return out;
+}
+
 static sb_val call(const char *tool, sb_val args)
 {
     if (tool && strcmp(tool, "plan_search_grid") == 0)
         return plan_search_grid(args);
+    if (tool && strcmp(tool, "suggest_trials") == 0)
+        return suggest_trials(args);
     sb_buf b = SB_BUF_INIT;
     sb_buf_puts(&b, "unknown tool ");
     sb_buf_json_string(&b, tool ? tool : "", tool ? strlen(tool) : 0);
-    sb_buf_puts(&b, " (the Solver has plan_search_grid)");
+    sb_buf_puts(&b, " (the Solver has plan_search_grid and suggest_trials)");
     sb_val r = sb_buf_failed(&b) ? oom_result() : error_result(sb_buf_str(&b), b.len);
     sb_buf_free(&b);
     return r;

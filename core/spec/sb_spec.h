@@ -31,7 +31,8 @@ typedef enum sb_spec_kind {
     SB_SPEC_SELECT,
     SB_SPEC_COMPUTE,
     SB_SPEC_ASSERT,
-    SB_SPEC_RETRY
+    SB_SPEC_RETRY,
+    SB_SPEC_SUGGEST
 } sb_spec_kind;
 
 typedef enum sb_spec_event { SB_SPEC_JOB_FAILED, SB_SPEC_JOB_COMPLETED, SB_SPEC_JOB_FINISHED } sb_spec_event;
@@ -61,8 +62,8 @@ typedef struct sb_spec_step {
     sb_tmpl *when;     /* NULL: always */
     sb_val when_src;   /* as written (null without when:) */
     sb_tmpl *log;      /* NULL: no log line */
-    sb_tmpl *body;     /* call: with; poll: the handle; compute: the values */
-    /* call */
+    sb_tmpl *body;     /* call and suggest: with; poll: the handle; compute: the values */
+    /* call and suggest (its call) */
     char *server, *tool;
     sb_tmpl *handle_id, *handle_jobs; /* both NULL without handle: */
     char *handle_server;              /* NULL: the called server */

@@ -8,7 +8,7 @@
 #include "../util/sb_alloc.h"
 #include "spec_int.h"
 
-static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry"};
+static const char *const kind_keys[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", "suggest"};
 
 /* The field `key` of def (borrowed), or the table's default for `path` (held
  * in *hold, which the caller frees); NULL when neither exists. */
@@ -171,6 +171,7 @@ bool sb_spec__step(spec_ctx *c, size_t i, sb_val name, sb_val def)
     case SB_SPEC_COMPUTE: sb_spec__compile(c, *body, &t->body); break;
     case SB_SPEC_ASSERT: assert_step(c, t, *body); break;
     case SB_SPEC_RETRY: retry_step(c, t, *body); break;
+    case SB_SPEC_SUGGEST: call_step(c, t, *body, *sb_map_get_str(*body, "call")); break;
     }
     return c->ok;
 }

@@ -66,8 +66,9 @@ static void test_example_is_valid_and_ordered(void)
     char *o = order_of(*sweep);
     /* retry_failed_jobs has no needs: it is event-triggered and is placed where
      * it is declared; the engine starts it from monitor_jobs' events. */
-    CHECK_STR(o, "[\"plan_search_grid\",\"validate_plan\",\"submit_jobs\",\"monitor_jobs\",\"retry_failed_jobs\","
-                 "\"aggregate_results\",\"select_best\",\"generate_report\",\"calculate_cost\"]");
+    CHECK_STR(o, "[\"plan_search_grid\",\"validate_plan\",\"initial_trials\",\"submit_jobs\",\"monitor_jobs\","
+                 "\"retry_failed_jobs\",\"suggest_trials\",\"aggregate_results\",\"select_best\",\"generate_report\","
+                 "\"calculate_cost\"]");
     sb_free(o);
     sb_val_free(pl);
     sb_val_free(ws);
@@ -210,7 +211,7 @@ static void test_json_schema_pipelines(void)
     /* Exactly one kind per step. */
     CHECK_AT(step, "[{\"required\":[\"call\"]},{\"required\":[\"poll\"]},{\"required\":[\"aggregate\"]},"
                    "{\"required\":[\"select\"]},{\"required\":[\"compute\"]},{\"required\":[\"assert\"]},"
-                   "{\"required\":[\"retry\"]}]",
+                   "{\"required\":[\"retry\"]},{\"required\":[\"suggest\"]}]",
              "oneOf");
     /* A field that takes an expression accepts either form. */
     const sb_val *when = path(step, (const char *const[]){"properties", "when", "anyOf", NULL});

@@ -28,16 +28,20 @@ export const env = {
 export const exampleDir = () => path.join(env.repo, 'examples/companies/vertex_foundry/config');
 export const exampleConfig = () => path.join(exampleDir(), 'pipelines.yaml');
 
-// The headline command's inputs (the issue's seed command).
-export const SPACE_3x3x3 = '{"learning_rate":[0.0001,0.001,0.01],"batch_size":[32,64,128],"dropout":[0.1,0.3,0.5]}';
+// The headline command exactly as design.md section 8 writes it (with the
+// example's workspace unless another pipelines file is given).
+export const SPACE_3x3x3 = '{"learning_rate": [0.0001, 0.001, 0.01], "batch_size": [32, 64, 128], "dropout": [0.3, 0.5, 0.7]}';
+export const exampleWorkspace = () => path.join(exampleDir(), 'workspace.yaml');
 export const headlineArgs = (config = exampleConfig()) => [
-  'pipeline', 'run', 'hyperparameter_sweep', '--config', config,
-  '--input', 'budget_usd=500', '--input', 'target_metric=val_acc',
-  '--input', `param_space=${SPACE_3x3x3}`, '--stream',
+  'pipeline', 'run', 'hyperparameter_sweep',
+  ...(config === exampleConfig() ? ['--workspace', exampleWorkspace()] : []), '--config', config,
+  '--input', 'budget_usd=500',
+  '--input', `param_space=${SPACE_3x3x3}`,
+  '--input', 'target_metric=val_acc', '--stream',
 ];
 
-export const STEPS = ['plan_search_grid', 'validate_plan', 'submit_jobs', 'monitor_jobs', 'retry_failed_jobs',
-  'aggregate_results', 'select_best', 'generate_report', 'calculate_cost'];
+export const STEPS = ['plan_search_grid', 'validate_plan', 'initial_trials', 'submit_jobs', 'monitor_jobs',
+  'retry_failed_jobs', 'suggest_trials', 'aggregate_results', 'select_best', 'generate_report', 'calculate_cost'];
 
 // --- failures are collected, reported together, and set the exit code ---
 
@@ -219,8 +223,9 @@ export function checkChunk(c, paramNames) {
 const cents = (x) => Math.round(x * 100);
 
 // Checks a succeeded sweep: stream file, result file and their agreement.
-// Returns {chunks, result}. opts: {budget, trials, params, target, steps}.
-export function checkSweep(dir, { budget, trials, params, target = 'val_acc', steps = STEPS }) {
+// Returns {chunks, result}. opts: {budget, trials, params, target, steps,
+// balanced: the fixed plan spreads levels evenly (an adaptive search does not)}.
+export function checkSweep(dir, { budget, trials, params, target = 'val_acc', steps = STEPS, balanced = true }) {
   const streamFile = path.join(dir, 'sweep_output_stream.jsonl');
   const resultFile = path.join(dir, 'sweep_output.json');
   if (!check(exists(streamFile), 'no sweep_output_stream.jsonl') | !check(exists(resultFile), 'no sweep_output.json'))
@@ -238,7 +243,7 @@ export function checkSweep(dir, { budget, trials, params, target = 'val_acc', st
   if (trials !== undefined) check(originals.length === trials, `${originals.length} original jobs in the stream, expected ${trials}`);
 
   // Levels spread evenly: per parameter, level counts differ by at most one.
-  if (params && originals.length) {
+  if (balanced && params && originals.length) {
     for (const p of params) {
       const counts = {};
       for (const c of originals) counts[JSON.stringify(c.hyperparameters[p])] = (counts[JSON.stringify(c.hyperparameters[p])] || 0) + 1;

@@ -28,12 +28,12 @@ for (const native of [false, true]) {
       check(res.code === 3, `${build}: exit ${res.code}, expected 3`);
       const log = parseLog(res.stdout, `${build} log`);
       const has = (level, re) => log.some((l) => l.level === level && re.test(l.msg));
-      check(has('WARN', /^Step 6\/9: aggregate_results: nothing to rank \(best null, top \[\]\): no job completed \(6 failed\)$/),
+      check(has('WARN', /^Step 8\/11: aggregate_results: nothing to rank \(best null, top \[\]\): no job completed \(6 failed\)$/),
         `${build}: no WARN for aggregate over nothing`);
-      check(has('WARN', /^Step 7\/9: select_best: nothing to select \(output null\): no job completed \(6 failed\)$/),
+      check(has('WARN', /^Step 9\/11: select_best: nothing to select \(output null\): no job completed \(6 failed\)$/),
         `${build}: no WARN for select over nothing`);
-      check(has('INFO', /^Step 8\/9: generate_report skipped \(when is false: /), `${build}: the report is not skipped visibly`);
-      check(has('INFO', /^Step 9\/9: calculate_cost$/), `${build}: calculate_cost did not run`);
+      check(has('INFO', /^Step 10\/11: generate_report skipped \(when is false: /), `${build}: the report is not skipped visibly`);
+      check(has('INFO', /^Step 11\/11: calculate_cost$/), `${build}: calculate_cost did not run`);
       check(!log.some((l) => l.level === 'SUCCESS'), `${build}: a SUCCESS line`);
       const end = log[log.length - 1];
       check(end?.level === 'ERROR' && /^Pipeline hyperparameter_sweep failed after .*: no job completed \(6 failed\); every result kept in sweep_output\.json$/.test(end.msg),

@@ -39,3 +39,10 @@ add_test(NAME engine_transcript_in_process_vs_text
 set_tests_properties(engine_tests_in_process engine_tests_wasm_in_process PROPERTIES
   WORKING_DIRECTORY "${_engine_dir}" ENVIRONMENT SIBYL_FH_IN_PROCESS=1 LABELS engine TIMEOUT 600)
 set_tests_properties(engine_transcript_in_process_vs_text PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS engine)
+
+# Suggest steps (adaptive search) against the fake Conductor and the embedded Solver.
+sibyl_unit_test(engine_suggest "${_engine_dir}/test_engine_suggest.c" ${_engine_fake})
+set_tests_properties(engine_suggest PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS engine TIMEOUT 600)
+add_test(NAME engine_suggest_wasm
+  COMMAND bash "${_engine_dir}/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}" "${_engine_wasm_dir}/engine_suggest.wasm")
+set_tests_properties(engine_suggest_wasm PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS "engine;wasm" TIMEOUT 600)

@@ -423,7 +423,7 @@ static void test_bad_arguments(void)
     sb_val a = parse_json("{}");
     sb_val r = sb_solver_call("plan_grid", a);
     CHECK(is_error_result(r));
-    CHECK_STR(result_text(r), "unknown tool \"plan_grid\" (the Solver has plan_search_grid)");
+    CHECK_STR(result_text(r), "unknown tool \"plan_grid\" (the Solver has plan_search_grid and suggest_trials)");
     sb_val_free(r);
     r = sb_solver_call(NULL, a);
     CHECK(is_error_result(r));
@@ -455,8 +455,14 @@ static void test_tools_list(void)
 {
     size_t n = 0;
     const sb_tool_desc *t = sb_solver_tools(&n);
-    CHECK_INT(n, 1);
+    CHECK_INT(n, 2);
     CHECK_STR(t[0].name, "plan_search_grid");
+    CHECK_STR(t[1].name, "suggest_trials");
+    sb_val sg = parse_json(t[1].input_schema_json);
+    const sb_val *sgp = sg.kind == SB_MAP ? get(sg, "properties") : NULL;
+    CHECK(sgp && get(*sgp, "trials") && get(*sgp, "remaining_usd") && get(*sgp, "metric") &&
+          get(*sgp, "max_in_flight"));
+    sb_val_free(sg);
     CHECK(strlen(t[0].description) > 40);
     sb_val schema = parse_json(t[0].input_schema_json);
     CHECK(schema.kind == SB_MAP);

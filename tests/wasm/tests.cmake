@@ -9,8 +9,10 @@ add_test(NAME wasi_imports
 add_test(NAME wasi_imports_selftest
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/wasi-imports.mjs" --self-test)
 
-# The size bound of sibyl.wasm, in bytes (410 KB); set here and nowhere else.
-set(SIBYL_WASM_MAX_BYTES 410000)
+# The size bound of sibyl.wasm, in bytes (420 KB); set here and nowhere else.
+# Raised from 400 KB for the adaptive search (issue 10: suggest_trials, the
+# suggest step, the configurable surface: about 23 KB); bench/README.md.
+set(SIBYL_WASM_MAX_BYTES 420000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
