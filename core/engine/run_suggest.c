@@ -185,15 +185,15 @@ static void new_id(const poll_state *p, char *id, size_t n)
     }
 }
 
-static void skip(sb_run *r, poll_state *p, const char *id, double est)
+static void skip(sb_run *r, poll_state *p, const char *id, double est, double cap)
 {
     sb_buf m = SB_BUF_INIT;
     sb_buf_printf(&m, "Suggested trial %s skipped by the budget guard: ", id);
     if (est < 0) {
         sb_buf_puts(&m, "its cost cannot be estimated");
     } else {
-        sb_buf_puts(&m, "estimated $");
-        sb_run__fmt_usd(&m, est);
+        sb_buf_puts(&m, "its cost cap is $");
+        sb_run__fmt_usd(&m, cap);
         sb_buf_puts(&m, " but only $");
         sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
         sb_buf_puts(&m, " of the budget is uncommitted");
@@ -229,7 +229,7 @@ static bool admit(sb_run *r, size_t si, poll_state *p, sb_val trials, sb_val *jo
         /* The guard holds the trial's cap, as the Conductor will (docs/budget.md). */
         double cap = est * (1 + r->cap_margin);
         if (est < 0 || !sb_ledger_fits(r->ledger, cap)) {
-            skip(r, p, id, est);
+            skip(r, p, id, est, cap);
             continue;
         }
         size_t nk = sb_run__poll_add_job(r, p, id, *h, est, id, 0, JOB_SUBMITTING);

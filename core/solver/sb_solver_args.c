@@ -350,6 +350,7 @@ static sb_solver_status parse_cost_model(parse *ps, sb_val cm)
         return bad(ps->err, "cost_model", "an object {gpu_hour_usd, base_hours, ...}", &cm);
     spec->gpus_per_trial = 1.0;
     spec->reserve_fraction = 0.1;
+    spec->cap_margin = 0.1;
     if ((st = number_field(ps, cm, "gpu_hour_usd", "cost_model.gpu_hour_usd", true, 0, true, HUGE_VAL, false,
                            "a number >= 0", &spec->gpu_hour_usd)) ||
         (st = number_field(ps, cm, "gpus_per_trial", "cost_model.gpus_per_trial", false, 0, false, HUGE_VAL, false,
@@ -357,7 +358,9 @@ static sb_solver_status parse_cost_model(parse *ps, sb_val cm)
         (st = number_field(ps, cm, "base_hours", "cost_model.base_hours", true, 0, false, HUGE_VAL, false,
                            "a number > 0", &spec->base_hours)) ||
         (st = number_field(ps, cm, "retry_reserve_fraction", "cost_model.retry_reserve_fraction", false, 0, true, 1,
-                           false, "a number from 0 up to (not including) 1", &spec->reserve_fraction)))
+                           false, "a number from 0 up to (not including) 1", &spec->reserve_fraction)) ||
+        (st = number_field(ps, cm, "cap_margin_fraction", "cost_model.cap_margin_fraction", false, 0, true, 10,
+                           true, "a number from 0 to 10", &spec->cap_margin)))
         return st;
     const sb_val *ds = sb_map_get_str(cm, "duration_scale");
     return ds ? parse_duration_scale(ps, *ds) : SB_SOLVER_OK;

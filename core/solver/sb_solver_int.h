@@ -50,6 +50,10 @@ typedef struct sb_solver_spec {
     sb_val budget_val; /* borrowed; echoed back as given */
     double budget, reserve_fraction, reserve, planning;
     double gpu_hour_usd, gpus_per_trial, base_hours;
+    /* cost_model.cap_margin_fraction (default 0.10, as in the workspace):
+     * the Conductor holds a job's estimate times 1 + this until it ends
+     * (docs/budget.md), so suggest_trials fits caps, not bare estimates. */
+    double cap_margin;
     size_t nparams;
     sb_solver_param *params;
     /* Parameters with a duration_scale entry, in the cost model's order: the

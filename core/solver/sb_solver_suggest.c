@@ -11,7 +11,9 @@
  *      neighbours and seeded samples) by prediction plus exploration bonus.
  * Either way a proposal is never a combination tried or in flight, each must
  * fit the money still free (remaining_usd minus the retry reserve, counting
- * the proposals before it), and at most max_in_flight trials run or wait at
+ * the proposals before it) with its cost cap (the estimate times 1 +
+ * cost_model.cap_margin_fraction, which the budget guard and the Conductor
+ * hold while it runs), and at most max_in_flight trials run or wait at
  * once. Deterministic: ties go to a seeded hash of the combination. */
 #include "sb_solver_int.h"
 
@@ -39,6 +41,7 @@ typedef struct ask {
     double *y;                 /* their metric, oriented so larger is better */
     size_t nobs, ntried, in_flight, outside;
     double remaining, available; /* dollars: not spent or committed; free for new trials */
+    bool retry_transient;        /* a transient failure leaves its combination open once */
     uint64_t max_in_flight;      /* 0: no limit */
     uint64_t initial;            /* n_init */
     bool minimize;
@@ -164,12 +167,16 @@ static sb_solver_status read_trials(ask *a, sb_val trials, sb_buf *err)
             continue;
         }
         uint64_t idx = encode(a, c);
-        /* A transient failure (NaN loss, a lost node) says little about the
-         * configuration: the first leaves it open, the second closes it. A
-         * permanent one (an invalid configuration) closes it at once. */
+        /* A failure closes the combination: a pipeline's retry step is what
+         * tries a failed job again (with changed hyperparameters where the
+         * error says so), and a new trial of the same combination would pay
+         * twice for it. With retry_transient (a pipeline without a retry
+         * step) a transient failure (NaN loss, a lost node) leaves it open
+         * once: the second closes it; a permanent one closes it at once. */
         const sb_val *et = sb_map_get_str(t, "error_type");
         bool permanent = et && et->kind == SB_STRING && sb_str_eq(*et, "permanent");
-        bool close = !finished || scored || permanent || sb_solver__set_has(&a->failed_once, idx);
+        bool close = !finished || scored || permanent || !a->retry_transient ||
+                     sb_solver__set_has(&a->failed_once, idx);
         if (!close)
             sb_solver__set_add(&a->failed_once, idx);
         else if (!sb_solver__set_has(&a->used, idx))
@@ -202,8 +209,9 @@ static sb_val grid_args(sb_val args)
 
 static sb_solver_status check_keys(sb_val args, sb_buf *err)
 {
-    static const char *const known[] = {"budget_usd", "remaining_usd", "parameter_space", "cost_model",     "trials",
-                                        "metric",     "direction",     "max_in_flight",   "initial_trials", "seed"};
+    static const char *const known[] = {"budget_usd",     "remaining_usd", "parameter_space", "cost_model",
+                                        "trials",         "metric",        "direction",       "max_in_flight",
+                                        "initial_trials", "seed",          "retry_transient"};
     for (size_t i = 0; i < sb_map_len(args); i++) {
         sb_val k = *sb_map_key_at(args, i);
         bool ok = false;
@@ -213,7 +221,7 @@ static sb_solver_status check_keys(sb_val args, sb_buf *err)
             sb_buf_puts(err, "unknown argument ");
             sb_solver__put_json(err, k);
             sb_buf_puts(err, " (expected budget_usd, remaining_usd, parameter_space, cost_model, trials, metric, "
-                             "direction, max_in_flight, initial_trials, seed)");
+                             "direction, max_in_flight, initial_trials, seed, retry_transient)");
             return sb_buf_failed(err) ? SB_SOLVER_ENOMEM : SB_SOLVER_EINVAL;
         }
     }
@@ -274,6 +282,10 @@ static sb_solver_status parse_ask(ask *a, sb_val args, sb_buf *err)
         a->spec.seed = seed->as.u;
     else if (seed && seed->kind != SB_NULL && !sb_solver__as_count(*seed, &a->spec.seed))
         return say(err, "seed", "null or an integer >= 0", seed);
+    const sb_val *rt = sb_map_get_str(args, "retry_transient");
+    if (rt && rt->kind != SB_NULL && rt->kind != SB_BOOL)
+        return say(err, "retry_transient", "null, true or false", rt);
+    a->retry_transient = rt && rt->kind == SB_BOOL && rt->as.b;
     a->remaining = a->spec.budget;
     const sb_val *rem = sb_map_get_str(args, "remaining_usd");
     if (rem && rem->kind != SB_NULL && !sb_solver__as_number(*rem, &a->remaining))
@@ -317,7 +329,8 @@ static void ask_free(ask *a)
 typedef struct picks {
     uint64_t *idx;
     size_t n, cap;
-    double total;
+    double total; /* estimates of the picks */
+    double caps;  /* their caps: what must fit the money */
     bool money_short; /* a candidate did not fit the money left */
 } picks;
 
@@ -326,12 +339,14 @@ static bool take(ask *a, picks *k, uint64_t idx, uint16_t *c)
 {
     decode(a, idx, c);
     double cost = cost_of(a, c);
-    if (k->total + cost > a->available) {
+    double cap = cost * (1 + a->spec.cap_margin);
+    if (k->caps + cap > a->available) {
         k->money_short = true;
         return false;
     }
     k->idx[k->n++] = idx;
     k->total += cost;
+    k->caps += cap;
     sb_solver__set_add(&a->used, idx);
     return true;
 }

@@ -1,6 +1,7 @@
 // Budgets and parameter spaces other than the headline's, through sibyl.wasm.
 //   node budgets.mjs budget-200    fewer trials than at $500, total <= $200
-//   node budgets.mjs space-4d      a 5x5x5x4 space (weight_decay added) keeps every invariant
+//   node budgets.mjs space-4d      a 5x5x5x4 space (weight_decay added) keeps every invariant, and the
+//                                  adaptive search never submits a combination twice
 //   node budgets.mjs unreachable   $10 buys no trial: a clear error before anything is submitted,
 //                                  exit 3, a result file with status failed
 import path from 'node:path';
@@ -43,7 +44,10 @@ switch (part) {
       check(p.trials > 0 && p.trials < 500, `planned ${p.trials} trials`);
     }
     const params = ['learning_rate', 'batch_size', 'dropout', 'weight_decay'];
-    const { result, chunks } = checkSweep(dir, { budget: 500, trials: p?.trials, params });
+    // The example searches adaptively: a balanced start, then the Solver's
+    // picks, as many as the money allows (not the plan's count, and not
+    // balanced: the picks go where the results point).
+    const { result, chunks } = checkSweep(dir, { budget: 500, params, balanced: false });
     // Every planned combination is distinct, and the best is at the surface's best learning rate.
     const originals = (chunks || []).filter((c) => !c.retry_of).map((c) => JSON.stringify(c.hyperparameters));
     check(new Set(originals).size === originals.length, 'the plan repeats a combination');

@@ -4,7 +4,10 @@
 //     --input 'param_space={"learning_rate": [...], "batch_size": [...], "dropout": [0.3, 0.5, 0.7]}' \
 //     --input target_metric="val_acc" --stream
 // The example searches adaptively: a balanced start of 9, then the Solver's
-// suggestions as results come in, 18 trials in all inside the $500.
+// suggestions as results come in, inside the $500. With the workspace's seed
+// that is 8 suggestions, 17 trials in all: the budget guard holds each
+// running job's cap (its estimate + 10%) and the Solver keeps the 8% retry
+// reserve, so the 18th trial's $25.20 does not fit what is left.
 // One part per acceptance point, so a failure names what broke:
 //   node headline.mjs PART     PART = plan|polls|stream|retry|best|cost|format|files
 import path from 'node:path';
@@ -57,7 +60,7 @@ switch (part) {
     const sub = find(/^Submitted (\d+) jobs to conductor/);
     if (check(sub, 'no "Submitted N jobs" line')) check(/^Submitted 9 jobs/.test(sub.msg), sub.msg);
     const suggested = log.filter((l) => /^Submitted 1 suggested trial to handle /.test(l.msg));
-    check(suggested.length === 9, `${suggested.length} suggested trials submitted, expected 9 (18 in all)`);
+    check(suggested.length === 8, `${suggested.length} suggested trials submitted, expected 8 (17 in all)`);
     // The Conductor runs at most 5 at once, and does run 5.
     const ps = polls(log);
     check(ps.length > 0, 'no poll lines');
@@ -250,7 +253,7 @@ switch (part) {
   }
   case 'files': {
     // sweep_output_stream.jsonl and sweep_output.json: shape, agreement, invariants.
-    const { chunks, result } = checkSweep(dir, { budget: 500, trials: 18, params: PARAMS, balanced: false });
+    const { chunks, result } = checkSweep(dir, { budget: 500, trials: 17, params: PARAMS, balanced: false });
     if (result) {
       check(result.pipeline === 'hyperparameter_sweep', `pipeline ${result.pipeline}`);
       check(result.seed === 7, `seed ${result.seed}: the workspace's simulation.seed is 7`);

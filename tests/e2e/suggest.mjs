@@ -41,7 +41,7 @@ for (const native of [false, true]) {
   check(new Set(ids).size === ids.length, `${build}: a job id twice in the stream`);
   const originals = chunks.filter((c) => !c.retry_of).map((c) => JSON.stringify(c.hyperparameters));
   check(new Set(originals).size === originals.length, `${build}: a configuration submitted twice: ${originals.sort().join(' ')}`);
-  const skips = log.filter((l) => l.level === 'WARN' && /^Suggested trial job_\d+ skipped by the budget guard: estimated \$[\d.]+ but only \$[\d.]+ of the budget is uncommitted$/.test(l.msg));
+  const skips = log.filter((l) => l.level === 'WARN' && /^Suggested trial job_\d+ skipped by the budget guard: its cost cap is \$[\d.]+ but only \$[\d.]+ of the budget is uncommitted$/.test(l.msg));
   const suggested = log.filter((l) => /^Submitted \d+ suggested trials? to handle /.test(l.msg));
   switch (part) {
     case 'guard': {

@@ -1,6 +1,8 @@
 /* suggest_trials: the balanced start, never a configuration tried or in
  * flight, the model's pick, the money and in-flight limits, failures, bad
  * arguments, determinism, and failing allocations. */
+#include <string.h>
+
 #include "solver_test_util.h"
 
 #define SPACE "{\"learning_rate\":[0.0001,0.001,0.01],\"batch_size\":[32,64,128],\"dropout\":[0.3,0.5,0.7]}"
@@ -170,6 +172,8 @@ static void test_never_repeats(void)
 }
 
 /* A failure leaves its configuration open for one more try; two close it. */
+static void check_error(const char *extra, const char *want);
+
 static void test_failures(void)
 {
     sb_buf b = SB_BUF_INIT;
@@ -179,16 +183,25 @@ static void test_failures(void)
             trial_json(&b, k / 9, k / 3 % 3, k % 3, "completed", 80);
     trial_json(&b, 0, 1, 1, "failed", 0); /* k = 4 */
     sb_buf_puts(&b, "]");
+    /* By default a failure closes the combination: the pipeline's retry
+     * step retries failed jobs, a new trial would pay twice. */
     sb_val r = suggest(sb_buf_str(&b));
+    CHECK_INT(sb_list_len(*trials_of(r)), 0);
+    CHECK_STR(sb_str(*get(sc_of(r), "stop")), "space");
+    sb_val_free(r);
+    /* retry_transient: one failure leaves it open, the second closes it. */
+    sb_buf_puts(&b, ",\"retry_transient\":true");
+    r = suggest(sb_buf_str(&b));
     CHECK_INT(sb_list_len(*trials_of(r)), 1);
     sb_val_free(r);
-    b.len -= 1;
+    b.len -= strlen(",\"retry_transient\":true") + 1;
     trial_json(&b, 0, 1, 1, "failed", 0);
-    sb_buf_puts(&b, "]");
+    sb_buf_puts(&b, "],\"retry_transient\":true");
     r = suggest(sb_buf_str(&b));
     CHECK_INT(sb_list_len(*trials_of(r)), 0);
     CHECK_STR(sb_str(*get(sc_of(r), "stop")), "space");
     sb_val_free(r);
+    check_error("\"retry_transient\":1", "retry_transient: expected null, true or false, got 1");
     /* one permanent failure closes it */
     b.len = 0;
     sb_buf_puts(&b, "\"trials\":[");
@@ -279,7 +292,8 @@ static void test_bad_arguments(void)
     check_error("\"max_in_flight\":0", "max_in_flight: expected null or an integer >= 1, got 0");
     check_error("\"remaining_usd\":\"lots\"", "remaining_usd: expected a number, got \"lots\"");
     check_error("\"colour\":1", "unknown argument \"colour\" (expected budget_usd, remaining_usd, parameter_space, "
-                                "cost_model, trials, metric, direction, max_in_flight, initial_trials, seed)");
+                                "cost_model, trials, metric, direction, max_in_flight, initial_trials, seed, "
+                                "retry_transient)");
     sb_val a = parse_json("{\"budget_usd\":500,\"parameter_space\":" SPACE ",\"cost_model\":" COST "}");
     sb_val r = sb_solver_call("suggest_trials", a);
     CHECK_STR(result_text(r), "metric: expected the name of the metric to optimise (required)");
