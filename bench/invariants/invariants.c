@@ -9,8 +9,12 @@
  * hours, duration scale, cap margin), cluster (slots, infrastructure failure
  * rate), estimates (the planner's hours the cluster's, or 0.4x to 1.2x; the
  * estimates submitted as planned, scaled down or up, or left out so the
- * Conductor quotes) and retry policy (none, or 1-3 attempts, transient only
- * or every failure). After each run it checks:
+ * Conductor quotes), retry policy (none, or 1-3 attempts, transient only
+ * or every failure), search (half the runs the fixed plan, half the
+ * adaptive search: suggest_trials for a balanced start, then a suggest step
+ * on every finished job adding trials to the same handle) and the simulated
+ * surface (optimum, best value, noise, duration jitter). After each run it
+ * checks:
  *   1. spent <= budget: total_cost, the ledger's total and the sum of the
  *      streamed costs, in cents;
  *   2. every submitted job is accounted for: the jobs the Conductor accepted
@@ -71,8 +75,33 @@ static void levels(sb_buf *b, uint64_t *s, const char *name, const char *const *
     *first = false;
 }
 
+/* The adaptive search and the surface draw from a stream of their own, so
+ * the other choices of a seed are those they always were. */
+typedef struct search_choice {
+    bool adaptive;
+    double opt_lr, opt_dropout, best, noise, jitter;
+    int opt_batch;
+} search_choice;
+
+static search_choice choose_search(uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 0x5eed;
+    static const double lrs[] = {0.0001, 0.0003, 0.001, 0.003, 0.01};
+    static const int batches[] = {16, 32, 64, 128, 256};
+    search_choice c;
+    c.adaptive = pick(&s, 0, 1);
+    c.opt_lr = lrs[pick(&s, 0, 4)];
+    c.opt_batch = batches[pick(&s, 0, 4)];
+    c.opt_dropout = 0.1 * pick(&s, 0, 7);
+    c.best = 70 + unit(&s) * 25;
+    c.noise = unit(&s) * 2;
+    c.jitter = unit(&s) * 0.5;
+    return c;
+}
+
 static void make_sweep(sweep *w, uint64_t seed)
 {
+    search_choice sc = choose_search(seed);
     uint64_t s = seed * 0x2545F4914F6CDD1DULL + 1;
     double price = 1 + unit(&s) * 29, hours = 0.25 + unit(&s) * 3.75, margin = unit(&s) * 0.5;
     /* Budgets in cents: one run in ten $1 to $5 (no trial fits, or one),
@@ -105,6 +134,12 @@ static void make_sweep(sweep *w, uint64_t seed)
                   "simulation: {seed: %" PRIu64 ", max_concurrent: %d, infra_failure_rate: %.3f}\n",
                   price, hours, margin, unit(&s) * 0.3, 0.8 + unit(&s) * 0.6, 0.6 + unit(&s) * 0.5, seed, slots,
                   infra);
+    /* The surface goes into the simulation map written just above. */
+    w->ws.len -= 2; /* "}\n" */
+    sb_buf_printf(&w->ws,
+                  ", duration_jitter: %.3f, surface: {optimum: {learning_rate: %g, batch_size: %d, dropout: %.1f}, "
+                  "best_value: %.2f, noise: %.3f}}\n",
+                  sc.jitter, sc.opt_lr, sc.opt_batch, sc.opt_dropout, sc.best, sc.noise);
 
     sb_buf space = SB_BUF_INIT;
     bool first = true;
@@ -135,19 +170,28 @@ static void make_sweep(sweep *w, uint64_t seed)
     double optimism = pick(&s, 0, 1) ? 1.0 : 0.4 + unit(&s) * 0.8;
     int attempts = pick(&s, 0, 3);
     bool any_failure = pick(&s, 0, 2) == 0;
+    char cost[128];
+    snprintf(cost, sizeof cost, "{gpu_hour_usd: %.2f, base_hours: %.3f}", price, hours * optimism);
     sb_buf_printf(&w->pl,
                   "version: 1\n"
                   "pipelines:\n"
                   "  sweep:\n"
                   "    budget_usd: %.2f\n"
                   "    steps:\n"
-                  "      plan:\n"
-                  "        call: solver.plan_search_grid\n"
-                  "        with:\n"
-                  "          budget_usd: %.2f\n"
-                  "          parameter_space: %s\n"
-                  "          cost_model: {gpu_hour_usd: %.2f, base_hours: %.3f}\n"
-                  "          max_concurrent: %d\n"
+                  "      plan:\n",
+                  w->budget);
+    if (sc.adaptive)
+        sb_buf_printf(&w->pl,
+                      "        call: solver.suggest_trials\n"
+                      "        with: {budget_usd: %.2f, parameter_space: %s, cost_model: %s, metric: val_acc,\n"
+                      "               seed: \"{{ run.seed }}\"}\n",
+                      w->budget, sb_buf_str(&space), cost);
+    else
+        sb_buf_printf(&w->pl,
+                      "        call: solver.plan_search_grid\n"
+                      "        with: {budget_usd: %.2f, parameter_space: %s, cost_model: %s, max_concurrent: %d}\n",
+                      w->budget, sb_buf_str(&space), cost, slots);
+    sb_buf_printf(&w->pl,
                   "      submit:\n"
                   "        needs: [plan]\n"
                   "        call: conductor.submit_jobs\n"
@@ -160,7 +204,23 @@ static void make_sweep(sweep *w, uint64_t seed)
                   "        poll: \"{{ steps.submit.handle }}\"\n"
                   "        status_tool: conductor.get_jobs_status\n"
                   "        stream: true\n",
-                  w->budget, w->budget, sb_buf_str(&space), price, hours * optimism, slots, e);
+                  e);
+    if (sc.adaptive)
+        sb_buf_printf(&w->pl,
+                      "      more:\n"
+                      "        on: monitor.job_finished\n"
+                      "        suggest:\n"
+                      "          call: solver.suggest_trials\n"
+                      "          with:\n"
+                      "            budget_usd: %.2f\n"
+                      "            remaining_usd: \"{{ ledger.remaining_usd }}\"\n"
+                      "            parameter_space: %s\n"
+                      "            cost_model: %s\n"
+                      "            trials: \"{{ jobs.trials }}\"\n"
+                      "            metric: val_acc\n"
+                      "            max_in_flight: %d\n"
+                      "            seed: \"{{ run.seed }}\"\n",
+                      w->budget, sb_buf_str(&space), cost, slots);
     if (attempts)
         sb_buf_printf(&w->pl,
                       "      retry:\n"
@@ -196,6 +256,7 @@ typedef struct host {
     int64_t accepted;      /* jobs the Conductor accepted, summed over submit_jobs answers */
     int64_t warn_stopped, warn_unstarted, stream_lines, stream_cents;
     int64_t all_done[5];   /* from "All N jobs ... finished": N, completed, failed, cancelled, seen */
+    int64_t suggested;     /* jobs submitted by the suggest step ("Submitted N suggested trials") */
     char *result;
 } host;
 
@@ -226,6 +287,9 @@ static void on_event(void *ud, const sb_event *ev)
     } else if (ev->kind == SB_EVENT_LOG && ev->level == SB_LOG_WARN) {
         h->warn_stopped += strstr(ev->message, "stopped at its cost cap") != NULL;
         h->warn_unstarted += strstr(ev->message, "left unstarted") != NULL;
+    } else if (ev->kind == SB_EVENT_LOG && strncmp(ev->message, "Submitted ", 10) == 0 &&
+               strstr(ev->message, " suggested trial")) {
+        h->suggested += atoll(ev->message + 10);
     } else if (ev->kind == SB_EVENT_LOG && strncmp(ev->message, "All ", 4) == 0) {
         long long n, c, f, x;
         const char *p = strstr(ev->message, "finished: ");
@@ -288,7 +352,7 @@ static void deliver(host *h, sb_run *run, int64_t now)
 static int failures;
 /* What the runs did, to show the invariants were exercised. */
 static struct {
-    long submitted, succeeded, with_stopped, with_unstarted, with_skipped, jobs;
+    long submitted, succeeded, with_stopped, with_unstarted, with_skipped, jobs, adaptive, with_suggested;
     double max_use; /* highest spent / budget */
 } seen;
 
@@ -429,6 +493,8 @@ static bool one(uint64_t seed, bool verbose)
         int before = failures;
         check_run(seed, &w, &h);
         seen.succeeded += sb_run_get_status(run) == SB_RUN_SUCCEEDED;
+        seen.adaptive += choose_search(seed).adaptive;
+        seen.with_suggested += h.suggested > 0;
         if (verbose || failures > before)
             printf("  seed %" PRIu64 ": budget $%.2f, status %s%s%s\n", seed, w.budget,
                    sb_run_status_name(sb_run_get_status(run)), sb_run_error(run) ? ": " : "",
@@ -465,6 +531,8 @@ int main(int argc, char **argv)
            "with jobs left unstarted: %ld; with retries skipped by the guard: %ld; highest spent/budget: %.4f\n",
            seen.submitted, seen.jobs, seen.succeeded, seen.with_stopped, seen.with_unstarted, seen.with_skipped,
            seen.max_use);
+    printf("adaptive searches: %ld, with trials added by the suggest step: %ld\n", seen.adaptive,
+           seen.with_suggested);
     printf("invariants: %ld runs checked (seeds %" PRIu64 "..%" PRIu64 "), %d broke an invariant\n", runs, first,
            first + (uint64_t)runs - 1, failed_runs);
     return failed_runs ? 1 : 0;
