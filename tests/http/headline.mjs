@@ -2,7 +2,8 @@
 // headline sweep on real servers" writes it (issue 9, acceptance 1):
 //   node headline.mjs SOLVER_BIN CONDUCTOR_BIN
 // The README's commands are read from README.md and must be the ones below
-// (so the section cannot drift from what is tested); then, in a temporary
+// (so the section cannot drift from what is tested); workspace.http.yaml is
+// valid for sibyl.wasm (through ./sibyl) and the native binary; then, in a temporary
 // folder laid out like the repository (examples/... and ./sibyl):
 //   - both servers start with the README's command lines, `--port 0` for the
 //     documented port (the Conductor with the example workspace, --time-scale
@@ -120,6 +121,18 @@ async function main() {
   check(/^servers:\n/m.test(httpText) && (httpText.match(/^ {4}transport: http$/mg) || []).length === 2 &&
     httpText.includes('url: http://127.0.0.1:8080/mcp') && httpText.includes('url: http://127.0.0.1:8081/mcp'),
     'workspace.http.yaml does not put both servers on 127.0.0.1:8080/8081 over http');
+
+  // Valid for both builds (./sibyl validates with sibyl.wasm).
+  const vEnv = { SIBYL_NATIVE: env.native, SIBYL_WASM: env.wasm };
+  for (const [line, want] of [
+    [`./sibyl workspace validate ${EX}/workspace.http.yaml`, `${EX}/workspace.http.yaml: valid workspace (2 servers)`],
+    [`${env.native} workspace validate ${EX}/workspace.http.yaml`, `${EX}/workspace.http.yaml: valid workspace (2 servers)`],
+    [`./sibyl pipeline validate --config ${EX}/pipelines.yaml --workspace ${EX}/workspace.http.yaml`,
+      `${EX}/pipelines.yaml: 1 valid pipeline: hyperparameter_sweep (11 steps)`],
+  ]) {
+    const v = await shellDone(line, env.repo, vEnv);
+    check(v.code === 0 && v.stdout.trim() === want && v.stderr === '', `${line}: exit ${v.code}: ${v.stdout}${v.stderr}`);
+  }
 
   // A folder laid out like the repository, outputs land in it.
   dir = tempDir('headline-http');
