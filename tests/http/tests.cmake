@@ -43,3 +43,10 @@ foreach(p wasm-refuses usage launcher sigterm)
   string(REPLACE "-" "_" _n "${p}")
   sibyl_http(cli_${_n} cli.mjs ${p})
 endforeach()
+
+# The headline sweep on real servers, README.md's commands exactly (both
+# reference servers, ./sibyl choosing the native binary): the embedded
+# headline run's invariants on a real clock (about 30 s).
+add_test(NAME http_headline COMMAND ${SIBYL_NODE} --no-warnings "${_http}/headline.mjs"
+         $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
+set_tests_properties(http_headline PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 300)
