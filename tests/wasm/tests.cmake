@@ -9,10 +9,13 @@ add_test(NAME wasi_imports
 add_test(NAME wasi_imports_selftest
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/wasi-imports.mjs" --self-test)
 
-# The size bound of sibyl.wasm, in bytes (420 KB); set here and nowhere else.
-# Raised from 400 KB for the adaptive search (issue 10: suggest_trials, the
-# suggest step, the configurable surface: about 23 KB); bench/README.md.
-set(SIBYL_WASM_MAX_BYTES 420000)
+# The size bound of sibyl.wasm, in bytes; set here and nowhere else. Issue 8
+# set 400 KB; the hard budget (about 8 KB) and the adaptive search (about
+# 23 KB: suggest_trials, the suggest step, the configurable surface) went
+# past it. After the waste found was removed (sscanf, libc's memcpy/memset)
+# the module is 426,167 bytes; the bound is that rounded up to the next
+# 2,000. What the bytes pay for: bench/README.md, "sibyl.wasm size".
+set(SIBYL_WASM_MAX_BYTES 428000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
