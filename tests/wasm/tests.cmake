@@ -9,10 +9,13 @@ add_test(NAME wasi_imports
 add_test(NAME wasi_imports_selftest
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/wasi-imports.mjs" --self-test)
 
-# The size bound of sibyl.wasm, in bytes (420 KB); set here and nowhere else.
-# Raised from 400 KB for the adaptive search (issue 10: suggest_trials, the
-# suggest step, the configurable surface: about 23 KB); bench/README.md.
-set(SIBYL_WASM_MAX_BYTES 420000)
+# The size bound of sibyl.wasm, in bytes; set here and nowhere else. Issue 8
+# set 400 KB; the hard budget (about 8 KB) and the adaptive search (about
+# 23 KB: suggest_trials, the suggest step, the configurable surface) went
+# past it. With the waste found removed (sscanf; libc's memcpy, memset and
+# smoothsort) the module is 424,377 bytes; the bound is that rounded up to
+# the next 2,000. What the bytes pay for: bench/README.md, "sibyl.wasm size".
+set(SIBYL_WASM_MAX_BYTES 426000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
@@ -31,3 +34,8 @@ add_test(NAME wasi_malloc
   COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
           "${SIBYL_WASI_DIR}/tests/wasm-units/wasi_malloc_tests.wasm")
 set_tests_properties(wasi_malloc PROPERTIES LABELS "wasm")
+# sibyl.wasm's replacements of wasi-libc's qsort, memcpy, memmove and memset.
+add_test(NAME wasi_libc
+  COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+          "${SIBYL_WASI_DIR}/tests/wasm-units/wasi_libc_tests.wasm")
+set_tests_properties(wasi_libc PROPERTIES LABELS "wasm")
