@@ -52,3 +52,23 @@ bool sb_run__budget_answer(sb_run *r, const char *handle_id, sb_val sent, sb_val
     }
     return true;
 }
+
+bool sb_run__budget_refused(sb_run *r, const char *handle_id, const char *what, const char *id, double est,
+                            double cap)
+{
+    sb_buf m = SB_BUF_INIT;
+    sb_buf_printf(&m, "%s skipped by the budget guard: ", what);
+    if (est < 0) {
+        sb_buf_puts(&m, "its cost cannot be estimated");
+    } else {
+        sb_buf_puts(&m, "its cost cap is $");
+        sb_run__fmt_usd(&m, cap);
+        sb_buf_puts(&m, " but only $");
+        sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
+        sb_buf_puts(&m, " of the budget is uncommitted");
+    }
+    sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
+    sb_buf_free(&m);
+    r->ledger_gen++;
+    return sb_ledger_record_skip(r->ledger, handle_id, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
+}

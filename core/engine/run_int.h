@@ -286,6 +286,11 @@ bool sb_run__budget_args(sb_run *r, sb_val *args, const char *handle_id);
  * budget_usd (else the one sent, in the arguments `sent`) and the caps of its jobs (cost_caps_usd, parallel to job_ids,
  * when the server gives them). false on OOM. */
 bool sb_run__budget_answer(sb_run *r, const char *handle_id, sb_val sent, sb_val answer, sb_val job_ids);
+/* The budget guard refused a job (est < 0: no estimate; else its cap did not
+ * fit): a WARN "<what> skipped by the budget guard: ..." and a skip in the
+ * ledger under id. false on OOM (the skip belongs in the cost breakdown). */
+bool sb_run__budget_refused(sb_run *r, const char *handle_id, const char *what, const char *id, double est,
+                            double cap);
 
 /* run_steps.c */
 void sb_run__start_step(sb_run *r, size_t step, int64_t now);

@@ -213,29 +213,17 @@ static void decide_retry(sb_run *r, size_t si, size_t pi, size_t k, sb_val vars,
     snprintf(id, sizeof id, "%s_retry_%d", j->root, j->attempt + 1);
     double est = estimate_for(r, p, j);
     double cap = est * (1 + r->cap_margin);
-    sb_buf m = SB_BUF_INIT;
     if (est < 0 || !sb_ledger_fits(r->ledger, cap)) {
-        sb_buf_printf(&m, "Retry of job %s skipped by the budget guard: ", j->id);
-        if (est < 0) {
-            sb_buf_puts(&m, "its cost cannot be estimated");
-        } else {
-            sb_buf_puts(&m, "its cost cap is $");
-            sb_run__fmt_usd(&m, cap);
-            sb_buf_puts(&m, " but only $");
-            sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
-            sb_buf_puts(&m, " of the budget is uncommitted");
-        }
-        sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
-        r->ledger_gen++;
-        bool recorded =
-            sb_ledger_record_skip(r->ledger, p->handle_id, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget");
-        sb_buf_free(&m);
+        char what[600];
+        snprintf(what, sizeof what, "Retry of job %s", j->id);
+        bool recorded = sb_run__budget_refused(r, p->handle_id, what, id, est, cap);
         sb_val_free(patch);
         sb_val_free(hyper);
         if (!recorded) /* the skip belongs in the result's cost breakdown */
             sb_run__fail(r, pi, now, "out of memory");
         return;
     }
+    sb_buf m = SB_BUF_INIT;
     char root[512];
     snprintf(root, sizeof root, "%s", j->root);
     int attempt = j->attempt + 1;

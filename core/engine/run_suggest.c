@@ -185,26 +185,6 @@ static void new_id(const poll_state *p, char *id, size_t n)
     }
 }
 
-static void skip(sb_run *r, poll_state *p, const char *id, double est, double cap)
-{
-    sb_buf m = SB_BUF_INIT;
-    sb_buf_printf(&m, "Suggested trial %s skipped by the budget guard: ", id);
-    if (est < 0) {
-        sb_buf_puts(&m, "its cost cannot be estimated");
-    } else {
-        sb_buf_puts(&m, "its cost cap is $");
-        sb_run__fmt_usd(&m, cap);
-        sb_buf_puts(&m, " but only $");
-        sb_run__fmt_usd(&m, sb_ledger_remaining(r->ledger));
-        sb_buf_puts(&m, " of the budget is uncommitted");
-    }
-    sb_run__log(r, SB_LOG_WARN, "%s", sb_buf_str(&m));
-    sb_buf_free(&m);
-    r->ledger_gen++;
-    if (!sb_ledger_record_skip(r->ledger, p->handle_id, id, est < 0 ? 0 : est, est < 0 ? "no estimate" : "over budget"))
-        r->fatal = "out of memory";
-}
-
 /* Adds the trials that pass the guard as JOB_SUBMITTING jobs, committed, and
  * builds their submit_jobs entries; false on OOM. */
 static bool admit(sb_run *r, size_t si, poll_state *p, sb_val trials, sb_val *jobs)
@@ -229,7 +209,10 @@ static bool admit(sb_run *r, size_t si, poll_state *p, sb_val trials, sb_val *jo
         /* The guard holds the trial's cap, as the Conductor will (docs/budget.md). */
         double cap = est * (1 + r->cap_margin);
         if (est < 0 || !sb_ledger_fits(r->ledger, cap)) {
-            skip(r, p, id, est, cap);
+            char what[96];
+            snprintf(what, sizeof what, "Suggested trial %s", id);
+            if (!sb_run__budget_refused(r, p->handle_id, what, id, est, cap))
+                r->fatal = "out of memory";
             continue;
         }
         size_t nk = sb_run__poll_add_job(r, p, id, *h, est, id, 0, JOB_SUBMITTING);
