@@ -251,16 +251,10 @@ void sb_mcp__expire_tasks(sb_mcp_app *a, int64_t now_ms)
 sb_val sb_mcp__tools_call(sb_mcp_app *a, const char *session, int64_t now_ms, const sb_jsonrpc_msg *m,
                           sb_mcp_app_reply *out)
 {
-    if (m->params.kind != SB_MAP)
-        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
-                                   sb_error("tools/call needs params {name, arguments}"));
-    const sb_val *name = sb_map_get_str(m->params, "name");
-    if (!name || name->kind != SB_STRING)
-        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs \"name\" (a string)"));
-    const sb_val *args = sb_map_get_str(m->params, "arguments");
-    if (args && args->kind != SB_MAP && args->kind != SB_NULL)
-        return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
-                                   sb_errorf("tools/call %s: \"arguments\" must be an object", sb_str(*name)));
+    const sb_val *name, *args;
+    sb_val bad = sb_mcp__call_params(m, &name, &args);
+    if (bad.kind != SB_NULL)
+        return bad;
     /* The spec treats an unknown tool as a protocol error. */
     const sb_mcp__tool *tool = sb_mcp__find_tool(a, sb_str(*name));
     if (!tool)

@@ -33,4 +33,10 @@ static inline bool sb_mcp_push(sb_val *list, sb_val v)
 sb_val sb_mcp__reply(sb_val id, sb_val result);
 sb_val sb_mcp__reply_error(sb_val id, int64_t code, sb_val detail);
 
+/* The params of a tools/call request m (a struct sb_jsonrpc_msg): sets *name
+ * (a string) and *args (a map, SB_NULL or absent: NULL) and returns SB_NULL,
+ * or returns the -32602 error answer that names what is wrong. */
+struct sb_jsonrpc_msg;
+sb_val sb_mcp__call_params(const struct sb_jsonrpc_msg *m, const sb_val **name, const sb_val **args);
+
 #endif

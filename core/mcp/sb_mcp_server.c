@@ -208,18 +208,27 @@ static sb_val unknown_tool_result(const char *name)
 /* tools/call {name, arguments?, _meta?, task?}: task augmentation is not
  * offered (no tasks capability), so a task field is ignored and the call runs
  * normally, as the spec asks of receivers without task support. */
-static sb_val do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
+sb_val sb_mcp__call_params(const sb_jsonrpc_msg *m, const sb_val **name, const sb_val **args)
 {
     if (m->params.kind != SB_MAP)
         return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
                                    sb_error("tools/call needs params {name, arguments}"));
-    const sb_val *name = sb_map_get_str(m->params, "name");
-    if (!name || name->kind != SB_STRING)
+    *name = sb_map_get_str(m->params, "name");
+    if (!*name || (*name)->kind != SB_STRING)
         return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS, sb_error("tools/call needs \"name\" (a string)"));
-    const sb_val *args = sb_map_get_str(m->params, "arguments");
-    if (args && args->kind != SB_MAP && args->kind != SB_NULL)
+    *args = sb_map_get_str(m->params, "arguments");
+    if (*args && (*args)->kind != SB_MAP && (*args)->kind != SB_NULL)
         return sb_mcp__reply_error(m->id, SB_JSONRPC_INVALID_PARAMS,
-                           sb_errorf("tools/call %s: \"arguments\" must be an object", sb_str(*name)));
+                                   sb_errorf("tools/call %s: \"arguments\" must be an object", sb_str(**name)));
+    return sb_null();
+}
+
+static sb_val do_tools_call(sb_mcp_server *s, int64_t now_ms, const sb_jsonrpc_msg *m)
+{
+    const sb_val *name, *args;
+    sb_val bad = sb_mcp__call_params(m, &name, &args);
+    if (bad.kind != SB_NULL)
+        return bad;
     if (!find_tool(s, sb_str(*name)))
         return sb_mcp__reply(m->id, unknown_tool_result(sb_str(*name)));
 

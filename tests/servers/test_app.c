@@ -163,17 +163,7 @@ static void test_script(void)
 
 static void test_script_failing_allocations(void)
 {
-    long n = 0;
-    for (;; n++) { /* until a run needs no more than n allocations */
-        sb_failalloc_arm(n);
-        run(false);
-        bool enough = sb_failalloc_left >= 0;
-        sb_failalloc_disarm();
-        if (enough)
-            break;
-    }
-    fprintf(stderr, "the script needs %ld allocations\n", n);
-    run(true);
+    fprintf(stderr, "the script needs %ld allocations\n", sb_failalloc_until_enough(run));
 }
 
 static void test_iso8601(void)

@@ -235,17 +235,7 @@ static void test_script(void)
 /* Out of memory anywhere gives some answer (often a 500) and leaks nothing. */
 static void test_script_failing_allocations(void)
 {
-    long n = 0;
-    for (;; n++) { /* until a run needs no more than n allocations */
-        sb_failalloc_arm(n);
-        run(false);
-        bool enough = sb_failalloc_left >= 0;
-        sb_failalloc_disarm();
-        if (enough)
-            break;
-    }
-    fprintf(stderr, "the script needs %ld allocations\n", n);
-    run(true);
+    fprintf(stderr, "the script needs %ld allocations\n", sb_failalloc_until_enough(run));
 }
 
 static int post_init(sb_mcp_endpoint *e, char sid[64])

@@ -5,6 +5,7 @@
  * that nothing leaked. */
 #ifndef SB_FAILALLOC_H
 #define SB_FAILALLOC_H
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "util/sb_alloc.h"
@@ -30,5 +31,23 @@ static inline void sb_failalloc_arm(long n)
 }
 
 static inline void sb_failalloc_disarm(void) { sb_alloc_set(NULL, NULL); }
+
+/* Runs run(false) with n = 0, 1, 2... allocations allowed until one run needs
+ * no more, then run(true) (the checking run) with none failing; returns n.
+ * run must end cleanly and free what it made whenever an allocation fails. */
+static inline long sb_failalloc_until_enough(void (*run)(bool check))
+{
+    long n = 0;
+    for (;; n++) {
+        sb_failalloc_arm(n);
+        run(false);
+        bool enough = sb_failalloc_left >= 0;
+        sb_failalloc_disarm();
+        if (enough)
+            break;
+    }
+    run(true);
+    return n;
+}
 
 #endif
