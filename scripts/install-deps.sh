@@ -14,6 +14,10 @@ PACKAGES=(
   emscripten binaryen wabt
   libcjson-dev libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev
   nodejs npm
+  python3-numpy python3-sklearn
+  slurm-wlm slurmctld slurmd slurm-client munge
+  chromium fonts-dejavu-core
+  help2man fakeroot bash-completion
 )
 
 SUDO=""
