@@ -32,7 +32,11 @@ install(FILES "${PROJECT_SOURCE_DIR}/README.md" DESTINATION "${SIBYL_DOC_DEST}")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION "${SIBYL_DOC_DEST}" FILES_MATCHING PATTERN "*.md")
 # bash-completion loads completions/NAME when NAME is first completed: one
 # copy per program name.
-foreach(prog sibyl sibyl-wasm sibyl-solver sibyl-conductor)
+set(_progs sibyl sibyl-wasm)
+if(SIBYL_TARGET STREQUAL "native")
+  list(APPEND _progs sibyl-solver sibyl-conductor)
+endif()
+foreach(prog ${_progs})
   install(FILES "${SIBYL_PKG_DIR}/bash-completion/sibyl" DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions"
           RENAME ${prog})
 endforeach()
@@ -52,8 +56,8 @@ install(FILES "${SIBYL_PKG_DIR}/systemd/sibyl-solver.service" "${SIBYL_PKG_DIR}/
 set(_wasm "${SIBYL_WASI_DIR}/host-wasi/sibyl.wasm")
 install(CODE "
   if(EXISTS \"${_wasm}\")
-    file(INSTALL \"${_wasm}\" \"${PROJECT_SOURCE_DIR}/scripts/run-wasi.mjs\" DESTINATION \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${SIBYL_DATA_DEST}\")
-    file(INSTALL \"${SIBYL_PKG_DIR}/sibyl-wasm\" DESTINATION \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\"
+    file(INSTALL \"${_wasm}\" \"${PROJECT_SOURCE_DIR}/scripts/run-wasi.mjs\" DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${SIBYL_DATA_DEST}\")
+    file(INSTALL \"${SIBYL_PKG_DIR}/sibyl-wasm\" DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\"
          FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
   else()
     message(STATUS \"Not installing sibyl.wasm and sibyl-wasm: ${_wasm} is not built\")

@@ -3,8 +3,9 @@
 # from the release tree; docs/packaging.md describes it.
 #
 # Depends: the shared libraries' packages as dpkg-shlibdeps finds them
-# (libc6, libcurl4, libyaml-0-2, libcjson1, libmicrohttpd12), plus nodejs for
-# sibyl-wasm (the node:wasi launcher of sibyl.wasm).
+# (libc6, libcurl4, libyaml-0-2, libmicrohttpd12; cJSON is linked only into
+# tests, so libcjson1 is not one), plus nodejs for sibyl-wasm (the node:wasi
+# launcher of sibyl.wasm; Node 18, Debian 12's, needs a flag the launcher passes).
 if(NOT SIBYL_TARGET STREQUAL "native")
   return()
 endif()
@@ -28,7 +29,7 @@ set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")
 set(CPACK_DEBIAN_PACKAGE_SECTION "science")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "nodejs")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "nodejs (>= 18)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion, jq")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${PROJECT_SOURCE_DIR}/packaging/deb/postinst;${PROJECT_SOURCE_DIR}/packaging/deb/prerm;${PROJECT_SOURCE_DIR}/packaging/deb/postrm")
