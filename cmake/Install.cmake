@@ -68,16 +68,29 @@ install(CODE "
 find_program(SIBYL_HELP2MAN help2man)
 if(SIBYL_HELP2MAN)
   set(_pages)
+  # sibyl's page also holds each command's --help (COMMANDS section).
+  set(_cmds "${CMAKE_BINARY_DIR}/man/sibyl-commands.h2m")
+  add_custom_command(
+    OUTPUT "${_cmds}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/man"
+    COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=0
+            sh "${SIBYL_PKG_DIR}/man/commands-h2m.sh" "$<TARGET_FILE:sibyl>" "${_cmds}"
+    DEPENDS sibyl "${SIBYL_PKG_DIR}/man/commands-h2m.sh"
+    VERBATIM)
   foreach(prog sibyl sibyl-solver sibyl-conductor)
     set(_page "${CMAKE_BINARY_DIR}/man/${prog}.1")
+    set(_extra)
+    if(prog STREQUAL "sibyl")
+      set(_extra --include "${_cmds}")
+    endif()
     add_custom_command(
       OUTPUT "${_page}.gz"
       COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/man"
       COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=0
               ${SIBYL_HELP2MAN} --no-info --no-discard-stderr
-              --include "${SIBYL_PKG_DIR}/man/${prog}.h2m" --output "${_page}" "$<TARGET_FILE:${prog}>"
+              --include "${SIBYL_PKG_DIR}/man/${prog}.h2m" ${_extra} --output "${_page}" "$<TARGET_FILE:${prog}>"
       COMMAND gzip -9nf "${_page}"
-      DEPENDS ${prog} "${SIBYL_PKG_DIR}/man/${prog}.h2m"
+      DEPENDS ${prog} "${SIBYL_PKG_DIR}/man/${prog}.h2m" $<$<STREQUAL:${prog},sibyl>:${_cmds}>
       COMMENT "Writing the man page of ${prog}"
       VERBATIM)
     list(APPEND _pages "${_page}.gz")
