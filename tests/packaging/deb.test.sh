@@ -24,6 +24,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 deb=$(bash "$repo/scripts/package.sh" "$tmp/out" 2>"$tmp/package.log" | tail -1)
 if [ ! -f "$deb" ]; then
@@ -44,7 +45,11 @@ for d in libc6 libcurl4 libyaml-0-2 libmicrohttpd12 nodejs; do
   grep -Eq "(^|, )$d( \(|,|$)" <<<"$depends" || fail "Depends lacks $d: $depends"
 done
 ok "Depends: $depends"
-dpkg-deb -I "$deb" | grep -Eq '^ +[0-9]+ bytes, +[0-9]+ lines +\* +postinst' || fail "postinst is missing or not executable"
+# (read whole first: with pipefail, grep -q leaving early would fail the pipe)
+info=$(dpkg-deb -I "$deb")
+for m in postinst prerm postrm; do
+  grep -Eq "^ +[0-9]+ bytes, +[0-9]+ lines +\* +$m " <<<"$info" || fail "$m is missing or not executable"
+done
 
 # Contents.
 root=$tmp/root
@@ -93,11 +98,11 @@ if [ "$(id -u)" != 0 ]; then
   why="not root"
 elif ! command -v apt-get >/dev/null; then
   why="no apt-get"
-elif dpkg-query -W -f '${Status}' sibyl 2>/dev/null | grep -q 'install ok'; then
+elif [[ $(dpkg-query -W -f '${Status}' sibyl 2>/dev/null) == *"install ok"* ]]; then
   why="a sibyl package is already installed (left alone)"
 else
   for d in libc6 libcurl4 libyaml-0-2 libmicrohttpd12 nodejs; do
-    dpkg-query -W -f '${Status}' "$d" 2>/dev/null | grep -q 'install ok installed' || why="$d is not installed (apt would download it)"
+    [[ $(dpkg-query -W -f '${Status}' "$d" 2>/dev/null) == *"install ok installed"* ]] || why="$d is not installed (apt would download it)"
   done
 fi
 if [ -n "$why" ]; then

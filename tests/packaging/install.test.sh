@@ -35,7 +35,7 @@ if [ "$kind" = native ]; then
   done
 else
   [ -f "$prefix/share/sibyl/sibyl.wasm" ] || fail "share/sibyl/sibyl.wasm installed"
-  head -c 2 "$prefix/bin/sibyl" | grep -q '#!' || fail "bin/sibyl is the launcher script"
+  [ "$(head -c 2 "$prefix/bin/sibyl")" = '#!' ] || fail "bin/sibyl is the launcher script"
 fi
 
 # run DIR CMD...: in DIR, with only the prefix and the system on PATH; sets rc.
