@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/sb_alloc.h"
@@ -50,16 +51,71 @@ int main(int argc, char **argv)
     return CLI_USAGE;
 }
 
-char *cli_read_file(const char *path, size_t *len)
+/* Installed data: PREFIX/bin/sibyl finds PREFIX/share/sibyl (the examples)
+ * from its own location, never from the source tree. SIBYL_DATA_DIR
+ * overrides it; the installed launcher of sibyl.wasm sets it, as WASI has no
+ * /proc/self/exe. NULL when there is none. The caller frees the result. */
+static char *data_dir(void)
+{
+    const char *env = getenv("SIBYL_DATA_DIR");
+    if (env && *env)
+        return sb_strdup(env);
+#ifndef __wasi__
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0 || (size_t)n >= sizeof exe - 1)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0'; /* PREFIX/bin */
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_printf(&b, "%s/../share/sibyl", exe);
+    struct stat st;
+    if (sb_buf_failed(&b) || stat(sb_buf_str(&b), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        sb_buf_free(&b);
+        return NULL;
+    }
+    return sb_buf_take(&b);
+#else
+    return NULL;
+#endif
+}
+
+/* The scenario's commands name examples/... relative to a checkout. When such
+ * a path is missing from the current folder, the installed copy is read
+ * instead (DATA_DIR/examples/...); messages still name the path as typed.
+ * NULL: no installed copy. The caller frees the result. */
+static char *installed_example(const char *path)
+{
+    struct stat st;
+    if (strncmp(path, "examples/", 9) != 0 || stat(path, &st) == 0 || errno != ENOENT)
+        return NULL;
+    char *dir = data_dir();
+    if (!dir)
+        return NULL;
+    sb_buf b = SB_BUF_INIT;
+    sb_buf_printf(&b, "%s/%s", dir, path);
+    sb_free(dir);
+    if (sb_buf_failed(&b) || stat(sb_buf_str(&b), &st) != 0) {
+        sb_buf_free(&b);
+        return NULL;
+    }
+    return sb_buf_take(&b);
+}
+
+/* Reads open_path; messages name path, the name the user gave. */
+static char *read_file(const char *open_path, const char *path, size_t *len)
 {
     /* A folder opens and then fails to read, with a reason that differs
      * between platforms (WASI: "Capabilities insufficient"). */
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (stat(open_path, &st) == 0 && S_ISDIR(st.st_mode)) {
         fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(EISDIR));
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(open_path, "rb");
     if (!f) {
         fprintf(stderr, "%s: error: cannot open: %s\n", path, strerror(errno));
         return NULL;
@@ -82,6 +138,14 @@ char *cli_read_file(const char *path, size_t *len)
     }
     *len = b.len;
     return sb_buf_take(&b);
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    char *installed = installed_example(path);
+    char *text = read_file(installed ? installed : path, path, len);
+    sb_free(installed);
+    return text;
 }
 
 int cli_usage_error(const char *fmt, ...)

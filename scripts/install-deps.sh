@@ -17,7 +17,7 @@ PACKAGES=(
   python3-numpy python3-sklearn
   slurm-wlm slurmctld slurmd slurm-client munge
   chromium fonts-dejavu-core
-  help2man fakeroot bash-completion
+  help2man fakeroot bash-completion jq man-db
 )
 
 SUDO=""

@@ -34,7 +34,7 @@ static void usage(FILE *f, const char *prog, bool conductor)
 {
     fprintf(f,
             "usage: %s [options]\n"
-            "  A reference MCP server over Streamable HTTP (POST/GET/DELETE /mcp, GET /health).\n"
+            "A reference MCP server over Streamable HTTP (POST/GET/DELETE /mcp, GET /health).\n\noptions:\n"
             "  --host ADDR             address to bind (default 127.0.0.1)\n"
             "  --port N                port (default %d; 0 = any free port)\n"
             "  --allow-origin ORIGIN   a browser Origin to accept besides localhost ones (repeatable; * = any)\n"
