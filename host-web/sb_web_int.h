@@ -12,7 +12,7 @@
  *   {"diagnostics": [{file, line, col, message, text}...]}   the run could not be created
  *   {"event": {type, time_ms, ...}}                            the API's event object itself
  *   {"send": {id, server, method, body, session_id, protocol_version, last_event_id,
- *             accept, content_type}}                           an HTTP request for the JS host
+ *             accept, content_type, not_before_ms?}}           an HTTP request for the JS host
  *   {"file": {name, text}}                                     a file the core wrote (replaces)
  *   {"done": {status, exit_code, error?, time_ms}}             last message of a run
  * Strings the core owns are copied into the buffer at once, so nothing in a
@@ -43,8 +43,11 @@ enum { SB_WEB_EXIT_OK = 0, SB_WEB_EXIT_INVALID = 1, SB_WEB_EXIT_USAGE = 2, SB_WE
 /* {"event": {...}} for one engine event, in the API's shape (sibyl-api.d.ts):
  * the event's data map is flattened beside type and time_ms. */
 void sb_web__event_json(sb_buf *b, const sb_event *ev);
-/* {"send": {...}} for one request. */
-void sb_web__send_json(sb_buf *b, const sb_run_request *req);
+/* {"send": {...}} for one request; not_before_ms > 0 adds the time before
+ * which the host must not send it (an MCP client's retry delay). */
+void sb_web__send_json(sb_buf *b, const sb_run_request *req, int64_t not_before_ms);
+/* {"done": {...}}; error may be NULL. */
+void sb_web__done_json(sb_buf *b, const char *status, int exit_code, const char *error, int64_t now);
 /* One {file, line, col, message, text} object. */
 void sb_web__diag_json(sb_buf *out, const sb_diag *e);
 /* {"diagnostics": [...]} for every diagnostic of d, sorted by position. */

@@ -35,7 +35,7 @@ static void on_send(void *ud, const sb_run_request *req)
         if (!embedded_push(w->emb, req))
             w->oom = true;
     } else {
-        sb_web__send_json(&w->out, req);
+        sb_web__send_json(&w->out, req, 0);
     }
 }
 
@@ -68,19 +68,6 @@ static int on_write(void *ud, const char *name, const char *data, size_t len)
 
 /* --- creating ------------------------------------------------------------ */
 
-static void done_json(sb_buf *b, const char *status, int exit_code, const char *error, int64_t now)
-{
-    sb_buf_puts(b, "{\"done\":{\"status\":\"");
-    sb_buf_puts(b, status);
-    sb_buf_printf(b, "\",\"exit_code\":%d,\"time_ms\":", exit_code);
-    sb_buf_int(b, now);
-    if (error) {
-        sb_buf_puts(b, ",\"error\":");
-        sb_buf_json_string(b, error, strlen(error));
-    }
-    sb_buf_puts(b, "}}\n");
-}
-
 /* The run could not start: its diagnostics, then "done" whose error is the
  * first diagnostic's line as the CLI prints it. */
 static void refuse(sb_web_run *w, sb_diags *d, int exit_code, int64_t now)
@@ -96,7 +83,7 @@ static void refuse(sb_web_run *w, sb_diags *d, int exit_code, int64_t now)
             first.len = (size_t)(nl - first.data);
         }
     }
-    done_json(&w->out, "failed", exit_code, first.len ? sb_buf_str(&first) : "the run could not start", now);
+    sb_web__done_json(&w->out, "failed", exit_code, first.len ? sb_buf_str(&first) : "the run could not start", now);
     sb_buf_free(&first);
     w->finished = true;
 }
@@ -278,7 +265,7 @@ static void finish(sb_web_run *w)
     if (sf)
         file_json(&w->out, sf, w->stream.data ? w->stream.data : "", w->stream.len);
     sb_run_status st = sb_run_get_status(w->run);
-    done_json(&w->out, sb_run_status_name(st), st == SB_RUN_SUCCEEDED ? 0 : SB_WEB_EXIT_RUN_FAILED,
+    sb_web__done_json(&w->out, sb_run_status_name(st), st == SB_RUN_SUCCEEDED ? 0 : SB_WEB_EXIT_RUN_FAILED,
               st == SB_RUN_SUCCEEDED ? NULL : sb_run_error(w->run), w->now);
 }
 
