@@ -44,7 +44,8 @@ void sb_web__event_json(sb_buf *b, const sb_event *ev)
         break;
     case SB_EVENT_STREAM:
         /* The message is the chunk's JSON text, the very line of the
-         * stream file: it goes in as it is. */
+         * stream file: it goes in as it is, last, so the JS host can cut
+         * the line's exact text out of the message (sibyl-api.mjs). */
         sb_buf_puts(b, ",\"chunk\":");
         sb_buf_puts(b, ev->message);
         break;

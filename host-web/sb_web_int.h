@@ -10,7 +10,9 @@
  * One message per line, one key naming its kind:
  *   {"start": {stream_file, result_file, seed, servers: {name: {url, timeout_ms, headers}}}}
  *   {"diagnostics": [{file, line, col, message, text}...]}   the run could not be created
- *   {"event": {type, time_ms, ...}}                            the API's event object itself
+ *   {"event": {type, time_ms, ...}}                            the API's event object itself; a
+ *                                                              chunk's is exactly
+ *   {"event":{"type":"chunk","time_ms":N,"chunk":LINE}}        LINE: the stream file's line
  *   {"send": {id, server, method, body, session_id, protocol_version, last_event_id,
  *             accept, content_type, not_before_ms?}}           an HTTP request for the JS host
  *   {"file": {name, text}}                                     a file the core wrote (replaces)

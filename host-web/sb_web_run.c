@@ -2,6 +2,7 @@
  * loops are cmd_run.c's, cut into calls: the JS host yields to its event
  * loop between them instead of sleeping or polling sockets. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,9 @@ struct sb_web_run {
     sb_run *run;
     sb_val ws, pl;     /* the trees the run borrows */
     sb_buf out;        /* messages for the JS host */
-    sb_buf stream;     /* the stream file's text, handed over at the end */
     bool virtual_clock;
-    bool oom;          /* the host ran out of memory: the run is cancelled */
+    bool oom;          /* the host ran out of memory */
+    bool oom_handled;  /* ... and the run was cancelled for it */
     bool finished;     /* "done" is queued */
     int64_t now;
 };
@@ -39,30 +40,22 @@ static void on_send(void *ud, const sb_run_request *req)
     }
 }
 
+/* The stream file is the JS host's to assemble: a "chunk" event carries the
+ * line's exact text (sb_web__event_json), and "start" names the file. */
 static void on_event(void *ud, const sb_event *ev)
 {
-    sb_web_run *w = ud;
-    sb_web__event_json(&w->out, ev);
-    if (ev->kind == SB_EVENT_STREAM && w->run && sb_run_stream_file(w->run)) {
-        sb_buf_puts(&w->stream, ev->message);
-        sb_buf_putc(&w->stream, '\n');
-    }
-}
-
-static void file_json(sb_buf *b, const char *name, const char *data, size_t len)
-{
-    sb_buf_puts(b, "{\"file\":{\"name\":");
-    sb_buf_json_string(b, name, strlen(name));
-    sb_buf_puts(b, ",\"text\":");
-    sb_buf_json_string(b, data, len);
-    sb_buf_puts(b, "}}\n");
+    sb_web__event_json(&((sb_web_run *)ud)->out, ev);
 }
 
 /* Files live in the JS host's memory: a write cannot fail but for OOM. */
 static int on_write(void *ud, const char *name, const char *data, size_t len)
 {
     sb_web_run *w = ud;
-    file_json(&w->out, name, data, len);
+    sb_buf_puts(&w->out, "{\"file\":{\"name\":");
+    sb_buf_json_string(&w->out, name, strlen(name));
+    sb_buf_puts(&w->out, ",\"text\":");
+    sb_buf_json_string(&w->out, data, len);
+    sb_buf_puts(&w->out, "}}\n");
     return sb_buf_failed(&w->out) ? -1 : 0;
 }
 
@@ -231,7 +224,6 @@ void sb_web_run_free(sb_web_run *w)
     sb_val_free(w->ws);
     sb_val_free(w->pl);
     sb_buf_free(&w->out);
-    sb_buf_free(&w->stream);
     sb_free(w);
 }
 
@@ -239,31 +231,32 @@ int sb_web_run_virtual(const sb_web_run *w) { return w && w->virtual_clock; }
 
 /* --- driving ------------------------------------------------------------- */
 
-static void drain(sb_web_run *w)
+/* Answers up to max queued embedded requests (their answers may queue
+ * more, answered in the same call while max lasts). */
+static void drain_some(sb_web_run *w, size_t max)
 {
-    embedded_drain(w->emb, w->services, w->run, w->now);
-    if (w->oom || sb_buf_failed(&w->out) || sb_buf_failed(&w->stream)) {
-        /* What could not be queued is gone: say so, and stop spending. */
-        bool first = !w->oom;
+    embedded_drain_some(w->emb, w->services, w->run, w->now, max);
+    if (w->oom || sb_buf_failed(&w->out)) {
+        /* What could not be queued is gone: stop spending. */
         w->oom = true;
         sb_buf_reset(&w->out);
         w->out.failed = false;
-        if (first) {
+        if (!w->oom_handled) {
+            w->oom_handled = true;
             sb_run_cancel(w->run, "out of memory in the host", w->now);
             embedded_drain(w->emb, w->services, w->run, w->now);
         }
     }
 }
 
-/* Once the run is over: the stream file, then "done". */
+static void drain(sb_web_run *w) { drain_some(w, SIZE_MAX); }
+
+/* Once the run is over: "done". */
 static void finish(sb_web_run *w)
 {
     if (w->finished || !w->run || !sb_run_done(w->run))
         return;
     w->finished = true;
-    const char *sf = sb_run_stream_file(w->run);
-    if (sf)
-        file_json(&w->out, sf, w->stream.data ? w->stream.data : "", w->stream.len);
     sb_run_status st = sb_run_get_status(w->run);
     sb_web__done_json(&w->out, sb_run_status_name(st), st == SB_RUN_SUCCEEDED ? 0 : SB_WEB_EXIT_RUN_FAILED,
               st == SB_RUN_SUCCEEDED ? NULL : sb_run_error(w->run), w->now);
@@ -282,11 +275,16 @@ int sb_web_run_advance(sb_web_run *w, double now_ms, int max_steps)
     if (!w || !w->run || w->finished)
         return 0;
     if (w->virtual_clock) {
-        /* cmd_run.c's loop_embedded, max_steps turns at a time */
+        /* cmd_run.c's loop_embedded, max_steps turns at a time, a turn being
+         * one answer or one jump of the clock: a burst of answers (plan a
+         * 10,000-trial grid, submit it, ...) spreads over several calls.
+         * The order is the loop's: every queued answer, oldest first, before
+         * the clock moves. */
         for (int i = 0; i < max_steps && !sb_run_done(w->run); i++) {
-            drain(w);
-            if (sb_run_done(w->run))
-                break;
+            if (embedded_pending(w->emb)) {
+                drain_some(w, 1);
+                continue;
+            }
             int64_t next = sb_run_next_deadline(w->run);
             if (next == INT64_MAX) {
                 sb_run_cancel(w->run, "internal error: the run waits for nothing", w->now);
@@ -297,7 +295,8 @@ int sb_web_run_advance(sb_web_run *w, double now_ms, int max_steps)
                 w->now = next;
             sb_run_on_time(w->run, w->now);
         }
-        drain(w);
+        if (sb_run_done(w->run))
+            drain(w); /* the last answers (cancel_jobs), as the CLI */
         return state(w);
     }
     if ((int64_t)now_ms > w->now)

@@ -180,7 +180,12 @@ function takeMessages(m, take, ptr) {
   while (from < text.length) {
     let to = text.indexOf('\n', from);
     if (to < 0) to = text.length;
-    out.push(JSON.parse(text.slice(from, to)));
+    const line = text.slice(from, to);
+    const msg = JSON.parse(line);
+    // A chunk's line of the stream file, exactly as the core wrote it: the
+    // event's last member (sb_web_int.h), cut out rather than re-serialized.
+    if (msg.event && msg.event.type === 'chunk') msg.line = line.slice(line.indexOf(',"chunk":') + 9, -2);
+    out.push(msg);
     from = to + 1;
   }
   return out;
@@ -252,6 +257,7 @@ class Run {
   #info = null;           // the "start" message: files, servers, seed
   #files = {};
   #stream = [];
+  #lines = [];            // the stream file's lines
   #diagnostics = [];
   #result = null;         // the "done" message, when it came
   #answers = [];          // fetch answers waiting to go to C
@@ -304,7 +310,7 @@ class Run {
   // per slice adapted to what the last slice took, then a yield.
   async #loopVirtual() {
     const m = this.#m;
-    let steps = 16;
+    let steps = 1;
     for (;;) {
       if (this.#cancelReason !== null && !this.#cancelSent()) continue;
       const t0 = perfNow();
@@ -397,7 +403,10 @@ class Run {
   #take() {
     for (const msg of takeMessages(this.#m, this.#m._sb_web_run_take, this.#ptr)) {
       if (msg.event) {
-        if (msg.event.type === 'chunk') this.#stream.push(msg.event.chunk);
+        if (msg.event.type === 'chunk') {
+          this.#stream.push(msg.event.chunk);
+          this.#lines.push(msg.line);
+        }
         this.#emitter.emit(msg.event);
       } else if (msg.send) this.#send(msg.send);
       else if (msg.file) this.#files[msg.file.name] = msg.file.text;
@@ -412,17 +421,30 @@ class Run {
 
   #onDone(d) {
     if (this.#result) return;
-    const outputs = {};
-    for (const [name, text] of Object.entries(this.#files)) {
+    const sf = this.#info && this.#info.stream_file;
+    if (sf) this.#files[sf] = this.#lines.length ? this.#lines.join('\n') + '\n' : '';
+    // Parsed when first read: a 10,000-trial result is megabytes, and the
+    // caller may want only the stream or the text.
+    const outputs = {}, files = { ...this.#files };
+    for (const name of Object.keys(files)) {
       if (!name.endsWith('.json')) continue;
-      try {
-        outputs[name] = JSON.parse(text);
-      } catch {
-        // not JSON after all: it stays in files
-      }
+      let value;
+      Object.defineProperty(outputs, name, {
+        enumerable: true,
+        get() {
+          if (value === undefined) {
+            try {
+              value = JSON.parse(files[name]);
+            } catch {
+              value = null; // not JSON after all: the text is in files
+            }
+          }
+          return value;
+        },
+      });
     }
     this.#result = { status: d.status, exit_code: d.exit_code, ...(d.error ? { error: d.error } : {}), outputs,
-                     files: { ...this.#files }, stream: this.#stream, diagnostics: this.#diagnostics,
+                     files, stream: this.#stream, diagnostics: this.#diagnostics,
                      seed: this.#info ? this.#info.seed : null };
     const ev = { type: 'done', time_ms: d.time_ms, status: d.status, exit_code: d.exit_code };
     if (d.error) ev.error = d.error;
