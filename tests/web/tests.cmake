@@ -15,4 +15,12 @@ add_test(NAME web_browser_path
 # Web and terminal agree: needs the wasi tree (SIBYL_WASM) as well.
 add_test(NAME web_cli_agree
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/cli-agree.test.mjs" ${_web_args} "${SIBYL_WASM}")
-set_tests_properties(web_node_load web_exports web_page web_browser_path web_cli_agree PROPERTIES LABELS "web")
+# sibyl.run() with the embedded services, against the CLI (needs the wasi tree).
+add_test(NAME web_run_embedded
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/run-embedded.test.mjs" ${_web_args} "${SIBYL_WASM}")
+# sibyl.run() and watchHandle() over fetch against the reference servers.
+add_test(NAME web_run_servers
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/run-servers.test.mjs" ${_web_args}
+          $<TARGET_FILE:sibyl-conductor> $<TARGET_FILE:sibyl-solver>)
+set_tests_properties(web_node_load web_exports web_page web_browser_path web_cli_agree web_run_embedded web_run_servers
+  PROPERTIES LABELS "web")
