@@ -15,7 +15,8 @@
  *   {"event":{"type":"chunk","time_ms":N,"chunk":LINE}}        LINE: the stream file's line
  *   {"send": {id, server, method, body, session_id, protocol_version, last_event_id,
  *             accept, content_type, not_before_ms?}}           an HTTP request for the JS host
- *   {"file": {name, text}}                                     a file the core wrote (replaces)
+ *   {"file": {name, slot}}                                     a file the core wrote (replaces it);
+ *                                                              its text: sb_web_run_file(slot)
  *   {"done": {status, exit_code, error?, time_ms}}             last message of a run
  * Strings the core owns are copied into the buffer at once, so nothing in a
  * message outlives the callback that produced it.

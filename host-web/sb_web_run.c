@@ -13,6 +13,20 @@
 #include "sb_web_run.h"
 #include "transport.h"
 #include "util/sb_alloc.h"
+#include "util/sb_grow.h"
+
+typedef struct file_list {
+    char **text;
+    size_t n, cap;
+} file_list;
+
+static void files_clear(file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        sb_free(l->text[i]);
+    sb_free(l->text);
+    memset(l, 0, sizeof *l);
+}
 
 struct sb_web_run {
     sb_services *services;
@@ -20,6 +34,11 @@ struct sb_web_run {
     sb_run *run;
     sb_val ws, pl;     /* the trees the run borrows */
     sb_buf out;        /* messages for the JS host */
+    /* File texts, kept out of the messages: a 10,000-trial result is
+     * megabytes, which JSON escaping and parsing would double. `pending`
+     * fills during a call; sb_web_run_take hands it over as `taken`, whose
+     * texts sb_web_run_file reads until the next take. */
+    file_list pending, taken;
     bool virtual_clock;
     bool oom;          /* the host ran out of memory */
     bool oom_handled;  /* ... and the run was cancelled for it */
@@ -47,15 +66,20 @@ static void on_event(void *ud, const sb_event *ev)
     sb_web__event_json(&((sb_web_run *)ud)->out, ev);
 }
 
-/* Files live in the JS host's memory: a write cannot fail but for OOM. */
+/* Files live in the JS host's memory: a write cannot fail but for OOM.
+ * The message names the slot of the text (sb_web_run_file). */
 static int on_write(void *ud, const char *name, const char *data, size_t len)
 {
     sb_web_run *w = ud;
+    char *copy = sb_strndup(data, len);
+    if (!copy || !SB_GROW(w->pending.text, w->pending.cap, w->pending.n + 1)) {
+        sb_free(copy);
+        return -1;
+    }
+    w->pending.text[w->pending.n] = copy;
     sb_buf_puts(&w->out, "{\"file\":{\"name\":");
     sb_buf_json_string(&w->out, name, strlen(name));
-    sb_buf_puts(&w->out, ",\"text\":");
-    sb_buf_json_string(&w->out, data, len);
-    sb_buf_puts(&w->out, "}}\n");
+    sb_buf_printf(&w->out, ",\"slot\":%zu}}\n", w->pending.n++);
     return sb_buf_failed(&w->out) ? -1 : 0;
 }
 
@@ -224,6 +248,8 @@ void sb_web_run_free(sb_web_run *w)
     sb_val_free(w->ws);
     sb_val_free(w->pl);
     sb_buf_free(&w->out);
+    files_clear(&w->pending);
+    files_clear(&w->taken);
     sb_free(w);
 }
 
@@ -345,7 +371,15 @@ void sb_web_run_cancel(sb_web_run *w, const char *reason, double now_ms)
 
 char *sb_web_run_take(sb_web_run *w)
 {
-    if (!w || !w->out.len)
+    if (!w)
         return NULL;
-    return sb_buf_take(&w->out);
+    files_clear(&w->taken);
+    w->taken = w->pending;
+    memset(&w->pending, 0, sizeof w->pending);
+    return w->out.len ? sb_buf_take(&w->out) : NULL;
+}
+
+const char *sb_web_run_file(const sb_web_run *w, int slot)
+{
+    return w && slot >= 0 && (size_t)slot < w->taken.n ? w->taken.text[slot] : NULL;
 }

@@ -315,9 +315,14 @@ class Run {
       if (this.#cancelReason !== null && !this.#cancelSent()) continue;
       const t0 = perfNow();
       const state = m._sb_web_run_advance(this.#ptr, 0, steps);
+      // A long slice of C work (one big answer: planning a 10,000-trial
+      // grid) is not followed at once by the JS work of its messages.
+      const c = perfNow() - t0;
+      if (c > SLICE_MS) await yieldToLoop();
+      const t1 = perfNow();
       this.#take();
       if (state === 0 || this.#result) return;
-      const dt = perfNow() - t0;
+      const dt = c + perfNow() - t1;
       if (dt < SLICE_MS / 2 && steps < 1 << 20) steps *= 2;
       else if (dt > SLICE_MS * 2 && steps > 1) steps = Math.max(1, steps >> 1);
       await yieldToLoop();
@@ -409,7 +414,7 @@ class Run {
         }
         this.#emitter.emit(msg.event);
       } else if (msg.send) this.#send(msg.send);
-      else if (msg.file) this.#files[msg.file.name] = msg.file.text;
+      else if (msg.file) this.#files[msg.file.name] = this.#m.UTF8ToString(this.#m._sb_web_run_file(this.#ptr, msg.file.slot));
       else if (msg.start) this.#info = msg.start;
       else if (msg.diagnostics) {
         this.#diagnostics = msg.diagnostics;
