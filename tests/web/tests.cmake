@@ -22,5 +22,15 @@ add_test(NAME web_run_embedded
 add_test(NAME web_run_servers
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/run-servers.test.mjs" ${_web_args}
           $<TARGET_FILE:sibyl-conductor> $<TARGET_FILE:sibyl-solver>)
+# A 10,000-trial embedded sweep does not block the event loop; the API in a
+# worker thread; the .d.ts against the API; the module's gzipped size.
+add_test(NAME web_run_responsive
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/responsive.test.mjs" ${_web_args})
+add_test(NAME web_worker
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/worker.test.mjs" ${_web_args})
+add_test(NAME web_api_types
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/api-types.test.mjs" ${_web_args})
+add_test(NAME web_size
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/size.test.mjs" ${_web_args})
 set_tests_properties(web_node_load web_exports web_page web_browser_path web_cli_agree web_run_embedded web_run_servers
-  PROPERTIES LABELS "web")
+  web_run_responsive web_worker web_api_types web_size PROPERTIES LABELS "web")
