@@ -65,8 +65,10 @@ char *sb_web__strndup(const char *text, size_t len);
  * name names: solver, or conductor_sim for a name containing "conductor"),
  * "servers" (embedded servers become http; each needs a URL in urls), NULL
  * (as written). urls (a map name -> URL, or null) overrides URLs either way.
+ * only: the one server the mode applies to (NULL: every server).
  * Returns false with a diagnostic in d on a server it cannot place. */
-bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, sb_diags *d);
+bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only,
+                        sb_diags *d);
 /* {"name": {url, timeout_ms, headers}} for the http servers of ws. */
 void sb_web__servers_json(sb_buf *b, sb_val ws);
 

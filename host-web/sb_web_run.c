@@ -152,7 +152,7 @@ static int start(sb_web_run *w, sb_val opts, const char *ws_file, const char *pl
 {
     const char *mode = opt_str(opts, "mode"), *clock = opt_str(opts, "clock"), *pipeline = opt_str(opts, "pipeline");
     const sb_val *urls = sb_map_get_str(opts, "servers"), *inputs = sb_map_get_str(opts, "inputs");
-    if (!sb_web__apply_mode(&w->ws, ws_file, mode, urls ? *urls : sb_null(), d))
+    if (!sb_web__apply_mode(&w->ws, ws_file, mode, urls ? *urls : sb_null(), NULL, d))
         return SB_WEB_EXIT_USAGE;
     const char *http = first_http_server(w->ws);
     if (http && clock && strcmp(clock, "virtual") == 0) {

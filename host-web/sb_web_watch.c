@@ -81,7 +81,7 @@ static int start(sb_web_watch *w, const char *handle_json, size_t handle_len, sb
     /* The handle's server must be reachable over HTTP: an embedded service
      * here would be a fresh one that never saw the handle. */
     sb_val http = sb_val_ref(ws);
-    bool ok = sb_web__apply_mode(&http, ws_file, "servers", urls, d);
+    bool ok = sb_web__apply_mode(&http, ws_file, "servers", urls, w->server, d);
     if (ok) {
         const sb_val *servers = sb_map_get_str(http, "servers");
         if (!servers || !sb_map_get_str(*servers, w->server)) {

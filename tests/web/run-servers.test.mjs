@@ -117,6 +117,16 @@ pipelines:
   assert.equal(progress.total, 3);
   assert.equal(seen.at(-1).type, 'done');
 
+  // the embedded example workspace: the handle's server gets the URL given,
+  // the other servers stay as they are
+  const embedded = { file: 'workspace.yaml', text: fast(readFileSync(join(config, 'workspace.yaml'), 'utf8')) };
+  const again = await sibyl.watchHandle({ handle, workspace: embedded, servers: { conductor: conductor.url } }).done;
+  assert.equal(again.status, 'succeeded', again.error);
+  assert.equal(again.stream.length, 3);
+  const noUrl = await sibyl.watchHandle({ handle, workspace: embedded }).done;
+  assert.equal(noUrl.status, 'failed');
+  assert.match(noUrl.error, /servers\.conductor: mode 'servers' needs a URL/);
+
   // stop() ends a watch at once; a handle that is not one is refused
   const w2 = sibyl.watchHandle({ handle: JSON.stringify(handle), workspace, servers: { conductor: conductor.url } });
   w2.stop();
