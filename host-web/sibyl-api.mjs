@@ -298,6 +298,9 @@ class Run {
     try {
       this.#take();
       if (!this.#result) await (m._sb_web_run_virtual(this.#ptr) ? this.#loopVirtual() : this.#loopReal());
+      // Over, but its "done" could not be queued (the module ran out of memory).
+      if (!this.#result)
+        this.#onDone({ status: 'failed', exit_code: 3, error: 'out of memory in the module', time_ms: this.#o.c.start_ms });
     } finally {
       this.#abort.abort(); // fetches still out (a cancel whose grace ran out)
       m._sb_web_run_free(this.#ptr);
