@@ -1,4 +1,5 @@
-// web_dashboard: examples/dashboard/ in headless Chromium (Debian's
+// web_dashboard: examples/dashboard/ in headless Chromium, and the API in a
+// browser module Web Worker, in Chromium (Debian's
 // /usr/bin/chromium driven by playwright-core; no browser download). The page
 // loads the module over HTTP as any page would (streaming fetch of
 // sibyl.wasm, MessageChannel yields), runs the bundled example embedded, and
@@ -78,4 +79,35 @@ test('the dashboard runs the example and shows its rows, best and total', async 
   assert.ok(summary.includes(JSON.stringify(out.best_hyperparameters)), summary);
   assert.ok(summary.includes(`total $${out.total_cost.toFixed(2)}`), summary);
   assert.match(await page.textContent('#status'), /of \$400\.00/);
+});
+
+test('the API runs in a browser module Web Worker', async () => {
+  const page = await browser.newPage();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  await page.goto(`${origin}/examples/dashboard/?module=/module/sibyl-api.mjs`);
+  const got = await page.evaluate(async (origin) => {
+    // a worker made from text, as a bundler-free page would: it imports the
+    // API by URL and loads sibyl.wasm beside it
+    const src = `import { Sibyl } from '${origin}/module/sibyl-api.mjs';
+      const text = async (f) => (await fetch('${origin}/examples/companies/vertex_foundry/config/' + f)).text();
+      try {
+        const sibyl = await Sibyl.load();
+        const run = sibyl.run({ workspace: { text: await text('workspace.yaml') },
+          pipelines: { text: await text('pipelines.yaml') }, pipeline: 'hyperparameter_sweep', seed: 2,
+          inputs: { budget_usd: 400 } });
+        let chunks = 0;
+        run.on('chunk', () => chunks++);
+        const r = await run.done;
+        postMessage({ status: r.status, chunks, stream: r.stream.length, worker: typeof window === 'undefined' });
+      } catch (e) { postMessage({ error: String(e) }); }`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    return new Promise((resolve) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => resolve({ error: e.message });
+    });
+  }, origin);
+  assert.equal(got.error, undefined);
+  assert.equal(got.status, 'succeeded');
+  assert.equal(got.worker, true);
+  assert.ok(got.chunks > 5 && got.chunks === got.stream, JSON.stringify(got));
 });
