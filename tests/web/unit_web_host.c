@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/sb_json.h"
 #include "sb_failalloc.h"
 #include "sb_test.h"
 #include "sb_web_run.h"
 #include "sb_web_watch.h"
 #include "util/sb_alloc.h"
+#include "json/sb_json.h"
 
-char *sb_web_validate(const char *ws_file, const char *ws_text, size_t ws_len, const char *pl_file,
-                      const char *pl_text, size_t pl_len);
+char *sb_web_validate(const char *ws_file, const char *ws_text, size_t ws_len, const char *pl_file, const char *pl_text,
+                      size_t pl_len);
 
 static char *ws_text, *pl_text;
 
@@ -42,10 +42,9 @@ static char *slurp(const char *dir, const char *name)
 }
 
 /* A one-trial grid: a whole run in a few hundred turns. */
-static const char small_opts[] =
-    "{\"pipeline\":\"hyperparameter_sweep\",\"seed\":\"4\",\"start_ms\":1700000000000,"
-    "\"inputs\":{\"budget_usd\":40,\"search\":\"grid\","
-    "\"param_space\":{\"learning_rate\":[0.001],\"batch_size\":[64],\"dropout\":[0.3]}}}";
+static const char small_opts[] = "{\"pipeline\":\"hyperparameter_sweep\",\"seed\":\"4\",\"start_ms\":1700000000000,"
+                                 "\"inputs\":{\"budget_usd\":40,\"search\":\"grid\","
+                                 "\"param_space\":{\"learning_rate\":[0.001],\"batch_size\":[64],\"dropout\":[0.3]}}}";
 
 typedef struct tally {
     int lines, done, chunks, files, bad;
@@ -177,21 +176,21 @@ static void run_new_only(bool check)
 
 static void validate_only(bool check)
 {
-    char *out = sb_web_validate("workspace.yaml", ws_text, strlen(ws_text), "pipelines.yaml", pl_text,
-                                strlen(pl_text));
+    char *out = sb_web_validate("workspace.yaml", ws_text, strlen(ws_text), "pipelines.yaml", pl_text, strlen(pl_text));
     if (check)
         CHECK(out && strncmp(out, "{\"ok\":true,", 11) == 0);
     sb_free(out);
 }
 
-static const char handle[] = "{\"$type\":\"PollableJobHandle\",\"server\":\"conductor\",\"handle_id\":\"h_1\","
-                             "\"job_ids\":[\"job_001\"],\"status_tool\":\"get_jobs_status\",\"submit_tool\":\"submit_jobs\"}";
+static const char handle[] =
+    "{\"$type\":\"PollableJobHandle\",\"server\":\"conductor\",\"handle_id\":\"h_1\","
+    "\"job_ids\":[\"job_001\"],\"status_tool\":\"get_jobs_status\",\"submit_tool\":\"submit_jobs\"}";
 static const char urls[] = "{\"conductor\":\"http://127.0.0.1:1/mcp\"}";
 
 static void watch_start(bool check)
 {
-    sb_web_watch *w = sb_web_watch_new(handle, strlen(handle), "workspace.yaml", ws_text, strlen(ws_text), urls,
-                                       strlen(urls), 0);
+    sb_web_watch *w =
+        sb_web_watch_new(handle, strlen(handle), "workspace.yaml", ws_text, strlen(ws_text), urls, strlen(urls), 0);
     int polled = sb_web_watch_poll(w, 0);
     char *m = sb_web_watch_take(w);
     if (check) {
@@ -252,8 +251,8 @@ static void test_out_of_memory_mid_run(void)
  * a row end it. */
 static void test_watch_gives_up(void)
 {
-    sb_web_watch *w = sb_web_watch_new(handle, strlen(handle), "workspace.yaml", ws_text, strlen(ws_text), urls,
-                                       strlen(urls), 0);
+    sb_web_watch *w =
+        sb_web_watch_new(handle, strlen(handle), "workspace.yaml", ws_text, strlen(ws_text), urls, strlen(urls), 0);
     tally t = {0};
     count(&t, sb_web_watch_take(w));
     for (int poll = 0; poll < 10 && !t.done; poll++) {
