@@ -8,7 +8,9 @@
  * listeners throw.
  *
  * One message per line, one key naming its kind:
- *   {"start": {stream_file, result_file, seed, servers: {name: {url, timeout_ms, headers}}}}
+ *   {"start": {seed, virtual, result_file, stream_file,         a run began (sb_web_run.c), or
+ *              servers: {name: {url, timeout_ms, headers}}}}   a watch (sb_web_watch.c: server,
+ *                                                              servers, polling)
  *   {"diagnostics": [{file, line, col, message, text}...]}   the run could not be created
  *   {"event": {type, time_ms, ...}}                            the API's event object itself; a
  *                                                              chunk's is exactly

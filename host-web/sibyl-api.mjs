@@ -517,11 +517,13 @@ class Watch {
         if (!this.#polling) {
           this.#polling = m._sb_web_watch_poll(this.#ptr, now()) === 1;
           this.#take();
+          // no poll could start (the module is out of memory): try later
+          if (!this.#polling && !this.#result) await this.#sleep(delay);
           continue;
         }
-        if (this.#changed >= 0 && this.#pollDone) {
-          // between polls: the workspace's backoff, back to the start when
-          // something changed
+        if (this.#pollDone) {
+          // between polls: the workspace's backoff, back to the first delay
+          // when a job finished
           this.#pollDone = false;
           delay = this.#changed > 0 ? first : Math.min(delay * mult, max);
           await this.#sleep(delay);
