@@ -32,9 +32,11 @@ add_test(NAME web_api_types
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/api-types.test.mjs" ${_web_args})
 add_test(NAME web_size
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/size.test.mjs" ${_web_args})
-# examples/dashboard/ in headless Chromium (/usr/bin/chromium, playwright-core).
+# examples/dashboard/ in headless Chromium (/usr/bin/chromium, playwright-core),
+# the API in a browser Web Worker, and from a page against the reference servers.
 add_test(NAME web_dashboard
-  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs" ${_web_args})
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs" ${_web_args}
+          $<TARGET_FILE:sibyl-conductor> $<TARGET_FILE:sibyl-solver>)
 set_tests_properties(web_node_load web_exports web_page web_browser_path web_cli_agree web_run_embedded web_run_servers
   web_run_responsive web_worker web_api_types web_size web_dashboard PROPERTIES LABELS "web")
 
