@@ -291,8 +291,7 @@ class Run {
   async #drive() {
     await null; // the caller attaches listeners first: nothing is delivered before
     const m = this.#m, o = this.#o;
-    this.#ptr = withStrings(m, [o.workspace.file, o.workspace.text, o.pipelines.file, o.pipelines.text,
-                                JSON.stringify(o.c)],
+    this.#ptr = withStrings(m, [o.workspace.file, o.workspace.text, o.pipelines.file, o.pipelines.text, o.json],
       (wf, wt, pf, pt, opts) => m._sb_web_run_new(wf[0], wt[0], wt[1], pf[0], pt[0], pt[1], opts[0], opts[1]));
     if (!this.#ptr) throw new RangeError('sibyl: out of memory');
     try {
@@ -676,7 +675,13 @@ export class Sibyl {
       mode: mode ?? null, clock: clock ?? null, servers: servers ?? null,
       start_ms: startMs(options.startTime),
     };
-    return new Run(this.#m, { workspace, pipelines, c, headers, timeScale: ts });
+    let json;
+    try {
+      json = JSON.stringify(c);
+    } catch (e) {
+      throw new TypeError(`run(options): inputs must be JSON values (${e.message})`);
+    }
+    return new Run(this.#m, { workspace, pipelines, c, json, headers, timeScale: ts });
   }
 
   // Follows a job handle someone else started (a PollableJobHandle, as a

@@ -186,6 +186,7 @@ test('misuse throws TypeError', () => {
     () => sibyl.run({ ...base, pipelines: { text: 3 } }),
     () => sibyl.run({ ...base, pipeline: undefined }),
     () => sibyl.run({ ...base, inputs: [1] }),
+    () => sibyl.run({ ...base, inputs: { budget_usd: 10n } }),
     () => sibyl.run({ ...base, seed: -1 }),
     () => sibyl.run({ ...base, seed: 1.5 }),
     () => sibyl.run({ ...base, seed: 2 ** 60 }),
