@@ -1,0 +1,93 @@
+// A small parallel-coordinates view on a canvas: one vertical axis per
+// hyperparameter that varies (log scale where the space is log-spaced) and
+// one for the target metric; one polyline per completed trial, coloured by
+// the metric (the best ones drawn last, on top). The figure's text and the
+// table carry the same data for assistive technology (the canvas is
+// aria-hidden).
+import { colors } from './theme.mjs';
+import { fmtNum } from './format.mjs';
+
+export class ParCoords {
+  constructor(canvas) {
+    this.canvas = canvas;
+  }
+
+  draw(model, rows) {
+    const c = this.canvas;
+    const dpr = globalThis.devicePixelRatio || 1;
+    const w = c.clientWidth, h = c.clientHeight;
+    if (!w || !h) return;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+    }
+    const ctx = c.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    const col = colors();
+    const metric = model.metric;
+    const done = rows.filter((r) => r.status === 'completed' && typeof r.metrics[metric] === 'number');
+    const axes = [];
+    for (const p of model.params) {
+      const vals = done.map((r) => r.hp[p]).filter((v) => typeof v === 'number');
+      const log = model.logParams.has(p) && vals.every((v) => v > 0);
+      const t = log ? Math.log10 : (v) => v;
+      const lo = Math.min(...vals.map(t)), hi = Math.max(...vals.map(t));
+      if (vals.length && hi > lo) axes.push({ name: p, log, t, lo, hi, get: (r) => r.hp[p] });
+    }
+    if (metric) {
+      const vals = done.map((r) => r.metrics[metric]);
+      const lo = Math.min(...vals), hi = Math.max(...vals);
+      axes.push({ name: metric, log: false, t: (v) => v, lo, hi: hi > lo ? hi : lo + 1, get: (r) => r.metrics[metric] });
+    }
+    if (axes.length < 2 || !done.length) return;
+    const pad = { l: 36, r: 36, t: 22, b: 20 };
+    const gap = (w - pad.l - pad.r) / (axes.length - 1);
+    const y = (a, v) => pad.t + (1 - (a.t(v) - a.lo) / (a.hi - a.lo)) * (h - pad.t - pad.b);
+    const m = axes[axes.length - 1];
+    const better = (a, b) => model.better(a.metrics[metric], b.metrics[metric]);
+    const order = done.slice().sort((a, b) => (better(a, b) ? 1 : better(b, a) ? -1 : 0));
+    ctx.lineWidth = 1;
+    ctx.globalAlpha = Math.max(0.08, Math.min(0.7, 60 / order.length));
+    for (const r of order) {
+      const q = (m.t(r.metrics[metric]) - m.lo) / (m.hi - m.lo);
+      const frac = model.direction === 'min' ? 1 - q : q;
+      ctx.strokeStyle = mix(col.accent2, col.accent, frac);
+      ctx.beginPath();
+      axes.forEach((a, i) => {
+        const v = a.get(r);
+        const yy = typeof v === 'number' && (!a.log || v > 0) ? y(a, v) : h - pad.b;
+        if (i) ctx.lineTo(pad.l + i * gap, yy); else ctx.moveTo(pad.l, yy);
+      });
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
+    ctx.strokeStyle = col.muted;
+    ctx.fillStyle = col.fg;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    axes.forEach((a, i) => {
+      const x = pad.l + i * gap;
+      ctx.beginPath();
+      ctx.moveTo(x, pad.t);
+      ctx.lineTo(x, h - pad.b);
+      ctx.stroke();
+      ctx.fillText(`${a.name}${a.log ? ' (log)' : ''}`, x, 12);
+      const inv = (t) => (a.log ? 10 ** t : t);
+      ctx.fillText(fmtNum(Number(inv(a.hi).toPrecision(3))), x, pad.t - 2 + 10);
+      ctx.fillText(fmtNum(Number(inv(a.lo).toPrecision(3))), x, h - 6);
+    });
+  }
+}
+
+// Mixes two CSS hex colours (#rgb or #rrggbb); f = 1 gives b.
+function mix(a, b, f) {
+  const p = (s) => {
+    const h = s.replace('#', '');
+    const x = h.length === 3 ? [...h].map((ch) => ch + ch).join('') : h;
+    return [0, 2, 4].map((i) => parseInt(x.slice(i, i + 2), 16));
+  };
+  const [ra, ga, ba] = p(a), [rb, gb, bb] = p(b);
+  const t = Math.max(0, Math.min(1, f));
+  return `rgb(${Math.round(ra + (rb - ra) * t)},${Math.round(ga + (gb - ga) * t)},${Math.round(ba + (bb - ba) * t)})`;
+}

@@ -1,0 +1,16 @@
+// Colours for the canvas and chart views, read from console.css's custom
+// properties, and one hook for when they change (prefers-color-scheme) so
+// those views can redraw: CSS restyles the rest of the page by itself.
+
+export function colors() {
+  const s = getComputedStyle(document.documentElement);
+  const v = (n) => s.getPropertyValue(n).trim();
+  return { fg: v('--fg'), muted: v('--muted'), line: v('--line'), grid: v('--grid'), bg: v('--bg'),
+    accent: v('--accent'), accent2: v('--accent2'), ok: v('--ok'), bad: v('--bad') };
+}
+
+export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+export function onSchemeChange(fn) {
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', fn);
+}
