@@ -14,6 +14,7 @@
 #include "util/sb_buf.h"
 #include "util/sb_diag.h"
 #include "value/sb_value.h"
+#include "sb_web_int.h"
 
 /* The ABI. No EMSCRIPTEN_KEEPALIVE: what is exported is decided by
  * exports.txt alone (the link keeps exactly what it lists). */
@@ -40,36 +41,6 @@ void *sb_web_alloc(size_t size)
 void sb_web_free(void *p)
 {
     sb_free(p);
-}
-
-/* One diagnostic as {"file","line","col","message","text"}. `text` is the
- * exact line `sibyl workspace validate` prints (sb_diags_write's format, so
- * the web and the terminal never disagree), without its newline; the other
- * fields let a page place a marker without parsing that text. */
-static void write_diag_json(sb_buf *out, const sb_diag *e)
-{
-    sb_buf line = SB_BUF_INIT;
-    sb_diags *one = sb_diags_new();
-    if (one) {
-        sb_diags_add(one, e->file, e->line, e->col, "%s", e->msg);
-        sb_diags_write(one, &line);
-        sb_diags_free(one);
-    } else {
-        line.failed = true;
-    }
-    size_t n = line.len;
-    if (n && line.data[n - 1] == '\n')
-        n--;
-    sb_buf_puts(out, "{\"file\":");
-    sb_buf_json_string(out, e->file, strlen(e->file));
-    sb_buf_printf(out, ",\"line\":%u,\"col\":%u,\"message\":", (unsigned)e->line, (unsigned)e->col);
-    sb_buf_json_string(out, e->msg, strlen(e->msg));
-    sb_buf_puts(out, ",\"text\":");
-    sb_buf_json_string(out, line.data ? line.data : "", n);
-    sb_buf_putc(out, '}');
-    if (sb_buf_failed(&line))
-        out->failed = true; /* report OOM instead of a diagnostic with no text */
-    sb_buf_free(&line);
 }
 
 /* sb_yaml_load and sb_config_workspace share this shape. */
@@ -104,18 +75,8 @@ static char *load_to_json(loader_fn load, const char *file, const char *text, si
         sb_val_write_json(&out, v, 0);
         sb_buf_putc(&out, '}');
     } else {
-        sb_diags_sort(d);
-        sb_buf_puts(&out, "{\"diagnostics\":[");
-        for (size_t i = 0; i < sb_diags_count(d); i++) {
-            if (i)
-                sb_buf_putc(&out, ',');
-            write_diag_json(&out, sb_diags_at(d, i));
-        }
-        sb_buf_puts(&out, "]}");
+        sb_web__diags_json(&out, d);
     }
-    /* A partial list would read as "fewer problems than there are". */
-    if (sb_diags_oom(d))
-        out.failed = true;
     sb_val_free(v);
     sb_diags_free(d);
     return sb_buf_take(&out); /* NULL if any append failed */

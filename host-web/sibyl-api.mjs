@@ -1,18 +1,426 @@
 // The JavaScript API of sibyl's web build: one small class over the
-// Emscripten module (sibyl.mjs + sibyl.wasm, in this same folder).
+// Emscripten module (sibyl.mjs + sibyl.wasm, in this same folder), and one
+// per object it hands out (Run, Watch). The contract: host-web/README.md and
+// sibyl-api.d.ts.
 //
 //   import { Sibyl } from './sibyl-api.mjs';
 //   const sibyl = await Sibyl.load();
-//   sibyl.version();                       // "0.1.0"
-//   sibyl.loadYaml('any.yaml', text)       // { ok, value, diagnostics }
-//   sibyl.validateWorkspace('workspace.yaml', text) // same shape
+//   const run = sibyl.run({ workspace: { file, text }, pipelines: { file, text }, pipeline, inputs, seed });
+//   run.on('chunk', (ev) => ...);
+//   const { status, outputs, files, stream } = await run.done;
 //
-// Rules this glue keeps: every pointer it gets from C is freed in a
-// `finally`; C never calls back into JS here, and when it does later (fetch
-// completions) those callbacks will catch their own errors, so a JS
-// exception never unwinds through C frames. Errors are reported as values
-// (diagnostics); only misuse (wrong argument types) and out-of-memory throw.
+// Rules this glue keeps:
+// - C never calls JavaScript. C queues what the host must do (events,
+//   requests to send, files) as JSON lines; this file takes them after each
+//   call and acts on them. So no JS exception can unwind through C frames,
+//   and listeners run outside any C call.
+// - Every pointer it gets from C is freed in a `finally`.
+// - Errors in the input are values (diagnostics, a failed run); only misuse
+//   (wrong argument types: TypeError) and out-of-memory (RangeError) throw.
+// - No DOM: the same file runs in a page, a Web Worker and Node 20+.
 import createSibylModule from './sibyl.mjs';
+
+// A virtual-clock run works in slices of about this many milliseconds, then
+// yields to the event loop (a page stays responsive, timers and input run).
+const SLICE_MS = 10;
+// After cancel() with HTTP servers: how long the run may go on answering so
+// its cancel_jobs reach the servers (the CLI's grace after Ctrl-C).
+const CANCEL_GRACE_MS = 10000;
+const EVENT_TYPES = ['log', 'step', 'poll', 'chunk', 'progress', 'done', '*'];
+
+// Yields to the event loop: a macrotask, so timers, I/O and input get a turn.
+// setImmediate (Node) and MessageChannel (pages, workers) are not clamped
+// the way nested setTimeout(0) is (4 ms in browsers).
+const yieldToLoop = (() => {
+  if (typeof setImmediate === 'function') return () => new Promise((r) => setImmediate(r));
+  if (typeof MessageChannel === 'function') {
+    const waiting = [];
+    let ch = null;
+    return () => new Promise((r) => {
+      if (!ch) {
+        ch = new MessageChannel();
+        ch.port1.onmessage = () => waiting.shift()?.();
+      }
+      waiting.push(r);
+      ch.port2.postMessage(0);
+    });
+  }
+  return () => new Promise((r) => setTimeout(r, 0));
+})();
+
+const now = () => Date.now();
+const perfNow = typeof performance === 'object' ? () => performance.now() : () => Date.now();
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkDoc(name, doc, defaultFile) {
+  if (!isPlainObject(doc) || typeof doc.text !== 'string')
+    throw new TypeError(`${name} must be { file?: string, text: string }`);
+  if (doc.file !== undefined && typeof doc.file !== 'string')
+    throw new TypeError(`${name}.file must be a string`);
+  return { file: doc.file ?? defaultFile, text: doc.text };
+}
+
+function checkStringMap(name, v) {
+  if (v === undefined) return undefined;
+  if (!isPlainObject(v) || Object.values(v).some((x) => typeof x !== 'string'))
+    throw new TypeError(`${name} must be an object of strings`);
+  return v;
+}
+
+function checkOneOf(name, v, allowed) {
+  if (v !== undefined && !allowed.includes(v))
+    throw new TypeError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+// The seed as decimal digits: a number must be a safe integer (beyond 2^53
+// a number no longer names one seed), a bigint or a string of digits may go
+// up to 2^64-1 (C checks the range and reports it).
+function seedString(seed) {
+  if (seed === undefined || seed === null) return null;
+  if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) return String(seed);
+  if (typeof seed === 'bigint' && seed >= 0n) return seed.toString();
+  if (typeof seed === 'string' && /^[0-9]+$/.test(seed)) return seed;
+  throw new TypeError(`seed must be a non-negative integer (number, bigint or digits), got ${String(seed)}`);
+}
+
+// Epoch milliseconds from a number (ms), a Date or an ISO 8601 string.
+function startMs(t) {
+  if (t === undefined) return Math.floor(now() / 1000) * 1000; // the CLI's default: now, whole seconds
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'string' ? Date.parse(t) : t;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0)
+    throw new TypeError(`startTime must be epoch milliseconds, a Date or an ISO 8601 time, got ${String(t)}`);
+  return ms;
+}
+
+// Listeners by event type, called in order; one that throws is reported
+// (a 'log' event at level ERROR, or console.error if a log listener is the
+// one throwing) and the others, and the run, go on.
+class Emitter {
+  #listeners = new Map();
+  #reporting = false;
+  #types;
+
+  constructor(types) {
+    this.#types = types;
+  }
+
+  on(type, fn) {
+    if (!this.#types.includes(type))
+      throw new TypeError(`on(type, fn): type must be one of ${this.#types.join(', ')}, got ${JSON.stringify(type)}`);
+    if (typeof fn !== 'function') throw new TypeError('on(type, fn): fn must be a function');
+    let set = this.#listeners.get(type);
+    if (!set) this.#listeners.set(type, (set = new Set()));
+    const entry = { fn }; // a wrapper, so the same function may be added twice
+    set.add(entry);
+    return () => set.delete(entry);
+  }
+
+  emit(ev) {
+    for (const type of [ev.type, '*']) {
+      const set = this.#listeners.get(type);
+      if (!set) continue;
+      for (const { fn } of [...set]) {
+        try {
+          fn(ev);
+        } catch (e) {
+          this.#report(e, ev);
+        }
+      }
+    }
+  }
+
+  #report(e, ev) {
+    const message = `an event listener for '${ev.type}' threw: ${e && e.message ? e.message : String(e)}`;
+    if (this.#reporting || ev.type === 'log') {
+      console.error(`sibyl: ${message}`);
+      return;
+    }
+    this.#reporting = true;
+    try {
+      this.emit({ type: 'log', time_ms: ev.time_ms, level: 'ERROR', message });
+    } finally {
+      this.#reporting = false;
+    }
+  }
+}
+
+// One HTTP request for an MCP server, as the core asked for it (sb_run.h's
+// sb_run_request). Resolves with the answer; never rejects: a transport
+// failure is status 0 with the reason, naming the URL, as the CLI reports it.
+async function mcpFetch(server, req, extraHeaders, signal) {
+  const url = server && server.url;
+  if (!url) return { status: 0, body: `server '${req.server}' has no URL (give one in the run option servers)` };
+  const headers = { ...(server.headers || {}), ...(extraHeaders || {}) };
+  if (req.accept) headers['Accept'] = req.accept;
+  if (req.content_type) headers['Content-Type'] = req.content_type;
+  if (req.session_id) headers['Mcp-Session-Id'] = req.session_id;
+  if (req.protocol_version) headers['MCP-Protocol-Version'] = req.protocol_version;
+  if (req.last_event_id) headers['Last-Event-ID'] = req.last_event_id;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), server.timeout_ms || 30000);
+  const onAbort = () => timeout.abort();
+  signal.addEventListener('abort', onAbort);
+  try {
+    const res = await fetch(url, { method: req.method || 'POST', headers, body: req.body, signal: timeout.signal });
+    // An SSE answer is read to its end: the core's MCP client takes the
+    // stream whole (it resumes with Last-Event-ID if the stream breaks).
+    const body = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type'),
+             sessionId: res.headers.get('mcp-session-id'), body };
+  } catch (e) {
+    const why = timeout.signal.aborted && !signal.aborted ? `timed out after ${server.timeout_ms} ms`
+              : (e && e.cause && e.cause.message) || (e && e.message) || String(e);
+    return { status: 0, body: `${url}: ${why}` };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+// One pipeline run (sb_web_run.h). Made by Sibyl.run().
+class Run {
+  #m;
+  #emitter = new Emitter(EVENT_TYPES);
+  #o;
+  #ptr = 0;
+  #info = null;           // the "start" message: files, servers, seed
+  #files = {};
+  #stream = [];
+  #diagnostics = [];
+  #result = null;         // the "done" message, when it came
+  #answers = [];          // fetch answers waiting to go to C
+  #inflight = 0;
+  #abort = new AbortController();
+  #cancelReason = null;
+  #wake = null;
+  /** Resolves when the run is over: { status, exit_code, error?, outputs, files, stream, diagnostics }. */
+  done;
+
+  constructor(m, o) {
+    this.#m = m;
+    this.#o = o;
+    this.done = this.#drive();
+  }
+
+  on(type, fn) {
+    return this.#emitter.on(type, fn);
+  }
+
+  // As Ctrl-C: pending timers are dropped, submitted jobs cancelled, partial
+  // outputs written. Calling it again, or after the end, does nothing.
+  cancel(reason = 'cancelled') {
+    if (typeof reason !== 'string') throw new TypeError('cancel(reason): reason must be a string');
+    if (this.#cancelReason === null && !this.#result) {
+      this.#cancelReason = reason;
+      this.#wake?.();
+    }
+  }
+
+  async #drive() {
+    await null; // the caller attaches listeners first: nothing is delivered before
+    const m = this.#m, o = this.#o;
+    const strs = [];
+    try {
+      const c = (s) => {
+        const len = m.lengthBytesUTF8(s);
+        const p = m._sb_web_alloc(len + 1);
+        if (!p) throw new RangeError('sibyl: out of memory');
+        strs.push(p);
+        m.stringToUTF8(s, p, len + 1);
+        return [p, len];
+      };
+      const [wf] = c(o.workspace.file), [wt, wl] = c(o.workspace.text);
+      const [pf] = c(o.pipelines.file), [pt, pl] = c(o.pipelines.text);
+      const [ot, ol] = c(JSON.stringify(o.c));
+      this.#ptr = m._sb_web_run_new(wf, wt, wl, pf, pt, pl, ot, ol);
+    } finally {
+      for (const p of strs) m._sb_web_free(p);
+    }
+    if (!this.#ptr) throw new RangeError('sibyl: out of memory');
+    try {
+      this.#take();
+      if (!this.#result) await (m._sb_web_run_virtual(this.#ptr) ? this.#loopVirtual() : this.#loopReal());
+    } finally {
+      this.#abort.abort(); // fetches still out (a cancel whose grace ran out)
+      m._sb_web_run_free(this.#ptr);
+      this.#ptr = 0;
+    }
+    return this.#result;
+  }
+
+  // Virtual clock: slices of C work of about SLICE_MS, the number of steps
+  // per slice adapted to what the last slice took, then a yield.
+  async #loopVirtual() {
+    const m = this.#m;
+    let steps = 16;
+    for (;;) {
+      if (this.#cancelReason !== null && !this.#cancelSent()) continue;
+      const t0 = perfNow();
+      const state = m._sb_web_run_advance(this.#ptr, 0, steps);
+      this.#take();
+      if (state === 0 || this.#result) return;
+      const dt = perfNow() - t0;
+      if (dt < SLICE_MS / 2 && steps < 1 << 20) steps *= 2;
+      else if (dt > SLICE_MS * 2 && steps > 1) steps = Math.max(1, steps >> 1);
+      await yieldToLoop();
+    }
+  }
+
+  // Sends the cancel to C once; false the first time (the caller goes round
+  // again to see the consequences).
+  #cancelSent() {
+    if (this.#cancelledAt !== undefined) return true;
+    this.#cancelledAt = now();
+    const m = this.#m;
+    const len = m.lengthBytesUTF8(this.#cancelReason);
+    const p = m._sb_web_alloc(len + 1);
+    try {
+      if (p) m.stringToUTF8(this.#cancelReason, p, len + 1);
+      m._sb_web_run_cancel(this.#ptr, p, this.#clock());
+    } finally {
+      m._sb_web_free(p);
+    }
+    this.#take();
+    return false;
+  }
+  #cancelledAt = undefined;
+
+  #clockStart = now();
+  #clock() {
+    const scale = this.#o.timeScale ?? 1;
+    return this.#o.c.start_ms + (now() - this.#clockStart) * scale;
+  }
+
+  // Real clock (embedded, maybe scaled, or HTTP servers): answers as they
+  // arrive, timers when due; sleeps in between.
+  async #loopReal() {
+    const m = this.#m;
+    const scale = this.#o.timeScale ?? 1;
+    for (;;) {
+      while (this.#answers.length && !this.#result) {
+        const a = this.#answers.shift();
+        this.#respond(a);
+      }
+      if (this.#result) return;
+      if (this.#cancelReason !== null && !this.#cancelSent()) continue;
+      if (this.#cancelledAt !== undefined && now() - this.#cancelledAt > CANCEL_GRACE_MS) {
+        // The servers did not answer in time; the result file written at the
+        // cancel stands (sb_run_cancel).
+        this.#finishUnanswered();
+        return;
+      }
+      const state = m._sb_web_run_advance(this.#ptr, this.#clock(), 0);
+      this.#take();
+      if (state === 0 || this.#result) return;
+      if (this.#answers.length) continue;
+      const next = m._sb_web_run_next_deadline(this.#ptr);
+      let wait = next < 0 ? Infinity : (next - this.#clock()) / scale;
+      if (this.#cancelledAt !== undefined) wait = Math.min(wait, this.#cancelledAt + CANCEL_GRACE_MS - now() + 1);
+      await this.#sleep(Math.max(0, wait));
+    }
+  }
+
+  #sleep(ms) {
+    return new Promise((resolve) => {
+      let timer = null;
+      const done = () => {
+        if (timer !== null) clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      if (ms !== Infinity) timer = setTimeout(done, Math.min(Math.ceil(ms), 0x7fffffff));
+      this.#wake = done;
+    });
+  }
+
+  #respond(a) {
+    const m = this.#m;
+    const strs = [];
+    try {
+      const c = (s) => {
+        if (s === null || s === undefined) return [0, 0];
+        const len = m.lengthBytesUTF8(s);
+        const p = m._sb_web_alloc(len + 1);
+        if (!p) throw new RangeError('sibyl: out of memory');
+        strs.push(p);
+        m.stringToUTF8(s, p, len + 1);
+        return [p, len];
+      };
+      const [ct] = c(a.contentType), [sid] = c(a.sessionId), [body, len] = c(a.body ?? '');
+      m._sb_web_run_on_response(this.#ptr, a.id, a.status, ct, sid, body, len, this.#clock());
+    } finally {
+      for (const p of strs) m._sb_web_free(p);
+    }
+    this.#take();
+  }
+
+  #send(req) {
+    const servers = this.#info ? this.#info.servers : {};
+    this.#inflight++;
+    mcpFetch(servers[req.server], req, this.#o.headers, this.#abort.signal).then((a) => {
+      this.#inflight--;
+      if (!this.#ptr || this.#result) return;
+      this.#answers.push({ id: req.id, ...a });
+      this.#wake?.();
+    });
+  }
+
+  #finishUnanswered() {
+    const error = `cancelled; ${this.#inflight} request(s) still unanswered after ${CANCEL_GRACE_MS / 1000} s`;
+    this.#onDone({ status: 'cancelled', exit_code: 3, error, time_ms: Math.round(this.#clock()) });
+  }
+
+  // Takes C's queued messages and acts on them, in order.
+  #take() {
+    const m = this.#m;
+    const p = m._sb_web_run_take(this.#ptr);
+    if (!p) return;
+    let text;
+    try {
+      text = m.UTF8ToString(p);
+    } finally {
+      m._sb_web_free(p);
+    }
+    let from = 0;
+    while (from < text.length) {
+      let to = text.indexOf('\n', from);
+      if (to < 0) to = text.length;
+      const msg = JSON.parse(text.slice(from, to));
+      from = to + 1;
+      if (msg.event) {
+        if (msg.event.type === 'chunk') this.#stream.push(msg.event.chunk);
+        this.#emitter.emit(msg.event);
+      } else if (msg.send) this.#send(msg.send);
+      else if (msg.file) this.#files[msg.file.name] = msg.file.text;
+      else if (msg.start) this.#info = msg.start;
+      else if (msg.diagnostics) {
+        this.#diagnostics = msg.diagnostics;
+        for (const d of msg.diagnostics)
+          this.#emitter.emit({ type: 'log', time_ms: this.#o.c.start_ms, level: 'ERROR', message: d.text });
+      } else if (msg.done) this.#onDone(msg.done);
+    }
+  }
+
+  #onDone(d) {
+    if (this.#result) return;
+    const outputs = {};
+    for (const [name, text] of Object.entries(this.#files)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        outputs[name] = JSON.parse(text);
+      } catch {
+        // not JSON after all: it stays in files
+      }
+    }
+    this.#result = { status: d.status, exit_code: d.exit_code, ...(d.error ? { error: d.error } : {}), outputs,
+                     files: { ...this.#files }, stream: this.#stream, diagnostics: this.#diagnostics,
+                     seed: this.#info ? this.#info.seed : null };
+    const ev = { type: 'done', time_ms: d.time_ms, status: d.status, exit_code: d.exit_code };
+    if (d.error) ev.error = d.error;
+    this.#emitter.emit(ev);
+  }
+}
 
 export class Sibyl {
   #m;
@@ -46,6 +454,37 @@ export class Sibyl {
   // workspace tree.
   validateWorkspace(file, text) {
     return this.#load('_sb_web_workspace_to_json', 'validateWorkspace', file, text);
+  }
+
+  // Runs a pipeline as `sibyl pipeline run` does. Options (sibyl-api.d.ts):
+  //   workspace, pipelines: { file?, text }   pipeline: name
+  //   inputs: { name: value }   seed   mode: 'embedded' | 'servers'
+  //   clock: 'virtual' | 'real'   timeScale (real clock, embedded)   startTime
+  //   servers: { name: url }   headers: { name: value }
+  // Returns a Run at once; listeners added before the next await see every event.
+  run(options) {
+    if (!isPlainObject(options)) throw new TypeError('run(options): options must be an object');
+    const workspace = checkDoc('run(options): workspace', options.workspace, 'workspace.yaml');
+    const pipelines = checkDoc('run(options): pipelines', options.pipelines, 'pipelines.yaml');
+    if (typeof options.pipeline !== 'string' || !options.pipeline)
+      throw new TypeError('run(options): pipeline must be the name of a pipeline');
+    if (options.inputs !== undefined && !isPlainObject(options.inputs))
+      throw new TypeError('run(options): inputs must be an object of input values');
+    const mode = checkOneOf('run(options): mode', options.mode, ['embedded', 'servers']);
+    const clock = checkOneOf('run(options): clock', options.clock, ['virtual', 'real']);
+    if (clock === 'virtual' && mode === 'servers')
+      throw new TypeError("run(options): clock 'virtual' needs embedded services (a remote server runs on the real clock)");
+    const servers = checkStringMap('run(options): servers', options.servers);
+    const headers = checkStringMap('run(options): headers', options.headers);
+    const ts = options.timeScale;
+    if (ts !== undefined && (typeof ts !== 'number' || !(ts >= 1e-3 && ts <= 1e9) || clock !== 'real'))
+      throw new TypeError('run(options): timeScale is a number from 0.001 to 1e9, with clock: \'real\'');
+    const c = {
+      pipeline: options.pipeline, inputs: options.inputs ?? null, seed: seedString(options.seed),
+      mode: mode ?? null, clock: clock ?? null, servers: servers ?? null,
+      start_ms: startMs(options.startTime),
+    };
+    return new Run(this.#m, { workspace, pipelines, c, headers, timeScale: ts });
   }
 
   #load(fn, name, file, text) {
