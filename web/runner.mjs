@@ -12,6 +12,7 @@ export class Runner {
   onDone = () => {};
   onError = () => {};
   inWorker = true;
+  api = {};              // what the module offers ({ run, validate }), from 'ready'
 
   constructor() {
     this.#ready = new Promise((resolve, reject) => {
@@ -73,6 +74,7 @@ export class Runner {
 
   validate(args) { return this.#ask({ op: 'validate', args }); }
   loadYaml(file, text) { return this.#ask({ op: 'yaml', file, text }); }
+  validateWorkspace(file, text) { return this.#ask({ op: 'workspace', file, text }); }
   run(args) { this.#send({ op: 'run', args }); }
   cancel() { this.#send({ op: 'cancel' }); }
 }
