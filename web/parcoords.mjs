@@ -41,7 +41,7 @@ export class ParCoords {
       axes.push({ name: metric, log: false, t: (v) => v, lo, hi: hi > lo ? hi : lo + 1, get: (r) => r.metrics[metric] });
     }
     if (axes.length < 2 || !done.length) return;
-    const pad = { l: 36, r: 36, t: 22, b: 20 };
+    const pad = { l: 24, r: 24, t: 22, b: 20 };
     const gap = (w - pad.l - pad.r) / (axes.length - 1);
     const y = (a, v) => pad.t + (1 - (a.t(v) - a.lo) / (a.hi - a.lo)) * (h - pad.t - pad.b);
     const m = axes[axes.length - 1];
@@ -65,17 +65,18 @@ export class ParCoords {
     ctx.strokeStyle = col.muted;
     ctx.fillStyle = col.fg;
     ctx.font = '11px system-ui, sans-serif';
-    ctx.textAlign = 'center';
     axes.forEach((a, i) => {
       const x = pad.l + i * gap;
+      ctx.textAlign = i === 0 ? 'left' : i === axes.length - 1 ? 'right' : 'center';
+      const tx = i === 0 ? 4 : i === axes.length - 1 ? w - 4 : x;
       ctx.beginPath();
       ctx.moveTo(x, pad.t);
       ctx.lineTo(x, h - pad.b);
       ctx.stroke();
-      ctx.fillText(`${a.name}${a.log ? ' (log)' : ''}`, x, 12);
+      ctx.fillText(`${a.name}${a.log ? ' (log)' : ''}`, tx, 12);
       const inv = (t) => (a.log ? 10 ** t : t);
-      ctx.fillText(fmtNum(Number(inv(a.hi).toPrecision(3))), x, pad.t - 2 + 10);
-      ctx.fillText(fmtNum(Number(inv(a.lo).toPrecision(3))), x, h - 6);
+      ctx.fillText(fmtNum(Number(inv(a.hi).toPrecision(3))), tx, pad.t + 8);
+      ctx.fillText(fmtNum(Number(inv(a.lo).toPrecision(3))), tx, h - 6);
     });
   }
 }
