@@ -81,14 +81,23 @@ static void done_json(sb_buf *b, const char *status, int exit_code, const char *
     sb_buf_puts(b, "}}\n");
 }
 
-/* The run could not start: its diagnostics, then "done". */
+/* The run could not start: its diagnostics, then "done" whose error is the
+ * first diagnostic's line as the CLI prints it. */
 static void refuse(sb_web_run *w, sb_diags *d, int exit_code, int64_t now)
 {
     sb_web__diags_json(&w->out, d);
     sb_buf_putc(&w->out, '\n');
-    sb_diags_sort(d);
-    const char *first = sb_diags_count(d) ? sb_diags_at(d, 0)->msg : "the run could not start";
-    done_json(&w->out, "failed", exit_code, first, now);
+    sb_buf first = SB_BUF_INIT;
+    if (sb_diags_count(d)) {
+        sb_diags_write(d, &first);
+        char *nl = first.data ? memchr(first.data, '\n', first.len) : NULL;
+        if (nl) {
+            *nl = '\0';
+            first.len = (size_t)(nl - first.data);
+        }
+    }
+    done_json(&w->out, "failed", exit_code, first.len ? sb_buf_str(&first) : "the run could not start", now);
+    sb_buf_free(&first);
     w->finished = true;
 }
 
@@ -138,12 +147,7 @@ static const char *first_http_server(sb_val ws)
 static int start(sb_web_run *w, sb_val opts, const char *ws_file, const char *pl_file, sb_diags *d)
 {
     const char *mode = opt_str(opts, "mode"), *clock = opt_str(opts, "clock"), *pipeline = opt_str(opts, "pipeline");
-    const sb_val *urls = sb_map_get_str(opts, "servers"), *inputs = sb_map_get_str(opts, "inputs"),
-                 *start_ms = sb_map_get_str(opts, "start_ms");
-    double t0 = 0;
-    if (start_ms)
-        sb_val_as_double(*start_ms, &t0);
-    w->now = (int64_t)t0;
+    const sb_val *urls = sb_map_get_str(opts, "servers"), *inputs = sb_map_get_str(opts, "inputs");
     if (!sb_web__apply_mode(&w->ws, ws_file, mode, urls ? *urls : sb_null(), d))
         return SB_WEB_EXIT_USAGE;
     const char *http = first_http_server(w->ws);
@@ -208,6 +212,11 @@ sb_web_run *sb_web_run_new(const char *ws_file, const char *ws_text, size_t ws_l
     ws_file = ws_file ? ws_file : "workspace.yaml";
     pl_file = pl_file ? pl_file : "pipelines.yaml";
     sb_val opts = sb_json_parse(opts_text ? opts_text : "", opts_text ? opts_len : 0);
+    const sb_val *start_ms = opts.kind == SB_MAP ? sb_map_get_str(opts, "start_ms") : NULL;
+    double t0 = 0;
+    if (start_ms)
+        sb_val_as_double(*start_ms, &t0);
+    w->now = (int64_t)t0;
     int rc = 0;
     if (opts.kind != SB_MAP) {
         sb_diags_add(d, "<options>", 0, 0, "the run options are not a JSON object");

@@ -456,6 +456,35 @@ export class Sibyl {
     return this.#load('_sb_web_workspace_to_json', 'validateWorkspace', file, text);
   }
 
+  // Checks a workspace and a pipelines file together, as `sibyl workspace
+  // validate` and `sibyl pipeline validate` do. Returns
+  //   { ok, diagnostics: [{ file, line, col, message, text }],
+  //     pipelines: [{ name, description?, inputs: [{ name, type, default?, description?, ... }],
+  //                   steps: [{ name, kind, needs: [], on?, description? }] }] }
+  // (pipelines is empty unless the pipelines file is valid).
+  validate(options) {
+    if (!isPlainObject(options)) throw new TypeError('validate(options): options must be { workspace, pipelines }');
+    const ws = checkDoc('validate(options): workspace', options.workspace, 'workspace.yaml');
+    const pl = checkDoc('validate(options): pipelines', options.pipelines, 'pipelines.yaml');
+    const m = this.#m;
+    const ptrs = [];
+    let out = 0;
+    try {
+      const c = (s) => {
+        const len = m.lengthBytesUTF8(s);
+        ptrs.push(this.#cstring(s, len));
+        return [ptrs[ptrs.length - 1], len];
+      };
+      const [wf] = c(ws.file), [wt, wl] = c(ws.text), [pf] = c(pl.file), [pt, pll] = c(pl.text);
+      out = m._sb_web_validate(wf, wt, wl, pf, pt, pll);
+      if (!out) throw new RangeError('sibyl: out of memory in validate');
+      return JSON.parse(m.UTF8ToString(out));
+    } finally {
+      m._sb_web_free(out);
+      for (const p of ptrs) m._sb_web_free(p);
+    }
+  }
+
   // Runs a pipeline as `sibyl pipeline run` does. Options (sibyl-api.d.ts):
   //   workspace, pipelines: { file?, text }   pipeline: name
   //   inputs: { name: value }   seed   mode: 'embedded' | 'servers'
