@@ -24,7 +24,7 @@ const EVERY = { charts: 250, parcoords: 800, summary: 1000 };
 
 const ui = {
   status: $('status'), form: $('form'), run: $('run'), cancel: $('cancel'), validate: $('validate'),
-  pipeline: $('pipeline'), seed: $('seed'), clock: $('clock'), conductor: $('conductor-url'), solver: $('solver-url'),
+  pipeline: $('pipeline'), seed: $('seed'), clock: $('clock'), timeScale: $('time-scale'), conductor: $('conductor-url'), solver: $('solver-url'),
   auth: $('auth'), diagnostics: $('diagnostics'), cli: $('cli'), summary: $('summary'), progress: $('progress'),
   filter: $('filter'), pause: $('pause'), rowCount: $('row-count'), final: $('final'),
 };
@@ -59,7 +59,7 @@ function settings() {
   return {
     source: source(), wsFile: editors.ws.name, plFile: editors.pl.name, wsText: editors.ws.text,
     plText: editors.pl.text, pipeline: ui.pipeline.value, seed: ui.seed.value.trim(), mode: mode(),
-    clock: ui.clock.value, conductor: ui.conductor.value.trim(), solver: ui.solver.value.trim(),
+    clock: ui.clock.value, timeScale: ui.timeScale.value.trim(), conductor: ui.conductor.value.trim(), solver: ui.solver.value.trim(),
     inputs: inputsForm.read().values ?? {},
   };
 }
@@ -83,6 +83,7 @@ async function applySettings(s) {
   if (s.seed !== undefined) ui.seed.value = s.seed;
   if (s.mode) ui.form.elements.mode.value = s.mode === 'servers' ? 'servers' : 'embedded';
   if (s.clock) ui.clock.value = s.clock === 'real' ? 'real' : 'virtual';
+  if (s.timeScale) ui.timeScale.value = s.timeScale;
   if (s.conductor) ui.conductor.value = s.conductor;
   if (s.solver) ui.solver.value = s.solver;
   showMode();
@@ -232,8 +233,18 @@ async function start() {
     pipeline: s.pipeline, inputs: s.inputs, mode: s.mode,
   };
   if (s.seed !== '') args.seed = s.seed;
-  if (s.mode === 'embedded') args.clock = s.clock;
-  else {
+  if (s.mode === 'embedded') {
+    args.clock = s.clock;
+    if (s.clock === 'real' && s.timeScale !== '') {
+      const ts = Number(s.timeScale);
+      if (!(ts >= 1e-3 && ts <= 1e9)) {
+        setStatus('Not started: the time scale is a number from 0.001 to 1e9.', 'failed');
+        ui.timeScale.focus();
+        return;
+      }
+      args.timeScale = ts;
+    }
+  } else {
     args.servers = {};
     if (s.conductor) args.servers.conductor = s.conductor;
     if (s.solver) args.servers.solver = s.solver;
@@ -402,7 +413,8 @@ ui.pipeline.addEventListener('change', () => {
   showCli();
 });
 $('inputs').addEventListener('input', showCli);
-for (const el of [ui.seed, ui.clock, ui.conductor, ui.solver]) el.addEventListener('input', showCli);
+for (const el of [ui.seed, ui.clock, ui.timeScale, ui.conductor, ui.solver]) el.addEventListener('input', showCli);
+ui.clock.addEventListener('change', showMode);
 ui.filter.addEventListener('change', () => { table.setFilter(ui.filter.value); dirty.rows = true; dirty.pc = true; draw(performance.now(), true); });
 ui.pause.addEventListener('change', () => { if (!ui.pause.checked) { dirty.rows = true; dirty.pc = true; schedule(); } });
 $('copy-cli').addEventListener('click', async () => {
@@ -429,6 +441,7 @@ onSchemeChange(() => { charts.rebuild(model); parcoords.draw(model, model.filter
 function showMode() {
   $('embedded-opts').hidden = mode() !== 'embedded';
   $('server-opts').hidden = mode() !== 'servers';
+  $('time-scale-box').hidden = ui.clock.value !== 'real';
 }
 
 // ---- start ----

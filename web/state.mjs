@@ -2,7 +2,8 @@
 // embedded run) and as the equivalent `sibyl pipeline run` command line.
 //
 // Fragment keys: src (example | paste), ws / pl (the YAML texts, only for
-// pasted YAML), wsfile / plfile, pipeline, seed, mode, clock, conductor,
+// pasted YAML), wsfile / plfile, pipeline, seed, mode, clock, ts (time
+// scale of the real clock), conductor,
 // solver, in (the inputs as JSON), run=1 (start at once when opened).
 
 export const EXAMPLE_DIR = 'examples/companies/vertex_foundry/config';
@@ -19,7 +20,10 @@ export function toFragment(s, { run = false } = {}) {
   if (s.pipeline) p.set('pipeline', s.pipeline);
   if (s.seed !== '') p.set('seed', s.seed);
   p.set('mode', s.mode);
-  if (s.mode === 'embedded') p.set('clock', s.clock);
+  if (s.mode === 'embedded') {
+    p.set('clock', s.clock);
+    if (s.clock === 'real' && s.timeScale) p.set('ts', s.timeScale);
+  }
   else {
     if (s.conductor) p.set('conductor', s.conductor);
     if (s.solver) p.set('solver', s.solver);
@@ -35,7 +39,7 @@ export function fromFragment(hash) {
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const s = {};
   for (const [k, key] of [['src', 'source'], ['wsfile', 'wsFile'], ['plfile', 'plFile'], ['ws', 'wsText'],
-    ['pl', 'plText'], ['pipeline', 'pipeline'], ['seed', 'seed'], ['mode', 'mode'], ['clock', 'clock'],
+    ['pl', 'plText'], ['pipeline', 'pipeline'], ['seed', 'seed'], ['mode', 'mode'], ['clock', 'clock'], ['ts', 'timeScale'],
     ['conductor', 'conductor'], ['solver', 'solver']]) if (p.has(k)) s[key] = p.get(k);
   if (p.has('in')) {
     try {
@@ -73,7 +77,10 @@ export function cliCommand(s) {
   const parts = ['sibyl', 'pipeline', 'run', shq(s.pipeline), '--workspace', shq(ws), '--config', shq(pl)];
   for (const [k, v] of Object.entries(s.inputs)) parts.push('--input', shq(`${k}=${inputValue(v)}`));
   if (s.seed !== '') parts.push('--seed', shq(s.seed));
-  if (s.mode === 'embedded' && s.clock === 'real') parts.push('--clock', 'real');
+  if (s.mode === 'embedded' && s.clock === 'real') {
+    parts.push('--clock', 'real');
+    if (s.timeScale) parts.push('--time-scale', shq(s.timeScale));
+  }
   parts.push('--stream');
   return parts.join(' ');
 }

@@ -1,0 +1,21 @@
+# The browser console (web/). web_console_units: its DOM-free modules under
+# Node. The others drive the console in headless Chromium (Debian's
+# /usr/bin/chromium through npm playwright-core), each serving web/ with
+# scripts/console.mjs on a free port; they need web/dist/ filled by the web
+# build's console_dist target (scripts/build-all.sh web) and write
+# screenshots to build/web-console/. web_console_size checks the 400 KB gz
+# bound of everything the console loads.
+set(_console "${CMAKE_CURRENT_LIST_DIR}/console")
+set(_native "${PROJECT_BINARY_DIR}")
+add_test(NAME web_console_units
+  COMMAND ${SIBYL_NODE} --no-warnings "${_console}/units.test.mjs" "${PROJECT_SOURCE_DIR}")
+add_test(NAME web_console_size
+  COMMAND ${SIBYL_NODE} --no-warnings "${_console}/size.test.mjs")
+set_tests_properties(web_console_units web_console_size PROPERTIES LABELS "web")
+
+foreach(_t embedded servers invalid cancel large)
+  add_test(NAME web_console_${_t}
+    COMMAND ${SIBYL_NODE} --no-warnings "${_console}/${_t}.test.mjs"
+            "$<TARGET_FILE:sibyl>" "$<TARGET_FILE:sibyl-solver>" "$<TARGET_FILE:sibyl-conductor>")
+  set_tests_properties(web_console_${_t} PROPERTIES LABELS "web;chromium" TIMEOUT 300)
+endforeach()
