@@ -63,7 +63,12 @@ export class ResultsTable {
       const col = this.cols.find((c) => c.key === this.sort.key);
       if (col) {
         const sign = this.sort.dir === 'ascending' ? 1 : -1;
-        view = view.slice().sort((a, b) => sign * cmp(col.get(a), col.get(b)) || a.n - b.n);
+        view = view.slice().sort((a, b) => {
+          const va = col.get(a), vb = col.get(b);
+          const ma = va == null || va === '', mb = vb == null || vb === '';
+          if (ma || mb) return ma === mb ? a.n - b.n : ma ? 1 : -1;   // missing values last either way
+          return sign * cmp(va, vb) || a.n - b.n;
+        });
       }
     }
     this.view = view;
@@ -169,12 +174,10 @@ function spacer(h, cols) {
   return tr;
 }
 
-// Numbers before text before missing values, in either direction of sort.
+// Numbers before text; text in natural order (job_2 before job_10).
 function cmp(a, b) {
   const na = typeof a === 'number', nb = typeof b === 'number';
   if (na && nb) return a - b;
   if (na !== nb) return na ? -1 : 1;
-  if (a == null || a === '') return b == null || b === '' ? 0 : 1;
-  if (b == null || b === '') return -1;
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }

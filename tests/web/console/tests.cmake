@@ -17,5 +17,6 @@ foreach(_t embedded servers invalid cancel large)
   add_test(NAME web_console_${_t}
     COMMAND ${SIBYL_NODE} --no-warnings "${_console}/${_t}.test.mjs"
             "$<TARGET_FILE:sibyl>" "$<TARGET_FILE:sibyl-solver>" "$<TARGET_FILE:sibyl-conductor>")
-  set_tests_properties(web_console_${_t} PROPERTIES LABELS "web;chromium" TIMEOUT 300)
+  # One Chromium at a time: the machine has two cores.
+  set_tests_properties(web_console_${_t} PROPERTIES LABELS "web;chromium" TIMEOUT 300 RESOURCE_LOCK chromium)
 endforeach()
