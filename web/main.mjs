@@ -186,7 +186,7 @@ async function validate(keep = {}) {
     if (keep.inputs || !sameInputs) inputsForm.show(p.inputs, keep.inputs ?? (sameInputs ? inputsForm.read().values : {}));
     dag.show(p.steps, triggers.get(p.name));
   }
-  ui.run.disabled = running || !list.length;
+  ui.run.disabled = running;
   showCli();
   return diags;
 }
@@ -214,6 +214,10 @@ async function start() {
   if (diags.length) {
     setStatus(`Not started: ${diags.length} problem(s) in the YAML (listed under the editors).`, 'failed');
     ui.diagnostics.querySelector('button')?.focus();
+    return;
+  }
+  if (!currentPipeline()) {
+    setStatus('Not started: the pipelines file defines no pipeline.', 'failed');
     return;
   }
   const read = inputsForm.read();
