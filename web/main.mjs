@@ -335,7 +335,7 @@ function summary() {
   const parts = [];
   if (p) {
     parts.push(`${p.done ?? model.rows.length}${p.total ? ` of ${p.total}` : ''} trials finished (${p.completed ?? model.counts.completed} completed, ${
-      p.failed ?? model.counts.failed} failed), ${p.running ?? 0} running, ${p.queued ?? 0} queued`);
+      p.failed ?? model.counts.failed} failed${p.cancelled ? `, ${p.cancelled} cancelled` : ''}), ${p.running ?? 0} running, ${p.queued ?? 0} queued`);
     ui.progress.max = Math.max(1, p.total ?? 0);
     ui.progress.value = p.done ?? 0;
   } else parts.push(`${model.rows.length} trials finished`);
