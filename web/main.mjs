@@ -19,8 +19,6 @@ import { onSchemeChange } from './theme.mjs';
 
 const $ = (id) => document.getElementById(id);
 const EXAMPLE = 'dist/examples/vertex_foundry/';
-// Redraw intervals while a run streams (ms); every view redraws at the end.
-const EVERY = { charts: 250, parcoords: 800, summary: 1000 };
 
 const ui = {
   status: $('status'), form: $('form'), run: $('run'), cancel: $('cancel'), validate: $('validate'),
@@ -272,7 +270,7 @@ async function start() {
   dag.reset();
   ui.final.hidden = true;
   lastResult = null;
-  last = { charts: 0, parcoords: 0, summary: 0 };
+  resetDrawing();
   running = true;
   ui.run.disabled = true;
   ui.cancel.disabled = false;
@@ -286,47 +284,95 @@ async function start() {
 
 // ---- drawing ----
 
-let last = { charts: 0, parcoords: 0, summary: 0 };
-let frame = 0;
-const dirty = { rows: false, progress: false, steps: false, log: [] };
+// Views redraw from the model, never from events, and never all in one go:
+// each animation frame runs the cheap updates (log, steps, summary) and at
+// most one costly view (table, charts, parallel coordinates), the one waiting
+// longest, so no frame's task grows with the sweep beyond one view's cost.
+// A costly view also waits between redraws in proportion to the rows it
+// draws (ms per row), so a 10,000-trial stream redraws each about once a second.
+const VIEWS = {
+  table: { minMs: 0, perRow: 0.01, draw: () => {
+    table.render();
+    ui.rowCount.textContent = `${table.view.length} of ${model.rows.length} trials shown`;
+  } },
+  charts: { minMs: 250, perRow: 0.1, draw: () => charts.update(model) },
+  parcoords: { minMs: 800, perRow: 0.15, draw: () => parcoords.draw(model, model.filtered(table.filter)) },
+};
+const SUMMARY_MS = 1000;
 
-function onEvents(events) {
-  const c = model.applyAll(events);
-  dirty.rows ||= c.rows;
-  dirty.progress ||= c.progress;
-  dirty.steps ||= c.steps;
-  dirty.log.push(...c.log);
+// Runs fn as a User Timing measure named "console:NAME" (seen in a browser's
+// performance tools, and read by the large-sweep test to say what was slow).
+function timed(name, fn) {
+  const start = performance.now();
+  try {
+    return fn();
+  } finally {
+    performance.measure(`console:${name}`, { start, end: performance.now() });
+  }
+}
+let frame = 0;
+let timer = 0;
+let lastSummary = 0;
+const dirty = { views: new Set(), progress: false, steps: false, log: [], at: new Map() };
+
+function resetDrawing() {
+  dirty.views.clear();
+  dirty.at.clear();
+  for (const v of Object.values(VIEWS)) v.last = 0;
+  lastSummary = 0;
+}
+
+function markViews(...names) {
+  for (const n of names) dirty.views.add(n);
   schedule();
 }
 
-function schedule() {
-  if (!frame) frame = requestAnimationFrame(draw);
+function onEvents(events) {
+  const c = timed('events', () => model.applyAll(events));
+  if (c.rows) markViews('table', 'charts', 'parcoords');
+  if (c.progress) markViews('charts');
+  dirty.progress ||= c.progress;
+  dirty.steps ||= c.steps;
+  if (c.log.length) dirty.log.push(...c.log);
+  schedule();
 }
 
-function draw(now = performance.now(), final = false) {
+function schedule(delay = 0) {
+  if (frame || (timer && delay)) return;
+  if (delay) timer = setTimeout(() => { timer = 0; schedule(); }, delay);
+  else frame = requestAnimationFrame(draw);
+}
+
+function draw(now = performance.now()) {
   frame = 0;
-  const paused = ui.pause.checked && !final;
-  if (dirty.log.length) { log.append(dirty.log); dirty.log = []; }
+  const ending = model.status !== 'running';
+  if (dirty.log.length) { timed('log', () => log.append(dirty.log)); dirty.log = []; }
   if (dirty.steps) { dag.update(model.steps); dirty.steps = false; }
-  let later = false;
-  if (!paused && dirty.rows) {
-    table.render();
-    ui.rowCount.textContent = `${table.view.length} of ${model.rows.length} trials shown`;
-  }
-  const due = (k) => final || now - last[k] >= EVERY[k];
-  if (!paused && (dirty.rows || dirty.progress || dirty.charts)) {
-    if (due('charts')) { charts.update(model); last.charts = now; dirty.charts = false; } else { dirty.charts = true; later = true; }
-    if (due('parcoords')) { parcoords.draw(model, model.filtered(table.filter)); last.parcoords = now; dirty.pc = false; }
-    else { dirty.pc = true; later = true; }
-  } else if (!paused && dirty.pc) {
-    if (due('parcoords')) { parcoords.draw(model, model.filtered(table.filter)); last.parcoords = now; dirty.pc = false; } else later = true;
-  }
-  if (!paused) dirty.rows = false;
-  if (dirty.progress || dirty.summaryLate) {
-    if (due('summary')) { summary(); last.summary = now; dirty.summaryLate = false; } else { dirty.summaryLate = true; later = true; }
+  if (dirty.progress && (ending || now - lastSummary >= SUMMARY_MS)) {
+    summary();
+    lastSummary = now;
     dirty.progress = false;
   }
-  if (later) setTimeout(schedule, 100);
+  let wait = dirty.progress ? SUMMARY_MS - (now - lastSummary) : Infinity;
+  if (!ui.pause.checked || ending) {
+    // The costly view whose redraw is most overdue.
+    let pick = null, pickLate = -Infinity;
+    for (const name of dirty.views) {
+      const v = VIEWS[name];
+      const interval = ending ? 0 : Math.max(v.minMs, v.perRow * model.rows.length);
+      const late = now - (v.last ?? 0) - interval;
+      if (late >= 0 && late > pickLate) { pick = name; pickLate = late; }
+      else if (late < 0) wait = Math.min(wait, -late);
+    }
+    if (pick) {
+      timed(pick, VIEWS[pick].draw);
+      VIEWS[pick].last = now;
+      dirty.views.delete(pick);
+      if (dirty.views.size) wait = 0;
+    }
+  }
+  if (wait === 0) schedule();
+  else if (wait !== Infinity) schedule(Math.ceil(wait));
 }
 
 function summary() {
@@ -347,7 +393,9 @@ function summary() {
     $('burn-text').textContent = parts[parts.length - 1];
   }
   if (model.best) $('history-text').textContent = `${model.history.x.length} trials with ${m}; best ${fmtNum(model.best.metrics[m])} (${model.best.id}).`;
-  $('parcoords-text').textContent = `${model.params.length} parameters and ${m ?? 'the metric'} over ${model.counts.completed} completed trials.`;
+  const pc = parcoords.shown;
+  $('parcoords-text').textContent = `${model.params.length} parameters and ${m ?? 'the metric'} over ${model.counts.completed} completed trials${
+    pc && pc.lines < pc.of ? ` (lines drawn: the best 500 and an even sample, ${pc.lines} in all)` : ''}.`;
   const head = { running: 'Running', succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' }[model.status] ?? '';
   ui.summary.textContent = `${head}: ${parts.join(' · ')}`;
   ui.summary.dataset.status = model.status;
@@ -357,7 +405,8 @@ function onDone(result) {
   running = false;
   lastResult = result;
   model.status = result?.status ?? 'failed';
-  draw(performance.now(), true);
+  dirty.progress = true;
+  markViews('table', 'charts', 'parcoords');
   summary();
   ui.summary.className = `summary ${model.status}`;
   if (result?.error) ui.summary.textContent += ` · ${result.error}`;
@@ -376,7 +425,7 @@ function onDone(result) {
 // ---- events ----
 
 runner.onEvents = onEvents;
-runner.onDone = onDone;
+runner.onDone = (result) => timed('done', () => onDone(result));
 runner.onError = (message, request) => {
   if (request === 'run') {
     onDone({ status: 'failed', exit_code: 1, error: message, outputs: {}, files: {}, stream: [] });
@@ -419,8 +468,12 @@ ui.pipeline.addEventListener('change', () => {
 $('inputs').addEventListener('input', showCli);
 for (const el of [ui.seed, ui.clock, ui.timeScale, ui.conductor, ui.solver]) el.addEventListener('input', showCli);
 ui.clock.addEventListener('change', showMode);
-ui.filter.addEventListener('change', () => { table.setFilter(ui.filter.value); dirty.rows = true; dirty.pc = true; draw(performance.now(), true); });
-ui.pause.addEventListener('change', () => { if (!ui.pause.checked) { dirty.rows = true; dirty.pc = true; schedule(); } });
+ui.filter.addEventListener('change', () => {
+  table.filter = ui.filter.value;
+  VIEWS.table.last = VIEWS.parcoords.last = 0;
+  markViews('table', 'parcoords');
+});
+ui.pause.addEventListener('change', () => { if (!ui.pause.checked) markViews('table', 'charts', 'parcoords'); });
 $('copy-cli').addEventListener('click', async () => {
   showCli();
   try { await navigator.clipboard.writeText(ui.cli.textContent); setStatus('Command copied.'); }

@@ -7,6 +7,8 @@
 import { colors } from './theme.mjs';
 import { fmtNum } from './format.mjs';
 
+const BINS = 16;
+
 export class ParCoords {
   constructor(canvas) {
     this.canvas = canvas;
@@ -26,7 +28,9 @@ export class ParCoords {
     ctx.clearRect(0, 0, w, h);
     const col = colors();
     const metric = model.metric;
-    const done = rows.filter((r) => r.status === 'completed' && typeof r.metrics[metric] === 'number');
+    const all = rows.filter((r) => r.status === 'completed' && typeof r.metrics[metric] === 'number');
+    const done = sample(all, model);
+    this.shown = { lines: done.length, of: all.length };
     const axes = [];
     for (const p of model.params) {
       const vals = done.map((r) => r.hp[p]).filter((v) => typeof v === 'number');
@@ -45,22 +49,26 @@ export class ParCoords {
     const gap = (w - pad.l - pad.r) / (axes.length - 1);
     const y = (a, v) => pad.t + (1 - (a.t(v) - a.lo) / (a.hi - a.lo)) * (h - pad.t - pad.b);
     const m = axes[axes.length - 1];
-    const better = (a, b) => model.better(a.metrics[metric], b.metrics[metric]);
-    const order = done.slice().sort((a, b) => (better(a, b) ? 1 : better(b, a) ? -1 : 0));
-    ctx.lineWidth = 1;
-    ctx.globalAlpha = Math.max(0.08, Math.min(0.7, 60 / order.length));
-    for (const r of order) {
+    // Lines are grouped into BINS colour bins by metric and each bin is
+    // stroked once (one path per bin, the better bins last, on top): 10,000
+    // trials cost BINS strokes, not 10,000.
+    const bins = Array.from({ length: BINS }, () => new Path2D());
+    for (const r of done) {
       const q = (m.t(r.metrics[metric]) - m.lo) / (m.hi - m.lo);
       const frac = model.direction === 'min' ? 1 - q : q;
-      ctx.strokeStyle = mix(col.accent2, col.accent, frac);
-      ctx.beginPath();
+      const path = bins[Math.min(BINS - 1, Math.max(0, Math.floor(frac * BINS)))];
       axes.forEach((a, i) => {
         const v = a.get(r);
         const yy = typeof v === 'number' && (!a.log || v > 0) ? y(a, v) : h - pad.b;
-        if (i) ctx.lineTo(pad.l + i * gap, yy); else ctx.moveTo(pad.l, yy);
+        if (i) path.lineTo(pad.l + i * gap, yy); else path.moveTo(pad.l, yy);
       });
-      ctx.stroke();
     }
+    ctx.lineWidth = 1;
+    ctx.globalAlpha = Math.max(0.08, Math.min(0.7, 60 / done.length));
+    bins.forEach((path, i) => {
+      ctx.strokeStyle = mix(col.accent2, col.accent, (i + 0.5) / BINS);
+      ctx.stroke(path);
+    });
     ctx.globalAlpha = 1;
     ctx.strokeStyle = col.muted;
     ctx.fillStyle = col.fg;
@@ -79,6 +87,21 @@ export class ParCoords {
       ctx.fillText(fmtNum(Number(inv(a.lo).toPrecision(3))), tx, h - 6);
     });
   }
+}
+
+// At most MAX_LINES trials: the best TOP of them, and an even spread of the
+// rest (beyond a few thousand lines the picture no longer changes, only the
+// time to draw it).
+const MAX_LINES = 2500, TOP = 500;
+function sample(rows, model) {
+  if (rows.length <= MAX_LINES) return rows;
+  const v = (r) => r.metrics[model.metric];
+  const sorted = rows.slice().sort((a, b) => (model.direction === 'min' ? v(a) - v(b) : v(b) - v(a)));
+  const rest = sorted.slice(TOP);
+  const step = rest.length / (MAX_LINES - TOP);
+  const out = sorted.slice(0, TOP);
+  for (let i = 0; i < MAX_LINES - TOP; i++) out.push(rest[Math.floor(i * step)]);
+  return out;
 }
 
 // Mixes two CSS hex colours (#rgb or #rrggbb); f = 1 gives b.

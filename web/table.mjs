@@ -48,8 +48,6 @@ export class ResultsTable {
     this.scroller.scrollTop = 0;
   }
 
-  setFilter(f) { this.filter = f; this.dirty = true; this.render(); }
-
   // Redraws after the model changed (rows arrive: the sort and filter are
   // kept, and so is the scroll position).
   render() {
@@ -125,8 +123,10 @@ export class ResultsTable {
 
   #renderRows() {
     if (!this.cols) return;
-    const rowH = parseFloat(getComputedStyle(this.table).getPropertyValue('--row-h')) || 26;
-    const headH = this.thead.getBoundingClientRect().height || rowH;
+    // Measured once (reading layout in every frame would force it).
+    this.rowH ??= parseFloat(getComputedStyle(this.table).getPropertyValue('--row-h')) || 26;
+    const rowH = this.rowH;
+    const headH = rowH;
     const top = Math.max(0, this.scroller.scrollTop - headH);
     const first = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
     const count = Math.ceil(this.scroller.clientHeight / rowH) + 2 * OVERSCAN;

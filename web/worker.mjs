@@ -14,6 +14,22 @@
 
 const BATCH_MS = 50;   // events are posted at most this often
 
+// What the page needs of a finished run: the files as text (for the
+// downloads), the result objects without their per-trial lists (the page has
+// every row from the events already; copying 10,000 parsed results across
+// would stall the page's thread for a long moment), status and diagnostics.
+function slim(result) {
+  const { stream, outputs, ...rest } = result ?? {};
+  const slimOutputs = {};
+  for (const [name, out] of Object.entries(outputs ?? {})) {
+    if (out && typeof out === 'object' && !Array.isArray(out)) {
+      const { all_results: omitted, ...keep } = out;
+      slimOutputs[name] = keep;
+    } else slimOutputs[name] = out;
+  }
+  return { ...rest, outputs: slimOutputs, streamLength: Array.isArray(stream) ? stream.length : 0 };
+}
+
 export function serve(post) {
   let sibyl = null;
   let run = null;
@@ -59,7 +75,7 @@ export function serve(post) {
           clearTimeout(timer);
           flush();
         }
-        post({ op: 'done', result });
+        post({ op: 'done', result: slim(result) });
         return;
       }
       case 'cancel':

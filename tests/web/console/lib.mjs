@@ -121,9 +121,11 @@ export async function launch() {
   return browser;
 }
 
-// A page whose uncaught errors and console errors fail the test.
-export async function openPage(browser, url, { colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1400 }, colorScheme, reducedMotion });
+// A page (in a new context of `target`, a browser, or in `target`, a
+// context) whose uncaught errors and console errors fail the test.
+export async function openPage(target, url, { colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
+  const context = typeof target.newContext === 'function'
+    ? await target.newContext({ viewport: { width: 1280, height: 1400 }, colorScheme, reducedMotion }) : target;
   const page = await context.newPage();
   page.on('pageerror', (e) => fail(`page error: ${e.stack ?? e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') fail(`console error: ${m.text()}`); });
