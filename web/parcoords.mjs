@@ -12,12 +12,21 @@ const BINS = 16;
 export class ParCoords {
   constructor(canvas) {
     this.canvas = canvas;
+    // The size is observed, not read while drawing: reading it would force a
+    // layout of the page in the middle of a frame.
+    this.size = { w: canvas.clientWidth, h: canvas.clientHeight };
+    this.redraw = null;
+    new ResizeObserver(([e]) => {
+      this.size = { w: e.contentRect.width, h: e.contentRect.height };
+      this.redraw?.();
+    }).observe(canvas);
   }
 
   draw(model, rows) {
+    this.redraw = () => this.draw(model, rows);
     const c = this.canvas;
     const dpr = globalThis.devicePixelRatio || 1;
-    const w = c.clientWidth, h = c.clientHeight;
+    const { w, h } = this.size;
     if (!w || !h) return;
     if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
       c.width = Math.round(w * dpr);

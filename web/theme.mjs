@@ -2,15 +2,22 @@
 // properties, and one hook for when they change (prefers-color-scheme) so
 // those views can redraw: CSS restyles the rest of the page by itself.
 
+// Read once per scheme (reading computed style mid-frame forces a style
+// recalculation of the page).
+let cache = null;
 export function colors() {
+  if (cache) return cache;
   const s = getComputedStyle(document.documentElement);
   const v = (n) => s.getPropertyValue(n).trim();
-  return { fg: v('--fg'), muted: v('--muted'), line: v('--line'), grid: v('--grid'), bg: v('--bg'),
+  return cache = { fg: v('--fg'), muted: v('--muted'), line: v('--line'), grid: v('--grid'), bg: v('--bg'),
     accent: v('--accent'), accent2: v('--accent2'), ok: v('--ok'), bad: v('--bad') };
 }
 
 export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 export function onSchemeChange(fn) {
-  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', fn);
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    cache = null;
+    fn();
+  });
 }

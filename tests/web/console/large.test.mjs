@@ -22,7 +22,10 @@ await main('web_console_large', async () => {
   await context.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+      // Only during the run (from the click on Run to the result shown).
+      for (const e of list.getEntries())
+        if (window.__runStart !== undefined && e.startTime >= window.__runStart) window.__longTasks.push(Math.round(e.duration));
+        else (window.__loadTasks ??= []).push(Math.round(e.duration));
     }).observe({ type: 'longtask', buffered: true });
   });
   const page = await openPage(context, url);
@@ -36,6 +39,7 @@ await main('web_console_large', async () => {
   await page.fill('#in-budget_usd', '280000');
   await page.fill('#seed', '1');
   const t0 = Date.now();
+  await page.evaluate(() => { window.__runStart = performance.now(); });
   await page.click('#run');
   // While it runs the page answers: a task queued from here is served.
   await page.waitForFunction(() => document.querySelectorAll('#results-table tbody tr[data-job]').length > 0,
@@ -72,6 +76,7 @@ await main('web_console_large', async () => {
   });
   log(`slowest step of each view (ms): ${JSON.stringify(measures)}`);
   log(`${rows} trials in ${seconds.toFixed(1)} s; ${long.length} long tasks (> 50 ms), the longest ${worst} ms (limit ${LIMIT_MS} ms)`);
+  log(`long tasks before the run (loading, filling the form; not checked): ${await page.evaluate(() => window.__loadTasks)}`);
   check(worst < LIMIT_MS, `a long task of ${worst} ms (all: ${long.join(', ')})`);
   await screenshot(page, 'large.png');
 });
