@@ -84,16 +84,20 @@ export class ParCoords {
     ctx.font = '11px system-ui, sans-serif';
     axes.forEach((a, i) => {
       const x = pad.l + i * gap;
-      ctx.textAlign = i === 0 ? 'left' : i === axes.length - 1 ? 'right' : 'center';
-      const tx = i === 0 ? 4 : i === axes.length - 1 ? w - 4 : x;
+      const lastAxis = i === axes.length - 1;
+      ctx.textAlign = i === 0 ? 'left' : lastAxis ? 'right' : 'center';
+      const tx = i === 0 ? 4 : lastAxis ? w - 4 : x;
       ctx.beginPath();
       ctx.moveTo(x, pad.t);
       ctx.lineTo(x, h - pad.b);
       ctx.stroke();
       ctx.fillText(`${a.name}${a.log ? ' (log)' : ''}`, tx, 12);
       const inv = (t) => (a.log ? 10 ** t : t);
-      ctx.fillText(fmtNum(Number(inv(a.hi).toPrecision(3))), tx, pad.t + 8);
-      ctx.fillText(fmtNum(Number(inv(a.lo).toPrecision(3))), tx, h - 6);
+      // Range labels beside the axis, not on it.
+      ctx.textAlign = lastAxis ? 'right' : 'left';
+      const lx = lastAxis ? x - 3 : x + 3;
+      ctx.fillText(fmtNum(Number(inv(a.hi).toPrecision(3))), lx, pad.t + 9);
+      ctx.fillText(fmtNum(Number(inv(a.lo).toPrecision(3))), lx, h - pad.b - 3);
     });
   }
 }

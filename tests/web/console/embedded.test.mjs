@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
-import { check, launch, log, main, openPage, repo, requireBuilt, screenshot, startConsole, tempDir, waitDone } from './lib.mjs';
+import { artefacts, check, launch, log, main, openPage, repo, requireBuilt, screenshot, startConsole, tempDir, waitDone } from './lib.mjs';
 
 const sibyl = resolve(process.argv[2] ?? '');
 
@@ -93,6 +93,9 @@ await main('web_console_embedded', async () => {
   const csv = readFileSync(await dl2.path(), 'utf8').trim().split('\r\n');
   check(csv.length === stream.length + 1 && csv[0].startsWith('job_id,status,retry_of,learning_rate'), `CSV: ${csv[0]} (${csv.length} lines)`);
   await screenshot(page, 'embedded.png');
+  // The run's part of the page alone (the picture in docs/console.png).
+  await page.$eval('#table-scroll', (t) => { t.scrollTop = 0; });
+  await page.locator('#live').screenshot({ path: join(artefacts, 'embedded-run.png') });
 
   // The fragment reproduces the run: a fresh page opened with it (plus
   // run=1) starts by itself and ends with the same best and total.
