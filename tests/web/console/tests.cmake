@@ -5,8 +5,7 @@
 # build's console_dist target (scripts/build-all.sh web) and write
 # screenshots to build/web-console/. web_console_size checks the 400 KB gz
 # bound of everything the console loads.
-set(_console "${CMAKE_CURRENT_LIST_DIR}/console")
-set(_native "${PROJECT_BINARY_DIR}")
+set(_console "${CMAKE_CURRENT_LIST_DIR}")
 add_test(NAME web_console_units
   COMMAND ${SIBYL_NODE} --no-warnings "${_console}/units.test.mjs" "${PROJECT_SOURCE_DIR}")
 add_test(NAME web_console_size
