@@ -31,6 +31,10 @@ size_t embedded_pending(const embedded_queue *q);
  * answers may queue more, which are answered too. A server no service
  * answers gets a status-0 answer saying so. */
 void embedded_drain(embedded_queue *q, sb_services *svc, sb_run *run, int64_t now_ms);
+/* The same, answering at most max requests (the oldest first); returns how
+ * many it answered. A host that must stay responsive (the web module) cuts
+ * a burst of in-process answers into slices with it. */
+size_t embedded_drain_some(embedded_queue *q, sb_services *svc, sb_run *run, int64_t now_ms, size_t max);
 
 /* --- HTTP servers of a workspace --- */
 typedef struct http_server {

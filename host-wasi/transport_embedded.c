@@ -54,7 +54,13 @@ size_t embedded_pending(const embedded_queue *q) { return q ? q->n : 0; }
 
 void embedded_drain(embedded_queue *q, sb_services *svc, sb_run *run, int64_t now)
 {
-    while (q->n) {
+    embedded_drain_some(q, svc, run, now, SIZE_MAX);
+}
+
+size_t embedded_drain_some(embedded_queue *q, sb_services *svc, sb_run *run, int64_t now, size_t max)
+{
+    size_t done = 0;
+    for (; q->n && done < max; done++) {
         queued e = q->q[0];
         memmove(q->q, q->q + 1, (q->n - 1) * sizeof *q->q);
         q->n--;
@@ -80,4 +86,5 @@ void embedded_drain(embedded_queue *q, sb_services *svc, sb_run *run, int64_t no
         sb_free(e.server);
         sb_free(e.body);
     }
+    return done;
 }

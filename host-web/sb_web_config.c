@@ -70,7 +70,8 @@ static bool place(sb_val *def, const char *name, const char *mode, sb_val urls, 
     return ok;
 }
 
-bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, sb_diags *d)
+bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only,
+                        sb_diags *d)
 {
     const sb_val *servers = sb_map_get_str(*ws, "servers");
     if (!servers || servers->kind != SB_MAP)
@@ -86,7 +87,8 @@ bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_va
             ok = false;
             break;
         }
-        ok = place(&def, sb_str(*key), mode, urls, ws_file, d);
+        bool mine = !only || strcmp(sb_str(*key), only) == 0;
+        ok = place(&def, sb_str(*key), mine ? mode : NULL, urls, ws_file, d);
         if (!ok)
             sb_val_free(def);
         else if (!sb_map_set(&out, sb_val_ref(*key), def)) {

@@ -44,7 +44,8 @@ void sb_web__event_json(sb_buf *b, const sb_event *ev)
         break;
     case SB_EVENT_STREAM:
         /* The message is the chunk's JSON text, the very line of the
-         * stream file: it goes in as it is. */
+         * stream file: it goes in as it is, last, so the JS host can cut
+         * the line's exact text out of the message (sibyl-api.mjs). */
         sb_buf_puts(b, ",\"chunk\":");
         sb_buf_puts(b, ev->message);
         break;
@@ -69,7 +70,7 @@ static void put_opt(sb_buf *b, const char *key, const char *v)
     put_str(b, v);
 }
 
-void sb_web__send_json(sb_buf *b, const sb_run_request *req)
+void sb_web__send_json(sb_buf *b, const sb_run_request *req, int64_t not_before_ms)
 {
     sb_buf_puts(b, "{\"send\":{\"id\":");
     sb_buf_int(b, (int64_t)req->id);
@@ -85,6 +86,10 @@ void sb_web__send_json(sb_buf *b, const sb_run_request *req)
     put_opt(b, "last_event_id", req->last_event_id);
     put_opt(b, "accept", req->accept);
     put_opt(b, "content_type", req->content_type);
+    if (not_before_ms > 0) {
+        sb_buf_puts(b, ",\"not_before_ms\":");
+        sb_buf_int(b, not_before_ms);
+    }
     sb_buf_puts(b, "}}\n");
 }
 
@@ -135,4 +140,17 @@ void sb_web__diags_json(sb_buf *out, sb_diags *d)
 char *sb_web__strndup(const char *text, size_t len)
 {
     return sb_strndup(text ? text : "", text ? len : 0);
+}
+
+void sb_web__done_json(sb_buf *b, const char *status, int exit_code, const char *error, int64_t now)
+{
+    sb_buf_puts(b, "{\"done\":{\"status\":\"");
+    sb_buf_puts(b, status);
+    sb_buf_printf(b, "\",\"exit_code\":%d,\"time_ms\":", exit_code);
+    sb_buf_int(b, now);
+    if (error) {
+        sb_buf_puts(b, ",\"error\":");
+        sb_buf_json_string(b, error, strlen(error));
+    }
+    sb_buf_puts(b, "}}\n");
 }

@@ -10,10 +10,13 @@
  * One message per line, one key naming its kind:
  *   {"start": {stream_file, result_file, seed, servers: {name: {url, timeout_ms, headers}}}}
  *   {"diagnostics": [{file, line, col, message, text}...]}   the run could not be created
- *   {"event": {type, time_ms, ...}}                            the API's event object itself
+ *   {"event": {type, time_ms, ...}}                            the API's event object itself; a
+ *                                                              chunk's is exactly
+ *   {"event":{"type":"chunk","time_ms":N,"chunk":LINE}}        LINE: the stream file's line
  *   {"send": {id, server, method, body, session_id, protocol_version, last_event_id,
- *             accept, content_type}}                           an HTTP request for the JS host
- *   {"file": {name, text}}                                     a file the core wrote (replaces)
+ *             accept, content_type, not_before_ms?}}           an HTTP request for the JS host
+ *   {"file": {name, slot}}                                     a file the core wrote (replaces it);
+ *                                                              its text: sb_web_run_file(slot)
  *   {"done": {status, exit_code, error?, time_ms}}             last message of a run
  * Strings the core owns are copied into the buffer at once, so nothing in a
  * message outlives the callback that produced it.
@@ -43,8 +46,11 @@ enum { SB_WEB_EXIT_OK = 0, SB_WEB_EXIT_INVALID = 1, SB_WEB_EXIT_USAGE = 2, SB_WE
 /* {"event": {...}} for one engine event, in the API's shape (sibyl-api.d.ts):
  * the event's data map is flattened beside type and time_ms. */
 void sb_web__event_json(sb_buf *b, const sb_event *ev);
-/* {"send": {...}} for one request. */
-void sb_web__send_json(sb_buf *b, const sb_run_request *req);
+/* {"send": {...}} for one request; not_before_ms > 0 adds the time before
+ * which the host must not send it (an MCP client's retry delay). */
+void sb_web__send_json(sb_buf *b, const sb_run_request *req, int64_t not_before_ms);
+/* {"done": {...}}; error may be NULL. */
+void sb_web__done_json(sb_buf *b, const char *status, int exit_code, const char *error, int64_t now);
 /* One {file, line, col, message, text} object. */
 void sb_web__diag_json(sb_buf *out, const sb_diag *e);
 /* {"diagnostics": [...]} for every diagnostic of d, sorted by position. */
@@ -59,8 +65,10 @@ char *sb_web__strndup(const char *text, size_t len);
  * name names: solver, or conductor_sim for a name containing "conductor"),
  * "servers" (embedded servers become http; each needs a URL in urls), NULL
  * (as written). urls (a map name -> URL, or null) overrides URLs either way.
+ * only: the one server the mode applies to (NULL: every server).
  * Returns false with a diagnostic in d on a server it cannot place. */
-bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, sb_diags *d);
+bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only,
+                        sb_diags *d);
 /* {"name": {url, timeout_ms, headers}} for the http servers of ws. */
 void sb_web__servers_json(sb_buf *b, sb_val ws);
 

@@ -2,6 +2,7 @@
  * loops are cmd_run.c's, cut into calls: the JS host yields to its event
  * loop between them instead of sleeping or polling sockets. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,20 @@
 #include "sb_web_run.h"
 #include "transport.h"
 #include "util/sb_alloc.h"
+#include "util/sb_grow.h"
+
+typedef struct file_list {
+    char **text;
+    size_t n, cap;
+} file_list;
+
+static void files_clear(file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        sb_free(l->text[i]);
+    sb_free(l->text);
+    memset(l, 0, sizeof *l);
+}
 
 struct sb_web_run {
     sb_services *services;
@@ -19,9 +34,14 @@ struct sb_web_run {
     sb_run *run;
     sb_val ws, pl;     /* the trees the run borrows */
     sb_buf out;        /* messages for the JS host */
-    sb_buf stream;     /* the stream file's text, handed over at the end */
+    /* File texts, kept out of the messages: a 10,000-trial result is
+     * megabytes, which JSON escaping and parsing would double. `pending`
+     * fills during a call; sb_web_run_take hands it over as `taken`, whose
+     * texts sb_web_run_file reads until the next take. */
+    file_list pending, taken;
     bool virtual_clock;
-    bool oom;          /* the host ran out of memory: the run is cancelled */
+    bool oom;          /* the host ran out of memory */
+    bool oom_handled;  /* ... and the run was cancelled for it */
     bool finished;     /* "done" is queued */
     int64_t now;
 };
@@ -35,51 +55,35 @@ static void on_send(void *ud, const sb_run_request *req)
         if (!embedded_push(w->emb, req))
             w->oom = true;
     } else {
-        sb_web__send_json(&w->out, req);
+        sb_web__send_json(&w->out, req, 0);
     }
 }
 
+/* The stream file is the JS host's to assemble: a "chunk" event carries the
+ * line's exact text (sb_web__event_json), and "start" names the file. */
 static void on_event(void *ud, const sb_event *ev)
 {
-    sb_web_run *w = ud;
-    sb_web__event_json(&w->out, ev);
-    if (ev->kind == SB_EVENT_STREAM && w->run && sb_run_stream_file(w->run)) {
-        sb_buf_puts(&w->stream, ev->message);
-        sb_buf_putc(&w->stream, '\n');
-    }
+    sb_web__event_json(&((sb_web_run *)ud)->out, ev);
 }
 
-static void file_json(sb_buf *b, const char *name, const char *data, size_t len)
-{
-    sb_buf_puts(b, "{\"file\":{\"name\":");
-    sb_buf_json_string(b, name, strlen(name));
-    sb_buf_puts(b, ",\"text\":");
-    sb_buf_json_string(b, data, len);
-    sb_buf_puts(b, "}}\n");
-}
-
-/* Files live in the JS host's memory: a write cannot fail but for OOM. */
+/* Files live in the JS host's memory: a write cannot fail but for OOM.
+ * The message names the slot of the text (sb_web_run_file). */
 static int on_write(void *ud, const char *name, const char *data, size_t len)
 {
     sb_web_run *w = ud;
-    file_json(&w->out, name, data, len);
+    char *copy = sb_strndup(data, len);
+    if (!copy || !SB_GROW(w->pending.text, w->pending.cap, w->pending.n + 1)) {
+        sb_free(copy);
+        return -1;
+    }
+    w->pending.text[w->pending.n] = copy;
+    sb_buf_puts(&w->out, "{\"file\":{\"name\":");
+    sb_buf_json_string(&w->out, name, strlen(name));
+    sb_buf_printf(&w->out, ",\"slot\":%zu}}\n", w->pending.n++);
     return sb_buf_failed(&w->out) ? -1 : 0;
 }
 
 /* --- creating ------------------------------------------------------------ */
-
-static void done_json(sb_buf *b, const char *status, int exit_code, const char *error, int64_t now)
-{
-    sb_buf_puts(b, "{\"done\":{\"status\":\"");
-    sb_buf_puts(b, status);
-    sb_buf_printf(b, "\",\"exit_code\":%d,\"time_ms\":", exit_code);
-    sb_buf_int(b, now);
-    if (error) {
-        sb_buf_puts(b, ",\"error\":");
-        sb_buf_json_string(b, error, strlen(error));
-    }
-    sb_buf_puts(b, "}}\n");
-}
 
 /* The run could not start: its diagnostics, then "done" whose error is the
  * first diagnostic's line as the CLI prints it. */
@@ -96,7 +100,7 @@ static void refuse(sb_web_run *w, sb_diags *d, int exit_code, int64_t now)
             first.len = (size_t)(nl - first.data);
         }
     }
-    done_json(&w->out, "failed", exit_code, first.len ? sb_buf_str(&first) : "the run could not start", now);
+    sb_web__done_json(&w->out, "failed", exit_code, first.len ? sb_buf_str(&first) : "the run could not start", now);
     sb_buf_free(&first);
     w->finished = true;
 }
@@ -148,7 +152,7 @@ static int start(sb_web_run *w, sb_val opts, const char *ws_file, const char *pl
 {
     const char *mode = opt_str(opts, "mode"), *clock = opt_str(opts, "clock"), *pipeline = opt_str(opts, "pipeline");
     const sb_val *urls = sb_map_get_str(opts, "servers"), *inputs = sb_map_get_str(opts, "inputs");
-    if (!sb_web__apply_mode(&w->ws, ws_file, mode, urls ? *urls : sb_null(), d))
+    if (!sb_web__apply_mode(&w->ws, ws_file, mode, urls ? *urls : sb_null(), NULL, d))
         return SB_WEB_EXIT_USAGE;
     const char *http = first_http_server(w->ws);
     if (http && clock && strcmp(clock, "virtual") == 0) {
@@ -244,7 +248,8 @@ void sb_web_run_free(sb_web_run *w)
     sb_val_free(w->ws);
     sb_val_free(w->pl);
     sb_buf_free(&w->out);
-    sb_buf_free(&w->stream);
+    files_clear(&w->pending);
+    files_clear(&w->taken);
     sb_free(w);
 }
 
@@ -252,33 +257,34 @@ int sb_web_run_virtual(const sb_web_run *w) { return w && w->virtual_clock; }
 
 /* --- driving ------------------------------------------------------------- */
 
-static void drain(sb_web_run *w)
+/* Answers up to max queued embedded requests (their answers may queue
+ * more, answered in the same call while max lasts). */
+static void drain_some(sb_web_run *w, size_t max)
 {
-    embedded_drain(w->emb, w->services, w->run, w->now);
-    if (w->oom || sb_buf_failed(&w->out) || sb_buf_failed(&w->stream)) {
-        /* What could not be queued is gone: say so, and stop spending. */
-        bool first = !w->oom;
+    embedded_drain_some(w->emb, w->services, w->run, w->now, max);
+    if (w->oom || sb_buf_failed(&w->out)) {
+        /* What could not be queued is gone: stop spending. */
         w->oom = true;
         sb_buf_reset(&w->out);
         w->out.failed = false;
-        if (first) {
+        if (!w->oom_handled) {
+            w->oom_handled = true;
             sb_run_cancel(w->run, "out of memory in the host", w->now);
             embedded_drain(w->emb, w->services, w->run, w->now);
         }
     }
 }
 
-/* Once the run is over: the stream file, then "done". */
+static void drain(sb_web_run *w) { drain_some(w, SIZE_MAX); }
+
+/* Once the run is over: "done". */
 static void finish(sb_web_run *w)
 {
     if (w->finished || !w->run || !sb_run_done(w->run))
         return;
     w->finished = true;
-    const char *sf = sb_run_stream_file(w->run);
-    if (sf)
-        file_json(&w->out, sf, w->stream.data ? w->stream.data : "", w->stream.len);
     sb_run_status st = sb_run_get_status(w->run);
-    done_json(&w->out, sb_run_status_name(st), st == SB_RUN_SUCCEEDED ? 0 : SB_WEB_EXIT_RUN_FAILED,
+    sb_web__done_json(&w->out, sb_run_status_name(st), st == SB_RUN_SUCCEEDED ? 0 : SB_WEB_EXIT_RUN_FAILED,
               st == SB_RUN_SUCCEEDED ? NULL : sb_run_error(w->run), w->now);
 }
 
@@ -295,11 +301,16 @@ int sb_web_run_advance(sb_web_run *w, double now_ms, int max_steps)
     if (!w || !w->run || w->finished)
         return 0;
     if (w->virtual_clock) {
-        /* cmd_run.c's loop_embedded, max_steps turns at a time */
+        /* cmd_run.c's loop_embedded, max_steps turns at a time, a turn being
+         * one answer or one jump of the clock: a burst of answers (plan a
+         * 10,000-trial grid, submit it, ...) spreads over several calls.
+         * The order is the loop's: every queued answer, oldest first, before
+         * the clock moves. */
         for (int i = 0; i < max_steps && !sb_run_done(w->run); i++) {
-            drain(w);
-            if (sb_run_done(w->run))
-                break;
+            if (embedded_pending(w->emb)) {
+                drain_some(w, 1);
+                continue;
+            }
             int64_t next = sb_run_next_deadline(w->run);
             if (next == INT64_MAX) {
                 sb_run_cancel(w->run, "internal error: the run waits for nothing", w->now);
@@ -310,7 +321,8 @@ int sb_web_run_advance(sb_web_run *w, double now_ms, int max_steps)
                 w->now = next;
             sb_run_on_time(w->run, w->now);
         }
-        drain(w);
+        if (sb_run_done(w->run))
+            drain(w); /* the last answers (cancel_jobs), as the CLI */
         return state(w);
     }
     if ((int64_t)now_ms > w->now)
@@ -359,7 +371,15 @@ void sb_web_run_cancel(sb_web_run *w, const char *reason, double now_ms)
 
 char *sb_web_run_take(sb_web_run *w)
 {
-    if (!w || !w->out.len)
+    if (!w)
         return NULL;
-    return sb_buf_take(&w->out);
+    files_clear(&w->taken);
+    w->taken = w->pending;
+    memset(&w->pending, 0, sizeof w->pending);
+    return w->out.len ? sb_buf_take(&w->out) : NULL;
+}
+
+const char *sb_web_run_file(const sb_web_run *w, int slot)
+{
+    return w && slot >= 0 && (size_t)slot < w->taken.n ? w->taken.text[slot] : NULL;
 }

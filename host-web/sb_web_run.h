@@ -50,4 +50,9 @@ void sb_web_run_cancel(sb_web_run *w, const char *reason, double now_ms);
  * messages that could not be queued are lost (a log line says so). */
 char *sb_web_run_take(sb_web_run *w);
 
+/* The text of a {"file": {name, slot}} message of the last take (valid
+ * until the next take; NUL-terminated: the core writes JSON text), or NULL
+ * for a slot that is not one. */
+const char *sb_web_run_file(const sb_web_run *w, int slot);
+
 #endif

@@ -145,6 +145,67 @@ class Emitter {
   }
 }
 
+// Calls fn with each string copied into C memory as [pointer, byte length]
+// (null/undefined: [0, 0]); frees them all afterwards, also on a throw.
+function withStrings(m, strings, fn) {
+  const ptrs = [];
+  try {
+    const args = strings.map((s) => {
+      if (s === null || s === undefined) return [0, 0];
+      const len = m.lengthBytesUTF8(s);
+      const p = m._sb_web_alloc(len + 1);
+      if (!p) throw new RangeError('sibyl: out of memory');
+      ptrs.push(p);
+      m.stringToUTF8(s, p, len + 1);
+      return [p, len];
+    });
+    return fn(...args);
+  } finally {
+    for (const p of ptrs) m._sb_web_free(p);
+  }
+}
+
+// The messages C queued (sb_web_int.h), parsed, in order; [] when none.
+function takeMessages(m, take, ptr) {
+  const p = take(ptr);
+  if (!p) return [];
+  let text;
+  try {
+    text = m.UTF8ToString(p);
+  } finally {
+    m._sb_web_free(p);
+  }
+  const out = [];
+  let from = 0;
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    const line = text.slice(from, to);
+    const msg = JSON.parse(line);
+    // A chunk's line of the stream file, exactly as the core wrote it: the
+    // event's last member (sb_web_int.h), cut out rather than re-serialized.
+    if (msg.event && msg.event.type === 'chunk') msg.line = line.slice(line.indexOf(',"chunk":') + 9, -2);
+    out.push(msg);
+    from = to + 1;
+  }
+  return out;
+}
+
+// A promise that resolves after ms (Infinity: never by itself) or when the
+// returned wake() is called, whichever comes first.
+function sleeper(ms) {
+  let wake;
+  const p = new Promise((resolve) => {
+    let timer = null;
+    wake = () => {
+      if (timer !== null) clearTimeout(timer);
+      resolve();
+    };
+    if (ms !== Infinity) timer = setTimeout(wake, Math.min(Math.max(0, Math.ceil(ms)), 0x7fffffff));
+  });
+  return [p, wake];
+}
+
 // One HTTP request for an MCP server, as the core asked for it (sb_run.h's
 // sb_run_request). Resolves with the answer; never rejects: a transport
 // failure is status 0 with the reason, naming the URL, as the CLI reports it.
@@ -178,6 +239,15 @@ async function mcpFetch(server, req, extraHeaders, signal) {
   }
 }
 
+// Starts the fetch for one "send" message (waiting for its not_before_ms
+// first) and hands the answer, with the request's id, to done.
+function sendLater(req, servers, headers, signal, done) {
+  const go = () => mcpFetch(servers[req.server], req, headers, signal).then((a) => done({ id: req.id, ...a }));
+  const wait = req.not_before_ms ? req.not_before_ms - now() : 0;
+  if (wait > 0) setTimeout(go, wait);
+  else go();
+}
+
 // One pipeline run (sb_web_run.h). Made by Sibyl.run().
 class Run {
   #m;
@@ -187,6 +257,7 @@ class Run {
   #info = null;           // the "start" message: files, servers, seed
   #files = {};
   #stream = [];
+  #lines = [];            // the stream file's lines
   #diagnostics = [];
   #result = null;         // the "done" message, when it came
   #answers = [];          // fetch answers waiting to go to C
@@ -220,23 +291,9 @@ class Run {
   async #drive() {
     await null; // the caller attaches listeners first: nothing is delivered before
     const m = this.#m, o = this.#o;
-    const strs = [];
-    try {
-      const c = (s) => {
-        const len = m.lengthBytesUTF8(s);
-        const p = m._sb_web_alloc(len + 1);
-        if (!p) throw new RangeError('sibyl: out of memory');
-        strs.push(p);
-        m.stringToUTF8(s, p, len + 1);
-        return [p, len];
-      };
-      const [wf] = c(o.workspace.file), [wt, wl] = c(o.workspace.text);
-      const [pf] = c(o.pipelines.file), [pt, pl] = c(o.pipelines.text);
-      const [ot, ol] = c(JSON.stringify(o.c));
-      this.#ptr = m._sb_web_run_new(wf, wt, wl, pf, pt, pl, ot, ol);
-    } finally {
-      for (const p of strs) m._sb_web_free(p);
-    }
+    this.#ptr = withStrings(m, [o.workspace.file, o.workspace.text, o.pipelines.file, o.pipelines.text,
+                                JSON.stringify(o.c)],
+      (wf, wt, pf, pt, opts) => m._sb_web_run_new(wf[0], wt[0], wt[1], pf[0], pt[0], pt[1], opts[0], opts[1]));
     if (!this.#ptr) throw new RangeError('sibyl: out of memory');
     try {
       this.#take();
@@ -253,14 +310,19 @@ class Run {
   // per slice adapted to what the last slice took, then a yield.
   async #loopVirtual() {
     const m = this.#m;
-    let steps = 16;
+    let steps = 1;
     for (;;) {
       if (this.#cancelReason !== null && !this.#cancelSent()) continue;
       const t0 = perfNow();
       const state = m._sb_web_run_advance(this.#ptr, 0, steps);
+      // A long slice of C work (one big answer: planning a 10,000-trial
+      // grid) is not followed at once by the JS work of its messages.
+      const c = perfNow() - t0;
+      if (c > SLICE_MS) await yieldToLoop();
+      const t1 = perfNow();
       this.#take();
       if (state === 0 || this.#result) return;
-      const dt = perfNow() - t0;
+      const dt = c + perfNow() - t1;
       if (dt < SLICE_MS / 2 && steps < 1 << 20) steps *= 2;
       else if (dt > SLICE_MS * 2 && steps > 1) steps = Math.max(1, steps >> 1);
       await yieldToLoop();
@@ -273,14 +335,7 @@ class Run {
     if (this.#cancelledAt !== undefined) return true;
     this.#cancelledAt = now();
     const m = this.#m;
-    const len = m.lengthBytesUTF8(this.#cancelReason);
-    const p = m._sb_web_alloc(len + 1);
-    try {
-      if (p) m.stringToUTF8(this.#cancelReason, p, len + 1);
-      m._sb_web_run_cancel(this.#ptr, p, this.#clock());
-    } finally {
-      m._sb_web_free(p);
-    }
+    withStrings(m, [this.#cancelReason], (r) => m._sb_web_run_cancel(this.#ptr, r[0], this.#clock()));
     this.#take();
     return false;
   }
@@ -322,46 +377,24 @@ class Run {
   }
 
   #sleep(ms) {
-    return new Promise((resolve) => {
-      let timer = null;
-      const done = () => {
-        if (timer !== null) clearTimeout(timer);
-        this.#wake = null;
-        resolve();
-      };
-      if (ms !== Infinity) timer = setTimeout(done, Math.min(Math.ceil(ms), 0x7fffffff));
-      this.#wake = done;
-    });
+    const [p, wake] = sleeper(ms);
+    this.#wake = wake;
+    return p.then(() => { this.#wake = null; });
   }
 
   #respond(a) {
     const m = this.#m;
-    const strs = [];
-    try {
-      const c = (s) => {
-        if (s === null || s === undefined) return [0, 0];
-        const len = m.lengthBytesUTF8(s);
-        const p = m._sb_web_alloc(len + 1);
-        if (!p) throw new RangeError('sibyl: out of memory');
-        strs.push(p);
-        m.stringToUTF8(s, p, len + 1);
-        return [p, len];
-      };
-      const [ct] = c(a.contentType), [sid] = c(a.sessionId), [body, len] = c(a.body ?? '');
-      m._sb_web_run_on_response(this.#ptr, a.id, a.status, ct, sid, body, len, this.#clock());
-    } finally {
-      for (const p of strs) m._sb_web_free(p);
-    }
+    withStrings(m, [a.contentType, a.sessionId, a.body ?? ''], (ct, sid, body) =>
+      m._sb_web_run_on_response(this.#ptr, a.id, a.status, ct[0], sid[0], body[0], body[1], this.#clock()));
     this.#take();
   }
 
   #send(req) {
-    const servers = this.#info ? this.#info.servers : {};
     this.#inflight++;
-    mcpFetch(servers[req.server], req, this.#o.headers, this.#abort.signal).then((a) => {
+    sendLater(req, this.#info ? this.#info.servers : {}, this.#o.headers, this.#abort.signal, (a) => {
       this.#inflight--;
       if (!this.#ptr || this.#result) return;
-      this.#answers.push({ id: req.id, ...a });
+      this.#answers.push(a);
       this.#wake?.();
     });
   }
@@ -373,26 +406,15 @@ class Run {
 
   // Takes C's queued messages and acts on them, in order.
   #take() {
-    const m = this.#m;
-    const p = m._sb_web_run_take(this.#ptr);
-    if (!p) return;
-    let text;
-    try {
-      text = m.UTF8ToString(p);
-    } finally {
-      m._sb_web_free(p);
-    }
-    let from = 0;
-    while (from < text.length) {
-      let to = text.indexOf('\n', from);
-      if (to < 0) to = text.length;
-      const msg = JSON.parse(text.slice(from, to));
-      from = to + 1;
+    for (const msg of takeMessages(this.#m, this.#m._sb_web_run_take, this.#ptr)) {
       if (msg.event) {
-        if (msg.event.type === 'chunk') this.#stream.push(msg.event.chunk);
+        if (msg.event.type === 'chunk') {
+          this.#stream.push(msg.event.chunk);
+          this.#lines.push(msg.line);
+        }
         this.#emitter.emit(msg.event);
       } else if (msg.send) this.#send(msg.send);
-      else if (msg.file) this.#files[msg.file.name] = msg.file.text;
+      else if (msg.file) this.#files[msg.file.name] = this.#m.UTF8ToString(this.#m._sb_web_run_file(this.#ptr, msg.file.slot));
       else if (msg.start) this.#info = msg.start;
       else if (msg.diagnostics) {
         this.#diagnostics = msg.diagnostics;
@@ -404,22 +426,158 @@ class Run {
 
   #onDone(d) {
     if (this.#result) return;
-    const outputs = {};
-    for (const [name, text] of Object.entries(this.#files)) {
+    const sf = this.#info && this.#info.stream_file;
+    if (sf) this.#files[sf] = this.#lines.length ? this.#lines.join('\n') + '\n' : '';
+    // Parsed when first read: a 10,000-trial result is megabytes, and the
+    // caller may want only the stream or the text.
+    const outputs = {}, files = { ...this.#files };
+    for (const name of Object.keys(files)) {
       if (!name.endsWith('.json')) continue;
-      try {
-        outputs[name] = JSON.parse(text);
-      } catch {
-        // not JSON after all: it stays in files
-      }
+      let value;
+      Object.defineProperty(outputs, name, {
+        enumerable: true,
+        get() {
+          if (value === undefined) {
+            try {
+              value = JSON.parse(files[name]);
+            } catch {
+              value = null; // not JSON after all: the text is in files
+            }
+          }
+          return value;
+        },
+      });
     }
     this.#result = { status: d.status, exit_code: d.exit_code, ...(d.error ? { error: d.error } : {}), outputs,
-                     files: { ...this.#files }, stream: this.#stream, diagnostics: this.#diagnostics,
+                     files, stream: this.#stream, diagnostics: this.#diagnostics,
                      seed: this.#info ? this.#info.seed : null };
     const ev = { type: 'done', time_ms: d.time_ms, status: d.status, exit_code: d.exit_code };
     if (d.error) ev.error = d.error;
     this.#emitter.emit(ev);
   }
+}
+
+// Following a job handle someone else started (sb_web_watch.h). Made by
+// Sibyl.watchHandle().
+class Watch {
+  #m;
+  #emitter = new Emitter(['log', 'chunk', 'progress', 'poll', 'done', '*']);
+  #o;
+  #ptr = 0;
+  #info = null;
+  #result = null;
+  #answers = [];
+  #stream = [];
+  #polling = false;
+  #changed = 0;
+  #stopped = false;
+  #wake = null;
+  #abort = new AbortController();
+  /** Resolves when the watch ends: { status, exit_code, error?, stream, diagnostics }. */
+  done;
+
+  constructor(m, o) {
+    this.#m = m;
+    this.#o = o;
+    this.done = this.#drive();
+  }
+
+  on(type, fn) {
+    return this.#emitter.on(type, fn);
+  }
+
+  // Stops watching (the jobs go on: they are not this watcher's).
+  stop() {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  async #drive() {
+    await null;
+    const m = this.#m, o = this.#o;
+    this.#ptr = withStrings(m, [o.handle, o.workspace.file, o.workspace.text, o.servers], (h, wf, wt, sv) =>
+      m._sb_web_watch_new(h[0], h[1], wf[0], wt[0], wt[1], sv[0], sv[1], now()));
+    if (!this.#ptr) throw new RangeError('sibyl: out of memory');
+    try {
+      this.#take();
+      const p = this.#info ? this.#info.polling : {};
+      const first = p.initial_delay_ms ?? 2000, max = p.max_delay_ms ?? 10000, mult = p.multiplier ?? 1.5;
+      let delay = first;
+      while (!this.#result) {
+        if (this.#stopped) {
+          m._sb_web_watch_stop(this.#ptr, now());
+          this.#take();
+          break;
+        }
+        while (this.#answers.length && !this.#result) this.#respond(this.#answers.shift());
+        if (this.#result) break;
+        if (!this.#polling) {
+          this.#polling = m._sb_web_watch_poll(this.#ptr, now()) === 1;
+          this.#take();
+          continue;
+        }
+        if (this.#changed >= 0 && this.#pollDone) {
+          // between polls: the workspace's backoff, back to the start when
+          // something changed
+          this.#pollDone = false;
+          delay = this.#changed > 0 ? first : Math.min(delay * mult, max);
+          await this.#sleep(delay);
+          this.#polling = false;
+          continue;
+        }
+        await this.#sleep(Infinity); // an answer or stop() wakes it
+      }
+    } finally {
+      this.#abort.abort();
+      m._sb_web_watch_free(this.#ptr);
+      this.#ptr = 0;
+    }
+    return this.#result;
+  }
+  #pollDone = false;
+
+  #sleep(ms) {
+    const [p, wake] = sleeper(ms);
+    this.#wake = wake;
+    return p.then(() => { this.#wake = null; });
+  }
+
+  #respond(a) {
+    const m = this.#m;
+    withStrings(m, [a.contentType, a.sessionId, a.body ?? ''], (ct, sid, body) =>
+      m._sb_web_watch_on_response(this.#ptr, a.id, a.status, ct[0], sid[0], body[0], body[1], now()));
+    this.#take();
+  }
+
+  #take() {
+    for (const msg of takeMessages(this.#m, this.#m._sb_web_watch_take, this.#ptr)) {
+      if (msg.event) {
+        if (msg.event.type === 'chunk') this.#stream.push(msg.event.chunk);
+        if (msg.event.type === 'poll') {
+          this.#pollDone = true;
+          this.#changed = msg.event.changed;
+        }
+        this.#emitter.emit(msg.event);
+      } else if (msg.send) {
+        const servers = this.#info ? this.#info.servers : {};
+        sendLater(msg.send, servers, this.#o.headers, this.#abort.signal, (a) => {
+          if (!this.#ptr || this.#result) return;
+          this.#answers.push(a);
+          this.#wake?.();
+        });
+      } else if (msg.start) this.#info = msg.start;
+      else if (msg.diagnostics) {
+        this.#diagnostics = msg.diagnostics;
+        for (const d of msg.diagnostics) this.#emitter.emit({ type: 'log', time_ms: now(), level: 'ERROR', message: d.text });
+      } else if (msg.done) {
+        const d = msg.done;
+        this.#result = { status: d.status, exit_code: d.exit_code, ...(d.error ? { error: d.error } : {}),
+                         stream: this.#stream, diagnostics: this.#diagnostics };
+        this.#emitter.emit({ type: 'done', ...d });
+      }
+    }
+  }
+  #diagnostics = [];
 }
 
 export class Sibyl {
@@ -514,6 +672,22 @@ export class Sibyl {
       start_ms: startMs(options.startTime),
     };
     return new Run(this.#m, { workspace, pipelines, c, headers, timeScale: ts });
+  }
+
+  // Follows a job handle someone else started (a PollableJobHandle, as a
+  // call step with `handle:` produces it; an object or its JSON text) on the
+  // workspace's server of that name, over fetch. Options: handle, workspace,
+  // servers?: { name: url }, headers?. Polls with the workspace's backoff.
+  watchHandle(options) {
+    if (!isPlainObject(options)) throw new TypeError('watchHandle(options): options must be an object');
+    const h = options.handle;
+    if (!isPlainObject(h) && typeof h !== 'string')
+      throw new TypeError('watchHandle(options): handle must be a PollableJobHandle object or its JSON text');
+    const workspace = checkDoc('watchHandle(options): workspace', options.workspace, 'workspace.yaml');
+    const servers = checkStringMap('watchHandle(options): servers', options.servers);
+    const headers = checkStringMap('watchHandle(options): headers', options.headers);
+    return new Watch(this.#m, { handle: typeof h === 'string' ? h : JSON.stringify(h), workspace,
+                                servers: servers ? JSON.stringify(servers) : null, headers });
   }
 
   #load(fn, name, file, text) {

@@ -13,6 +13,27 @@ add_test(NAME web_browser_path
 # Web and terminal agree: needs the wasi tree (SIBYL_WASM) as well.
 add_test(NAME web_cli_agree
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/cli-agree.test.mjs" ${_web_args} "${SIBYL_WASM}")
-set_tests_properties(web_node_load web_exports web_browser_path web_cli_agree PROPERTIES LABELS "web")
+# sibyl.run() with the embedded services, against the CLI (needs the wasi tree).
+add_test(NAME web_run_embedded
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/run-embedded.test.mjs" ${_web_args} "${SIBYL_WASM}")
+# sibyl.run() and watchHandle() over fetch against the reference servers.
+add_test(NAME web_run_servers
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/run-servers.test.mjs" ${_web_args}
+          $<TARGET_FILE:sibyl-conductor> $<TARGET_FILE:sibyl-solver>)
+# A 10,000-trial embedded sweep does not block the event loop; the API in a
+# worker thread; the .d.ts against the API; the module's gzipped size.
+add_test(NAME web_run_responsive
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/responsive.test.mjs" ${_web_args})
+add_test(NAME web_worker
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/worker.test.mjs" ${_web_args})
+add_test(NAME web_api_types
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/api-types.test.mjs" ${_web_args})
+add_test(NAME web_size
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/size.test.mjs" ${_web_args})
+# examples/dashboard/ in headless Chromium (/usr/bin/chromium, playwright-core).
+add_test(NAME web_dashboard
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs" ${_web_args})
+set_tests_properties(web_node_load web_exports web_browser_path web_cli_agree web_run_embedded web_run_servers
+  web_run_responsive web_worker web_api_types web_size web_dashboard PROPERTIES LABELS "web")
 # The browser console (web/): its own file.
 include("${CMAKE_CURRENT_LIST_DIR}/console/tests.cmake")
