@@ -1,16 +1,23 @@
 // The pipeline's inputs as form controls, built from what validation says
 // the pipeline declares ({ name, type, default?, description? }): numbers
-// and integers as number fields, booleans as checkboxes, strings as text,
+// and integers as number fields, booleans as checkboxes, a list of allowed
+// strings (enum) as a choice, other strings as text,
 // maps and lists as JSON text. read() returns the values to run with, or
 // the first problem (and marks the field).
 
 function control(input, value) {
   const v = value !== undefined ? value : input.default;
   let el;
-  if (input.type === 'number' || input.type === 'integer') {
+  if (Array.isArray(input.enum) && input.enum.length && input.enum.every((e) => typeof e === 'string')) {
+    el = document.createElement('select');
+    el.append(...input.enum.map((e) => new Option(e, e)));
+    if (typeof v === 'string') el.value = v;
+  } else if (input.type === 'number' || input.type === 'integer') {
     el = document.createElement('input');
     el.type = 'number';
     el.step = input.type === 'integer' ? '1' : 'any';
+    if (typeof input.minimum === 'number') el.min = String(input.minimum);
+    if (typeof input.maximum === 'number') el.max = String(input.maximum);
     if (v !== undefined) el.value = String(v);
   } else if (input.type === 'boolean') {
     el = document.createElement('input');

@@ -167,6 +167,11 @@ async function validate(keep = {}) {
       list ??= describe(tree.value);
       triggers = stepTriggers(tree.value);
     }
+    // Validation names each step's trigger (`on: STEP.event`) itself.
+    for (const p of list ?? []) {
+      if (!p.steps.some((st) => typeof st.on === 'string')) continue;
+      triggers.set(p.name, new Map(p.steps.filter((st) => typeof st.on === 'string').map((st) => [st.name, st.on.split('.')[0]])));
+    }
     return { diags, list: list ?? [] };
   })();
   validating = job;

@@ -24,7 +24,8 @@ function files(dir) {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
     if (statSync(p).isDirectory()) return files(p);
-    return NOT_LOADED.has(f) && dir === web ? [] : [p];
+    // Type declarations are copied into dist/ for embedders; the page loads none.
+    return (NOT_LOADED.has(f) && dir === web) || f.endsWith('.d.ts') ? [] : [p];
   });
 }
 
