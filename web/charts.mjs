@@ -4,7 +4,7 @@
 // what remains once the money committed to running jobs is spent) over the
 // run's clock in hours. Charts are rebuilt on a colour-scheme change (uPlot
 // bakes colours in) and resized with their container.
-import { colors } from './theme.mjs';
+import { colors, scheme } from './theme.mjs';
 
 function make(el, series, xLabel, yLabel) {
   const col = colors();
@@ -44,6 +44,7 @@ export class Charts {
       { label: 'after committed', stroke: c.accent2, width: 1.5, dash: [6, 4],
         value: (u, v) => (v == null ? '' : `$${v.toFixed(2)}`) },
     ], 'hours', 'USD');
+    this.historyEl.dataset.scheme = this.burnEl.dataset.scheme = scheme();
   }
 
   reset(metric) {

@@ -4,7 +4,7 @@
 // the metric (the best ones drawn last, on top). The figure's text and the
 // table carry the same data for assistive technology (the canvas is
 // aria-hidden).
-import { colors } from './theme.mjs';
+import { colors, scheme } from './theme.mjs';
 import { fmtNum } from './format.mjs';
 
 const BINS = 16;
@@ -36,6 +36,7 @@ export class ParCoords {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     const col = colors();
+    c.dataset.scheme = scheme();
     const metric = model.metric;
     const all = rows.filter((r) => r.status === 'completed' && typeof r.metrics[metric] === 'number');
     const done = sample(all, model);

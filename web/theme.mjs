@@ -13,6 +13,10 @@ export function colors() {
     accent: v('--accent'), accent2: v('--accent2'), ok: v('--ok'), bad: v('--bad') };
 }
 
+// 'dark' or 'light': the scheme the canvases were last drawn for (views put
+// it in a data-scheme attribute, so a scheme change can be seen in the DOM).
+export const scheme = () => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+
 export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 export function onSchemeChange(fn) {

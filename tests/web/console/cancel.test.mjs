@@ -4,7 +4,9 @@
 // rows arrive before the test presses Cancel. Checked: the run ends
 // "cancelled"; every row seen before Cancel is still in the table, in the
 // same order; the downloaded stream (.jsonl) holds exactly the table's rows;
-// the partial result (cost breakdown) is shown; Run is enabled again.
+// the partial result (cost breakdown) is shown; Run is enabled again. The
+// page runs with prefers-reduced-motion: reduce, so the running step in the
+// graph does not pulse.
 //   node cancel.test.mjs SIBYL SOLVER CONDUCTOR
 import { readFileSync } from 'node:fs';
 import { check, launch, log, main, openPage, requireBuilt, screenshot, startConsole, waitDone } from './lib.mjs';
@@ -15,13 +17,16 @@ await main('web_console_cancel', async () => {
   requireBuilt();
   const url = await startConsole();
   const browser = await launch();
-  const page = await openPage(browser, url);
+  const page = await openPage(browser, url, { reducedMotion: 'reduce' });
   await page.fill('#seed', '1');
   await page.selectOption('#clock', 'real');
   await page.fill('#time-scale', '3600');
   await page.click('#run');
   await page.waitForFunction(() => document.querySelectorAll('#results-table tbody tr[data-job]').length >= 3,
     null, { timeout: 60000, polling: 50 });
+  // prefers-reduced-motion: a running step does not pulse.
+  const anim = await page.$eval('#dag g.running rect', (r) => getComputedStyle(r).animationName).catch(() => 'no running step');
+  check(anim === 'none', `a running step's animation with reduced motion: ${anim}`);
   const before = await ids(page);   // the rows shown just before Cancel (the cancelled jobs' rows follow)
   await page.click('#cancel');
   log(`rows at cancel: ${before.join(' ')}`);

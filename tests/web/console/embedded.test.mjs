@@ -27,9 +27,10 @@ await main('web_console_embedded', async () => {
   const browser = await launch();
   const page = await openPage(browser, url);
 
-  // The form as a user fills it: the seed, then Run.
-  await page.fill('#seed', '1');
-  await page.click('#run');
+  // The form as a user fills it, from the keyboard: the seed, then Enter.
+  await page.focus('#seed');
+  await page.keyboard.type('1');
+  await page.keyboard.press('Enter');
   check(await waitDone(page) === 'succeeded', `status: ${await page.textContent('#summary')}`);
   const cli = await page.textContent('#cli');
   log(`console's command: ${cli}`);
@@ -62,8 +63,9 @@ await main('web_console_embedded', async () => {
   check(JSON.stringify(ids) === JSON.stringify(stream.map((l) => JSON.parse(l).job_id)), `table rows in arrival order: ${ids}`);
   // Sort by the metric, descending: the best first, and aria-sort says so.
   const th = 'th[data-key="m.val_acc"]';
-  await page.click(`${th} button`);
-  await page.click(`${th} button`);
+  await page.focus(`${th} button`);      // headers are buttons: Enter sorts
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
   check(await page.getAttribute(th, 'aria-sort') === 'descending', 'aria-sort after two clicks');
   check(await page.getAttribute('th[data-key="id"]', 'aria-sort') === 'none', 'other headers: aria-sort none');
   const first = await page.$eval('#results-table tbody tr[data-job]', (t) => t.dataset.job);
@@ -92,6 +94,13 @@ await main('web_console_embedded', async () => {
   const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csv')]);
   const csv = readFileSync(await dl2.path(), 'utf8').trim().split('\r\n');
   check(csv.length === stream.length + 1 && csv[0].startsWith('job_id,status,retry_of,learning_rate'), `CSV: ${csv[0]} (${csv.length} lines)`);
+  // A colour-scheme change redraws the canvases (their data-scheme says for which).
+  check(await page.getAttribute('#parcoords', 'data-scheme') === 'light', 'parallel coordinates drawn for light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForFunction(() => document.getElementById('parcoords').dataset.scheme === 'dark'
+    && document.getElementById('history').dataset.scheme === 'dark' && document.getElementById('burn').dataset.scheme === 'dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForFunction(() => document.getElementById('parcoords').dataset.scheme === 'light');
   await screenshot(page, 'embedded.png');
   // The run's part of the page alone (the picture in docs/console.png).
   await page.$eval('#table-scroll', (t) => { t.scrollTop = 0; });
