@@ -4,7 +4,7 @@
 // print for the same file), the editor's gutter marks that line, the text
 // area is aria-invalid, clicking the diagnostic puts the caret on the line,
 // and Run refuses to start. Cases: a YAML syntax error in the workspace and
-// a schema error in the pipelines file.
+// a schema error in the pipelines file (both files uploaded).
 //   node invalid.test.mjs SIBYL SOLVER CONDUCTOR
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +40,7 @@ const CASES = [
     ws,
     pl: pl.replace('        needs: [plan_search_grid]\n', '        needs: [plan_search_grid]\n        neds: [oops]\n'),
     file: 'pipelines.yaml',
+    upload: true,   // given as files, through the upload field
   },
 ];
 
@@ -53,9 +54,20 @@ await main('web_console_invalid', async () => {
     if (!check(expected.length >= 1, `${c.name}: the terminal reports no error`)) continue;
     const line = Number(/^[^:]+:(\d+):/.exec(expected[0])[1]);
     const page = await openPage(browser, url);
-    await page.check('input[name=source][value=paste]');
-    await page.fill('#ws-text', c.ws);
-    await page.fill('#pl-text', c.pl);
+    if (c.upload) {
+      // Both files at once: the one with a top-level `pipelines:` goes to the pipelines editor.
+      await page.setInputFiles('#upload', [
+        { name: 'pipelines.yaml', mimeType: 'text/yaml', buffer: Buffer.from(c.pl) },
+        { name: 'workspace.yaml', mimeType: 'text/yaml', buffer: Buffer.from(c.ws) },
+      ]);
+      await page.waitForFunction((t) => document.getElementById('pl-text').value === t, c.pl);
+      check(await page.inputValue('#ws-text') === c.ws, `${c.name}: the workspace file went to the workspace editor`);
+      check(await page.isChecked('input[name=source][value=paste]'), `${c.name}: an upload is "my own YAML"`);
+    } else {
+      await page.check('input[name=source][value=paste]');
+      await page.fill('#ws-text', c.ws);
+      await page.fill('#pl-text', c.pl);
+    }
     await page.click('#validate');
     await page.waitForSelector('#diagnostics li');
     const shown = await page.$$eval('#diagnostics li', (lis) => lis.map((li) => li.textContent));

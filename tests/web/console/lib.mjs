@@ -134,6 +134,8 @@ export async function openPage(target, url, { colorScheme = 'light', reducedMoti
     || document.getElementById('status').className === 'failed', null, { timeout: 30000 });
   const status = await page.textContent('#status');
   if (!/^(Ready|Running)/.test(status)) throw new Error(`the console did not start: ${status}`);
+  // The run belongs in a Web Worker; the page says when it had to fall back.
+  check(!/in the page/.test(status), `the module runs in the page, not in a worker: ${status}`);
   return page;
 }
 
