@@ -18,13 +18,14 @@ export class DagView {
     this.nodes = new Map();
   }
 
-  // steps: [{ name, kind, needs: [] }]; triggers: step name -> trigger step
-  // (from the YAML's `on:`).
-  show(steps, triggers = new Map()) {
+  // steps: [{ name, kind, needs: [], on? }] as validation describes them
+  // (on: "STEP.event" for an event-triggered step).
+  show(steps) {
     const names = new Set(steps.map((s) => s.name));
+    const trigger = (s) => (typeof s.on === 'string' && names.has(s.on.split('.')[0]) ? s.on.split('.')[0] : null);
     const deps = new Map(steps.map((s) => [s.name, {
       needs: (s.needs ?? []).filter((n) => names.has(n)),
-      on: names.has(triggers.get(s.name)) ? triggers.get(s.name) : null,
+      on: trigger(s),
     }]));
     const layer = new Map();
     const depth = (n, seen = new Set()) => {
@@ -63,7 +64,7 @@ export class DagView {
       const p = pos.get(s.name);
       const g = el('g', { class: 'dag-node', transform: `translate(${p.x},${p.y})`, 'data-step': s.name });
       const title = el('title');
-      title.textContent = `${s.name} (${s.kind ?? 'step'})`;
+      title.textContent = `${s.name} (${s.kind ?? 'step'})${s.description ? `: ${s.description}` : ''}`;
       const name = el('text', { x: 8, y: 13 });
       name.textContent = s.name.length > 22 ? `${s.name.slice(0, 21)}…` : s.name;
       const state = el('text', { x: 8, y: 25, class: 'state' });

@@ -1,7 +1,7 @@
 // The console's wiring: reads the form, validates the YAML through the
 // worker, starts and cancels runs, feeds the run's events into the model and
-// redraws the views at most once per animation frame (the costlier views
-// less often), and keeps the settings in the URL fragment.
+// has the views redrawn (frames.mjs says when), and keeps the settings in the
+// URL fragment.
 import { Runner } from './runner.mjs';
 import { RunModel } from './model.mjs';
 import { Editor, showDiagnostics } from './editor.mjs';
@@ -16,6 +16,7 @@ import { download, runFiles, toCsv } from './export.mjs';
 import { cliCommand, fromFragment, toFragment } from './state.mjs';
 import { fmtNum, fmtUsd } from './format.mjs';
 import { onSchemeChange } from './theme.mjs';
+import { Frames, timed } from './frames.mjs';
 
 const $ = (id) => document.getElementById(id);
 const EXAMPLE = 'dist/examples/vertex_foundry/';
@@ -37,11 +38,9 @@ const runner = new Runner();
 
 let example = null;           // { workspace, http, pipelines } texts of the bundled example
 let pipelines = [];           // from the last validation
-let triggers = new Map();     // step -> trigger step, per pipeline
 let model = new RunModel();
 let running = false;
 let lastResult = null;
-let runSettings = null;
 
 const source = () => ui.form.elements.source.value;
 const mode = () => ui.form.elements.mode.value;
@@ -119,61 +118,15 @@ async function upload(files) {
 
 // ---- validation ----
 
-// Pipelines as validation describes them, from a loaded pipelines tree:
-// { name, inputs: [{ name, type, default?, description? }], steps: [{ name, kind, needs }] }.
-const KINDS = ['call', 'assert', 'poll', 'retry', 'suggest', 'aggregate', 'select', 'compute', 'handle'];
-function describe(tree) {
-  const out = [];
-  const ps = tree?.pipelines && typeof tree.pipelines === 'object' ? tree.pipelines : {};
-  for (const [name, p] of Object.entries(ps)) {
-    const inputs = Object.entries(p?.inputs ?? {}).map(([n, d]) => ({ name: n, type: d?.type ?? 'string',
-      ...(d && 'default' in d ? { default: d.default } : {}), ...(d?.description ? { description: d.description } : {}) }));
-    const steps = Object.entries(p?.steps ?? {}).map(([n, s]) => ({ name: n, kind: KINDS.find((k) => s && k in s) ?? 'step',
-      needs: Array.isArray(s?.needs) ? s.needs : [] }));
-    out.push({ name, inputs, steps });
-  }
-  return out;
-}
-
-function stepTriggers(tree) {
-  const map = new Map();
-  for (const [name, p] of Object.entries(tree?.pipelines ?? {})) {
-    const t = new Map();
-    for (const [s, def] of Object.entries(p?.steps ?? {}))
-      if (typeof def?.on === 'string') t.set(s, def.on.split('.')[0]);
-    map.set(name, t);
-  }
-  return map;
-}
-
 let validating = null;
 async function validate(keep = {}) {
   const ws = { file: editors.ws.name, text: editors.ws.text };
   const pl = { file: editors.pl.name, text: editors.pl.text };
-  const job = (async () => {
-    let diags = [], list = null;
-    // validate() checks both files as the terminal does; the YAML tree of the
-    // pipelines file also gives the `on:` triggers for the DAG.
-    const tree = await runner.loadYaml(pl.file, pl.text);
-    if (runner.api.validate) {
-      const v = await runner.validate({ workspace: ws, pipelines: pl });
-      diags = v.diagnostics ?? [];
-      list = v.pipelines ?? null;
-    } else {
-      const w = await runner.validateWorkspace(ws.file, ws.text);
-      diags = [...w.diagnostics, ...tree.diagnostics];
-    }
-    if (tree.ok) {
-      list ??= describe(tree.value);
-      triggers = stepTriggers(tree.value);
-    }
-    // Validation names each step's trigger (`on: STEP.event`) itself.
-    for (const p of list ?? []) {
-      if (!p.steps.some((st) => typeof st.on === 'string')) continue;
-      triggers.set(p.name, new Map(p.steps.filter((st) => typeof st.on === 'string').map((st) => [st.name, st.on.split('.')[0]])));
-    }
-    return { diags, list: list ?? [] };
-  })();
+  // Validation checks both files as the terminal does and describes each
+  // pipeline: inputs, and steps with their needs and `on:` triggers.
+  const job = runner.validate({ workspace: ws, pipelines: pl }).then((v) => ({
+    diags: v.diagnostics ?? [], list: v.pipelines ?? [],
+  }));
   validating = job;
   const { diags, list } = await job;
   if (validating !== job) return diags;   // a newer validation superseded this one
@@ -187,7 +140,7 @@ async function validate(keep = {}) {
     const p = currentPipeline();
     const sameInputs = before && JSON.stringify(before.inputs) === JSON.stringify(p.inputs) && before.name === p.name;
     if (keep.inputs || !sameInputs) inputsForm.show(p.inputs, keep.inputs ?? (sameInputs ? inputsForm.read().values : {}));
-    dag.show(p.steps, triggers.get(p.name));
+    dag.show(p.steps);
   }
   ui.run.disabled = running;
   showCli();
@@ -257,7 +210,6 @@ async function start() {
     if (s.solver) args.servers.solver = s.solver;
     if (ui.auth.value.trim()) args.headers = { Authorization: ui.auth.value.trim() };
   }
-  runSettings = s;
   history.replaceState(null, '', toFragment(s));
   ui.cli.textContent = cliCommand(s);
 
@@ -275,7 +227,8 @@ async function start() {
   dag.reset();
   ui.final.hidden = true;
   lastResult = null;
-  resetDrawing();
+  frames.reset();
+  lastSummary = 0;
   running = true;
   ui.run.disabled = true;
   ui.cancel.disabled = false;
@@ -289,95 +242,46 @@ async function start() {
 
 // ---- drawing ----
 
-// Views redraw from the model, never from events, and never all in one go:
-// each animation frame runs the cheap updates (log, steps, summary) and at
-// most one costly view (table, charts, parallel coordinates), the one waiting
-// longest, so no frame's task grows with the sweep beyond one view's cost.
-// A costly view also waits between redraws in proportion to the rows it
-// draws (ms per row), so a 10,000-trial stream redraws each about once a second.
-const VIEWS = {
+const frames = new Frames({
   table: { minMs: 0, perRow: 0.01, draw: () => {
     table.render();
     ui.rowCount.textContent = `${table.view.length} of ${model.rows.length} trials shown`;
   } },
   charts: { minMs: 250, perRow: 0.1, draw: () => charts.update(model) },
   parcoords: { minMs: 800, perRow: 0.15, draw: () => parcoords.draw(model, model.filtered(table.filter)) },
-};
-const SUMMARY_MS = 1000;
-
-// Runs fn as a User Timing measure named "console:NAME" (seen in a browser's
-// performance tools, and read by the large-sweep test to say what was slow).
-function timed(name, fn) {
-  const start = performance.now();
-  try {
-    return fn();
-  } finally {
-    performance.measure(`console:${name}`, { start, end: performance.now() });
-  }
-}
-let frame = 0;
-let timer = 0;
+}, {
+  cheap: drawCheap,
+  rows: () => model.rows.length,
+  idle: () => model.status !== 'running',
+  paused: () => ui.pause.checked,
+});
+const SUMMARY_MS = 1000;   // the summary is a live region: at most one update a second
 let lastSummary = 0;
-const dirty = { views: new Set(), progress: false, steps: false, log: [], at: new Map() };
-
-function resetDrawing() {
-  dirty.views.clear();
-  dirty.at.clear();
-  for (const v of Object.values(VIEWS)) v.last = 0;
-  lastSummary = 0;
-}
-
-function markViews(...names) {
-  for (const n of names) dirty.views.add(n);
-  schedule();
-}
+const pending = { progress: false, steps: false, log: [] };
 
 function onEvents(events) {
   const c = timed('events', () => model.applyAll(events));
-  if (c.rows) markViews('table', 'charts', 'parcoords');
-  if (c.progress) markViews('charts');
-  dirty.progress ||= c.progress;
-  dirty.steps ||= c.steps;
-  if (c.log.length) dirty.log.push(...c.log);
-  schedule();
+  pending.progress ||= c.progress;
+  pending.steps ||= c.steps;
+  if (c.log.length) pending.log.push(...c.log);
+  if (c.rows) frames.mark('table', 'charts', 'parcoords');
+  else if (c.progress) frames.mark('charts');
+  else frames.schedule();
 }
 
-function schedule(delay = 0) {
-  if (frame || (timer && delay)) return;
-  if (delay) timer = setTimeout(() => { timer = 0; schedule(); }, delay);
-  else frame = requestAnimationFrame(draw);
-}
-
-function draw(now = performance.now()) {
-  frame = 0;
-  const ending = model.status !== 'running';
-  if (dirty.log.length) { timed('log', () => log.append(dirty.log)); dirty.log = []; }
-  if (dirty.steps) { dag.update(model.steps); dirty.steps = false; }
-  if (dirty.progress && (ending || now - lastSummary >= SUMMARY_MS)) {
+// Log, steps and summary: cheap, every frame. Returns the ms until the
+// summary is due (Infinity when nothing waits).
+function drawCheap(now, idle) {
+  if (pending.log.length) { timed('log', () => log.append(pending.log)); pending.log = []; }
+  if (pending.steps) { dag.update(model.steps); pending.steps = false; }
+  if (!pending.progress) return Infinity;
+  if (idle || now - lastSummary >= SUMMARY_MS) {
     summary();
     lastSummary = now;
-    dirty.progress = false;
+    pending.progress = false;
+    return Infinity;
   }
-  let wait = dirty.progress ? SUMMARY_MS - (now - lastSummary) : Infinity;
-  if (!ui.pause.checked || ending) {
-    // The costly view whose redraw is most overdue.
-    let pick = null, pickLate = -Infinity;
-    for (const name of dirty.views) {
-      const v = VIEWS[name];
-      const interval = ending ? 0 : Math.max(v.minMs, v.perRow * model.rows.length);
-      const late = now - (v.last ?? 0) - interval;
-      if (late >= 0 && late > pickLate) { pick = name; pickLate = late; }
-      else if (late < 0) wait = Math.min(wait, -late);
-    }
-    if (pick) {
-      timed(pick, VIEWS[pick].draw);
-      VIEWS[pick].last = now;
-      dirty.views.delete(pick);
-      if (dirty.views.size) wait = 0;
-    }
-  }
-  if (wait === 0) schedule();
-  else if (wait !== Infinity) schedule(Math.ceil(wait));
+  return SUMMARY_MS - (now - lastSummary);
 }
 
 function summary() {
@@ -410,13 +314,11 @@ function onDone(result) {
   running = false;
   lastResult = result;
   model.status = result?.status ?? 'failed';
-  dirty.progress = true;
+  pending.progress = false;
   // The table at once (it draws only the rows on screen), so the rows and the
   // final summary show together; the charts follow in the next frames.
-  timed('table', VIEWS.table.draw);
-  VIEWS.table.last = performance.now();
-  dirty.views.delete('table');
-  markViews('charts', 'parcoords');
+  frames.now('table');
+  frames.mark('charts', 'parcoords');
   summary();
   ui.summary.className = `summary ${model.status}`;
   if (result?.error) ui.summary.textContent += ` · ${result.error}`;
@@ -472,7 +374,7 @@ $('upload').addEventListener('change', (ev) => upload([...ev.target.files]));
 ui.pipeline.addEventListener('change', () => {
   const p = currentPipeline();
   inputsForm.show(p.inputs);
-  dag.show(p.steps, triggers.get(p.name));
+  dag.show(p.steps);
   showCli();
 });
 $('inputs').addEventListener('input', showCli);
@@ -480,11 +382,11 @@ for (const el of [ui.seed, ui.clock, ui.timeScale, ui.conductor, ui.solver]) el.
 ui.clock.addEventListener('change', showMode);
 ui.filter.addEventListener('change', () => {
   table.filter = ui.filter.value;
-  timed('table', VIEWS.table.draw);     // at once: the user is looking at it
-  VIEWS.parcoords.last = 0;
-  markViews('parcoords');
+  frames.now('table');                  // at once: the user is looking at it
+  frames.views.parcoords.last = 0;
+  frames.mark('parcoords');
 });
-ui.pause.addEventListener('change', () => { if (!ui.pause.checked) markViews('table', 'charts', 'parcoords'); });
+ui.pause.addEventListener('change', () => { if (!ui.pause.checked) frames.mark('table', 'charts', 'parcoords'); });
 $('copy-cli').addEventListener('click', async () => {
   showCli();
   try { await navigator.clipboard.writeText(ui.cli.textContent); setStatus('Command copied.'); }
@@ -518,7 +420,8 @@ try {
   const ready = await runner.ready();
   runner.api = ready.api ?? {};
   $('version').textContent = ready.version;
-  if (!ready.api?.run) throw new Error('this sibyl module cannot run pipelines (validation only): rebuild web/dist');
+  if (!ready.api?.run || !ready.api?.validate)
+    throw new Error('this sibyl module has no run() or validate(): rebuild web/dist');
   const s = fromFragment(location.hash);
   await applySettings(s);
   for (const b of [ui.validate]) b.disabled = false;

@@ -73,8 +73,6 @@ export class Runner {
   }
 
   validate(args) { return this.#ask({ op: 'validate', args }); }
-  loadYaml(file, text) { return this.#ask({ op: 'yaml', file, text }); }
-  validateWorkspace(file, text) { return this.#ask({ op: 'workspace', file, text }); }
   run(args) { this.#send({ op: 'run', args }); }
   cancel() { this.#send({ op: 'cancel' }); }
 }

@@ -4,7 +4,7 @@
 // few messages a second and never stalls.
 //
 // Requests (from runner.mjs):  { op: 'load' } | { op: 'validate', id, args }
-//   | { op: 'yaml' | 'workspace', id, file, text } | { op: 'run', args } | { op: 'cancel' }
+//   | { op: 'run', args } | { op: 'cancel' }
 // Answers: { op: 'ready', version } | { op: 'answer', id, result }
 //   | { op: 'events', events } | { op: 'done', result } | { op: 'error', id?, message }
 // One run at a time; a run request while one is going is answered with an error.
@@ -56,12 +56,6 @@ export function serve(post) {
       }
       case 'validate':
         post({ op: 'answer', id: msg.id, result: sibyl.validate(msg.args) });
-        return;
-      case 'workspace':
-        post({ op: 'answer', id: msg.id, result: sibyl.validateWorkspace(msg.file, msg.text) });
-        return;
-      case 'yaml':
-        post({ op: 'answer', id: msg.id, result: sibyl.loadYaml(msg.file, msg.text) });
         return;
       case 'run': {
         if (run) throw new Error('a run is already going');

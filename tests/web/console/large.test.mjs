@@ -11,7 +11,10 @@
 // Wall time includes time the thread waited for a CPU, so on a machine
 // busy with other work a task that costs 30 ms of CPU can last 200 ms: when
 // only the wall-clock check fails, the run is repeated (3 attempts at most),
-// and each attempt is printed with the machine's load. Also checked: the
+// and each attempt is printed with the machine's load. If every attempt
+// failed only that check, while the load average stayed above twice the
+// number of CPUs, the long tasks could not be measured: the test says so and
+// reports itself skipped (exit 77), unless another check failed. Also checked: the
 // table holds every row (aria-rowcount) with only a window of them in the
 // DOM, scrolling to the end shows the last row, sorting 10,000 rows puts the
 // best first. The trace is kept in build/web-console/large-trace.json.
@@ -19,7 +22,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { artefacts, check, launch, log, main, openPage, repo, requireBuilt, screenshot, startConsole, waitDone } from './lib.mjs';
+import { artefacts, check, launch, log, main, openPage, repo, requireBuilt, screenshot, skip, startConsole, waitDone } from './lib.mjs';
 
 const LIMIT_MS = 200;
 const ATTEMPTS = 3;
@@ -80,7 +83,7 @@ async function attempt(browser, url, n) {
     `the longest of ${cpu.tasks} tasks ${cpu.worst} ms CPU; load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
   log(`  slowest step of each view (ms): ${JSON.stringify(measures)}; long tasks before the run (not checked): ${
     await page.evaluate(() => window.__loadTasks)}`);
-  return { page, context, status, during, wall, long, cpu };
+  return { page, context, status, during, wall, long, cpu, load: Math.min(load0, loadavg()[0]) };
 }
 
 await main('web_console_large', async () => {
@@ -96,7 +99,10 @@ await main('web_console_large', async () => {
   const { page } = a;
   check(a.status === 'succeeded', `status: ${await page.textContent('#summary')}`);
   check(a.cpu.worst < LIMIT_MS, `a main-thread task of ${a.cpu.worst} ms CPU`);
-  check(a.wall < LIMIT_MS, `a long task of ${a.wall} ms (all: ${a.long.join(', ')})`);
+  if (a.wall >= LIMIT_MS && a.cpu.worst < LIMIT_MS && a.load > 2 * cpus().length)
+    skip(`the machine was too busy to measure long tasks (load ${a.load.toFixed(1)} on ${cpus().length} CPUs): ` +
+      `a task of ${a.wall} ms wall, but at most ${a.cpu.worst} ms of CPU`);
+  else check(a.wall < LIMIT_MS, `a long task of ${a.wall} ms (all: ${a.long.join(', ')})`);
 
   const rows = Number(await page.getAttribute('#results-table', 'aria-rowcount')) - 1;
   const inDom = await page.$$eval('#results-table tbody tr[data-job]', (t) => t.length);

@@ -16,6 +16,12 @@ export const CHROMIUM = process.env.SIBYL_CHROMIUM ?? '/usr/bin/chromium';
 
 const cleanups = [];
 let failed = false;
+let skipped = null;
+
+// Marks the test skipped (exit 77, ctest's SKIP_RETURN_CODE) unless a check failed.
+export function skip(msg) {
+  skipped = msg;
+}
 
 export function fail(msg) {
   failed = true;
@@ -42,8 +48,10 @@ export async function main(name, body) {
   }
   clearTimeout(hard);
   if (failed) code = 1;
+  else if (skipped) code = 77;
   await finish(code);
-  if (!code) log(`ok ${name}`);
+  if (code === 77) log(`SKIPPED ${name}: ${skipped}`);
+  else if (!code) log(`ok ${name}`);
   process.exit(code);
 }
 

@@ -19,3 +19,5 @@ foreach(_t embedded servers invalid cancel large)
   # One Chromium at a time: the machine has two cores.
   set_tests_properties(web_console_${_t} PROPERTIES LABELS "web;chromium" TIMEOUT 300 RESOURCE_LOCK chromium)
 endforeach()
+# On a machine too busy to measure long tasks, web_console_large says so and exits 77.
+set_tests_properties(web_console_large PROPERTIES SKIP_RETURN_CODE 77)
