@@ -1,6 +1,6 @@
 // The run's log (role=log): lines as the terminal prints them
 // (`[YYYY-MM-DD HH:MM:SS] LEVEL: message`), inserted as text. Only the last
-// MAX_LINES stay in the page (all are kept for the download); the view
+// MAX_LINES stay in the page (all are kept for "Download the log"); the view
 // follows new lines only while it is scrolled to the bottom, so reading
 // older lines is never interrupted.
 

@@ -406,6 +406,7 @@ $('dl-jsonl').addEventListener('click', () => {
   download(f.jsonlName, f.jsonl, 'application/x-ndjson');
 });
 $('dl-csv').addEventListener('click', () => download('sweep_trials.csv', toCsv(model), 'text/csv'));
+$('dl-log').addEventListener('click', () => download('sweep.log', `${log.lines.join('\n')}\n`, 'text/plain'));
 onSchemeChange(() => { charts.rebuild(model); parcoords.draw(model, model.filtered(table.filter)); });
 
 function showMode() {

@@ -44,7 +44,9 @@ export class RunModel {
     this.est = { jobs: 0, usd: 0 };  // announced job estimates (see committed)
   }
 
-  // Applies events (in order); returns { rows, progress, steps, log: [events] }.
+  // Applies events (in order); returns { rows, progress, steps, log }: log
+  // holds the lines the terminal prints for them with --stream (log events
+  // but DEBUG ones, polls that changed something, a STREAM line per chunk).
   applyAll(events) {
     const changed = { rows: false, progress: false, steps: false, log: [] };
     for (const ev of events) this.#apply(ev, changed);
@@ -54,10 +56,20 @@ export class RunModel {
   #apply(ev, changed) {
     if (this.t0 === null && typeof ev.time_ms === 'number') this.t0 = ev.time_ms;
     switch (ev.type) {
-      case 'chunk': this.#chunk(ev.chunk); changed.rows = true; break;
+      case 'chunk':
+        this.#chunk(ev.chunk);
+        changed.rows = true;
+        changed.log.push({ time_ms: ev.time_ms, level: 'STREAM', message: JSON.stringify(ev.chunk) });
+        break;
+      case 'poll':
+        if (ev.changed > 0) changed.log.push({ time_ms: ev.time_ms, level: 'INFO', message: ev.message });
+        break;
       case 'progress': this.#progress(ev); changed.progress = true; break;
       case 'step': this.steps.set(ev.name, { status: ev.status, reason: ev.reason ?? '' }); changed.steps = true; break;
-      case 'log': this.#estimates(ev.message); changed.log.push(ev); break;
+      case 'log':
+        this.#estimates(ev.message);
+        if (ev.level !== 'DEBUG') changed.log.push(ev);
+        break;
       case 'done': this.status = ev.status; changed.progress = true; break;
       default: break;
     }

@@ -101,6 +101,12 @@ await main('web_console_embedded', async () => {
     && document.getElementById('history').dataset.scheme === 'dark' && document.getElementById('burn').dataset.scheme === 'dark');
   await page.emulateMedia({ colorScheme: 'light' });
   await page.waitForFunction(() => document.getElementById('parcoords').dataset.scheme === 'light');
+  // The log download: the terminal's lines (times and the output folder aside).
+  const [dl3] = await Promise.all([page.waitForEvent('download'), page.click('#dl-log')]);
+  const logLines = readFileSync(await dl3.path(), 'utf8').trim().split('\n').map(bare);
+  const cliLines = readFileSync(join(dir, 'log.txt'), 'utf8').trim().split('\n').map(bare);
+  check(JSON.stringify(logLines) === JSON.stringify(cliLines),
+    `downloaded log (${logLines.length} lines) differs from the terminal's (${cliLines.length}): ${logLines.find((l, i) => l !== cliLines[i])}`);
   await screenshot(page, 'embedded.png');
   // The run's part of the page alone (the picture in docs/console.png).
   await page.$eval('#table-scroll', (t) => { t.scrollTop = 0; });

@@ -30,7 +30,7 @@ test('rows, retries, best so far and filters', () => {
     { ...done('job_002_retry_1', 0.005, 82, 9), chunk: { ...done('job_002_retry_1', 0.005, 82, 9).chunk, retry_of: 'job_002' } },
     { type: 'log', time_ms: 1000, level: 'INFO', message: 'x' },
   ]);
-  assert.deepEqual([c.rows, c.log.length], [true, 1]);
+  assert.deepEqual([c.rows, c.log.map((l) => l.level)], [true, ["STREAM", "STREAM", "STREAM", "STREAM", "INFO"]]);
   assert.deepEqual(m.rows.map((r) => [r.id, r.status]), [['job_001', 'completed'], ['job_002', 'failed'],
     ['job_003', 'completed'], ['job_002_retry_1', 'completed']]);
   assert.equal(m.byId.get('job_002').retried, true);
@@ -42,6 +42,17 @@ test('rows, retries, best so far and filters', () => {
   assert.deepEqual(m.filtered('retried').map((r) => r.id), ['job_002', 'job_002_retry_1']);
   assert.equal(m.filtered('completed').length, 3);
   assert.deepEqual([...m.logParams], ['learning_rate']);
+});
+
+test('the log: the terminal\'s lines with --stream', () => {
+  const m = new RunModel();
+  const c = m.applyAll([
+    { type: 'log', time_ms: 0, level: 'DEBUG', message: 'server said' },
+    { type: 'poll', time_ms: 0, changed: 0, message: 'Poll #2 - unchanged' },
+    { type: 'poll', time_ms: 0, changed: 3, message: 'Poll #3 - Jobs status' },
+    { type: 'log', time_ms: 0, level: 'WARN', message: 'w' },
+  ]);
+  assert.deepEqual(c.log.map((l) => `${l.level}: ${l.message}`), ['INFO: Poll #3 - Jobs status', 'WARN: w']);
 });
 
 test('a loss is minimised; without a target the first metric is used', () => {
