@@ -10,11 +10,11 @@
 
 #include "config/sb_config.h"
 #include "config/sb_yaml.h"
+#include "sb_web_int.h"
 #include "util/sb_alloc.h"
 #include "util/sb_buf.h"
 #include "util/sb_diag.h"
 #include "value/sb_value.h"
-#include "sb_web_int.h"
 
 /* The ABI. No EMSCRIPTEN_KEEPALIVE: what is exported is decided by
  * exports.txt alone (the link keeps exactly what it lists). */

@@ -70,8 +70,7 @@ static bool place(sb_val *def, const char *name, const char *mode, sb_val urls, 
     return ok;
 }
 
-bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only,
-                        sb_diags *d)
+bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only, sb_diags *d)
 {
     const sb_val *servers = sb_map_get_str(*ws, "servers");
     if (!servers || servers->kind != SB_MAP)

@@ -26,9 +26,11 @@ static void put_entries(sb_buf *b, sb_val map)
 
 void sb_web__event_json(sb_buf *b, const sb_event *ev)
 {
-    static const char *const types[] = {
-        [SB_EVENT_LOG] = "log", [SB_EVENT_STREAM] = "chunk", [SB_EVENT_STEP] = "step",
-        [SB_EVENT_POLL] = "poll", [SB_EVENT_PROGRESS] = "progress"};
+    static const char *const types[] = {[SB_EVENT_LOG] = "log",
+                                        [SB_EVENT_STREAM] = "chunk",
+                                        [SB_EVENT_STEP] = "step",
+                                        [SB_EVENT_POLL] = "poll",
+                                        [SB_EVENT_PROGRESS] = "progress"};
     if ((unsigned)ev->kind >= sizeof types / sizeof types[0])
         return; /* a kind this host does not know yet: nothing to show */
     sb_buf_puts(b, "{\"event\":{\"type\":\"");
@@ -135,11 +137,6 @@ void sb_web__diags_json(sb_buf *out, sb_diags *d)
     /* A partial list would read as "fewer problems than there are". */
     if (sb_diags_oom(d))
         out->failed = true;
-}
-
-char *sb_web__strndup(const char *text, size_t len)
-{
-    return sb_strndup(text ? text : "", text ? len : 0);
 }
 
 void sb_web__done_json(sb_buf *b, const char *status, int exit_code, const char *error, int64_t now)

@@ -8,7 +8,9 @@
  * listeners throw.
  *
  * One message per line, one key naming its kind:
- *   {"start": {stream_file, result_file, seed, servers: {name: {url, timeout_ms, headers}}}}
+ *   {"start": {seed, virtual, result_file, stream_file,         a run began (sb_web_run.c), or
+ *              servers: {name: {url, timeout_ms, headers}}}}   a watch (sb_web_watch.c: server,
+ *                                                              servers, polling)
  *   {"diagnostics": [{file, line, col, message, text}...]}   the run could not be created
  *   {"event": {type, time_ms, ...}}                            the API's event object itself; a
  *                                                              chunk's is exactly
@@ -56,10 +58,6 @@ void sb_web__diag_json(sb_buf *out, const sb_diag *e);
 /* {"diagnostics": [...]} for every diagnostic of d, sorted by position. */
 void sb_web__diags_json(sb_buf *out, sb_diags *d);
 
-/* Copies len bytes of text into a NUL-terminated string for the loaders
- * (NULL on OOM). */
-char *sb_web__strndup(const char *text, size_t len);
-
 /* Changes a validated workspace tree so that every server is answered as
  * `mode` says: "embedded" (http servers become the embedded service their
  * name names: solver, or conductor_sim for a name containing "conductor"),
@@ -67,8 +65,7 @@ char *sb_web__strndup(const char *text, size_t len);
  * (as written). urls (a map name -> URL, or null) overrides URLs either way.
  * only: the one server the mode applies to (NULL: every server).
  * Returns false with a diagnostic in d on a server it cannot place. */
-bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only,
-                        sb_diags *d);
+bool sb_web__apply_mode(sb_val *ws, const char *ws_file, const char *mode, sb_val urls, const char *only, sb_diags *d);
 /* {"name": {url, timeout_ms, headers}} for the http servers of ws. */
 void sb_web__servers_json(sb_buf *b, sb_val ws);
 

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "config/sb_config.h"
-#include "json/sb_json.h"
 #include "sb_web_int.h"
 #include "sb_web_run.h"
 #include "transport.h"
 #include "util/sb_alloc.h"
 #include "util/sb_grow.h"
+#include "json/sb_json.h"
 
 typedef struct file_list {
     char **text;
@@ -32,17 +32,17 @@ struct sb_web_run {
     sb_services *services;
     embedded_queue *emb;
     sb_run *run;
-    sb_val ws, pl;     /* the trees the run borrows */
-    sb_buf out;        /* messages for the JS host */
+    sb_val ws, pl; /* the trees the run borrows */
+    sb_buf out;    /* messages for the JS host */
     /* File texts, kept out of the messages: a 10,000-trial result is
      * megabytes, which JSON escaping and parsing would double. `pending`
      * fills during a call; sb_web_run_take hands it over as `taken`, whose
      * texts sb_web_run_file reads until the next take. */
     file_list pending, taken;
     bool virtual_clock;
-    bool oom;          /* the host ran out of memory */
-    bool oom_handled;  /* ... and the run was cancelled for it */
-    bool finished;     /* "done" is queued */
+    bool oom;         /* the host ran out of memory */
+    bool oom_handled; /* ... and the run was cancelled for it */
+    bool finished;    /* "done" is queued */
     int64_t now;
 };
 
@@ -180,8 +180,16 @@ static int start(sb_web_run *w, sb_val opts, const char *ws_file, const char *pl
     char run_id[64];
     if (http)
         snprintf(run_id, sizeof run_id, "run-%llu-%llx", (unsigned long long)seed, (unsigned long long)w->now);
-    sb_run_config cfg = {w->ws,  w->pl, pipeline ? pipeline : "", ws_file, pl_file, inputs ? *inputs : sb_null(),
-                         seed,   http ? run_id : NULL, NULL};
+    sb_run_config cfg = {
+        .workspace = w->ws,
+        .pipelines = w->pl,
+        .pipeline = pipeline ? pipeline : "",
+        .workspace_file = ws_file,
+        .pipelines_file = pl_file,
+        .inputs = inputs ? *inputs : sb_null(),
+        .seed = seed,
+        .run_id = http ? run_id : NULL,
+    };
     w->run = sb_run_new(&cfg, &host, d);
     if (!w->run)
         return SB_WEB_EXIT_INVALID;
@@ -253,7 +261,10 @@ void sb_web_run_free(sb_web_run *w)
     sb_free(w);
 }
 
-int sb_web_run_virtual(const sb_web_run *w) { return w && w->virtual_clock; }
+int sb_web_run_virtual(const sb_web_run *w)
+{
+    return w && w->virtual_clock;
+}
 
 /* --- driving ------------------------------------------------------------- */
 
@@ -275,7 +286,10 @@ static void drain_some(sb_web_run *w, size_t max)
     }
 }
 
-static void drain(sb_web_run *w) { drain_some(w, SIZE_MAX); }
+static void drain(sb_web_run *w)
+{
+    drain_some(w, SIZE_MAX);
+}
 
 /* Once the run is over: "done". */
 static void finish(sb_web_run *w)
@@ -285,7 +299,7 @@ static void finish(sb_web_run *w)
     w->finished = true;
     sb_run_status st = sb_run_get_status(w->run);
     sb_web__done_json(&w->out, sb_run_status_name(st), st == SB_RUN_SUCCEEDED ? 0 : SB_WEB_EXIT_RUN_FAILED,
-              st == SB_RUN_SUCCEEDED ? NULL : sb_run_error(w->run), w->now);
+                      st == SB_RUN_SUCCEEDED ? NULL : sb_run_error(w->run), w->now);
 }
 
 static int state(sb_web_run *w)

@@ -8,8 +8,8 @@
 #include "sb_web_int.h"
 #include "util/sb_alloc.h"
 
-char *sb_web_validate(const char *ws_file, const char *ws_text, size_t ws_len, const char *pl_file,
-                      const char *pl_text, size_t pl_len);
+char *sb_web_validate(const char *ws_file, const char *ws_text, size_t ws_len, const char *pl_file, const char *pl_text,
+                      size_t pl_len);
 
 /* The step kinds, by the key that makes a step one (core/spec). */
 static const char *const kinds[] = {"call", "poll", "aggregate", "select", "compute", "assert", "retry", "suggest"};
@@ -93,8 +93,8 @@ static void pipelines_json(sb_buf *b, sb_val pl)
 
 /* Returns {"ok", "diagnostics": [...], "pipelines": [...]} (sb_web_free);
  * pipelines is empty unless the pipelines file is valid. NULL on OOM. */
-char *sb_web_validate(const char *ws_file, const char *ws_text, size_t ws_len, const char *pl_file,
-                      const char *pl_text, size_t pl_len)
+char *sb_web_validate(const char *ws_file, const char *ws_text, size_t ws_len, const char *pl_file, const char *pl_text,
+                      size_t pl_len)
 {
     sb_diags *d = sb_diags_new();
     if (!d)

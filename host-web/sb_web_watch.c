@@ -5,17 +5,17 @@
 #include "config/sb_config.h"
 #include "config/sb_schema.h"
 #include "engine/sb_handle.h"
-#include "json/sb_json.h"
 #include "sb_web_int.h"
 #include "sb_web_watch.h"
 #include "util/sb_alloc.h"
+#include "json/sb_json.h"
 
 struct sb_web_watch {
     sb_handle_watch *watch;
-    char *server;       /* the handle's server */
+    char *server; /* the handle's server */
     sb_buf out;
-    int errors;         /* polls in a row that failed */
-    bool polling;       /* a poll is unanswered */
+    int errors;   /* polls in a row that failed */
+    bool polling; /* a poll is unanswered */
     bool finished;
     int64_t now;
 };
@@ -135,8 +135,9 @@ static void pump(sb_web_watch *w)
 {
     sb_mcp_request r;
     while (sb_handle_watch_next_request(w->watch, w->now, &r)) {
-        sb_run_request req = {w->server, r.id, r.method, r.body, r.body_len, r.session_id, r.protocol_version,
-                              r.last_event_id, r.accept, r.content_type};
+        sb_run_request req = {w->server,  r.id,          r.method,           r.body,
+                              r.body_len, r.session_id,  r.protocol_version, r.last_event_id,
+                              r.accept,   r.content_type};
         sb_web__send_json(&w->out, &req, r.not_before_ms);
     }
 }
@@ -236,8 +237,8 @@ static void report(sb_web_watch *w)
     sb_val_free(st);
 }
 
-void sb_web_watch_on_response(sb_web_watch *w, double id, int status, const char *content_type,
-                              const char *session_id, const char *body, size_t len, double now_ms)
+void sb_web_watch_on_response(sb_web_watch *w, double id, int status, const char *content_type, const char *session_id,
+                              const char *body, size_t len, double now_ms)
 {
     if (!w || !w->watch || w->finished)
         return;

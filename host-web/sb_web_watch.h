@@ -28,8 +28,8 @@ sb_web_watch *sb_web_watch_new(const char *handle_json, size_t handle_len, const
 void sb_web_watch_free(sb_web_watch *w);
 /* Starts one poll; 0 while the previous one is unanswered or after the end. */
 int sb_web_watch_poll(sb_web_watch *w, double now_ms);
-void sb_web_watch_on_response(sb_web_watch *w, double id, int status, const char *content_type,
-                              const char *session_id, const char *body, size_t len, double now_ms);
+void sb_web_watch_on_response(sb_web_watch *w, double id, int status, const char *content_type, const char *session_id,
+                              const char *body, size_t len, double now_ms);
 /* Ends the watch ("done" with status cancelled). */
 void sb_web_watch_stop(sb_web_watch *w, double now_ms);
 /* As sb_web_run_take. */

@@ -84,8 +84,11 @@ export interface PollEvent {
  * for a watch, the job as the server reported it. */
 export interface ChunkEvent { type: 'chunk'; time_ms: number; chunk: Record<string, unknown> }
 export interface ProgressEvent extends Counts {
-  type: 'progress'; time_ms: number; done: number; total: number; spent_usd?: number;
-  committed_usd?: number; budget_usd?: number; best?: Record<string, unknown> | null;
+  type: 'progress'; time_ms: number; done: number; total: number;
+  /** A run's ledger: settled spend, and money held for jobs not yet settled (absent for a watch). */
+  spent_usd?: number; committed_usd?: number;
+  /** The run's budget, when it has one. */
+  budget_usd?: number; best?: Record<string, unknown> | null;
 }
 export interface DoneEvent {
   type: 'done'; time_ms: number; status: 'succeeded' | 'failed' | 'cancelled'; error?: string; exit_code: number;

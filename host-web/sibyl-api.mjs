@@ -291,13 +291,15 @@ class Run {
   async #drive() {
     await null; // the caller attaches listeners first: nothing is delivered before
     const m = this.#m, o = this.#o;
-    this.#ptr = withStrings(m, [o.workspace.file, o.workspace.text, o.pipelines.file, o.pipelines.text,
-                                JSON.stringify(o.c)],
+    this.#ptr = withStrings(m, [o.workspace.file, o.workspace.text, o.pipelines.file, o.pipelines.text, o.json],
       (wf, wt, pf, pt, opts) => m._sb_web_run_new(wf[0], wt[0], wt[1], pf[0], pt[0], pt[1], opts[0], opts[1]));
     if (!this.#ptr) throw new RangeError('sibyl: out of memory');
     try {
       this.#take();
       if (!this.#result) await (m._sb_web_run_virtual(this.#ptr) ? this.#loopVirtual() : this.#loopReal());
+      // Over, but its "done" could not be queued (the module ran out of memory).
+      if (!this.#result)
+        this.#onDone({ status: 'failed', exit_code: 3, error: 'out of memory in the module', time_ms: this.#o.c.start_ms });
     } finally {
       this.#abort.abort(); // fetches still out (a cancel whose grace ran out)
       m._sb_web_run_free(this.#ptr);
@@ -514,11 +516,13 @@ class Watch {
         if (!this.#polling) {
           this.#polling = m._sb_web_watch_poll(this.#ptr, now()) === 1;
           this.#take();
+          // no poll could start (the module is out of memory): try later
+          if (!this.#polling && !this.#result) await this.#sleep(delay);
           continue;
         }
-        if (this.#changed >= 0 && this.#pollDone) {
-          // between polls: the workspace's backoff, back to the start when
-          // something changed
+        if (this.#pollDone) {
+          // between polls: the workspace's backoff, back to the first delay
+          // when a job finished
           this.#pollDone = false;
           delay = this.#changed > 0 ? first : Math.min(delay * mult, max);
           await this.#sleep(delay);
@@ -671,7 +675,13 @@ export class Sibyl {
       mode: mode ?? null, clock: clock ?? null, servers: servers ?? null,
       start_ms: startMs(options.startTime),
     };
-    return new Run(this.#m, { workspace, pipelines, c, headers, timeScale: ts });
+    let json;
+    try {
+      json = JSON.stringify(c);
+    } catch (e) {
+      throw new TypeError(`run(options): inputs must be JSON values (${e.message})`);
+    }
+    return new Run(this.#m, { workspace, pipelines, c, json, headers, timeScale: ts });
   }
 
   // Follows a job handle someone else started (a PollableJobHandle, as a

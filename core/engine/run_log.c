@@ -64,6 +64,7 @@ void sb_run__progress(sb_run *r)
     sb_map_set_str(&d, "cancelled", sb_int(c[4]));
     sb_map_set_str(&d, "total", sb_int(c[5]));
     sb_map_set_str(&d, "spent_usd", sb_double(sb_ledger_spent(r->ledger)));
+    sb_map_set_str(&d, "committed_usd", sb_double(sb_ledger_committed(r->ledger)));
     if (r->has_budget)
         sb_map_set_str(&d, "budget_usd", sb_double(sb_ledger_budget(r->ledger)));
     sb_map_set_str(&d, "best", sb_val_ref(r->best));

@@ -45,6 +45,7 @@ typedef enum sb_event_kind {
     SB_EVENT_STEP,     /* data: {name, index, total, status, reason?} on every step state change */
     SB_EVENT_POLL,     /* data: {step, poll, delay_ms, counts{...}, changed}; message: the poll line */
     SB_EVENT_PROGRESS  /* data: {done, queued, running, completed, failed, cancelled, total, spent_usd,
+                          committed_usd (the ledger's: caps of the jobs running, estimates of those queued),
                           budget_usd (absent without a budget), best} as the servers last reported
                           them, summed over poll steps; done = completed + failed + cancelled */
 } sb_event_kind;

@@ -1,10 +1,12 @@
-// web_dashboard: examples/dashboard/ in headless Chromium (Debian's
+// web_dashboard: examples/dashboard/ in headless Chromium, the API in a
+// browser module Web Worker, and a run from a page against the reference
+// servers over fetch with CORS, in Chromium (Debian's
 // /usr/bin/chromium driven by playwright-core; no browser download). The page
 // loads the module over HTTP as any page would (streaming fetch of
 // sibyl.wasm, MessageChannel yields), runs the bundled example embedded, and
 // shows the streamed rows, the best configuration and the total, which must
 // be the run's own (the same run made here under Node).
-//   node --no-warnings dashboard.test.mjs WEB_BUILD_DIR SOURCE_DIR
+//   node --no-warnings dashboard.test.mjs WEB_BUILD_DIR SOURCE_DIR CONDUCTOR SOLVER
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,10 +14,11 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { test, after } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { moduleDir, die } from './common.mjs';
+import { startServer } from '../servers/server.mjs';
 
 const CHROMIUM = process.env.SIBYL_CHROMIUM || '/usr/bin/chromium';
-const [webDir, sourceArg] = process.argv.slice(2);
-if (!sourceArg) die('usage: dashboard.test.mjs WEB_BUILD_DIR SOURCE_DIR');
+const [webDir, sourceArg, conductorBin, solverBin] = process.argv.slice(2);
+if (!solverBin) die('usage: dashboard.test.mjs WEB_BUILD_DIR SOURCE_DIR CONDUCTOR SOLVER');
 const sourceDir = resolve(sourceArg);
 const dir = resolve(moduleDir(webDir, sourceDir));
 if (!existsSync(CHROMIUM)) die(`${CHROMIUM} is missing: apt-get install chromium (scripts/install-deps.sh)`);
@@ -78,4 +81,69 @@ test('the dashboard runs the example and shows its rows, best and total', async 
   assert.ok(summary.includes(JSON.stringify(out.best_hyperparameters)), summary);
   assert.ok(summary.includes(`total $${out.total_cost.toFixed(2)}`), summary);
   assert.match(await page.textContent('#status'), /of \$400\.00/);
+});
+
+test('the API runs in a browser module Web Worker', async () => {
+  const page = await browser.newPage();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  await page.goto(`${origin}/examples/dashboard/?module=/module/sibyl-api.mjs`);
+  const got = await page.evaluate(async (origin) => {
+    // a worker made from text, as a bundler-free page would: it imports the
+    // API by URL and loads sibyl.wasm beside it
+    const src = `import { Sibyl } from '${origin}/module/sibyl-api.mjs';
+      const text = async (f) => (await fetch('${origin}/examples/companies/vertex_foundry/config/' + f)).text();
+      try {
+        const sibyl = await Sibyl.load();
+        const run = sibyl.run({ workspace: { text: await text('workspace.yaml') },
+          pipelines: { text: await text('pipelines.yaml') }, pipeline: 'hyperparameter_sweep', seed: 2,
+          inputs: { budget_usd: 400 } });
+        let chunks = 0;
+        run.on('chunk', () => chunks++);
+        const r = await run.done;
+        postMessage({ status: r.status, chunks, stream: r.stream.length, worker: typeof window === 'undefined' });
+      } catch (e) { postMessage({ error: String(e) }); }`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    return new Promise((resolve) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => resolve({ error: e.message });
+    });
+  }, origin);
+  assert.equal(got.error, undefined);
+  assert.equal(got.status, 'succeeded');
+  assert.equal(got.worker, true);
+  assert.ok(got.chunks > 5 && got.chunks === got.stream, JSON.stringify(got));
+});
+
+test('a page runs against the reference servers over fetch (CORS)', async () => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const config = join(sourceDir, 'examples/companies/vertex_foundry/config');
+  const conductor = await startServer(conductorBin, ['--backend', 'sim', '--time-scale', '100000',
+    '--workspace', join(config, 'workspace.yaml'), '--allow-origin', origin]);
+  const solver = await startServer(solverBin, ['--allow-origin', origin]);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/examples/dashboard/?module=/module/sibyl-api.mjs`);
+    const got = await page.evaluate(async ([origin, urls]) => {
+      const { Sibyl } = await import(`${origin}/module/sibyl-api.mjs`);
+      const sibyl = await Sibyl.load();
+      // the example, polling faster (the real clock: seconds, not minutes)
+      const text = async (f) => (await (await fetch(`${origin}/examples/companies/vertex_foundry/config/${f}`)).text())
+        .replace(/initial_delay_ms: 2000/g, 'initial_delay_ms: 100').replace(/max_delay_ms: 10000/g, 'max_delay_ms: 300');
+      const run = sibyl.run({ workspace: { text: await text('workspace.yaml') }, pipelines: { text: await text('pipelines.yaml') },
+                              pipeline: 'hyperparameter_sweep', mode: 'servers', servers: urls, inputs: { budget_usd: 300 } });
+      const types = [];
+      run.on('*', (e) => types.push(e.type));
+      const r = await run.done;
+      const out = r.outputs['sweep_output.json'];
+      return { status: r.status, error: r.error, chunks: r.stream.length, firstChunk: types.indexOf('chunk'),
+               lastPoll: types.lastIndexOf('poll'), top: out.top_3.length, total: out.total_cost };
+    }, [origin, { conductor: conductor.url, solver: solver.url }]);
+    assert.equal(got.status, 'succeeded', got.error);
+    assert.ok(got.chunks >= 3 && got.firstChunk < got.lastPoll, JSON.stringify(got));
+    assert.equal(got.top, 3);
+    assert.ok(got.total > 0 && got.total <= 300);
+  } finally {
+    await conductor.stop();
+    await solver.stop();
+  }
 });

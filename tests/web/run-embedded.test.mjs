@@ -72,9 +72,15 @@ test('the headline example gives the CLI\'s stream and sweep_output.json', async
   assert.equal(events.filter((e) => e.type === 'done').length, 1);
   for (let i = 1; i < events.length; i++) assert.ok(events[i].time_ms >= events[i - 1].time_ms, `event ${i} goes back in time`);
   assert.equal(events[0].time_ms, Date.parse(START));
-  const last = events.filter((e) => e.type === 'progress').at(-1);
+  const progress = events.filter((e) => e.type === 'progress');
+  const last = progress.at(-1);
   assert.equal(last.done, last.completed + last.failed + last.cancelled);
   assert.equal(last.budget_usd, 400);
+  // the burn-down a page draws: spent plus committed never above the budget,
+  // money committed while jobs run, none left at the end
+  for (const p of progress) assert.ok(p.spent_usd + p.committed_usd <= 400 + 1e-9, JSON.stringify(p));
+  assert.ok(progress.some((p) => p.running > 0 && p.committed_usd > 0));
+  assert.equal(last.committed_usd, 0);
   assert.ok(events.some((e) => e.type === 'step' && e.name === 'monitor_jobs' && e.status === 'succeeded'));
   assert.ok(events.some((e) => e.type === 'poll' && typeof e.message === 'string' && e.counts));
   assert.ok(events.some((e) => e.type === 'log' && e.level === 'SUCCESS'));
@@ -180,6 +186,7 @@ test('misuse throws TypeError', () => {
     () => sibyl.run({ ...base, pipelines: { text: 3 } }),
     () => sibyl.run({ ...base, pipeline: undefined }),
     () => sibyl.run({ ...base, inputs: [1] }),
+    () => sibyl.run({ ...base, inputs: { budget_usd: 10n } }),
     () => sibyl.run({ ...base, seed: -1 }),
     () => sibyl.run({ ...base, seed: 1.5 }),
     () => sibyl.run({ ...base, seed: 2 ** 60 }),

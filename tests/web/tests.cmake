@@ -30,10 +30,26 @@ add_test(NAME web_api_types
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/api-types.test.mjs" ${_web_args})
 add_test(NAME web_size
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/size.test.mjs" ${_web_args})
-# examples/dashboard/ in headless Chromium (/usr/bin/chromium, playwright-core).
+# examples/dashboard/ in headless Chromium (/usr/bin/chromium, playwright-core),
+# the API in a browser Web Worker, and from a page against the reference servers.
 add_test(NAME web_dashboard
-  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs" ${_web_args})
+  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs" ${_web_args}
+          $<TARGET_FILE:sibyl-conductor> $<TARGET_FILE:sibyl-solver>)
 set_tests_properties(web_node_load web_exports web_browser_path web_cli_agree web_run_embedded web_run_servers
   web_run_responsive web_worker web_api_types web_size web_dashboard PROPERTIES LABELS "web")
+
+# The C side of the web module, built natively under ASan/UBSan with the
+# failing-allocation hook (the module itself only builds with Emscripten).
+add_executable(unit_web_host "${CMAKE_CURRENT_LIST_DIR}/unit_web_host.c"
+  "${PROJECT_SOURCE_DIR}/host-web/sb_web_emit.c" "${PROJECT_SOURCE_DIR}/host-web/sb_web_config.c"
+  "${PROJECT_SOURCE_DIR}/host-web/sb_web_validate.c" "${PROJECT_SOURCE_DIR}/host-web/sb_web_run.c"
+  "${PROJECT_SOURCE_DIR}/host-web/sb_web_watch.c" "${PROJECT_SOURCE_DIR}/host-wasi/transport_embedded.c")
+target_include_directories(unit_web_host PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core"
+  "${PROJECT_SOURCE_DIR}/host-web" "${PROJECT_SOURCE_DIR}/host-wasi")
+target_compile_options(unit_web_host PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(unit_web_host PRIVATE sibyl_core)
+add_test(NAME unit_web_host
+  COMMAND unit_web_host "${PROJECT_SOURCE_DIR}/examples/companies/vertex_foundry/config")
+
 # The browser console (web/): its own file.
 include("${CMAKE_CURRENT_LIST_DIR}/console/tests.cmake")
