@@ -4,7 +4,8 @@
 // print for the same file), the editor's gutter marks that line, the text
 // area is aria-invalid, clicking the diagnostic puts the caret on the line,
 // and Run refuses to start. Cases: a YAML syntax error in the workspace and
-// a schema error in the pipelines file (both files uploaded).
+// a schema error in the pipelines file (both files uploaded), and a key
+// holding markup (shown as text: no element is made from it).
 //   node invalid.test.mjs SIBYL SOLVER CONDUCTOR
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,13 @@ const CASES = [
     file: 'pipelines.yaml',
     upload: true,   // given as files, through the upload field
   },
+  {
+    name: 'markup in a key is shown as text',
+    ws,
+    pl: pl.replace('        needs: [plan_search_grid]\n', '        needs: [plan_search_grid]\n        "<img src=x onerror=window.__injected=1>": 1\n'),
+    file: 'pipelines.yaml',
+    markup: true,
+  },
 ];
 
 await main('web_console_invalid', async () => {
@@ -77,6 +85,11 @@ await main('web_console_invalid', async () => {
     const marked = await page.$$eval(`${ta} ~ .gutter .err, .editor:has(${ta}) .gutter .err`, (s) => [...new Set(s.map((e) => Number(e.dataset.line)))]);
     check(marked.includes(line), `${c.name}: gutter marks ${marked}, want ${line}`);
     check(await page.getAttribute(ta, 'aria-invalid') === 'true', `${c.name}: aria-invalid`);
+    if (c.markup) {
+      check(shown[0].includes('<img src=x'), `${c.name}: the key appears as text: ${shown[0]}`);
+      check(await page.$$eval('img', (i) => i.length) === 0 && !(await page.evaluate(() => window.__injected)),
+        `${c.name}: markup from the YAML became an element`);
+    }
     // The diagnostic is a button: it puts the caret on its line.
     await page.click('#diagnostics li button');
     const caretLine = await page.$eval(ta, (t) => t.value.slice(0, t.selectionStart).split('\n').length);

@@ -6,7 +6,8 @@
 // fetch from the worker (CORS). Checked: rows stream into the table while the
 // run goes on (a partial count is seen before the end), the run succeeds
 // with one row per stream line, best and total within budget, and the
-// servers' CORS answers reached the page. The pipelines file is the
+// servers' CORS answers reached the page; "Pause live updates" holds the
+// table while the summary goes on. The pipelines file is the
 // example's with shorter poll delays (pasted), so the test takes seconds.
 //   node servers.test.mjs SIBYL SOLVER CONDUCTOR
 import { readFileSync } from 'node:fs';
@@ -56,6 +57,20 @@ await main('web_console_servers', async () => {
     return n > 0 && document.getElementById('summary').dataset.status === 'running' ? n : 0;
   }, null, { timeout: 60000, polling: 50 });
   log(`rows while running: ${await partial.jsonValue()}`);
+  // "Pause live updates" holds the table while the summary goes on; unpaused, it catches up.
+  await page.check('#pause');
+  const held = Number(await page.getAttribute('#results-table', 'aria-rowcount')) - 1;
+  const finished = () => Number(/^\w+: (\d+)/.exec(document.getElementById('summary').textContent)?.[1] ?? 0);
+  await page.waitForFunction(`(${finished})() > ${held} || document.getElementById('summary').dataset.status !== 'running'`,
+    null, { timeout: 60000, polling: 50 });
+  if (await page.$eval('#summary', (e) => e.dataset.status) === 'running') {
+    check(Number(await page.getAttribute('#results-table', 'aria-rowcount')) - 1 === held, 'the table changed while paused');
+    await page.uncheck('#pause');
+    await page.waitForFunction((n) => Number(document.getElementById('results-table').getAttribute('aria-rowcount')) - 1 > n, held);
+  } else {
+    log('the run ended before the pause could be seen; pause not checked');
+    await page.uncheck('#pause');
+  }
   check(await waitDone(page, 120000) === 'succeeded', `status: ${await page.textContent('#summary')}`);
 
   const rows = Number(await page.getAttribute('#results-table', 'aria-rowcount')) - 1;
