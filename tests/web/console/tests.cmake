@@ -1,5 +1,5 @@
 # The browser console (web/). web_console_units: its DOM-free modules under
-# Node. The others drive the console in headless Chromium (Debian's
+# Node; web_console_server: scripts/console.mjs. The others drive the console in headless Chromium (Debian's
 # /usr/bin/chromium through npm playwright-core), each serving web/ with
 # scripts/console.mjs on a free port; they need web/dist/ filled by the web
 # build's console_dist target (scripts/build-all.sh web) and write
@@ -10,7 +10,9 @@ add_test(NAME web_console_units
   COMMAND ${SIBYL_NODE} --no-warnings "${_console}/units.test.mjs" "${PROJECT_SOURCE_DIR}")
 add_test(NAME web_console_size
   COMMAND ${SIBYL_NODE} --no-warnings "${_console}/size.test.mjs")
-set_tests_properties(web_console_units web_console_size PROPERTIES LABELS "web")
+add_test(NAME web_console_server
+  COMMAND ${SIBYL_NODE} --no-warnings "${_console}/server.test.mjs")
+set_tests_properties(web_console_units web_console_size web_console_server PROPERTIES LABELS "web")
 
 foreach(_t embedded servers invalid cancel large)
   add_test(NAME web_console_${_t}
