@@ -234,6 +234,7 @@ async function start() {
   ui.cancel.disabled = false;
   ui.summary.className = 'summary';
   ui.summary.textContent = `Running ${s.pipeline}…`;
+  ui.summary.dataset.status = 'running';
   setStatus(`Running ${s.pipeline} (${s.mode === 'embedded' ? `embedded, ${s.clock} clock` : 'MCP servers'})${
     runner.inWorker ? '' : ' in the page (no worker)'}.`);
   parcoords.draw(model, []);
@@ -314,12 +315,13 @@ function onDone(result) {
   running = false;
   lastResult = result;
   model.status = result?.status ?? 'failed';
-  pending.progress = false;
-  // The table at once (it draws only the rows on screen), so the rows and the
-  // final summary show together; the charts follow in the next frames.
+  // Log, steps, the table and the summary at once (the table draws only the
+  // rows on screen), so the page is consistent when it says the run is over;
+  // the charts follow in the next frames.
+  pending.progress = true;
+  drawCheap(performance.now(), true);
   frames.now('table');
   frames.mark('charts', 'parcoords');
-  summary();
   ui.summary.className = `summary ${model.status}`;
   if (result?.error) ui.summary.textContent += ` · ${result.error}`;
   const diags = result?.diagnostics ?? [];

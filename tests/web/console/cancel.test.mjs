@@ -6,7 +6,7 @@
 // same order; the downloaded stream (.jsonl) holds exactly the table's rows;
 // the partial result (cost breakdown) is shown; Run is enabled again. The
 // page runs with prefers-reduced-motion: reduce, so the running step in the
-// graph does not pulse.
+// graph does not pulse. Then Run again on the same page: a fresh table.
 //   node cancel.test.mjs SIBYL SOLVER CONDUCTOR
 import { readFileSync } from 'node:fs';
 import { check, launch, log, main, openPage, requireBuilt, screenshot, startConsole, waitDone } from './lib.mjs';
@@ -45,4 +45,13 @@ await main('web_console_cancel', async () => {
   check(!(await page.isDisabled('#run')) && await page.isDisabled('#cancel'), 'Run enabled, Cancel disabled after the end');
   log(`${after.length} rows after the cancel; ${await page.textContent('#summary')}`);
   await screenshot(page, 'cancel.png');
+
+  // Run again on the same page (virtual clock): the views start afresh.
+  await page.selectOption('#clock', 'virtual');
+  await page.click('#run');
+  await page.waitForFunction(() => ['running', 'succeeded'].includes(document.getElementById('summary').dataset.status),
+    null, { polling: 10 });
+  check(await waitDone(page, 60000) === 'succeeded', `second run: ${await page.textContent('#summary')}`);
+  const again = Number(await page.getAttribute('#results-table', 'aria-rowcount')) - 1;
+  check(again === 19, `second run: ${again} rows (the example with seed 1 has 19)`);
 });
