@@ -112,9 +112,16 @@ await main('web_console_embedded', async () => {
   await page.$eval('#table-scroll', (t) => { t.scrollTop = 0; });
   await page.locator('#live').screenshot({ path: join(artefacts, 'embedded-run.png') });
 
-  // The fragment reproduces the run: a fresh page opened with it (plus
-  // run=1) starts by itself and ends with the same best and total.
-  const link = `${url}${new URL(page.url()).hash}&run=1`;
+  // "Copy as CLI command" and "Copy link" put their text on the clipboard.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+  await page.click('#copy-cli');
+  check(await page.evaluate(() => navigator.clipboard.readText()) === cli, 'the CLI line on the clipboard');
+  await page.click('#copy-link');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  check(link.startsWith(url) && /[#&]run=1(&|$)/.test(link) && /[#&]seed=1(&|$)/.test(link), `the link: ${link}`);
+
+  // The link reproduces the run: a fresh page opened with it starts by
+  // itself and ends with the same best and total.
   const dark = await openPage(browser, link, { colorScheme: 'dark' });
   check(await waitDone(dark) === 'succeeded', 'the linked run');
   check(JSON.stringify(await kv(dark, '#best')) === JSON.stringify(want), 'the linked run: best');
