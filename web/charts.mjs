@@ -6,7 +6,10 @@
 // bakes colours in) and resized with their container.
 import { colors, scheme } from './theme.mjs';
 
-function make(el, series, xLabel, yLabel) {
+// Tick steps for a count (trials): whole numbers only.
+const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+
+function make(el, series, xLabel, yLabel, xSteps) {
   const col = colors();
   const axis = { stroke: col.muted, grid: { stroke: col.grid }, ticks: { stroke: col.grid } };
   return new globalThis.uPlot({
@@ -14,7 +17,7 @@ function make(el, series, xLabel, yLabel) {
     scales: { x: { time: false } },
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
-    axes: [{ ...axis, label: xLabel }, { ...axis, label: yLabel }],
+    axes: [{ ...axis, label: xLabel, ...(xSteps ? { incrs: xSteps } : {}) }, { ...axis, label: yLabel }],
     series: [{ label: xLabel }, ...series(col)],
   }, null, el);
 }
@@ -38,7 +41,7 @@ export class Charts {
       { label: this.metric || 'metric', stroke: c.accent, width: 0, paths: () => null,
         points: { show: true, size: 4, stroke: c.accent, fill: c.accent } },
       { label: 'best so far', stroke: c.ok, width: 2 },
-    ], 'trial', this.metric || 'metric');
+    ], 'trial', this.metric || 'metric', COUNT_STEPS);
     this.burn = make(this.burnEl, (c) => [
       { label: 'remaining', stroke: c.accent, width: 2, value: (u, v) => (v == null ? '' : `$${v.toFixed(2)}`) },
       { label: 'after committed', stroke: c.accent2, width: 1.5, dash: [6, 4],
