@@ -297,8 +297,8 @@ function summary() {
   } else parts.push(`${model.rows.length} trials finished`);
   if (model.best) parts.push(`best ${m} ${fmtNum(model.best.metrics[m])} (${model.best.id})`);
   if (p && typeof p.spent_usd === 'number') {
-    const c = model.committed(p);
-    parts.push(`spent ${fmtUsd(p.spent_usd)}${c.usd > 0 ? ` + ${c.estimated ? 'about ' : ''}${fmtUsd(c.usd)} committed` : ''}${
+    const c = p.committed_usd ?? 0;
+    parts.push(`spent ${fmtUsd(p.spent_usd)}${c > 0 ? ` + ${fmtUsd(c)} committed` : ''}${
       model.budget !== null ? ` of ${fmtUsd(model.budget)}` : ''}`);
     $('burn-text').textContent = parts[parts.length - 1];
   }

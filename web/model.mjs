@@ -41,7 +41,6 @@ export class RunModel {
     this.t0 = null;                  // time_ms of the first event
     this.status = 'idle';            // idle | running | succeeded | failed | cancelled
     this.counts = { completed: 0, failed: 0, retries: 0 };
-    this.est = { jobs: 0, usd: 0 };  // announced job estimates (see committed)
   }
 
   // Applies events (in order); returns { rows, progress, steps, log }: log
@@ -67,7 +66,6 @@ export class RunModel {
       case 'progress': this.#progress(ev); changed.progress = true; break;
       case 'step': this.steps.set(ev.name, { status: ev.status, reason: ev.reason ?? '' }); changed.steps = true; break;
       case 'log':
-        this.#estimates(ev.message);
         if (ev.level !== 'DEBUG') changed.log.push(ev);
         break;
       case 'done': this.status = ev.status; changed.progress = true; break;
@@ -115,32 +113,14 @@ export class RunModel {
     }
   }
 
-  // Progress events may lack committed_usd (the money held for running and
-  // queued jobs). Then it is estimated from the estimates the log announces
-  // for submitted, suggested and retried jobs: their mean times the jobs
-  // still running or queued.
-  #estimates(message) {
-    if (typeof message !== 'string') return;
-    let m = /^Submitted (\d+) jobs? .*estimated \$([0-9.]+)/.exec(message);
-    if (m) { this.est.jobs += Number(m[1]); this.est.usd += Number(m[2]); return; }
-    m = /^(?:Suggested \S+:|Retrying job ).*; estimated \$([0-9.]+)$/.exec(message);
-    if (m) { this.est.jobs += 1; this.est.usd += Number(m[1]); }
-  }
-
-  // USD committed to unfinished jobs: as reported, else estimated (above).
-  committed(ev) {
-    if (typeof ev.committed_usd === 'number') return { usd: ev.committed_usd, estimated: false };
-    const open = (ev.running ?? 0) + (ev.queued ?? 0);
-    return { usd: this.est.jobs ? (open * this.est.usd) / this.est.jobs : 0, estimated: true };
-  }
-
   #progress(ev) {
     this.progress = ev;
     if (typeof ev.budget_usd === 'number') this.budget = ev.budget_usd;
     if (this.budget === null || typeof ev.spent_usd !== 'number') return;
     const b = this.burn;
     const t = (ev.time_ms - this.t0) / 3.6e6;
-    const committed = this.committed(ev).usd;
+    // committed_usd: money held for jobs submitted and not yet settled.
+    const committed = typeof ev.committed_usd === 'number' ? ev.committed_usd : 0;
     // One point per instant: a later event at the same time replaces it.
     if (b.t.length && b.t[b.t.length - 1] === t) for (const k of Object.keys(b)) b[k].pop();
     b.t.push(t);

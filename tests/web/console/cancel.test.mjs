@@ -24,6 +24,10 @@ await main('web_console_cancel', async () => {
   await page.click('#run');
   await page.waitForFunction(() => document.querySelectorAll('#results-table tbody tr[data-job]').length >= 3,
     null, { timeout: 60000, polling: 50 });
+  // While jobs run, the burn-down's text names the money committed to them.
+  await page.waitForFunction(() => /^spent \$[\d,.]+ \+ \$[\d,.]+ committed of \$500\.00$/.test(document.getElementById('burn-text').textContent),
+    null, { timeout: 10000 });
+  log(`burn-down: ${await page.textContent('#burn-text')}`);
   // prefers-reduced-motion: a running step does not pulse.
   const anim = await page.$eval('#dag g.running rect', (r) => getComputedStyle(r).animationName).catch(() => 'no running step');
   check(anim === 'none', `a running step's animation with reduced motion: ${anim}`);

@@ -71,22 +71,18 @@ test('log-spaced parameters', () => {
     c: [16, 32, 64, 128], d: [0.001, 0.1], e: ['x', 'y'] })], ['a', 'd']);
 });
 
-test('burn-down: remaining, and after the money committed (reported or estimated)', () => {
+test('burn-down: remaining, and after the money committed', () => {
   const m = new RunModel({ budget: 500 });
   const t0 = 1_000_000;
   m.applyAll([
-    { type: 'log', time_ms: t0, level: 'INFO', message: 'Submitted 4 jobs to conductor (handle h_0001), estimated $100.00' },
-    { type: 'progress', time_ms: t0, running: 4, queued: 0, spent_usd: 0, budget_usd: 500 },
-    { type: 'log', time_ms: t0, level: 'INFO',
-      message: 'Retrying job job_001 as job_001_retry_1 (attempt 1 of 2) in 1000ms: learning_rate 0.01 -> 0.005; estimated $50.00' },
-    { type: 'progress', time_ms: t0 + 3.6e6, running: 2, queued: 0, spent_usd: 60, budget_usd: 500 },
-    { type: 'progress', time_ms: t0 + 7.2e6, running: 1, queued: 0, spent_usd: 90, committed_usd: 33, budget_usd: 500 },
+    { type: 'progress', time_ms: t0, running: 4, queued: 0, spent_usd: 0, committed_usd: 100, budget_usd: 500 },
+    { type: 'progress', time_ms: t0 + 3.6e6, running: 2, queued: 0, spent_usd: 60, committed_usd: 50, budget_usd: 500 },
+    { type: 'progress', time_ms: t0 + 3.6e6, running: 1, queued: 0, spent_usd: 70, committed_usd: 25, budget_usd: 500 },
+    { type: 'progress', time_ms: t0 + 7.2e6, running: 0, queued: 0, spent_usd: 90, budget_usd: 500 },
   ]);
-  assert.deepEqual(m.burn.t, [0, 1, 2]);
-  assert.deepEqual(m.burn.remaining, [500, 440, 410]);
-  // 4 jobs at $100 then one at $50: $30 a job on average
-  assert.deepEqual(m.burn.afterCommitted, [400, 440 - 60, 410 - 33]);
-  assert.deepEqual(m.committed({ running: 1, queued: 1 }), { usd: 60, estimated: true });
+  assert.deepEqual(m.burn.t, [0, 1, 2]);               // one point per instant: the last one wins
+  assert.deepEqual(m.burn.remaining, [500, 430, 410]);
+  assert.deepEqual(m.burn.afterCommitted, [400, 405, 410]);
 });
 
 const S = {
