@@ -6,7 +6,8 @@
 // filter keeps only failed jobs, every DAG step ends succeeded, the log
 // (role=log) has the terminal's last line, the downloads are the run's files
 // (sweep_output.json equal to the CLI's), the URL fragment reproduces the
-// run, and a dark colour scheme renders too. Screenshots go to
+// run, a dark colour scheme renders too, and a browser without module
+// workers runs the same in the page. Screenshots go to
 // build/web-console/.
 //   node embedded.test.mjs SIBYL SOLVER CONDUCTOR
 import { execFileSync } from 'node:child_process';
@@ -129,4 +130,10 @@ await main('web_console_embedded', async () => {
   const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
   check(bg === 'rgb(21, 23, 26)', `dark scheme background ${bg}`);
   await screenshot(dark, 'embedded-dark.png');
+
+  // Without module workers the console runs the module in the page: same result.
+  const noWorker = await openPage(browser, link, { inPage: true });
+  check(await waitDone(noWorker) === 'succeeded', 'the run without a worker');
+  check(JSON.stringify(await kv(noWorker, '#best')) === JSON.stringify(want), 'without a worker: best');
+  check(await noWorker.textContent('#total-cost td') === total, 'without a worker: total');
 });

@@ -131,10 +131,12 @@ export async function launch() {
 
 // A page (in a new context of `target`, a browser, or in `target`, a
 // context) whose uncaught errors and console errors fail the test.
-export async function openPage(target, url, { colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
+export async function openPage(target, url, { colorScheme = 'light', reducedMotion = 'no-preference', inPage = false } = {}) {
   const context = typeof target.newContext === 'function'
     ? await target.newContext({ viewport: { width: 1280, height: 1400 }, colorScheme, reducedMotion }) : target;
   const page = await context.newPage();
+  // inPage: a browser without module workers (the console then runs the module in the page).
+  if (inPage) await page.addInitScript(() => { window.Worker = function Worker() { throw new TypeError('no workers here'); }; });
   page.on('pageerror', (e) => fail(`page error: ${e.stack ?? e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') fail(`console error: ${m.text()}`); });
   await page.goto(url);
@@ -143,7 +145,7 @@ export async function openPage(target, url, { colorScheme = 'light', reducedMoti
   const status = await page.textContent('#status');
   if (!/^(Ready|Running)/.test(status)) throw new Error(`the console did not start: ${status}`);
   // The run belongs in a Web Worker; the page says when it had to fall back.
-  check(!/in the page/.test(status), `the module runs in the page, not in a worker: ${status}`);
+  check(/in the page/.test(status) === inPage, `the module runs ${inPage ? 'in a worker' : 'in the page'}: ${status}`);
   return page;
 }
 
