@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configures (first time only) and builds sibyl's three targets with the
 # CMake presets, into build/native, build/wasi and build/web, then copies the
-# web module to web/dist/ for the page in web/. Incremental: a second run only
+# web module, uPlot and the example to web/dist/ for the console in web/. Incremental: a second run only
 # rebuilds what changed (CMake re-configures by itself when a CMake file does).
 #   scripts/build-all.sh                 all three, in the order native wasi web
 #   scripts/build-all.sh wasi web        just those
@@ -36,8 +36,8 @@ for p in "${presets[@]}"; do
   step "building $p in $dir"
   cmake --build --preset "$p" -j "$jobs" || die "building $p (cmake --build --preset $p)"
   if [ "$p" = web ]; then
-    step "copying the web module to web/dist/"
-    cmake --build --preset web --target web_dist >/dev/null || die "copying the web module (target web_dist)"
+    step "filling web/dist/ (module, uPlot, example) for the console"
+    cmake --build --preset web --target console_dist >/dev/null || die "filling web/dist/ (target console_dist)"
   fi
 done
 
@@ -45,6 +45,6 @@ for p in "${presets[@]}"; do
   case $p in
     native) step "native: build/native/host-wasi/sibyl; tests: ctest --preset native" ;;
     wasi) step "wasi:   build/wasi/host-wasi/sibyl.wasm (run it with ./sibyl)" ;;
-    web) step "web:    build/web/host-web/sibyl.mjs + sibyl.wasm, page: python3 -m http.server -d web 8000" ;;
+    web) step "web:    build/web/host-web/sibyl.mjs + sibyl.wasm, console: node scripts/console.mjs" ;;
   esac
 done

@@ -8,8 +8,6 @@ add_test(NAME web_node_load
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/load.test.mjs" ${_web_args} "${PROJECT_VERSION}")
 add_test(NAME web_exports
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/exports.test.mjs" ${_web_args})
-add_test(NAME web_page
-  COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/page.test.mjs" ${_web_args} "${PROJECT_VERSION}")
 add_test(NAME web_browser_path
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/browser-path.test.mjs" ${_web_args} "${PROJECT_VERSION}")
 # Web and terminal agree: needs the wasi tree (SIBYL_WASM) as well.
@@ -37,7 +35,7 @@ add_test(NAME web_size
 add_test(NAME web_dashboard
   COMMAND ${SIBYL_NODE} --no-warnings "${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs" ${_web_args}
           $<TARGET_FILE:sibyl-conductor> $<TARGET_FILE:sibyl-solver>)
-set_tests_properties(web_node_load web_exports web_page web_browser_path web_cli_agree web_run_embedded web_run_servers
+set_tests_properties(web_node_load web_exports web_browser_path web_cli_agree web_run_embedded web_run_servers
   web_run_responsive web_worker web_api_types web_size web_dashboard PROPERTIES LABELS "web")
 
 # The C side of the web module, built natively under ASan/UBSan with the
@@ -52,3 +50,6 @@ target_compile_options(unit_web_host PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(unit_web_host PRIVATE sibyl_core)
 add_test(NAME unit_web_host
   COMMAND unit_web_host "${PROJECT_SOURCE_DIR}/examples/companies/vertex_foundry/config")
+
+# The browser console (web/): its own file.
+include("${CMAKE_CURRENT_LIST_DIR}/console/tests.cmake")
