@@ -53,3 +53,6 @@ add_test(NAME unit_web_host
 
 # The browser console (web/): its own file.
 include("${CMAKE_CURRENT_LIST_DIR}/console/tests.cmake")
+
+# web_dashboard drives Chromium too: one browser at a time with the console's tests.
+set_tests_properties(web_dashboard PROPERTIES LABELS "web;chromium" RESOURCE_LOCK chromium)
