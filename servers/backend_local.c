@@ -28,6 +28,7 @@
 #include "json/sb_json.h"
 #include "util/sb_buf.h"
 #include "util/sb_diag.h"
+#include "server_common.h"
 
 extern char **environ;
 
@@ -440,6 +441,7 @@ static void start(local_backend *b, sb_csim *core, int64_t core_now, const sb_cs
     }
     char **argv = render_argv(b, e, why, sizeof why);
     if (!argv) {
+        server_log(LOG_WARN, "job %s/%s not started: %s", e->handle_id, e->job_id, why);
         report_failed(core, core_now, e->job, why, "permanent", 0);
         return;
     }
@@ -459,12 +461,14 @@ static void start(local_backend *b, sb_csim *core, int64_t core_now, const sb_cs
     free(ids[1]);
     if (rc != 0) {
         snprintf(why, sizeof why, "cannot run '%s': %s", argv[0], strerror(rc));
+        server_log(LOG_WARN, "job %s/%s not started: %s", e->handle_id, e->job_id, why);
         report_failed(core, core_now, e->job, why, rc == ENOMEM || rc == EAGAIN ? "transient" : "permanent", 0);
         free_strv(argv);
         free(dir);
         return;
     }
     free_strv(argv);
+    server_log(LOG_INFO, "job %s/%s started: pid %d in %s", e->handle_id, e->job_id, (int)pid, dir);
     b->trials[b->ntrials++] = (trial){.ref = e->job, .pid = pid, .started_ms = now_ms, .term_ms = -1, .dir = dir};
     sb_csim_job_running(core, core_now, e->job);
 }
@@ -531,6 +535,9 @@ static sb_val read_metrics(const local_backend *b, const char *dir)
 static void finish(local_backend *b, sb_csim *core, int64_t core_now, const trial *t, int status, int64_t now_ms)
 {
     int64_t ran = now_ms - t->started_ms;
+    server_log(LOG_INFO, "job pid %d ended after %lld ms: %s %d%s", (int)t->pid, (long long)ran,
+               WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+               t->term_ms >= 0 ? " (asked to stop)" : "");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         sb_val m = read_metrics(b, t->dir);
         if (m.kind == SB_MAP) {

@@ -169,6 +169,9 @@ static sb_val conductor_tool(void *ud, sb_mcp_call *c, const char *tool, sb_val 
             return wait_jobs(k, c, args);
         return sb_csim_call(k->sim, sim_ms(k, sb_mcp_call_now(c)), tool, args);
     }
+    /* One line per tool call: how tests count status calls per poll. */
+    const sb_val *h = args.kind == SB_MAP ? sb_map_get_str(args, "handle_id") : NULL;
+    server_log(LOG_INFO, "tool %s %s", tool, h && h->kind == SB_STRING ? sb_str(*h) : "(new handle)");
     pthread_mutex_lock(&k->lock);
     int64_t core_now = scaled(k, mono_ms() - k->mono_start);
     sb_val r = strcmp(tool, "wait_jobs") == 0 ? wait_jobs(k, c, args) : sb_csim_call(k->sim, core_now, tool, args);
