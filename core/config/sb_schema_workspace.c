@@ -116,7 +116,8 @@ static const sb_schema grace = {.kind = SB_SK_NUMBER, .title = "seconds", .has_m
                                 .has_max = true, .max = 3600};
 static const sb_schema_field local_fields[] = {
     SB_FIELD("command", &argv_list, true,
-             "The trial's argv, run without a shell; {{ hyperparameters.x }}, {{ job_id }}, {{ handle_id }} and "
+             "The trial's argv, run without a shell in the job's folder; {{ hyperparameters.x }}, {{ job_id }}, "
+             "{{ handle_id }}, {{ workspace_dir }} and "
              "{{ seed }} are substituted per element."),
     SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Trials running at once (default 5)."),
     SB_FIELD("work_dir", &sb_schema__nonempty_string, false,
