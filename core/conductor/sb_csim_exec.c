@@ -55,6 +55,18 @@ static int64_t cap_window_ms(const sb_csim *s, const csim_job *j)
     return ms < 1000 ? 1000 : ms;
 }
 
+/* Conductor ms as whole seconds (the contract's duration_seconds is an
+ * integer, as the sim's are), at least one for any time at all. */
+int64_t sb_csim__whole_seconds(double ms)
+{
+    if (!(ms > 0))
+        return 0;
+    if (ms > 4e18)
+        ms = 4e18;
+    int64_t s = (int64_t)floor(ms / 1000 + 0.5);
+    return (s < 1 ? 1 : s) * 1000;
+}
+
 static double scale_of(const sb_csim *s)
 {
     double k = s->opt.time_scale;
@@ -85,7 +97,7 @@ void sb_csim__exec_cancel(sb_csim *s, uint32_t i)
     csim_job *j = &s->jobs[i];
     csim_handle *h = s->handles[j->handle];
     if (j->status == CSIM_RUNNING) {
-        j->run_ms = s->now - j->started_ms; /* charged by set_status */
+        j->run_ms = sb_csim__whole_seconds((double)(s->now - j->started_ms)); /* charged by set_status */
         ask_kill(s, i, SB_CSIM_KILL_CANCEL);
     } else if (j->launched) {
         /* it held its cap without running: nothing to charge */
@@ -193,7 +205,7 @@ bool sb_csim_job_finished(sb_csim *s, int64_t now_ms, sb_csim_job_ref job, const
     if (j->status == CSIM_QUEUED)
         start_running(s, job, s->now);
     double ms = r->run_ms >= 0 ? (double)r->run_ms * scale_of(s) : (double)(s->now - j->started_ms);
-    j->run_ms = ms > 4e18 ? (int64_t)4e18 : (int64_t)llround(ms);
+    j->run_ms = sb_csim__whole_seconds(ms);
     j->metrics = metrics;
     sb_val_free(j->error);
     j->error = error;

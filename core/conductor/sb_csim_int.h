@@ -145,6 +145,9 @@ bool sb_csim__exec_reserve(sb_csim *s, size_t n);
 void sb_csim__exec_launch(sb_csim *s, uint32_t i, int64_t t);
 /* Cancels queued, launched or running job i at the core's time. */
 void sb_csim__exec_cancel(sb_csim *s, uint32_t i);
+/* ms rounded to whole seconds, at least one when ms > 0: what an external
+ * job is charged for. */
+int64_t sb_csim__whole_seconds(double ms);
 /* Kills the jobs whose cap deadline has passed. */
 void sb_csim__exec_advance(sb_csim *s);
 

@@ -234,8 +234,12 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
     for (size_t k = 0; k < n; k++) {
         const csim_job *j = &s->jobs[t[k]];
         sb_csim__push(&ids, sb_val_ref(j->id), &ok);
-        if (j->status == CSIM_RUNNING)
-            charged += (double)sb_csim__charge_cents(s, j, s->now - j->started_ms) / 100;
+        if (j->status == CSIM_RUNNING) {
+            int64_t ran = s->now - j->started_ms;
+            if (s->opt.external)
+                ran = sb_csim__whole_seconds((double)ran);
+            charged += (double)sb_csim__charge_cents(s, j, ran) / 100;
+        }
     }
     sb_val out = sb_map_new(2);
     sb_csim__put(&out, "cancelled", ids, &ok);

@@ -104,8 +104,9 @@ static void test_start_order_and_slots(void)
 }
 
 /* The budget rule with costs the host measured: $10, caps of $4: two fit;
- * job_001 is charged $1.50 for 1.5 s, which leaves room for a third
- * (1.50 + 4 + 4 <= 10). With time scale 2 the same 1.5 s costs $3. */
+ * job_001 is charged $2 for 1.5 s (whole seconds, as durations are), which
+ * leaves room for a third (2 + 4 + 4 <= 10). With time scale 2 the same
+ * 1.5 s costs $3. */
 static void test_budget_rule_with_real_costs(void)
 {
     sb_csim *s = make(5, 1);
@@ -117,7 +118,7 @@ static void test_budget_rule_with_real_costs(void)
     finish_ok(s, 1500, "job_001", 1500, 50);
     CHECK_STR(drain(s), "START job_003 cap 4000");
     sb_val st = status(s, 1500);
-    CHECK(fabs(getd(*get(st, "budget"), "spent_usd") - 1.5) < 1e-9);
+    CHECK(fabs(getd(*get(st, "budget"), "spent_usd") - 2) < 1e-9);
     CHECK(fabs(getd(*get(st, "budget"), "running_caps_usd") - 8) < 1e-9);
     sb_val_free(st);
     sb_val_free(sub);
