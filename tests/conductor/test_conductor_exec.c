@@ -6,6 +6,7 @@
 #include "conductor/sb_conductor_exec.h"
 #include "csim_test_util.h"
 #include "sb_test.h"
+#include "sb_failalloc.h"
 
 #include <math.h>
 
@@ -262,6 +263,64 @@ static void test_stray_reports(void)
     sb_csim_free(s);
 }
 
-SB_TEST_MAIN(TEST(test_start_order_and_slots) TEST(test_budget_rule_with_real_costs) TEST(test_cap_kill)
+/* A whole fake-host session with allocations failing: every call either
+ * works or changes nothing (a report that returns false is made again once
+ * memory is back), nothing leaks, and the jobs the core took all end. */
+static void oom_session(bool check)
+{
+    sb_csim *s = make(2, 1);
+    if (!s)
+        return;
+    sb_val r = call_raw(s, 0, "submit_jobs", FOUR_JOBS);
+    bool took = !sb_is_oom(r) && !is_error(r);
+    sb_val_free(r);
+    sb_csim_effect e;
+    sb_val m = sb_map_new(1);
+    sb_map_set_str(&m, "val_acc", sb_double(90));
+    sb_csim_job_ref started[8];
+    size_t n = 0;
+    for (int round = 0; round < 6; round++) {
+        while (sb_csim_next_effect(s, &e))
+            if (e.kind == SB_CSIM_START && n < 8)
+                started[n++] = e.job;
+        for (size_t k = 0; k < n; k++)
+            sb_csim_job_running(s, 100 * round, started[k]);
+        if (round == 1) {
+            r = call_raw(s, 150, "cancel_jobs", "{\"handle_id\":\"h_0001\",\"job_ids\":[\"job_004\"]}");
+            sb_val_free(r);
+        }
+        for (size_t k = 0; k < n; k++) {
+            sb_csim_result res = {.ok = k % 2 == 0, .metrics = m, .error = "NaN loss", .error_type = "transient",
+                                  .run_ms = 50};
+            if (!sb_csim_job_finished(s, 100 * round + 50, started[k], &res)) {
+                sb_failalloc_disarm();
+                CHECK(sb_csim_job_finished(s, 100 * round + 50, started[k], &res));
+            }
+        }
+        n = 0;
+        r = call_raw(s, 100 * round + 60, "get_jobs_status", "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_1\"}");
+        sb_val_free(r);
+    }
+    sb_failalloc_disarm();
+    if (took) {
+        sb_val st = status(s, 1000);
+        CHECK(get(st, "done")->kind == SB_BOOL && get(st, "done")->as.b);
+        CHECK_INT(count(st, "total"), 4);
+        if (check)
+            CHECK_INT(count(st, "completed") + count(st, "failed") + count(st, "cancelled"), 4);
+        sb_val_free(st);
+    }
+    sb_val_free(m);
+    sb_csim_free(s);
+}
+
+static void test_failing_allocations(void)
+{
+    long n = sb_failalloc_until_enough(oom_session);
+    CHECK(n > 20);
+    printf("# clean after failing each of the first %ld allocations\n", n);
+}
+
+SB_TEST_MAIN(TEST(test_failing_allocations) TEST(test_start_order_and_slots) TEST(test_budget_rule_with_real_costs) TEST(test_cap_kill)
                  TEST(test_cancel_running_and_queued) TEST(test_since_cursor_and_classes)
                      TEST(test_idempotent_submit_starts_once) TEST(test_stray_reports))
