@@ -310,8 +310,6 @@ static bool local_setup(const char *prog, const server_opts *o, sb_val ws, sb_cs
         fprintf(stderr, "%s: %s\n", prog, err);
         return false;
     }
-    opt->external = true;
-    opt->time_scale = o->time_scale;
     opt->max_concurrent = o->max_concurrent ? o->max_concurrent : (int)num(*lc, "max_concurrent", 5);
     return true;
 }
@@ -336,7 +334,7 @@ int main(int argc, char **argv)
         sb_val_free(ws);
         return 2;
     }
-    k.sim = sb_csim_create(&opt);
+    k.sim = k.local ? sb_csim_create_external(&opt, o.time_scale) : sb_csim_create(&opt);
     sb_val_free(ws); /* the sim and the backend copied what they keep */
     size_t n = 0;
     const sb_tool_desc *desc = sb_csim_tools(&n);

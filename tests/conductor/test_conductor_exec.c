@@ -14,12 +14,10 @@ static sb_csim *make(int slots, double time_scale)
 {
     sb_csim_options o;
     sb_csim_options_init(&o);
-    o.external = true;
-    o.time_scale = time_scale;
     o.max_concurrent = slots;
     o.gpu_hour_usd = 3600;
     o.cap_margin_fraction = 0;
-    return sb_csim_create(&o);
+    return sb_csim_create_external(&o, time_scale);
 }
 
 /* Every effect pending, one line each, in order. */
@@ -266,12 +264,33 @@ static void test_stray_reports(void)
 /* A whole fake-host session with allocations failing: every call either
  * works or changes nothing (a report that returns false is made again once
  * memory is back), nothing leaks, and the jobs the core took all end. */
+/* A tool call whose arguments are parsed with allocations working (the
+ * parse is the test's, not the core's), then made with them failing as
+ * armed. */
+static bool oom_armed;
+static sb_val call_armed(sb_csim *s, int64_t t, const char *tool, const char *json)
+{
+    long left = sb_failalloc_left;
+    sb_failalloc_disarm();
+    sb_val args = parse(json);
+    if (oom_armed)
+        sb_failalloc_arm(left);
+    sb_val r = sb_csim_call(s, t, tool, args);
+    long left2 = sb_failalloc_left;
+    sb_failalloc_disarm();
+    sb_val_free(args);
+    if (oom_armed)
+        sb_failalloc_arm(left2);
+    return r;
+}
+
 static void oom_session(bool check)
 {
+    oom_armed = !check;
     sb_csim *s = make(2, 1);
     if (!s)
         return;
-    sb_val r = call_raw(s, 0, "submit_jobs", FOUR_JOBS);
+    sb_val r = call_armed(s, 0, "submit_jobs", FOUR_JOBS);
     bool took = !sb_is_oom(r) && !is_error(r);
     sb_val_free(r);
     sb_csim_effect e;
@@ -286,7 +305,7 @@ static void oom_session(bool check)
         for (size_t k = 0; k < n; k++)
             sb_csim_job_running(s, 100 * round, started[k]);
         if (round == 1) {
-            r = call_raw(s, 150, "cancel_jobs", "{\"handle_id\":\"h_0001\",\"job_ids\":[\"job_004\"]}");
+            r = call_armed(s, 150, "cancel_jobs", "{\"handle_id\":\"h_0001\",\"job_ids\":[\"job_004\"]}");
             sb_val_free(r);
         }
         for (size_t k = 0; k < n; k++) {
@@ -294,11 +313,12 @@ static void oom_session(bool check)
                                   .run_ms = 50};
             if (!sb_csim_job_finished(s, 100 * round + 50, started[k], &res)) {
                 sb_failalloc_disarm();
+                oom_armed = false;
                 CHECK(sb_csim_job_finished(s, 100 * round + 50, started[k], &res));
             }
         }
         n = 0;
-        r = call_raw(s, 100 * round + 60, "get_jobs_status", "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_1\"}");
+        r = call_armed(s, 100 * round + 60, "get_jobs_status", "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_1\"}");
         sb_val_free(r);
     }
     sb_failalloc_disarm();
