@@ -1,10 +1,8 @@
 /* sibyl-conductor: the Conductor's tools over Streamable HTTP. The `sim`
  * backend is the simulated cluster of core/conductor (the code the embedded
  * service runs) on a real clock: simulated time is the real time since start
- * times --time-scale, so a 2-hour job can end in seconds. The `local`
- * backend runs the same bookkeeping as an external executor
- * (sb_conductor_exec.h) whose jobs are child processes (backend_local.c);
- * docs/backends.md.
+ * times --time-scale, so a 2-hour job can end in seconds. Other backends
+ * (local processes, Slurm) would plug in where conductor_backend is chosen.
  *
  * Besides the cluster's tools it serves wait_jobs, which answers once every
  * job of a handle has finished: the long-running tool, offered as an MCP
