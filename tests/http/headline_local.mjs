@@ -184,10 +184,14 @@ function checkRun(r, cond) {
   check(find(/^Cost breakdown:$/) && find(/^ {2}budget utilization +\d/), 'the cost report');
 
   // One status call per poll per handle: the Conductor logs each tool call.
+  // The CLI's count is its summary line's (a poll without news is not
+  // logged on its own without --verbose).
   const statusCalls = (cond.stderr.match(/^info tool get_jobs_status h_\d+$/mg) || []).length;
   const ps = polls(log);
-  check(ps.length > 0 && statusCalls === ps[ps.length - 1].k,
-    `${statusCalls} get_jobs_status calls on the Conductor, ${ps[ps.length - 1]?.k} polls by the CLI`);
+  const all = find(/^All \d+ jobs on handle \S+ finished: .*\((\d+) polls\)$/);
+  const nPolls = all ? Number(/\((\d+) polls\)$/.exec(all.msg)[1]) : -1;
+  check(ps.length > 0 && nPolls === ps[ps.length - 1].k && statusCalls === nPolls,
+    `${statusCalls} get_jobs_status calls on the Conductor, ${nPolls} polls by the CLI`);
   const end = log[log.length - 1];
   check(end?.level === 'SUCCESS', `last line: ${end?.text}`);
 }
