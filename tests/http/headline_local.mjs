@@ -34,7 +34,7 @@ const SPACE = '{"learning_rate": [0.001, 0.003, 0.05], "batch_size": [64, 128], 
 const BUDGET = 150;
 const COMMANDS = [
   'bash scripts/build-all.sh native',
-  `build/native/servers/sibyl-conductor --backend local --port 8080 --workspace ${EX}/workspace.local.yaml --time-scale 600`,
+  `build/native/servers/sibyl-conductor --backend local --port 8080 --workspace ${EX}/workspace.local.yaml --time-scale 300`,
   'build/native/servers/sibyl-solver --port 8081',
   'curl http://localhost:8080/health',
   'curl http://localhost:8081/health',
