@@ -46,8 +46,11 @@ static void usage(FILE *f, const char *prog, bool conductor)
             "  --help, --version\n",
             prog, conductor ? 8080 : 8081);
     if (conductor)
-        fprintf(f, "  --backend sim           where jobs run (only the simulated cluster for now)\n"
-                   "  --time-scale X          simulated seconds per real second (default 1)\n"
+        fprintf(f, "  --backend sim|local     where jobs run: the simulated cluster (default), or child\n"
+                   "                          processes running the workspace's backends.local.command\n"
+                   "  --work-dir DIR          local: the jobs' folders (default: the workspace's\n"
+                   "                          backends.local.work_dir, else a new ./sibyl-jobs-* folder)\n"
+                   "  --time-scale X          simulated (local: billed) seconds per real second (default 1)\n"
                    "  --seed N                the simulation's seed (default: the workspace's, else 0)\n"
                    "  --max-concurrent N      running slots (default: the workspace's, else 5)\n"
                    "  --workspace FILE        read cost_model and simulation settings from a workspace YAML\n");
@@ -114,12 +117,13 @@ int server_parse(int argc, char **argv, const char *prog, bool conductor, server
             }
             o->log_level = l;
         } else if (conductor && strcmp(a, "--backend") == 0) {
-            /* local and slurm backends go here when they exist */
-            if (strcmp(v, "sim") != 0) {
-                fprintf(stderr, "%s: --backend: only 'sim' is available, got '%s'\n", prog, v);
+            if (strcmp(v, "sim") != 0 && strcmp(v, "local") != 0) {
+                fprintf(stderr, "%s: --backend: expected sim or local, got '%s'\n", prog, v);
                 return 2;
             }
             o->backend = v;
+        } else if (conductor && strcmp(a, "--work-dir") == 0) {
+            o->work_dir = v;
         } else if (conductor && strcmp(a, "--time-scale") == 0 && number(v, 1e-3, 1e9, &d)) {
             o->time_scale = d;
         } else if (conductor && strcmp(a, "--seed") == 0 && number(v, 0, 9007199254740992.0, &d)) {

@@ -106,6 +106,32 @@ static const sb_schema_field sim_fields[] = {
 };
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};
 
+/* backends: where the reference Conductor runs jobs other than simulated
+ * ones (docs/backends.md). Only `sibyl-conductor --backend NAME` reads its
+ * entry; sibyl itself validates it and goes on. */
+static const sb_schema argv_list = {.kind = SB_SK_LIST, .title = "argument list", .item = &sb_schema__string,
+                                    .flags = SB_SF_NONEMPTY};
+static const sb_schema env_map = {.kind = SB_SK_DICT, .title = "environment", .item = &sb_schema__string};
+static const sb_schema grace = {.kind = SB_SK_NUMBER, .title = "seconds", .has_min = true, .min = 0,
+                                .has_max = true, .max = 3600};
+/* Descriptions kept short: they are bytes of sibyl.wasm; docs/backends.md
+ * says the rest. */
+static const sb_schema_field local_fields[] = {
+    SB_FIELD("command", &argv_list, true, "The trial's argv (templates; no shell)."),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Trials at once (default 5)."),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false, "Folder for the jobs' folders."),
+    SB_FIELD("env", &env_map, false, "Environment for each trial."),
+    SB_FIELD_D("metrics_file", &sb_schema__nonempty_string, "A trial's metrics file.", "\"metrics.json\""),
+    SB_FIELD_D("kill_grace_s", &grace, "SIGTERM to SIGKILL, seconds.", "5"),
+    SB_FIELDS_END,
+};
+static const sb_schema local_backend = {.kind = SB_SK_OBJECT, .title = "local backend", .fields = local_fields};
+static const sb_schema_field backends_fields[] = {
+    SB_FIELD("local", &local_backend, false, "sibyl-conductor --backend local."),
+    SB_FIELDS_END,
+};
+static const sb_schema backends = {.kind = SB_SK_OBJECT, .title = "backends", .fields = backends_fields};
+
 static const sb_schema_field outputs_fields[] = {
     SB_FIELD("dir", &sb_schema__nonempty_string, false,
              "Folder for output files, relative to the workspace file's folder (default: the current folder; "
@@ -127,6 +153,7 @@ static const sb_schema_field workspace_fields[] = {
     SB_FIELD("errors", &errors, false, "How failures are classified when the server does not say."),
     SB_FIELD("expressions", &expressions, false, "Expression language options."),
     SB_FIELD("simulation", &simulation, false, "The embedded simulated Conductor."),
+    SB_FIELD("backends", &backends, false, "Where sibyl-conductor runs trials."),
     SB_FIELD("outputs", &outputs, false, "Where results go."),
     SB_FIELDS_END,
 };
