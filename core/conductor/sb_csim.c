@@ -103,8 +103,10 @@ void sb_csim_free(sb_csim *s)
         sb_val_free(j->hyper);
         sb_val_free(j->retry_of);
         sb_val_free(j->error);
+        sb_val_free(j->metrics);
     }
     sb_free(s->jobs);
+    sb_free(s->effects);
     for (size_t i = 0; i < s->nhandles; i++) {
         csim_handle *h = s->handles[i];
         sb_val_free(h->id);

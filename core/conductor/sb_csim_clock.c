@@ -36,8 +36,11 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
         /* Settle before anything else starts: the money a job leaves
          * unspent under its cap is what lets the next one fit. */
         h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, -j->cap_cents);
-        h->spent_cents = sb_csim__add_cents(h->spent_cents, sb_csim__charge_cents(s, j, t - j->started_ms));
-    } else if (status == CSIM_RUNNING) {
+        /* An external job is charged for the time its host reported. */
+        int64_t ran = s->opt.external ? j->run_ms : t - j->started_ms;
+        h->spent_cents = sb_csim__add_cents(h->spent_cents, sb_csim__charge_cents(s, j, ran));
+    } else if (status == CSIM_RUNNING && !s->opt.external) {
+        /* (an external job took its cap when it was launched) */
         h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, j->cap_cents);
     }
     j->status = (uint8_t)status;
@@ -64,7 +67,8 @@ static bool fits(const sb_csim *s, const csim_job *j)
 
 static void skip_started(sb_csim *s)
 {
-    while (s->queue_head < s->njobs && s->jobs[s->queue_head].status != CSIM_QUEUED)
+    while (s->queue_head < s->njobs &&
+           (s->jobs[s->queue_head].status != CSIM_QUEUED || s->jobs[s->queue_head].launched))
         s->queue_head++;
 }
 
@@ -77,13 +81,19 @@ static void skip_started(sb_csim *s)
 void sb_csim__fill_slots(sb_csim *s, int64_t t)
 {
     skip_started(s);
-    for (size_t i = s->queue_head; i < s->njobs && sb_heap_len(&s->running) < (size_t)s->opt.max_concurrent; i++) {
+    bool ext = s->opt.external;
+    size_t slots = (size_t)s->opt.max_concurrent;
+    for (size_t i = s->queue_head; i < s->njobs && (ext ? s->slots_used : sb_heap_len(&s->running)) < slots; i++) {
         csim_job *j = &s->jobs[i];
-        if (j->status != CSIM_QUEUED)
+        if (j->status != CSIM_QUEUED || j->launched)
             continue;
         if (fits(s, j)) {
-            sb_csim__set_status(s, (uint32_t)i, CSIM_RUNNING, t);
-        } else if (s->handles[j->handle]->counts[CSIM_RUNNING] == 0) {
+            if (ext)
+                sb_csim__exec_launch(s, (uint32_t)i, t);
+            else
+                sb_csim__set_status(s, (uint32_t)i, CSIM_RUNNING, t);
+        } else if (ext ? s->handles[j->handle]->running_caps_cents == 0
+                       : s->handles[j->handle]->counts[CSIM_RUNNING] == 0) {
             j->unstarted = true;
             sb_csim__set_status(s, (uint32_t)i, CSIM_CANCELLED, t);
         }
@@ -102,6 +112,10 @@ void sb_csim__advance(sb_csim *s, int64_t now)
     if (now < s->now)
         now = s->now;
     s->now = now;
+    if (s->opt.external) {
+        sb_csim__exec_advance(s);
+        return;
+    }
     const sb_heap_entry *first;
     while ((first = sb_heap_top(&s->running)) && first->key <= now) {
         uint32_t i = (uint32_t)first->value;

@@ -59,6 +59,12 @@ typedef struct csim_job {
     uint8_t status, outcome;
     bool has_est;
     bool unstarted; /* cancelled because its cap could never fit the handle's budget */
+    /* External executor only (sb_csim_exec.c): */
+    bool launched;          /* the host was told to start it: holds a slot and its cap */
+    bool holds_slot;        /* until the host reports its end */
+    uint8_t kill;           /* SB_CSIM_KILL_* asked of the host, or 0 */
+    const char *error_type; /* its class as the host gave it (static), or NULL */
+    sb_val metrics;         /* a completed job's map, else null */
 } csim_job;
 
 /* Open addressing over 64-bit slots: high 32 bits a hash of the key, low 32
@@ -88,6 +94,9 @@ typedef struct csim_handle {
     int64_t running_caps_cents;
 } csim_handle;
 
+/* A pending effect (external executor): job index << 1 | is_kill. */
+typedef uint64_t csim_effect;
+
 struct sb_csim {
     sb_csim_options opt; /* duration_scale is our clone */
     int64_t now;         /* INT64_MIN before the first call */
@@ -98,6 +107,11 @@ struct sb_csim {
     sb_heap running; /* key end time, seq and value the job index */
     size_t queue_head;
     sb_val idem; /* idempotency key -> [request hash, structuredContent] */
+    /* External executor: effects not yet handed out (room for two per job is
+     * reserved at submission: a start and one kill), and the slots held. */
+    csim_effect *effects;
+    size_t effects_head, neffects, effects_cap;
+    size_t slots_used;
 };
 
 /* --- sb_csim_index.c --- */
@@ -123,6 +137,16 @@ double sb_csim__quote(const sb_csim *s, sb_val hyper);
 /* What job j is charged for ms of running, in cents: its cost, at most its cap. */
 int64_t sb_csim__charge_cents(const sb_csim *s, const csim_job *j, int64_t ms);
 double sb_csim__round_to(double x, double unit);
+
+/* --- sb_csim_exec.c: the external executor --- */
+/* Room for n more jobs' effects; false on OOM. */
+bool sb_csim__exec_reserve(sb_csim *s, size_t n);
+/* Job i takes a slot and its cap and is handed to the host to start. */
+void sb_csim__exec_launch(sb_csim *s, uint32_t i, int64_t t);
+/* Cancels queued, launched or running job i at the core's time. */
+void sb_csim__exec_cancel(sb_csim *s, uint32_t i);
+/* Kills the jobs whose cap deadline has passed. */
+void sb_csim__exec_advance(sb_csim *s);
 
 /* --- sb_csim_clock.c: time, the slots, the change log --- */
 void sb_csim__advance(sb_csim *s, int64_t now);

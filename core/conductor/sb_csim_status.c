@@ -42,7 +42,9 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
         sb_csim__put(&v, "started_at_ms", sb_int(j->started_ms), &ok);
     if (j->status >= CSIM_COMPLETED)
         sb_csim__put(&v, "finished_at_ms", sb_int(j->finished_ms), &ok);
-    if (j->status == CSIM_COMPLETED) {
+    if (j->status == CSIM_COMPLETED && s->opt.external) {
+        sb_csim__put(&v, "metrics", sb_val_ref(j->metrics), &ok);
+    } else if (j->status == CSIM_COMPLETED) {
         sb_val m = sb_map_new(2);
         sb_csim__put(&m, "val_acc", sb_double(j->val_acc), &ok);
         sb_csim__put(&m, "train_loss", sb_double(j->train_loss), &ok);
@@ -50,7 +52,10 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
     }
     if (j->status == CSIM_FAILED) {
         sb_csim__put(&v, "error", sb_val_ref(j->error), &ok);
-        sb_csim__put(&v, "error_type", sb_string_cstr(error_type(j)), &ok);
+        if (!s->opt.external)
+            sb_csim__put(&v, "error_type", sb_string_cstr(error_type(j)), &ok);
+        else if (j->error_type) /* else the client classifies the message */
+            sb_csim__put(&v, "error_type", sb_string_cstr(j->error_type), &ok);
     }
     if (j->status == CSIM_CANCELLED && j->unstarted) {
         sb_csim__put(&v, "error", sb_string_cstr("not started: its cost cap does not fit what is left of the budget"), &ok);
@@ -61,7 +66,7 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
     bool ran =
         j->status == CSIM_COMPLETED || j->status == CSIM_FAILED || (j->status == CSIM_CANCELLED && j->started_ms >= 0);
     if (ran) {
-        int64_t ms = j->started_ms >= 0 ? j->finished_ms - j->started_ms : 0;
+        int64_t ms = j->started_ms < 0 ? 0 : s->opt.external ? j->run_ms : j->finished_ms - j->started_ms;
         sb_csim__put(&v, "duration_seconds", seconds(ms), &ok);
         sb_csim__put(&v, "cost_usd", sb_double((double)sb_csim__charge_cents(s, j, ms) / 100), &ok);
     }
@@ -237,8 +242,12 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
     sb_csim__put(&out, "cost_usd_charged", sb_double(sb_csim__round_to(charged, 100)), &ok);
     sb_val res = ok ? sb_csim__ok(out) : (sb_val_free(out), sb_oom());
     if (!sb_is_oom(res)) {
-        for (size_t k = 0; k < n; k++)
-            sb_csim__set_status(s, t[k], CSIM_CANCELLED, s->now);
+        for (size_t k = 0; k < n; k++) {
+            if (s->opt.external)
+                sb_csim__exec_cancel(s, t[k]);
+            else
+                sb_csim__set_status(s, t[k], CSIM_CANCELLED, s->now);
+        }
         sb_csim__fill_slots(s, s->now);
     }
     sb_free(t);

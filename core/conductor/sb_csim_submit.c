@@ -242,7 +242,7 @@ static bool reserve(sb_csim *s, csim_handle *h, bool is_new, size_t n)
            sb_grow(&h->jobs, &h->jobs_cap, h->njobs + n, sizeof *h->jobs) &&
            /* every job, old or new, logs at most CSIM_CHANGES_PER_JOB changes in all */
            sb_grow(&h->log, &h->log_cap, CSIM_CHANGES_PER_JOB * (h->njobs + n), sizeof *h->log) &&
-           sb_csim__index_reserve(&h->by_id, n);
+           sb_csim__index_reserve(&h->by_id, n) && (!s->opt.external || sb_csim__exec_reserve(s, n));
 }
 
 /* --- staging the jobs (in s->jobs past njobs, not yet counted) --- */
@@ -255,6 +255,7 @@ static void unstage(sb_csim *s, size_t n)
         sb_val_free(j->hyper);
         sb_val_free(j->retry_of);
         sb_val_free(j->error);
+        sb_val_free(j->metrics);
     }
 }
 
@@ -273,6 +274,7 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids, double m
         const sb_val *retry = opt_field(spec, "retry_of");
         j->retry_of = retry ? sb_val_ref(*retry) : sb_null();
         j->error = sb_null();
+        j->metrics = sb_null();
         const sb_val *est = opt_field(spec, "estimated_cost_usd");
         j->has_est = est && sb_val_as_double(*est, &j->est_cost);
         j->handle = h->index;
@@ -285,7 +287,11 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids, double m
             retry_infra = t >= 0 && s->jobs[t].outcome == CSIM_OUT_INFRA;
         }
         j->cap_cents = j->hyper.kind == SB_MAP ? job_cap(s, spec, j->hyper, margin) : 1;
-        if (j->hyper.kind != SB_MAP || !sb_csim__plan_job(s, j, h->id, retry_infra) || !apply_cap(s, j)) {
+        /* An external job's course is its host's to report. */
+        bool planned = j->hyper.kind == SB_MAP &&
+                       (s->opt.external ? (j->outcome = CSIM_OUT_OK, true)
+                                        : sb_csim__plan_job(s, j, h->id, retry_infra) && apply_cap(s, j));
+        if (!planned) {
             unstage(s, i + 1);
             return false;
         }

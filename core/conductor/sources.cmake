@@ -7,4 +7,5 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_csim_submit.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_csim_tools.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_csim_active.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_csim_exec.c
 )
