@@ -302,10 +302,26 @@ static bool quote(const char *s, sb_buf *out)
     return slurm_sh_quote(s, strlen(s), out);
 }
 
-bool slurm_batch_script(const char *dir, const char *const *argv, size_t argc, const char *job_label, sb_buf *out)
+static bool env_name(const char *s, size_t n)
+{
+    if (n == 0 || is_digit(s[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(is_digit(s[i]) || s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+            return false;
+    return true;
+}
+
+bool slurm_batch_script(const char *dir, const char *const *argv, size_t argc, const char *const *env, size_t nenv,
+                        const char *job_label, sb_buf *out)
 {
     if (argc == 0)
         return false;
+    for (size_t i = 0; i < nenv; i++) {
+        const char *eq = strchr(env[i], '=');
+        if (!eq || !env_name(env[i], (size_t)(eq - env[i])))
+            return false;
+    }
     sb_buf b = SB_BUF_INIT;
     sb_buf_puts(&b, "#!/bin/sh\n# sibyl-conductor job ");
     /* the label goes into a comment: keep it to one line */
@@ -313,7 +329,16 @@ bool slurm_batch_script(const char *dir, const char *const *argv, size_t argc, c
         sb_buf_putc(&b, (unsigned char)*p < 0x20 ? '?' : *p);
     sb_buf_puts(&b, "\n# Every word below is single-quoted: nothing in it is expanded by the shell.\ncd ");
     bool ok = quote(dir, &b);
-    sb_buf_puts(&b, " || exit 125\n"
+    sb_buf_puts(&b, " || exit 125\n");
+    for (size_t i = 0; ok && i < nenv; i++) {
+        const char *eq = strchr(env[i], '=');
+        sb_buf_append(&b, env[i], (size_t)(eq + 1 - env[i]));
+        ok = quote(eq + 1, &b);
+        sb_buf_puts(&b, "\nexport ");
+        sb_buf_append(&b, env[i], (size_t)(eq - env[i]));
+        sb_buf_putc(&b, '\n');
+    }
+    sb_buf_puts(&b, ""
                     "stamp() { date +%s%3N; }\n"
                     "stamp >" SLURM_FILE_START ".tmp && mv " SLURM_FILE_START ".tmp " SLURM_FILE_START "\n");
     for (size_t i = 0; ok && i < argc; i++) {

@@ -72,12 +72,14 @@ void slurm_tail(const char *text, size_t len, size_t max_lines, size_t max_bytes
  * NUL survives unchanged; nothing in it is expanded. false for a NUL byte. */
 bool slurm_sh_quote(const char *arg, size_t len, sb_buf *out);
 
-/* The batch script for one job: cd to dir, write the start stamp, run argv
- * (each word quoted: no shell interpretation of hyperparameter text) with
- * stdout and stderr to files in dir, then write the result file. argv[0] is
- * looked up in PATH as execvp would. false (and out untouched beyond what was
- * appended) when an argument holds NUL or there is no argv. */
-bool slurm_batch_script(const char *dir, const char *const *argv, size_t argc, const char *job_label, sb_buf *out);
+/* The batch script for one job: cd to dir, export env (NAME=VALUE strings),
+ * write the start stamp, run argv (each word quoted: no shell interpretation
+ * of hyperparameter text) with stdout and stderr to files in dir, then write
+ * the result file. argv[0] is looked up in PATH as execvp would. false (out
+ * unchanged) when there is no argv or an env entry is not NAME=VALUE with a
+ * shell variable name. */
+bool slurm_batch_script(const char *dir, const char *const *argv, size_t argc, const char *const *env, size_t nenv,
+                        const char *job_label, sb_buf *out);
 
 /* Whole minutes for `--time` that never exceed cap_ms: floor(cap_ms / 60000),
  * at least 1 (Slurm's smallest limit; the driver also stops the job at the

@@ -158,10 +158,11 @@ static void test_script_runs(void)
 {
     char dir[] = "/tmp/sibyl-slurm-test-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    const char *argv[] = {"sh", "-c", "printf '%s\\n' \"$@\"; exit 3", "x", "$(touch pwned)", "a b;c", "'q'\"", "`id`",
+    const char *env[] = {"SIBYL_NOTE=it's $HOME `x`"};
+    const char *argv[] = {"sh", "-c", "printf '%s\\n' \"$@\" \"$SIBYL_NOTE\"; exit 3", "x", "$(touch pwned)", "a b;c", "'q'\"", "`id`",
                           "\\n*"};
     sb_buf b = SB_BUF_INIT;
-    CHECK(slurm_batch_script(dir, argv, sizeof argv / sizeof *argv, "job_001\nrm -rf /", &b));
+    CHECK(slurm_batch_script(dir, argv, sizeof argv / sizeof *argv, env, 1, "job_001\nrm -rf /", &b));
     CHECK(strstr(sb_buf_str(&b), "# sibyl-conductor job job_001?rm -rf /\n") != NULL);
     char path[256], cmd[512];
     snprintf(path, sizeof path, "%s/" SLURM_FILE_SCRIPT, dir);
@@ -183,7 +184,7 @@ static void test_script_runs(void)
         fclose(f);
     }
     buf[n] = 0;
-    CHECK_STR(buf, "$(touch pwned)\na b;c\n'q'\"\n`id`\n\\n*\n");
+    CHECK_STR(buf, "$(touch pwned)\na b;c\n'q'\"\n`id`\n\\n*\nit's $HOME `x`\n");
     snprintf(path, sizeof path, "%s/pwned", dir);
     CHECK(access(path, F_OK) != 0);
     snprintf(path, sizeof path, "%s/" SLURM_FILE_RESULT, dir);
@@ -202,7 +203,11 @@ static void test_script_runs(void)
 
     const char *bad[] = {"ok", NULL};
     b = (sb_buf)SB_BUF_INIT;
-    CHECK(!slurm_batch_script("/tmp", bad, 0, "j", &b));
+    CHECK(!slurm_batch_script("/tmp", bad, 0, NULL, 0, "j", &b));
+    const char *badenv[] = {"1X=2"}, *noeq[] = {"X"};
+    CHECK(!slurm_batch_script("/tmp", bad, 1, badenv, 1, "j", &b));
+    CHECK(!slurm_batch_script("/tmp", bad, 1, noeq, 1, "j", &b));
+    CHECK(b.len == 0);
     sb_buf_free(&b);
 }
 
@@ -214,7 +219,7 @@ static void oom_run(bool check)
     sb_val_free(m);
     const char *argv[] = {"python3", "train.py", "--lr=0.1"};
     sb_buf b = SB_BUF_INIT;
-    bool ok = slurm_batch_script("/tmp/x", argv, 3, "job_1", &b);
+    bool ok = slurm_batch_script("/tmp/x", argv, 3, NULL, 0, "job_1", &b);
     if (check)
         CHECK(ok && strstr(sb_buf_str(&b), "'python3' 'train.py' '--lr=0.1' </dev/null") != NULL);
     sb_buf_free(&b);
