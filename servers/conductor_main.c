@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_slurm.h"
+#include "conductor/sb_conductor_exec.h"
 #include "conductor/sb_conductor_sim.h"
 #include "conductor/sb_csim_active.h"
 #include "config/sb_config.h"
@@ -49,6 +51,7 @@ typedef struct conductor {
     sb_csim *sim;
     int64_t start_ms;
     double time_scale;
+    slurm_backend *slurm; /* --backend slurm: the core is external, jobs run there */
 } conductor;
 
 static const char *output_schema(const char *tool)
@@ -100,14 +103,28 @@ static sb_val wait_jobs(conductor *k, sb_mcp_call *c, sb_val args)
     return sb_null();
 }
 
+/* A real backend is brought up to date before each call (a status call
+ * with one query to the cluster) and does what the call decided after it
+ * (starts, kills). */
+static void backend_sync(conductor *k, sb_mcp_call *c, bool query)
+{
+    if (k->slurm) {
+        int64_t host = sb_mcp_call_now(c);
+        slurm_backend_sync(k->slurm, k->sim, sim_ms(k, host), host, query);
+    }
+}
+
 static sb_val conductor_tool(void *ud, sb_mcp_call *c, const char *tool, sb_val args)
 {
     conductor *k = ud;
     if (fixture_is(tool))
         return fixture_call(c, tool, args);
-    if (strcmp(tool, "wait_jobs") == 0)
-        return wait_jobs(k, c, args);
-    return sb_csim_call(k->sim, sim_ms(k, sb_mcp_call_now(c)), tool, args);
+    bool status = strcmp(tool, "get_jobs_status") == 0 || strcmp(tool, "wait_jobs") == 0;
+    backend_sync(k, c, status);
+    sb_val r = strcmp(tool, "wait_jobs") == 0 ? wait_jobs(k, c, args)
+                                              : sb_csim_call(k->sim, sim_ms(k, sb_mcp_call_now(c)), tool, args);
+    backend_sync(k, c, false);
+    return r;
 }
 
 static void stopping(void *ud)
@@ -115,7 +132,10 @@ static void stopping(void *ud)
     conductor *k = ud;
     size_t queued, running;
     sb_csim_active(k->sim, &queued, &running);
-    server_log(LOG_INFO, "in-flight jobs at exit: %zu running, %zu queued (simulated; not persisted)", running, queued);
+    server_log(LOG_INFO, "in-flight jobs at exit: %zu running, %zu queued (%s; not persisted)", running, queued,
+               k->slurm ? "Slurm" : "simulated");
+    if (k->slurm)
+        slurm_backend_cancel_all(k->slurm);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -194,7 +214,23 @@ int main(int argc, char **argv)
         sb_val_free(ws);
         return 2;
     }
-    conductor k = {.sim = sb_csim_create(&opt), .start_ms = server_now_ms(), .time_scale = o.time_scale};
+    conductor k = {.start_ms = server_now_ms(), .time_scale = o.time_scale};
+    if (strcmp(o.backend, "slurm") == 0) {
+        const sb_val *bk = ws.kind == SB_MAP ? sb_map_get_str(ws, "backends") : NULL;
+        const sb_val *cfg = bk && bk->kind == SB_MAP ? sb_map_get_str(*bk, "slurm") : NULL;
+        char err[1024];
+        k.slurm = slurm_backend_new(cfg ? *cfg : sb_null(), NULL, o.workspace, o.time_scale, err, sizeof err);
+        if (!k.slurm) {
+            fprintf(stderr, "%s: %s%s\n", prog, o.workspace ? "" : "--backend slurm needs --workspace: ", err);
+            sb_val_free(ws);
+            return 2;
+        }
+        opt.external = true;
+        opt.time_scale = o.time_scale;
+        if (!o.max_concurrent && slurm_backend_max_concurrent(k.slurm) > 0)
+            opt.max_concurrent = slurm_backend_max_concurrent(k.slurm);
+    }
+    k.sim = sb_csim_create(&opt);
     sb_val_free(ws); /* the sim cloned what it keeps */
     size_t n = 0;
     const sb_tool_desc *desc = sb_csim_tools(&n);
@@ -222,5 +258,6 @@ int main(int argc, char **argv)
     rc = server_run(prog, &o, app, stopping, &k);
     sb_mcp_app_free(app);
     sb_csim_free(k.sim);
+    slurm_backend_free(k.slurm);
     return rc;
 }

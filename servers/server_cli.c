@@ -46,7 +46,8 @@ static void usage(FILE *f, const char *prog, bool conductor)
             "  --help, --version\n",
             prog, conductor ? 8080 : 8081);
     if (conductor)
-        fprintf(f, "  --backend sim           where jobs run (only the simulated cluster for now)\n"
+        fprintf(f, "  --backend B             where jobs run: sim (simulated), slurm (a Slurm cluster; the\n"
+                   "                          workspace's backends.slurm, see docs/slurm.md)\n"
                    "  --time-scale X          simulated seconds per real second (default 1)\n"
                    "  --seed N                the simulation's seed (default: the workspace's, else 0)\n"
                    "  --max-concurrent N      running slots (default: the workspace's, else 5)\n"
@@ -114,9 +115,8 @@ int server_parse(int argc, char **argv, const char *prog, bool conductor, server
             }
             o->log_level = l;
         } else if (conductor && strcmp(a, "--backend") == 0) {
-            /* local and slurm backends go here when they exist */
-            if (strcmp(v, "sim") != 0) {
-                fprintf(stderr, "%s: --backend: only 'sim' is available, got '%s'\n", prog, v);
+            if (strcmp(v, "sim") != 0 && strcmp(v, "slurm") != 0) {
+                fprintf(stderr, "%s: --backend: expected sim or slurm, got '%s'\n", prog, v);
                 return 2;
             }
             o->backend = v;

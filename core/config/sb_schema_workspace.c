@@ -106,6 +106,36 @@ static const sb_schema_field sim_fields[] = {
 };
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};
 
+static const sb_schema words = {.kind = SB_SK_LIST, .title = "argv list", .item = &sb_schema__string};
+static const sb_schema command = {.kind = SB_SK_LIST, .title = "argv list", .item = &sb_schema__string,
+                                  .flags = SB_SF_NONEMPTY};
+static const sb_schema mem_int = {.kind = SB_SK_INT, .title = "megabytes", .has_min = true, .min = 1};
+static const sb_schema *const mem_alts[] = {&mem_int, &sb_schema__nonempty_string, NULL};
+static const sb_schema mem = {.kind = SB_SK_ONE_OF, .title = "memory", .alts = mem_alts};
+static const sb_schema_field slurm_fields[] = {
+    SB_FIELD("command", &command, true,
+             "The job's argv; {{ }} in a word is filled from the hyperparameters (no shell)."),
+    SB_FIELD("partition", &sb_schema__nonempty_string, false, "sbatch --partition."),
+    SB_FIELD("account", &sb_schema__nonempty_string, false, "sbatch --account."),
+    SB_FIELD("time_limit", &sb_schema__positive_int, false,
+             "Most minutes a job may run (sbatch --time, lowered to fit the job's cost cap)."),
+    SB_FIELD("cpus_per_task", &sb_schema__positive_int, false, "sbatch --cpus-per-task."),
+    SB_FIELD("mem", &mem, false, "sbatch --mem: megabytes, or Slurm's text (\"4G\")."),
+    SB_FIELD("gres", &sb_schema__nonempty_string, false, "sbatch --gres, e.g. gpu:1."),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false,
+             "Jobs submitted to Slurm at once (default 5; --max-concurrent overrides)."),
+    SB_FIELD("extra_args", &words, false, "More sbatch options, passed as given."),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false,
+             "Where job folders go; on a cluster, a shared file system (default: the current folder)."),
+    SB_FIELDS_END,
+};
+static const sb_schema slurm = {.kind = SB_SK_OBJECT, .title = "slurm backend", .fields = slurm_fields};
+static const sb_schema_field backends_fields[] = {
+    SB_FIELD("slurm", &slurm, false, "sibyl-conductor --backend slurm: jobs as Slurm batch jobs."),
+    SB_FIELDS_END,
+};
+static const sb_schema backends = {.kind = SB_SK_OBJECT, .title = "backends", .fields = backends_fields};
+
 static const sb_schema_field outputs_fields[] = {
     SB_FIELD("dir", &sb_schema__nonempty_string, false,
              "Folder for output files, relative to the workspace file's folder (default: the current folder; "
@@ -127,6 +157,7 @@ static const sb_schema_field workspace_fields[] = {
     SB_FIELD("errors", &errors, false, "How failures are classified when the server does not say."),
     SB_FIELD("expressions", &expressions, false, "Expression language options."),
     SB_FIELD("simulation", &simulation, false, "The embedded simulated Conductor."),
+    SB_FIELD("backends", &backends, false, "Where the reference Conductor runs real jobs (sibyl-conductor --backend)."),
     SB_FIELD("outputs", &outputs, false, "Where results go."),
     SB_FIELDS_END,
 };
