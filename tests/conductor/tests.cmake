@@ -4,6 +4,7 @@ sibyl_unit_test(conductor_oom "${CMAKE_CURRENT_LIST_DIR}/test_conductor_oom.c")
 sibyl_unit_test(conductor_scale "${CMAKE_CURRENT_LIST_DIR}/test_conductor_scale.c")
 sibyl_unit_test(conductor_cost_model "${CMAKE_CURRENT_LIST_DIR}/test_conductor_cost_model.c")
 sibyl_unit_test(conductor_budget "${CMAKE_CURRENT_LIST_DIR}/test_conductor_budget.c")
+sibyl_unit_test(conductor_exec "${CMAKE_CURRENT_LIST_DIR}/test_conductor_exec.c")
 sibyl_unit_test(conductor_surface "${CMAKE_CURRENT_LIST_DIR}/test_conductor_surface.c")
 find_program(SIBYL_NODE node REQUIRED)
 add_test(NAME conductor_surface_wasm
