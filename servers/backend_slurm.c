@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cel/sb_cel.h"
 #include "cel/sb_template.h"
 #include "json/sb_json.h"
 #include "server_common.h"
@@ -42,9 +43,12 @@ struct slurm_backend {
     size_t nextra;
     int64_t time_limit_min;
     int cpus_per_task, max_concurrent;
-    double time_scale;
-    slurm_classify_fn classify;
-    void *classify_ud;
+    uint64_t seed;
+    char *workspace_dir;
+    /* error classification: message.matches(pattern) over these lists */
+    sb_cel_program *matcher;
+    sb_val transient, permanent;
+    bool default_transient;
     sjob *jobs;
     size_t njobs, cap;
 };
@@ -97,9 +101,57 @@ static char *absolute(const char *path)
     return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
 }
 
-slurm_backend *slurm_backend_new(sb_val cfg, const char *opt_work_dir, const char *ws_file, double time_scale,
-                                 char *err, size_t errlen)
+/* The workspace's `errors` (docs/workspace-format.md), defaults included. */
+static bool set_patterns(slurm_backend *b, sb_val errors)
 {
+    static const char *const defaults[] = {"(?i)nan loss", "(?i)cuda out of memory",
+                                           "(?i)connection (reset|timed out|timeout)"};
+    const sb_val *t = errors.kind == SB_MAP ? sb_map_get_str(errors, "transient_patterns") : NULL;
+    const sb_val *p = errors.kind == SB_MAP ? sb_map_get_str(errors, "permanent_patterns") : NULL;
+    const sb_val *d = errors.kind == SB_MAP ? sb_map_get_str(errors, "default") : NULL;
+    if (t && t->kind == SB_LIST) {
+        b->transient = sb_val_ref(*t);
+    } else {
+        b->transient = sb_list_new(3);
+        for (size_t i = 0; i < 3; i++)
+            sb_list_push(&b->transient, sb_string_cstr(defaults[i]));
+    }
+    b->permanent = p && p->kind == SB_LIST ? sb_val_ref(*p) : sb_list_new(0);
+    b->default_transient = d && d->kind == SB_STRING && strcmp(sb_str(*d), "transient") == 0;
+    static const char src[] = "message.matches(pattern)";
+    b->matcher = sb_cel_parse(src, sizeof src - 1, NULL, NULL);
+    return b->matcher && b->transient.kind == SB_LIST && b->permanent.kind == SB_LIST;
+}
+
+static bool any_match(const slurm_backend *b, const char *msg, sb_val patterns)
+{
+    for (size_t i = 0; i < sb_list_len(patterns); i++) {
+        sb_val vars = sb_map_new(2);
+        sb_map_set_str(&vars, "message", sb_string_cstr(msg));
+        sb_map_set_str(&vars, "pattern", sb_val_ref(*sb_list_at(patterns, i)));
+        sb_val v = sb_cel_eval(b->matcher, vars);
+        bool hit = v.kind == SB_BOOL && v.as.b;
+        sb_val_free(v);
+        sb_val_free(vars);
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
+static const char *classify(const slurm_backend *b, const char *msg)
+{
+    if (any_match(b, msg, b->permanent))
+        return "permanent";
+    if (any_match(b, msg, b->transient))
+        return "transient";
+    return b->default_transient ? "transient" : "permanent";
+}
+
+slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen)
+{
+    sb_val cfg = c->slurm;
+    const char *ws_file = c->file;
     if (cfg.kind != SB_MAP) {
         snprintf(err, errlen, "--backend slurm needs `backends: {slurm: {command: [...]}}` in the workspace");
         return NULL;
@@ -112,6 +164,17 @@ slurm_backend *slurm_backend_new(sb_val cfg, const char *opt_work_dir, const cha
     slurm_backend *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->transient = b->permanent = sb_null();
+    b->seed = c->seed;
+    char *wsdir = ws_file ? realpath(ws_file, NULL) : NULL;
+    if (wsdir && strrchr(wsdir, '/'))
+        *strrchr(wsdir, '/') = 0;
+    b->workspace_dir = wsdir ? wsdir : getcwd(NULL, 0);
+    if (!b->workspace_dir || !set_patterns(b, c->errors)) {
+        snprintf(err, errlen, "out of memory");
+        slurm_backend_free(b);
         return NULL;
     }
     sb_diags *d = sb_diags_new();
@@ -139,7 +202,6 @@ slurm_backend *slurm_backend_new(sb_val cfg, const char *opt_work_dir, const cha
     b->time_limit_min = int_key(cfg, "time_limit");
     b->cpus_per_task = (int)int_key(cfg, "cpus_per_task");
     b->max_concurrent = (int)int_key(cfg, "max_concurrent");
-    b->time_scale = time_scale > 0 ? time_scale : 1;
     const sb_val *extra = sb_map_get_str(cfg, "extra_args");
     size_t nextra = extra && extra->kind == SB_LIST ? sb_list_len(*extra) : 0;
     b->extra = calloc(nextra + 1, sizeof *b->extra);
@@ -152,7 +214,7 @@ slurm_backend *slurm_backend_new(sb_val cfg, const char *opt_work_dir, const cha
      * run (same handle and job ids) are never mistaken for this run's. */
     const char *wd = str_key(cfg, "work_dir");
     if (!wd)
-        wd = opt_work_dir ? opt_work_dir : ".";
+        wd = ".";
     char stamp[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -181,6 +243,10 @@ void slurm_backend_free(slurm_backend *b)
     if (!b)
         return;
     sb_tmpl_free(b->command);
+    sb_cel_program_free(b->matcher);
+    sb_val_free(b->transient);
+    sb_val_free(b->permanent);
+    free(b->workspace_dir);
     free(b->partition);
     free(b->account);
     free(b->mem);
@@ -195,12 +261,6 @@ void slurm_backend_free(slurm_backend *b)
     }
     free(b->jobs);
     free(b);
-}
-
-void slurm_backend_set_classify(slurm_backend *b, slurm_classify_fn fn, void *ud)
-{
-    b->classify = fn;
-    b->classify_ud = ud;
 }
 
 int slurm_backend_max_concurrent(const slurm_backend *b)
@@ -289,8 +349,8 @@ static void finish(slurm_backend *b, sb_csim *core, int64_t now_ms, sjob *j, con
 static void fail(slurm_backend *b, sb_csim *core, int64_t now_ms, sjob *j, const char *error, const char *type,
                  int64_t run_ms)
 {
-    if (!type && b->classify)
-        type = b->classify(b->classify_ud, error);
+    if (!type)
+        type = classify(b, error);
     server_log(LOG_INFO, "slurm: %s (Slurm job %s) failed: %s", j->label, j->slurm_id[0] ? j->slurm_id : "-", error);
     sb_csim_result r = {.ok = false, .error = error, .error_type = type, .run_ms = run_ms};
     finish(b, core, now_ms, j, &r);
@@ -485,22 +545,17 @@ static bool put_str(sb_val *m, const char *k, const char *s)
     return !sb_is_oom(v) && sb_map_set_str(m, k, v);
 }
 
-/* The command's words for one job: the template evaluated with the job's
- * hyperparameters as variables (and `hyperparameters`, `job_id`,
- * `handle_id`, `job_dir`), numbers and bools written as JSON writes them. */
+/* The command's words for one job: the template evaluated with the
+ * variables hyperparameters, job_id, handle_id, seed and workspace_dir (as
+ * the local backend has them) and job_dir; numbers and bools written as
+ * JSON writes them. */
 static char **job_argv(const slurm_backend *b, const sb_csim_effect *e, const char *dir, size_t *argc, sb_buf *err)
 {
     sb_val vars = sb_map_new(8);
-    bool ok = !sb_is_oom(vars);
-    size_t nh = e->hyperparameters.kind == SB_MAP ? sb_map_len(e->hyperparameters) : 0;
-    for (size_t i = 0; ok && i < nh; i++) {
-        const sb_val *k = sb_map_key_at(e->hyperparameters, i);
-        if (k->kind == SB_STRING)
-            ok = sb_map_set_str(&vars, sb_str(*k), sb_val_ref(*sb_map_val_at(e->hyperparameters, i)));
-    }
-    ok = ok && sb_map_set_str(&vars, "hyperparameters", sb_val_ref(e->hyperparameters));
+    bool ok = !sb_is_oom(vars) && sb_map_set_str(&vars, "hyperparameters", sb_val_ref(e->hyperparameters));
     ok = ok && put_str(&vars, "job_id", e->job_id) && put_str(&vars, "handle_id", e->handle_id) &&
-         put_str(&vars, "job_dir", dir);
+         put_str(&vars, "job_dir", dir) && put_str(&vars, "workspace_dir", b->workspace_dir) &&
+         sb_map_set_str(&vars, "seed", sb_uint(b->seed));
     if (!ok) {
         sb_val_free(vars);
         sb_buf_puts(err, "out of memory");

@@ -19,22 +19,19 @@
 
 typedef struct slurm_backend slurm_backend;
 
-/* Classifies a failed job's error text as "transient" or "permanent" (the
- * workspace's error classification); NULL leaves it to the client. */
-typedef const char *(*slurm_classify_fn)(void *ud, const char *error);
+typedef struct slurm_config {
+    sb_val slurm;     /* the workspace's backends.slurm (validated by the schema) */
+    sb_val errors;    /* the workspace's errors: how failures are classified (null: the defaults) */
+    const char *file; /* the workspace file: messages, {{ workspace_dir }} */
+    uint64_t seed;    /* {{ seed }} */
+} slurm_config;
 
-/* Reads the workspace's `backends.slurm` map (validated by the schema) and
- * the options. work_dir: the key, else opt_work_dir, else a new folder
- * ./sibyl-slurm-<time> (Slurm runs the jobs there: on a real cluster it must
- * be on a shared file system). time_scale: conductor ms per host ms. NULL
- * with a message in err (errlen bytes) when the config cannot be used or
- * memory runs out. */
-slurm_backend *slurm_backend_new(sb_val slurm_cfg, const char *opt_work_dir, const char *ws_file, double time_scale,
-                                 char *err, size_t errlen);
+/* Jobs go under a new folder sibyl-slurm-<time>-<pid> in backends.slurm.
+ * work_dir, else the current folder (Slurm runs them there: on a real
+ * cluster it must be a shared file system). NULL with a message in err
+ * (errlen bytes) when the config cannot be used or memory runs out. */
+slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen);
 void slurm_backend_free(slurm_backend *b);
-
-/* The classifier for failed jobs (optional). */
-void slurm_backend_set_classify(slurm_backend *b, slurm_classify_fn fn, void *ud);
 
 /* The running slots the workspace asks for (max_concurrent), or 0. */
 int slurm_backend_max_concurrent(const slurm_backend *b);

@@ -218,8 +218,11 @@ int main(int argc, char **argv)
     if (strcmp(o.backend, "slurm") == 0) {
         const sb_val *bk = ws.kind == SB_MAP ? sb_map_get_str(ws, "backends") : NULL;
         const sb_val *cfg = bk && bk->kind == SB_MAP ? sb_map_get_str(*bk, "slurm") : NULL;
+        const sb_val *errors = ws.kind == SB_MAP ? sb_map_get_str(ws, "errors") : NULL;
+        slurm_config sc = {.slurm = cfg ? *cfg : sb_null(), .errors = errors ? *errors : sb_null(),
+                           .file = o.workspace, .seed = opt.seed};
         char err[1024];
-        k.slurm = slurm_backend_new(cfg ? *cfg : sb_null(), NULL, o.workspace, o.time_scale, err, sizeof err);
+        k.slurm = slurm_backend_new(&sc, err, sizeof err);
         if (!k.slurm) {
             fprintf(stderr, "%s: %s%s\n", prog, o.workspace ? "" : "--backend slurm needs --workspace: ", err);
             sb_val_free(ws);

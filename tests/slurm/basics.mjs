@@ -1,9 +1,9 @@
 // sibyl-conductor --backend slurm on a real single-node cluster: a job that
 // completes (metrics from its last JSON line of stdout, and one from its
 // metrics file), one that exits 1 (failed, its stderr tail in the error,
-// classified permanent by the workspace's rules on the client), one cancelled
-// while running (scancel: Slurm says CANCELLED, the job is gone from the
-// queue), hyperparameter text with shell syntax passed verbatim, and ONE
+// classified permanent by the workspace's rules), one that fails with NaN
+// loss (transient), one cancelled while running (scancel: Slurm says
+// CANCELLED), hyperparameter text with shell syntax passed verbatim, and ONE
 // squeue per status call whatever the number of jobs (squeue is wrapped
 // through PATH and counted).
 import fs from 'node:fs';
@@ -18,7 +18,8 @@ main('slurm.basics', async () => {
   const dir = tempDir('basics');
   const counter = squeueCounter(dir);
   const ws = writeWorkspace(dir, {
-    command: [path.join(here, 'job.sh'), '{{ mode }}', '{{ seconds }}', '{{ learning_rate }}', '{{ note }}'],
+    command: [path.join(here, 'job.sh'), '{{ hyperparameters.mode }}', '{{ hyperparameters.seconds }}',
+      '{{ hyperparameters.learning_rate }}', '{{ hyperparameters.note }}'],
   });
   const c = await startConductor(ws, { pathPrefix: counter.path });
   const note = "it's $(touch pwned) `id` a;b";
@@ -28,10 +29,11 @@ main('slurm.basics', async () => {
       { job_id: 'bad', hyperparameters: { mode: 'fail', seconds: 1, learning_rate: 0.05, note } },
       { job_id: 'long', hyperparameters: { mode: 'ok', seconds: 120, learning_rate: 0.05, note } },
       { job_id: 'file', hyperparameters: { mode: 'file', seconds: 1, learning_rate: 0.05, note } },
+      { job_id: 'nan', hyperparameters: { mode: 'nan', seconds: 1, learning_rate: 0.05, note } },
     ],
   });
   const h = sub.handle_id;
-  check(sub.job_ids.length === 4, 'four jobs accepted');
+  check(sub.job_ids.length === 5, 'five jobs accepted');
 
   // the long job runs: cancel it
   let before = counter.calls().length, polls = 0;
@@ -54,10 +56,13 @@ main('slurm.basics', async () => {
   check(by.file.status === 'completed' && by.file.metrics?.val_acc === 77.5, 'metrics from $SIBYL_METRICS_FILE');
   check(by.bad.status === 'failed' && /exit status 1: invalid config: this job always fails/.test(by.bad.error),
     `exit 1 -> failed with the stderr tail: ${by.bad.error}`);
+  check(by.bad.error_type === 'permanent', 'classified permanent by the workspace\'s errors (no pattern matches)');
+  check(by.nan.status === 'failed' && /NaN loss detected at epoch 3/.test(by.nan.error) && by.nan.error_type === 'transient',
+    `NaN loss -> transient: ${JSON.stringify(by.nan)}`);
   check(by.long.status === 'cancelled', 'the cancelled job is cancelled');
 
   const ids = slurmIds(c.log());
-  check(ids.size === 4, 'each job was one sbatch');
+  check(ids.size === 5, 'each job was one sbatch');
   const slurm = squeueStates([...ids.values()]);
   const state = (job) => slurm.find((r) => r.id === ids.get(`${h}/${job}`))?.state;
   check(state('long') === 'CANCELLED', `Slurm says CANCELLED (${state('long')})`);
