@@ -758,8 +758,10 @@ static void kill_job(slurm_backend *b, const sb_csim_effect *e)
 void slurm_backend_sync(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_ms, bool q)
 {
     sb_csim_tick(core, now_ms);
-    if (q)
+    if (q) {
+        server_log(LOG_DEBUG, "slurm: status call: %zu job(s) in flight", b->njobs);
         query(b, core, now_ms, host_ms);
+    }
     sb_csim_effect e;
     while (sb_csim_next_effect(core, &e)) {
         if (e.kind == SB_CSIM_START)

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  check, here, main, pollUntil, requireSlurm, slurmIds, squeueCounter, squeueStates, startConductor, tempDir,
+  check, here, main, pollUntil, requireSlurm, slurmIds, squeueCounter, squeuePerStatusCall, squeueStates, startConductor,
+  tempDir,
   writeWorkspace,
 } from './lib.mjs';
 
@@ -47,6 +48,8 @@ main('slurm.basics', async () => {
   polls = 0;
   const st = await pollUntil(c.client, h, (s) => s.done, { each: () => { polls++; } });
   check(counter.calls().length - before <= polls, `at most one squeue per status call (${polls} calls, ${counter.calls().length - before} squeue)`);
+  const q = squeuePerStatusCall(c.log());
+  check(q.most === 1 && q.squeue === counter.calls().length, `one squeue per status call in the log: ${JSON.stringify(q)}`);
   for (const line of counter.calls()) check(/^-h -t all -j [\d,]+ -O /.test(line), `squeue asked for all jobs at once: ${line}`);
 
   const by = Object.fromEntries(st.jobs.map((j) => [j.job_id, j]));

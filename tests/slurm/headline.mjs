@@ -7,13 +7,15 @@
 // temporary folder laid out like the repository, on free ports. Checked: exit
 // 0, every trial a Slurm job, real ranking (the best is a real accuracy, far
 // from a diverged one), the NaN-loss failure and its retry with the halved
-// rate in the stream, the cost report within the budget, and no more squeue
-// calls than the CLI's polls (one status query per poll for the handle).
+// rate in the stream, the cost report within the budget, and at most one
+// squeue per status call (the Conductor's log and a PATH wrapper counting).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import { check, main, onExit, repo, requireSlurm, slurmIds, squeueCounter, squeueStates, tempDir } from './lib.mjs';
+import {
+  check, main, onExit, repo, requireSlurm, slurmIds, squeueCounter, squeuePerStatusCall, squeueStates, tempDir,
+} from './lib.mjs';
 
 const EX = 'examples/companies/vertex_foundry/config';
 const SPACE = '{"learning_rate": [0.003, 0.05], "batch_size": [64, 128], "dropout": [0.3, 0.5]}';
@@ -82,7 +84,8 @@ main('slurm.headline', async () => {
   fs.writeFileSync(path.join(ex, 'workspace.slurm.yaml'), wsText);
 
   const counter = squeueCounter(dir);
-  const cond = await server(conductorLine, path.join(bins, 'sibyl-conductor'), 8080, dir,
+  // --log-level debug: the Conductor logs each status call and each Slurm command
+  const cond = await server(`${conductorLine} --log-level debug`, path.join(bins, 'sibyl-conductor'), 8080, dir,
     { PATH: `${counter.path}:${process.env.PATH}` });
   const solv = await server(solverLine, path.join(bins, 'sibyl-solver'), 8081, dir);
   fs.writeFileSync(path.join(ex, 'workspace.slurm.yaml'), wsText
@@ -123,8 +126,12 @@ main('slurm.headline', async () => {
     check(j.status === 0 && j.stdout.trim() === want, `${line}: ${j.stdout}${j.stderr}`);
   }
 
-  // one status query per poll: squeue calls <= the CLI's polls
+  // one status query per poll: at most one squeue per status call, and no
+  // more status calls than the CLI's polls (one per poll per handle) and
+  // the settling calls after a retry or cancel
   const polls = (run.stdout.match(/\] INFO: Poll #\d+/g) || []).length;
-  const sq = counter.calls().length;
-  check(polls > 0 && sq <= polls, `${sq} squeue calls for ${polls} polls`);
+  const q = squeuePerStatusCall(cond.stderr);
+  check(q.most === 1 && q.squeue === counter.calls().length && q.squeue <= q.calls,
+    `at most one squeue per status call: ${JSON.stringify(q)}, ${counter.calls().length} seen by the wrapper`);
+  check(polls > 0 && q.calls <= polls + 2 * ids.size, `${q.calls} status calls for ${polls} polls`);
 });

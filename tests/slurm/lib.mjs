@@ -3,7 +3,7 @@
 // free port with `squeue` wrapped through PATH so every call is counted, a
 // small MCP client, and polling with a deadline (no sleeps as
 // synchronisation: each wait is for an observed state).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -163,4 +163,34 @@ export function slurmIds(log) {
   const m = new Map();
   for (const x of log.matchAll(/slurm: (\S+) submitted as Slurm job (\d+)/g)) m.set(x[1], x[2]);
   return m;
+}
+
+// From the Conductor's debug log: its status calls and, between one and the
+// next, how many squeue commands it ran. {calls, squeue, most}: most is the
+// largest number of squeue runs for one status call (and any squeue before
+// the first status call counts as a call of its own, so it shows).
+export function squeuePerStatusCall(log) {
+  let calls = 0, squeue = 0, most = 0, cur = 0;
+  for (const line of log.split('\n')) {
+    if (/slurm: status call:/.test(line)) { calls++; cur = 0; } else if (/slurm: squeue /.test(line)) {
+      squeue++;
+      cur++;
+      if (calls === 0) cur = 99;
+      most = Math.max(most, cur);
+    }
+  }
+  return { calls, squeue, most };
+}
+
+// Runs a command to its end without blocking the event loop (the
+// Conductor's log keeps flowing meanwhile); {status, stdout, stderr}.
+export function runAsync(bin, args, { cwd, env, timeoutMs = 240000 } = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(bin, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (c) => { stdout += c; });
+    p.stderr.on('data', (c) => { stderr += c; });
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code, signal) => { clearTimeout(t); resolve({ status: code, signal, stdout, stderr }); });
+  });
 }
