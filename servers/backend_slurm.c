@@ -42,7 +42,7 @@ struct slurm_backend {
     char **extra;
     size_t nextra;
     int64_t time_limit_min;
-    int cpus_per_task, max_concurrent;
+    int cpus_per_task;
     uint64_t seed;
     char *workspace_dir;
     /* error classification: message.matches(pattern) over these lists */
@@ -201,7 +201,6 @@ slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen
         b->mem = dupstr(sb_str(*mem));
     b->time_limit_min = int_key(cfg, "time_limit");
     b->cpus_per_task = (int)int_key(cfg, "cpus_per_task");
-    b->max_concurrent = (int)int_key(cfg, "max_concurrent");
     const sb_val *extra = sb_map_get_str(cfg, "extra_args");
     size_t nextra = extra && extra->kind == SB_LIST ? sb_list_len(*extra) : 0;
     b->extra = calloc(nextra + 1, sizeof *b->extra);
@@ -212,9 +211,7 @@ slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen
     }
     /* Each Conductor run gets its own folder, so job folders of an earlier
      * run (same handle and job ids) are never mistaken for this run's. */
-    const char *wd = str_key(cfg, "work_dir");
-    if (!wd)
-        wd = ".";
+    const char *wd = c->work_dir ? c->work_dir : ".";
     char stamp[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -263,9 +260,9 @@ void slurm_backend_free(slurm_backend *b)
     free(b);
 }
 
-int slurm_backend_max_concurrent(const slurm_backend *b)
+const char *slurm_backend_run_dir(const slurm_backend *b)
 {
-    return b->max_concurrent;
+    return b->run_dir;
 }
 
 size_t slurm_backend_in_flight(const slurm_backend *b)

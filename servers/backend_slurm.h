@@ -6,7 +6,8 @@
  * `--time` and the core also kills at the cap itself. docs/slurm.md says why
  * (command-line tools, per-job sbatch) and how.
  *
- * Threading: every call comes from the one thread that serves the tools.
+ * Threading: none; the caller serialises every call (the Conductor holds one
+ * lock for the core and the backend).
  * Ownership: the config is copied at creation; the core is borrowed for the
  * backend's life. */
 #ifndef BACKEND_SLURM_H
@@ -24,17 +25,18 @@ typedef struct slurm_config {
     sb_val errors;    /* the workspace's errors: how failures are classified (null: the defaults) */
     const char *file; /* the workspace file: messages, {{ workspace_dir }} */
     uint64_t seed;    /* {{ seed }} */
+    const char *work_dir; /* where the run's folder goes (created if missing) */
 } slurm_config;
 
-/* Jobs go under a new folder sibyl-slurm-<time>-<pid> in backends.slurm.
- * work_dir, else the current folder (Slurm runs them there: on a real
- * cluster it must be a shared file system). NULL with a message in err
- * (errlen bytes) when the config cannot be used or memory runs out. */
+/* Jobs go under a new folder sibyl-slurm-<time>-<pid> in work_dir (Slurm
+ * runs them there: on a real cluster, a file system the nodes share). NULL
+ * with a message in err (errlen bytes) when the config cannot be used or
+ * memory runs out. */
 slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen);
 void slurm_backend_free(slurm_backend *b);
 
-/* The running slots the workspace asks for (max_concurrent), or 0. */
-int slurm_backend_max_concurrent(const slurm_backend *b);
+/* The run's folder (absolute): one folder per handle, one per job in it. */
+const char *slurm_backend_run_dir(const slurm_backend *b);
 
 /* Brings the core up to date at conductor time now_ms, host clock host_ms:
  * with query, one squeue for every job in flight, reporting what started and

@@ -30,6 +30,7 @@ typedef struct server_opts {
     bool seed_set;
     int max_concurrent;
     const char *workspace;
+    const char *work_dir; /* --backend local */
 } server_opts;
 
 /* Parses argv. Returns -1 to go on, else the exit status (0 after --help or
@@ -46,6 +47,20 @@ sb_mcp_app_tool *server_tools(const sb_mcp_app_tool *own, size_t nown, bool fixt
  * (to report what is in flight) and returns the exit status. Prints
  * "<prog> listening on http://HOST:PORT/mcp" on stderr once bound. */
 int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*stopping)(void *ud), void *ud);
+
+/* A host's own work on the main thread while the HTTP thread serves (the
+ * local backend reaps its children here). tick runs after every SIGCHLD and
+ * whenever the delay it returned last has passed (ms; < 0: only on SIGCHLD;
+ * the first call comes at once). Tools run on the HTTP thread meanwhile: the
+ * host locks what both touch. */
+typedef struct server_loop {
+    int64_t (*tick)(void *ud);
+    void *ud;
+} server_loop;
+
+/* server_run with a loop (NULL: none). */
+int server_run_loop(const char *prog, const server_opts *o, sb_mcp_app *app, void (*stopping)(void *ud), void *ud,
+                    const server_loop *loop);
 
 /* The conformance fixtures (notes/mcp.md), for --conformance-fixtures. */
 const sb_mcp_app_tool *fixture_tools(size_t *n);

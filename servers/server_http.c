@@ -144,7 +144,38 @@ static void urandom(void *ud, unsigned char *buf, size_t len)
     }
 }
 
+/* Waits for SIGTERM or SIGINT; with a loop, also runs its tick on SIGCHLD
+ * and on its timeout. Returns the signal that ends the wait. */
+static int wait_for_stop(const sigset_t *set, const server_loop *loop)
+{
+    int64_t delay = 0;
+    for (;;) {
+        int sig;
+        if (!loop) {
+            if (sigwait(set, &sig) == 0)
+                return sig;
+            continue;
+        }
+        if (delay < 0) {
+            if (sigwait(set, &sig) != 0)
+                continue;
+        } else {
+            struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
+            sig = sigtimedwait(set, NULL, &ts);
+        }
+        if (sig == SIGTERM || sig == SIGINT)
+            return sig;
+        delay = loop->tick(loop->ud); /* SIGCHLD, the timeout, or EINTR */
+    }
+}
+
 int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*stopping)(void *ud), void *ud)
+{
+    return server_run_loop(prog, o, app, stopping, ud, NULL);
+}
+
+int server_run_loop(const char *prog, const server_opts *o, sb_mcp_app *app, void (*stopping)(void *ud), void *ud,
+                    const server_loop *loop)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
     if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1) {
@@ -185,6 +216,8 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    if (loop)
+        sigaddset(&set, SIGCHLD); /* children end into the loop's tick */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d =
@@ -202,8 +235,7 @@ int server_run(const char *prog, const server_opts *o, sb_mcp_app *app, void (*s
     fprintf(stderr, "%s listening on http://%s:%d/mcp\n", prog, o->host, port);
     fflush(stderr);
 
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_for_stop(&set, loop);
     server_log(LOG_INFO, "%s: stopping, no new connections", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     MHD_socket ls = MHD_quiesce_daemon(d);
     MHD_stop_daemon(d); /* finishes the requests in progress */

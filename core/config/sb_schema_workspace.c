@@ -106,15 +106,39 @@ static const sb_schema_field sim_fields[] = {
 };
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};
 
+/* backends: where the reference Conductor runs jobs other than simulated
+ * ones (docs/backends.md). Only `sibyl-conductor --backend NAME` reads its
+ * entry; sibyl itself validates it and goes on. */
+static const sb_schema argv_list = {.kind = SB_SK_LIST, .title = "argument list", .item = &sb_schema__string,
+                                    .flags = SB_SF_NONEMPTY};
+static const sb_schema env_map = {.kind = SB_SK_DICT, .title = "environment", .item = &sb_schema__string};
+static const sb_schema grace = {.kind = SB_SK_NUMBER, .title = "seconds", .has_min = true, .min = 0,
+                                .has_max = true, .max = 3600};
+static const sb_schema_field local_fields[] = {
+    SB_FIELD("command", &argv_list, true,
+             "The trial's argv, run without a shell in the job's folder; {{ hyperparameters.x }}, {{ job_id }}, "
+             "{{ handle_id }}, {{ workspace_dir }} and "
+             "{{ seed }} are substituted per element."),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Trials running at once (default 5)."),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false,
+             "Folder for the jobs' folders, relative to the workspace file's folder (--work-dir overrides; "
+             "default a new folder under the current one)."),
+    SB_FIELD("env", &env_map, false, "Environment variables set for each trial (besides the server's)."),
+    SB_FIELD_D("metrics_file", &sb_schema__nonempty_string,
+               "The metrics file a trial writes in its folder; else its last JSON line on stdout counts.",
+               "\"metrics.json\""),
+    SB_FIELD_D("kill_grace_s", &grace, "Seconds between SIGTERM and SIGKILL when a trial is stopped.", "5"),
+    SB_FIELDS_END,
+};
+static const sb_schema local_backend = {.kind = SB_SK_OBJECT, .title = "local backend", .fields = local_fields};
 static const sb_schema words = {.kind = SB_SK_LIST, .title = "argv list", .item = &sb_schema__string};
-static const sb_schema command = {.kind = SB_SK_LIST, .title = "argv list", .item = &sb_schema__string,
-                                  .flags = SB_SF_NONEMPTY};
 static const sb_schema mem_int = {.kind = SB_SK_INT, .title = "megabytes", .has_min = true, .min = 1};
 static const sb_schema *const mem_alts[] = {&mem_int, &sb_schema__nonempty_string, NULL};
 static const sb_schema mem = {.kind = SB_SK_ONE_OF, .title = "memory", .alts = mem_alts};
 static const sb_schema_field slurm_fields[] = {
-    SB_FIELD("command", &command, true,
-             "The job's argv; {{ }} in a word is filled from the hyperparameters (no shell)."),
+    SB_FIELD("command", &argv_list, true,
+             "The job's argv, run by a generated batch script without shell interpretation; the same "
+             "{{ }} variables as backends.local.command."),
     SB_FIELD("partition", &sb_schema__nonempty_string, false, "sbatch --partition."),
     SB_FIELD("account", &sb_schema__nonempty_string, false, "sbatch --account."),
     SB_FIELD("time_limit", &sb_schema__positive_int, false,
@@ -126,12 +150,14 @@ static const sb_schema_field slurm_fields[] = {
              "Jobs submitted to Slurm at once (default 5; --max-concurrent overrides)."),
     SB_FIELD("extra_args", &words, false, "More sbatch options, passed as given."),
     SB_FIELD("work_dir", &sb_schema__nonempty_string, false,
-             "Where job folders go; on a cluster, a shared file system (default: the current folder)."),
+             "Folder for the jobs' folders, relative to the workspace file's folder (--work-dir overrides; default "
+             "the current folder); on a cluster, a file system the nodes share."),
     SB_FIELDS_END,
 };
 static const sb_schema slurm = {.kind = SB_SK_OBJECT, .title = "slurm backend", .fields = slurm_fields};
 static const sb_schema_field backends_fields[] = {
-    SB_FIELD("slurm", &slurm, false, "sibyl-conductor --backend slurm: jobs as Slurm batch jobs."),
+    SB_FIELD("local", &local_backend, false, "Trials as child processes of sibyl-conductor --backend local."),
+    SB_FIELD("slurm", &slurm, false, "Trials as Slurm batch jobs of sibyl-conductor --backend slurm."),
     SB_FIELDS_END,
 };
 static const sb_schema backends = {.kind = SB_SK_OBJECT, .title = "backends", .fields = backends_fields};
@@ -157,7 +183,7 @@ static const sb_schema_field workspace_fields[] = {
     SB_FIELD("errors", &errors, false, "How failures are classified when the server does not say."),
     SB_FIELD("expressions", &expressions, false, "Expression language options."),
     SB_FIELD("simulation", &simulation, false, "The embedded simulated Conductor."),
-    SB_FIELD("backends", &backends, false, "Where the reference Conductor runs real jobs (sibyl-conductor --backend)."),
+    SB_FIELD("backends", &backends, false, "Where the reference Conductor runs real trials."),
     SB_FIELD("outputs", &outputs, false, "Where results go."),
     SB_FIELDS_END,
 };

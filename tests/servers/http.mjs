@@ -23,8 +23,8 @@ for (const bin of [solverBin, conductorBin]) {
 }
 const solverOnly = spawnSync(solverBin, ['--time-scale', '2'], { encoding: 'utf8' });
 check(solverOnly.status === 2, 'the Solver refuses the Conductor\'s options');
-const backend = spawnSync(conductorBin, ['--backend', 'slurm'], { encoding: 'utf8' });
-check(backend.status === 2 && /only 'sim'/.test(backend.stderr), '--backend: only sim for now');
+const backend = spawnSync(conductorBin, ['--backend', 'cloud'], { encoding: 'utf8' });
+check(backend.status === 2 && /--backend: expected .*got 'cloud'/.test(backend.stderr), '--backend: an unknown backend is an error');
 const ws = spawnSync(conductorBin, ['--workspace', '/nonexistent.yaml'], { encoding: 'utf8' });
 check(ws.status === 2 && /cannot read/.test(ws.stderr), '--workspace: an unreadable file is an error');
 const tmp = mkdtempSync(path.join(tmpdir(), 'sibyl-servers-'));

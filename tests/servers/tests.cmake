@@ -29,6 +29,12 @@ add_test(NAME servers.http
          COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/http.mjs"
                  $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
 set_tests_properties(servers.http PROPERTIES LABELS servers TIMEOUT 120)
+# --backend local on real processes: completion, failures and their classes,
+# a retry, cancel (the process group), the cap (SIGKILL after the grace),
+# max_concurrent, argv verbatim, a missing executable (a few seconds).
+add_test(NAME servers.local
+         COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/local.mjs" $<TARGET_FILE:sibyl-conductor>)
+set_tests_properties(servers.local PROPERTIES LABELS servers TIMEOUT 120)
 
 # libFuzzer target for the endpoint (tests/fuzz/fuzz_endpoint.c), linked with
 # the instrumented copy of util, value, json and mcp that tests/mcp builds.
