@@ -12,6 +12,10 @@ target_link_libraries(slurm_parse PRIVATE sibyl_core)
 add_test(NAME slurm_parse COMMAND slurm_parse)
 set_tests_properties(slurm_parse PROPERTIES LABELS "slurm;servers")
 
+# Bad workspaces, refused before the Conductor listens: needs no cluster.
+add_test(NAME slurm.config COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/config.mjs")
+set_tests_properties(slurm.config PROPERTIES LABELS "slurm;servers" TIMEOUT 60)
+
 set(_slurm_marker "${CMAKE_CURRENT_BINARY_DIR}/slurm-started-by-tests")
 set(_slurm_env "SLURM_UP_STARTED=${_slurm_marker}" "SIBYL_NATIVE=$<TARGET_FILE:sibyl>"
     "SIBYL_WASM=${SIBYL_WASM}" "SIBYL_NODE_WASI=${SIBYL_NODE_WASI}" "SIBYL_REPO=${PROJECT_SOURCE_DIR}")

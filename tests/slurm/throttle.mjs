@@ -11,7 +11,7 @@ main('slurm.throttle', async () => {
   requireSlurm();
   const dir = tempDir('throttle');
   const ws = writeWorkspace(dir, {
-    command: [path.join(here, 'job.sh'), 'ok', '2', '{{ learning_rate }}'], maxConcurrent: 3,
+    command: [path.join(here, 'job.sh'), 'ok', '2', '{{ hyperparameters.learning_rate }}'], maxConcurrent: 3,
   });
   const c = await startConductor(ws);
   const jobs = Array.from({ length: 7 }, (_, i) => ({ hyperparameters: { learning_rate: 0.001 * (i + 1) } }));
