@@ -393,9 +393,11 @@ static void ended(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_
     if (ph == SLURM_COMPLETED) {
         sb_val m = sb_null();
         if (read_job_file(j->dir, SLURM_FILE_METRICS, &out)) {
-            sb_val v = sb_json_parse(out.data ? out.data : "", out.len);
-            m = v.kind == SB_MAP ? slurm_metrics_from_output(out.data, out.len) : sb_null();
-            sb_val_free(v);
+            m = sb_json_parse(out.data ? out.data : "", out.len); /* any layout, not only one line */
+            if (m.kind != SB_MAP) {
+                sb_val_free(m);
+                m = sb_null();
+            }
         }
         sb_buf_reset(&out);
         if (m.kind != SB_MAP && read_job_file(j->dir, SLURM_FILE_STDOUT, &out))
