@@ -24,11 +24,14 @@ WAIT=${SLURM_UP_TIMEOUT:-60}
 NODE=$(hostname -s)
 
 say() { echo "slurm-up: $*" >&2; }
+# The reason, the daemons' log tails, and the reason again as the last line
+# (what a test's SKIP line quotes).
 die() {
   say "$1"
   for f in /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log; do
-    [ -s "$f" ] && { say "last lines of $f:"; tail -n 15 "$f" >&2; }
+    [ -r "$f" ] && [ -s "$f" ] && { say "last lines of $f:"; tail -n 15 "$f" >&2; }
   done
+  say "cannot start the cluster: $1"
   exit 1
 }
 started() { [ -n "${SLURM_UP_STARTED:-}" ] && touch "$SLURM_UP_STARTED"; return 0; }

@@ -43,7 +43,8 @@ export function main(name, fn) {
 export function requireSlurm() {
   const r = spawnSync('bash', [path.join(repo, 'scripts/slurm-up.sh')], { encoding: 'utf8', timeout: 180000 });
   if (r.status !== 0) {
-    const why = `${r.stderr || ''}${r.error || ''}`.trim().split('\n').slice(-3).join(' | ');
+    const lines = `${r.stderr || ''}${r.error || ''}`.trim().split('\n');
+    const why = lines.filter((l) => l.includes('cannot start the cluster:')).pop() || lines.slice(-3).join(' | ');
     console.log(`SKIP: Slurm cannot start here: ${why || `slurm-up.sh exited ${r.status}`}`);
     process.exit(SKIP);
   }
