@@ -131,33 +131,28 @@ static const sb_schema_field local_fields[] = {
     SB_FIELDS_END,
 };
 static const sb_schema local_backend = {.kind = SB_SK_OBJECT, .title = "local backend", .fields = local_fields};
-static const sb_schema words = {.kind = SB_SK_LIST, .title = "argv list", .item = &sb_schema__string};
+/* backends.slurm (docs/slurm.md): docs kept short, they cost sibyl.wasm bytes */
+static const sb_schema words = {.kind = SB_SK_LIST, .title = "argument list", .item = &sb_schema__string};
 static const sb_schema mem_int = {.kind = SB_SK_INT, .title = "megabytes", .has_min = true, .min = 1};
 static const sb_schema *const mem_alts[] = {&mem_int, &sb_schema__nonempty_string, NULL};
 static const sb_schema mem = {.kind = SB_SK_ONE_OF, .title = "memory", .alts = mem_alts};
 static const sb_schema_field slurm_fields[] = {
-    SB_FIELD("command", &argv_list, true,
-             "The job's argv, run by a generated batch script without shell interpretation; the same "
-             "{{ }} variables as backends.local.command."),
-    SB_FIELD("partition", &sb_schema__nonempty_string, false, "sbatch --partition."),
-    SB_FIELD("account", &sb_schema__nonempty_string, false, "sbatch --account."),
-    SB_FIELD("time_limit", &sb_schema__positive_int, false,
-             "Most minutes a job may run (sbatch --time, lowered to fit the job's cost cap)."),
-    SB_FIELD("cpus_per_task", &sb_schema__positive_int, false, "sbatch --cpus-per-task."),
-    SB_FIELD("mem", &mem, false, "sbatch --mem: megabytes, or Slurm's text (\"4G\")."),
-    SB_FIELD("gres", &sb_schema__nonempty_string, false, "sbatch --gres, e.g. gpu:1."),
-    SB_FIELD("max_concurrent", &sb_schema__positive_int, false,
-             "Jobs submitted to Slurm at once (default 5; --max-concurrent overrides)."),
-    SB_FIELD("extra_args", &words, false, "More sbatch options, passed as given."),
-    SB_FIELD("work_dir", &sb_schema__nonempty_string, false,
-             "Folder for the jobs' folders, relative to the workspace file's folder (--work-dir overrides; default "
-             "the current folder); on a cluster, a file system the nodes share."),
+    SB_FIELD("command", &argv_list, true, "The job's argv, as backends.local.command."),
+    SB_FIELD("partition", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("account", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("time_limit", &sb_schema__positive_int, false, "Minutes (--time; lowered to the cap)."),
+    SB_FIELD("cpus_per_task", &sb_schema__positive_int, false, NULL),
+    SB_FIELD("mem", &mem, false, "MB or Slurm's text (4G)."),
+    SB_FIELD("gres", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Jobs in Slurm at once (default 5)."),
+    SB_FIELD("extra_args", &words, false, "More sbatch options."),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false, "As backends.local.work_dir."),
     SB_FIELDS_END,
 };
 static const sb_schema slurm = {.kind = SB_SK_OBJECT, .title = "slurm backend", .fields = slurm_fields};
 static const sb_schema_field backends_fields[] = {
     SB_FIELD("local", &local_backend, false, "Trials as child processes of sibyl-conductor --backend local."),
-    SB_FIELD("slurm", &slurm, false, "Trials as Slurm batch jobs of sibyl-conductor --backend slurm."),
+    SB_FIELD("slurm", &slurm, false, "Trials as Slurm batch jobs (docs/slurm.md)."),
     SB_FIELDS_END,
 };
 static const sb_schema backends = {.kind = SB_SK_OBJECT, .title = "backends", .fields = backends_fields};
