@@ -1,8 +1,9 @@
 /* sibyl-conductor: the Conductor's tools over Streamable HTTP. The `sim`
  * backend is the simulated cluster of core/conductor (the code the embedded
  * service runs) on a real clock: simulated time is the real time since start
- * times --time-scale, so a 2-hour job can end in seconds. Other backends
- * (local processes, Slurm) would plug in where conductor_backend is chosen.
+ * times --time-scale, so a 2-hour job can end in seconds. The `local` and
+ * `slurm` backends run real jobs (backend_local.c, backend_slurm.c) for the
+ * same bookkeeping run as an external executor (sb_conductor_exec.h).
  *
  * Besides the cluster's tools it serves wait_jobs, which answers once every
  * job of a handle has finished: the long-running tool, offered as an MCP
