@@ -328,8 +328,6 @@ static bool local_setup(const char *prog, const server_opts *o, sb_val ws, sb_cs
         fprintf(stderr, "%s: %s\n", prog, err);
         return false;
     }
-    opt->external = true;
-    opt->time_scale = o->time_scale;
     opt->max_concurrent = o->max_concurrent ? o->max_concurrent : (int)num(*lc, "max_concurrent", 5);
     return true;
 }
@@ -349,7 +347,7 @@ static void work_dir_of(const server_opts *o, sb_val cfg, const char *def, char 
 }
 
 /* --backend slurm: the workspace's backends.slurm, the backend, and the
- * core switched to an external executor. false after a message. */
+ * options for the external executor. false after a message. */
 static bool slurm_setup(const char *prog, const server_opts *o, sb_val ws, sb_csim_options *opt, conductor *k,
                         char *work_dir, size_t n)
 {
@@ -370,8 +368,6 @@ static bool slurm_setup(const char *prog, const server_opts *o, sb_val ws, sb_cs
         return false;
     }
     snprintf(work_dir, n, "%s", slurm_backend_run_dir(k->slurm));
-    opt->external = true;
-    opt->time_scale = o->time_scale;
     opt->max_concurrent = o->max_concurrent ? o->max_concurrent : (int)num(*sc, "max_concurrent", 5);
     return true;
 }
@@ -397,7 +393,7 @@ int main(int argc, char **argv)
         sb_val_free(ws);
         return 2;
     }
-    k.sim = sb_csim_create(&opt);
+    k.sim = k.local || k.slurm ? sb_csim_create_external(&opt, o.time_scale) : sb_csim_create(&opt);
     sb_val_free(ws); /* the sim and the backend copied what they keep */
     size_t n = 0;
     const sb_tool_desc *desc = sb_csim_tools(&n);

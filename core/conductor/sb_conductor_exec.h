@@ -7,7 +7,7 @@
  * differs is only who decides a job's course. The sim decides it at
  * submission from its model; here the host reports it.
  *
- * Create the Conductor with sb_csim_options.external = true, then:
+ * Create the Conductor with sb_csim_create_external, then:
  *   - call sb_csim_call for the tools as for the sim (now_ms is conductor
  *     time: the host's clock times the time scale, as the sim server does);
  *   - after every call into the core, drain sb_csim_next_effect: the core
@@ -39,6 +39,13 @@
 #include <stdint.h>
 
 #include "sb_conductor_sim.h"
+
+/* The Conductor for jobs a host runs: as sb_csim_create, but the surface,
+ * failure rate and seed play no part. time_scale: conductor ms per host ms
+ * for the run times the host reports (<= 0 or not finite means 1). Free it
+ * with sb_csim_free. NULL on OOM. (A separate constructor, so that a build
+ * that only simulates, sibyl.wasm, links none of this.) */
+sb_csim *sb_csim_create_external(const sb_csim_options *opt, double time_scale);
 
 /* A job as the host names it: stable for the core's life. */
 typedef uint32_t sb_csim_job_ref;

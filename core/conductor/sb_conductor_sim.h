@@ -48,12 +48,6 @@ typedef struct sb_csim_options {
         double nan_lr_large_batch;             /* the same for large batches; default 0.01 */
         double large_batch;                    /* batch size counted as large; default 128 */
     } surface;
-    /* Jobs run outside, driven by the host through sb_conductor_exec.h;
-     * the surface, failure rate and seed then play no part. time_scale:
-     * conductor ms per host ms for the run times the host reports (<= 0 or
-     * not finite means 1). Both zero after options_init: the sim. */
-    bool external;
-    double time_scale;
 } sb_csim_options;
 
 /* The surface defaults, with set true. */

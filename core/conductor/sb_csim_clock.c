@@ -37,9 +37,9 @@ void sb_csim__set_status(sb_csim *s, uint32_t i, int status, int64_t t)
          * unspent under its cap is what lets the next one fit. */
         h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, -j->cap_cents);
         /* An external job is charged for the time its host reported. */
-        int64_t ran = s->opt.external ? j->run_ms : t - j->started_ms;
+        int64_t ran = s->exec ? j->run_ms : t - j->started_ms;
         h->spent_cents = sb_csim__add_cents(h->spent_cents, sb_csim__charge_cents(s, j, ran));
-    } else if (status == CSIM_RUNNING && !s->opt.external) {
+    } else if (status == CSIM_RUNNING && !s->exec) {
         /* (an external job took its cap when it was launched) */
         h->running_caps_cents = sb_csim__add_cents(h->running_caps_cents, j->cap_cents);
     }
@@ -81,7 +81,7 @@ static void skip_started(sb_csim *s)
 void sb_csim__fill_slots(sb_csim *s, int64_t t)
 {
     skip_started(s);
-    bool ext = s->opt.external;
+    bool ext = s->exec != NULL;
     size_t slots = (size_t)s->opt.max_concurrent;
     for (size_t i = s->queue_head; i < s->njobs && (ext ? s->slots_used : sb_heap_len(&s->running)) < slots; i++) {
         csim_job *j = &s->jobs[i];
@@ -89,7 +89,7 @@ void sb_csim__fill_slots(sb_csim *s, int64_t t)
             continue;
         if (fits(s, j)) {
             if (ext)
-                sb_csim__exec_launch(s, (uint32_t)i, t);
+                s->exec->launch(s, (uint32_t)i, t);
             else
                 sb_csim__set_status(s, (uint32_t)i, CSIM_RUNNING, t);
         } else if (ext ? s->handles[j->handle]->running_caps_cents == 0
@@ -112,8 +112,8 @@ void sb_csim__advance(sb_csim *s, int64_t now)
     if (now < s->now)
         now = s->now;
     s->now = now;
-    if (s->opt.external) {
-        sb_csim__exec_advance(s);
+    if (s->exec) {
+        s->exec->advance(s);
         return;
     }
     const sb_heap_entry *first;

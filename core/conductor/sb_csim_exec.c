@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool sb_csim__exec_reserve(sb_csim *s, size_t n)
+static bool exec_reserve(sb_csim *s, size_t n)
 {
     return sb_grow(&s->effects, &s->effects_cap, 2 * (s->njobs + n), sizeof *s->effects);
 }
@@ -55,13 +55,25 @@ static int64_t cap_window_ms(const sb_csim *s, const csim_job *j)
     return ms < 1000 ? 1000 : ms;
 }
 
+/* Conductor ms as whole seconds (the contract's duration_seconds is an
+ * integer, as the sim's are), at least one for any time at all. */
+static int64_t whole_seconds(double ms)
+{
+    if (!(ms > 0))
+        return 0;
+    if (ms > 4e18)
+        ms = 4e18;
+    int64_t s = (int64_t)floor(ms / 1000 + 0.5);
+    return (s < 1 ? 1 : s) * 1000;
+}
+
 static double scale_of(const sb_csim *s)
 {
-    double k = s->opt.time_scale;
+    double k = s->time_scale;
     return isfinite(k) && k > 0 ? k : 1;
 }
 
-void sb_csim__exec_launch(sb_csim *s, uint32_t i, int64_t t)
+static void exec_launch(sb_csim *s, uint32_t i, int64_t t)
 {
     (void)t;
     csim_job *j = &s->jobs[i];
@@ -80,12 +92,12 @@ static void start_running(sb_csim *s, uint32_t i, int64_t t)
     sb_csim__set_status(s, i, CSIM_RUNNING, t);
 }
 
-void sb_csim__exec_cancel(sb_csim *s, uint32_t i)
+static void exec_cancel(sb_csim *s, uint32_t i)
 {
     csim_job *j = &s->jobs[i];
     csim_handle *h = s->handles[j->handle];
     if (j->status == CSIM_RUNNING) {
-        j->run_ms = s->now - j->started_ms; /* charged by set_status */
+        j->run_ms = whole_seconds((double)(s->now - j->started_ms)); /* charged by set_status */
         ask_kill(s, i, SB_CSIM_KILL_CANCEL);
     } else if (j->launched) {
         /* it held its cap without running: nothing to charge */
@@ -95,7 +107,7 @@ void sb_csim__exec_cancel(sb_csim *s, uint32_t i)
     sb_csim__set_status(s, i, CSIM_CANCELLED, s->now);
 }
 
-void sb_csim__exec_advance(sb_csim *s)
+static void exec_advance(sb_csim *s)
 {
     const sb_heap_entry *first;
     while ((first = sb_heap_top(&s->running)) && first->key <= s->now) {
@@ -103,6 +115,18 @@ void sb_csim__exec_advance(sb_csim *s)
         sb_csim__heap_remove(s, i);
         ask_kill(s, i, SB_CSIM_KILL_CAP);
     }
+}
+
+static const csim_exec_ops ops = {exec_reserve, exec_launch, exec_cancel, exec_advance, whole_seconds};
+
+sb_csim *sb_csim_create_external(const sb_csim_options *opt, double time_scale)
+{
+    sb_csim *s = sb_csim_create(opt);
+    if (s) {
+        s->exec = &ops;
+        s->time_scale = time_scale;
+    }
+    return s;
 }
 
 bool sb_csim_next_effect(sb_csim *s, sb_csim_effect *out)
@@ -133,7 +157,7 @@ void sb_csim_tick(sb_csim *s, int64_t now_ms)
 
 void sb_csim_job_running(sb_csim *s, int64_t now_ms, sb_csim_job_ref job)
 {
-    if (!s || !s->opt.external || job >= s->njobs)
+    if (!s || !s->exec || job >= s->njobs)
         return;
     sb_csim__advance(s, now_ms);
     csim_job *j = &s->jobs[job];
@@ -160,7 +184,7 @@ static const char *class_of(const char *t)
 
 bool sb_csim_job_finished(sb_csim *s, int64_t now_ms, sb_csim_job_ref job, const sb_csim_result *r)
 {
-    if (!s || !s->opt.external || job >= s->njobs || !r)
+    if (!s || !s->exec || job >= s->njobs || !r)
         return true;
     sb_csim__advance(s, now_ms);
     csim_job *j = &s->jobs[job];
@@ -193,7 +217,7 @@ bool sb_csim_job_finished(sb_csim *s, int64_t now_ms, sb_csim_job_ref job, const
     if (j->status == CSIM_QUEUED)
         start_running(s, job, s->now);
     double ms = r->run_ms >= 0 ? (double)r->run_ms * scale_of(s) : (double)(s->now - j->started_ms);
-    j->run_ms = ms > 4e18 ? (int64_t)4e18 : (int64_t)llround(ms);
+    j->run_ms = whole_seconds(ms);
     j->metrics = metrics;
     sb_val_free(j->error);
     j->error = error;

@@ -97,6 +97,8 @@ typedef struct csim_handle {
 /* A pending effect (external executor): job index << 1 | is_kill. */
 typedef uint64_t csim_effect;
 
+typedef struct csim_exec_ops csim_exec_ops; /* below */
+
 struct sb_csim {
     sb_csim_options opt; /* duration_scale is our clone */
     int64_t now;         /* INT64_MIN before the first call */
@@ -109,6 +111,8 @@ struct sb_csim {
     sb_val idem; /* idempotency key -> [request hash, structuredContent] */
     /* External executor: effects not yet handed out (room for two per job is
      * reserved at submission: a start and one kill), and the slots held. */
+    const csim_exec_ops *exec;
+    double time_scale;
     csim_effect *effects;
     size_t effects_head, neffects, effects_cap;
     size_t slots_used;
@@ -138,15 +142,22 @@ double sb_csim__quote(const sb_csim *s, sb_val hyper);
 int64_t sb_csim__charge_cents(const sb_csim *s, const csim_job *j, int64_t ms);
 double sb_csim__round_to(double x, double unit);
 
-/* --- sb_csim_exec.c: the external executor --- */
-/* Room for n more jobs' effects; false on OOM. */
-bool sb_csim__exec_reserve(sb_csim *s, size_t n);
-/* Job i takes a slot and its cap and is handed to the host to start. */
-void sb_csim__exec_launch(sb_csim *s, uint32_t i, int64_t t);
-/* Cancels queued, launched or running job i at the core's time. */
-void sb_csim__exec_cancel(sb_csim *s, uint32_t i);
-/* Kills the jobs whose cap deadline has passed. */
-void sb_csim__exec_advance(sb_csim *s);
+/* --- sb_csim_exec.c: the external executor, reached only through this
+ * table (set by sb_csim_create_external; NULL: the sim), so that the sim's
+ * builds need not link it --- */
+struct csim_exec_ops {
+    /* Room for n more jobs' effects; false on OOM. */
+    bool (*reserve)(sb_csim *s, size_t n);
+    /* Job i takes a slot and its cap and is handed to the host to start. */
+    void (*launch)(sb_csim *s, uint32_t i, int64_t t);
+    /* Cancels queued, launched or running job i at the core's time. */
+    void (*cancel)(sb_csim *s, uint32_t i);
+    /* Kills the jobs whose cap deadline has passed. */
+    void (*advance)(sb_csim *s);
+    /* ms rounded to whole seconds, at least one when ms > 0: what an
+     * external job is charged for. */
+    int64_t (*whole_seconds)(double ms);
+};
 
 /* --- sb_csim_clock.c: time, the slots, the change log --- */
 void sb_csim__advance(sb_csim *s, int64_t now);

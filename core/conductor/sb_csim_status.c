@@ -42,7 +42,7 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
         sb_csim__put(&v, "started_at_ms", sb_int(j->started_ms), &ok);
     if (j->status >= CSIM_COMPLETED)
         sb_csim__put(&v, "finished_at_ms", sb_int(j->finished_ms), &ok);
-    if (j->status == CSIM_COMPLETED && s->opt.external) {
+    if (j->status == CSIM_COMPLETED && s->exec) {
         sb_csim__put(&v, "metrics", sb_val_ref(j->metrics), &ok);
     } else if (j->status == CSIM_COMPLETED) {
         sb_val m = sb_map_new(2);
@@ -52,7 +52,7 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
     }
     if (j->status == CSIM_FAILED) {
         sb_csim__put(&v, "error", sb_val_ref(j->error), &ok);
-        if (!s->opt.external)
+        if (!s->exec)
             sb_csim__put(&v, "error_type", sb_string_cstr(error_type(j)), &ok);
         else if (j->error_type) /* else the client classifies the message */
             sb_csim__put(&v, "error_type", sb_string_cstr(j->error_type), &ok);
@@ -66,7 +66,7 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
     bool ran =
         j->status == CSIM_COMPLETED || j->status == CSIM_FAILED || (j->status == CSIM_CANCELLED && j->started_ms >= 0);
     if (ran) {
-        int64_t ms = j->started_ms < 0 ? 0 : s->opt.external ? j->run_ms : j->finished_ms - j->started_ms;
+        int64_t ms = j->started_ms < 0 ? 0 : s->exec ? j->run_ms : j->finished_ms - j->started_ms;
         sb_csim__put(&v, "duration_seconds", seconds(ms), &ok);
         sb_csim__put(&v, "cost_usd", sb_double((double)sb_csim__charge_cents(s, j, ms) / 100), &ok);
     }
@@ -234,8 +234,12 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
     for (size_t k = 0; k < n; k++) {
         const csim_job *j = &s->jobs[t[k]];
         sb_csim__push(&ids, sb_val_ref(j->id), &ok);
-        if (j->status == CSIM_RUNNING)
-            charged += (double)sb_csim__charge_cents(s, j, s->now - j->started_ms) / 100;
+        if (j->status == CSIM_RUNNING) {
+            int64_t ran = s->now - j->started_ms;
+            if (s->exec)
+                ran = s->exec->whole_seconds((double)ran);
+            charged += (double)sb_csim__charge_cents(s, j, ran) / 100;
+        }
     }
     sb_val out = sb_map_new(2);
     sb_csim__put(&out, "cancelled", ids, &ok);
@@ -243,8 +247,8 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
     sb_val res = ok ? sb_csim__ok(out) : (sb_val_free(out), sb_oom());
     if (!sb_is_oom(res)) {
         for (size_t k = 0; k < n; k++) {
-            if (s->opt.external)
-                sb_csim__exec_cancel(s, t[k]);
+            if (s->exec)
+                s->exec->cancel(s, t[k]);
             else
                 sb_csim__set_status(s, t[k], CSIM_CANCELLED, s->now);
         }

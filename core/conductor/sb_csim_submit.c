@@ -242,7 +242,7 @@ static bool reserve(sb_csim *s, csim_handle *h, bool is_new, size_t n)
            sb_grow(&h->jobs, &h->jobs_cap, h->njobs + n, sizeof *h->jobs) &&
            /* every job, old or new, logs at most CSIM_CHANGES_PER_JOB changes in all */
            sb_grow(&h->log, &h->log_cap, CSIM_CHANGES_PER_JOB * (h->njobs + n), sizeof *h->log) &&
-           sb_csim__index_reserve(&h->by_id, n) && (!s->opt.external || sb_csim__exec_reserve(s, n));
+           sb_csim__index_reserve(&h->by_id, n) && (!s->exec || s->exec->reserve(s, n));
 }
 
 /* --- staging the jobs (in s->jobs past njobs, not yet counted) --- */
@@ -289,7 +289,7 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids, double m
         j->cap_cents = j->hyper.kind == SB_MAP ? job_cap(s, spec, j->hyper, margin) : 1;
         /* An external job's course is its host's to report. */
         bool planned = j->hyper.kind == SB_MAP &&
-                       (s->opt.external ? (j->outcome = CSIM_OUT_OK, true)
+                       (s->exec ? (j->outcome = CSIM_OUT_OK, true)
                                         : sb_csim__plan_job(s, j, h->id, retry_infra) && apply_cap(s, j));
         if (!planned) {
             unstage(s, i + 1);

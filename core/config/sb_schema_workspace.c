@@ -114,20 +114,15 @@ static const sb_schema argv_list = {.kind = SB_SK_LIST, .title = "argument list"
 static const sb_schema env_map = {.kind = SB_SK_DICT, .title = "environment", .item = &sb_schema__string};
 static const sb_schema grace = {.kind = SB_SK_NUMBER, .title = "seconds", .has_min = true, .min = 0,
                                 .has_max = true, .max = 3600};
+/* Descriptions kept short: they are bytes of sibyl.wasm; docs/backends.md
+ * says the rest. */
 static const sb_schema_field local_fields[] = {
-    SB_FIELD("command", &argv_list, true,
-             "The trial's argv, run without a shell in the job's folder; {{ hyperparameters.x }}, {{ job_id }}, "
-             "{{ handle_id }}, {{ workspace_dir }} and "
-             "{{ seed }} are substituted per element."),
-    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Trials running at once (default 5)."),
-    SB_FIELD("work_dir", &sb_schema__nonempty_string, false,
-             "Folder for the jobs' folders, relative to the workspace file's folder (--work-dir overrides; "
-             "default a new folder under the current one)."),
-    SB_FIELD("env", &env_map, false, "Environment variables set for each trial (besides the server's)."),
-    SB_FIELD_D("metrics_file", &sb_schema__nonempty_string,
-               "The metrics file a trial writes in its folder; else its last JSON line on stdout counts.",
-               "\"metrics.json\""),
-    SB_FIELD_D("kill_grace_s", &grace, "Seconds between SIGTERM and SIGKILL when a trial is stopped.", "5"),
+    SB_FIELD("command", &argv_list, true, "The trial's argv (templates; no shell)."),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Trials at once (default 5)."),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false, "Folder for the jobs' folders."),
+    SB_FIELD("env", &env_map, false, "Environment for each trial."),
+    SB_FIELD_D("metrics_file", &sb_schema__nonempty_string, "A trial's metrics file.", "\"metrics.json\""),
+    SB_FIELD_D("kill_grace_s", &grace, "SIGTERM to SIGKILL, seconds.", "5"),
     SB_FIELDS_END,
 };
 static const sb_schema local_backend = {.kind = SB_SK_OBJECT, .title = "local backend", .fields = local_fields};
@@ -151,8 +146,8 @@ static const sb_schema_field slurm_fields[] = {
 };
 static const sb_schema slurm = {.kind = SB_SK_OBJECT, .title = "slurm backend", .fields = slurm_fields};
 static const sb_schema_field backends_fields[] = {
-    SB_FIELD("local", &local_backend, false, "Trials as child processes of sibyl-conductor --backend local."),
-    SB_FIELD("slurm", &slurm, false, "Trials as Slurm batch jobs (docs/slurm.md)."),
+    SB_FIELD("local", &local_backend, false, "sibyl-conductor --backend local."),
+    SB_FIELD("slurm", &slurm, false, "sibyl-conductor --backend slurm (docs/slurm.md)."),
     SB_FIELDS_END,
 };
 static const sb_schema backends = {.kind = SB_SK_OBJECT, .title = "backends", .fields = backends_fields};
@@ -178,7 +173,7 @@ static const sb_schema_field workspace_fields[] = {
     SB_FIELD("errors", &errors, false, "How failures are classified when the server does not say."),
     SB_FIELD("expressions", &expressions, false, "Expression language options."),
     SB_FIELD("simulation", &simulation, false, "The embedded simulated Conductor."),
-    SB_FIELD("backends", &backends, false, "Where the reference Conductor runs real trials."),
+    SB_FIELD("backends", &backends, false, "Where sibyl-conductor runs trials."),
     SB_FIELD("outputs", &outputs, false, "Where results go."),
     SB_FIELDS_END,
 };

@@ -6,6 +6,7 @@
 #include "conductor/sb_conductor_exec.h"
 #include "csim_test_util.h"
 #include "sb_test.h"
+#include "sb_failalloc.h"
 
 #include <math.h>
 
@@ -13,12 +14,10 @@ static sb_csim *make(int slots, double time_scale)
 {
     sb_csim_options o;
     sb_csim_options_init(&o);
-    o.external = true;
-    o.time_scale = time_scale;
     o.max_concurrent = slots;
     o.gpu_hour_usd = 3600;
     o.cap_margin_fraction = 0;
-    return sb_csim_create(&o);
+    return sb_csim_create_external(&o, time_scale);
 }
 
 /* Every effect pending, one line each, in order. */
@@ -104,8 +103,9 @@ static void test_start_order_and_slots(void)
 }
 
 /* The budget rule with costs the host measured: $10, caps of $4: two fit;
- * job_001 is charged $1.50 for 1.5 s, which leaves room for a third
- * (1.50 + 4 + 4 <= 10). With time scale 2 the same 1.5 s costs $3. */
+ * job_001 is charged $2 for 1.5 s (whole seconds, as durations are), which
+ * leaves room for a third (2 + 4 + 4 <= 10). With time scale 2 the same
+ * 1.5 s costs $3. */
 static void test_budget_rule_with_real_costs(void)
 {
     sb_csim *s = make(5, 1);
@@ -117,7 +117,7 @@ static void test_budget_rule_with_real_costs(void)
     finish_ok(s, 1500, "job_001", 1500, 50);
     CHECK_STR(drain(s), "START job_003 cap 4000");
     sb_val st = status(s, 1500);
-    CHECK(fabs(getd(*get(st, "budget"), "spent_usd") - 1.5) < 1e-9);
+    CHECK(fabs(getd(*get(st, "budget"), "spent_usd") - 2) < 1e-9);
     CHECK(fabs(getd(*get(st, "budget"), "running_caps_usd") - 8) < 1e-9);
     sb_val_free(st);
     sb_val_free(sub);
@@ -261,6 +261,86 @@ static void test_stray_reports(void)
     sb_csim_free(s);
 }
 
-SB_TEST_MAIN(TEST(test_start_order_and_slots) TEST(test_budget_rule_with_real_costs) TEST(test_cap_kill)
+/* A whole fake-host session with allocations failing: every call either
+ * works or changes nothing (a report that returns false is made again once
+ * memory is back), nothing leaks, and the jobs the core took all end. */
+/* A tool call whose arguments are parsed with allocations working (the
+ * parse is the test's, not the core's), then made with them failing as
+ * armed. */
+static bool oom_armed;
+static sb_val call_armed(sb_csim *s, int64_t t, const char *tool, const char *json)
+{
+    long left = sb_failalloc_left;
+    sb_failalloc_disarm();
+    sb_val args = parse(json);
+    if (oom_armed)
+        sb_failalloc_arm(left);
+    sb_val r = sb_csim_call(s, t, tool, args);
+    long left2 = sb_failalloc_left;
+    sb_failalloc_disarm();
+    sb_val_free(args);
+    if (oom_armed)
+        sb_failalloc_arm(left2);
+    return r;
+}
+
+static void oom_session(bool check)
+{
+    oom_armed = !check;
+    sb_csim *s = make(2, 1);
+    if (!s)
+        return;
+    sb_val r = call_armed(s, 0, "submit_jobs", FOUR_JOBS);
+    bool took = !sb_is_oom(r) && !is_error(r);
+    sb_val_free(r);
+    sb_csim_effect e;
+    sb_val m = sb_map_new(1);
+    sb_map_set_str(&m, "val_acc", sb_double(90));
+    sb_csim_job_ref started[8];
+    size_t n = 0;
+    for (int round = 0; round < 6; round++) {
+        while (sb_csim_next_effect(s, &e))
+            if (e.kind == SB_CSIM_START && n < 8)
+                started[n++] = e.job;
+        for (size_t k = 0; k < n; k++)
+            sb_csim_job_running(s, 100 * round, started[k]);
+        if (round == 1) {
+            r = call_armed(s, 150, "cancel_jobs", "{\"handle_id\":\"h_0001\",\"job_ids\":[\"job_004\"]}");
+            sb_val_free(r);
+        }
+        for (size_t k = 0; k < n; k++) {
+            sb_csim_result res = {.ok = k % 2 == 0, .metrics = m, .error = "NaN loss", .error_type = "transient",
+                                  .run_ms = 50};
+            if (!sb_csim_job_finished(s, 100 * round + 50, started[k], &res)) {
+                sb_failalloc_disarm();
+                oom_armed = false;
+                CHECK(sb_csim_job_finished(s, 100 * round + 50, started[k], &res));
+            }
+        }
+        n = 0;
+        r = call_armed(s, 100 * round + 60, "get_jobs_status", "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_1\"}");
+        sb_val_free(r);
+    }
+    sb_failalloc_disarm();
+    if (took) {
+        sb_val st = status(s, 1000);
+        CHECK(get(st, "done")->kind == SB_BOOL && get(st, "done")->as.b);
+        CHECK_INT(count(st, "total"), 4);
+        if (check)
+            CHECK_INT(count(st, "completed") + count(st, "failed") + count(st, "cancelled"), 4);
+        sb_val_free(st);
+    }
+    sb_val_free(m);
+    sb_csim_free(s);
+}
+
+static void test_failing_allocations(void)
+{
+    long n = sb_failalloc_until_enough(oom_session);
+    CHECK(n > 20);
+    printf("# clean after failing each of the first %ld allocations\n", n);
+}
+
+SB_TEST_MAIN(TEST(test_failing_allocations) TEST(test_start_order_and_slots) TEST(test_budget_rule_with_real_costs) TEST(test_cap_kill)
                  TEST(test_cancel_running_and_queued) TEST(test_since_cursor_and_classes)
                      TEST(test_idempotent_submit_starts_once) TEST(test_stray_reports))

@@ -50,3 +50,10 @@ endforeach()
 add_test(NAME http_headline COMMAND ${SIBYL_NODE} --no-warnings "${_http}/headline.mjs"
          $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
 set_tests_properties(http_headline PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 300)
+
+# The headline sweep with real training (README "The headline sweep on your
+# own machine"): --backend local running examples/trainer/train.py, the
+# README's commands exactly (about 30 s).
+add_test(NAME http_headline_local COMMAND ${SIBYL_NODE} --no-warnings "${_http}/headline_local.mjs"
+         $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
+set_tests_properties(http_headline_local PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 300)
