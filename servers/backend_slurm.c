@@ -194,11 +194,7 @@ slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen
     b->partition = dupstr(str_key(cfg, "partition"));
     b->account = dupstr(str_key(cfg, "account"));
     b->gres = dupstr(str_key(cfg, "gres"));
-    const sb_val *mem = sb_map_get_str(cfg, "mem");
-    if (mem && mem->kind == SB_INT && asprintf(&b->mem, "%lld", (long long)mem->as.i) < 0)
-        b->mem = NULL;
-    else if (mem && mem->kind == SB_STRING)
-        b->mem = dupstr(sb_str(*mem));
+    b->mem = dupstr(str_key(cfg, "mem"));
     b->time_limit_min = int_key(cfg, "time_limit");
     b->cpus_per_task = (int)int_key(cfg, "cpus_per_task");
     const sb_val *extra = sb_map_get_str(cfg, "extra_args");

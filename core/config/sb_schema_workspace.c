@@ -126,22 +126,18 @@ static const sb_schema_field local_fields[] = {
     SB_FIELDS_END,
 };
 static const sb_schema local_backend = {.kind = SB_SK_OBJECT, .title = "local backend", .fields = local_fields};
-/* backends.slurm (docs/slurm.md): docs kept short, they cost sibyl.wasm bytes */
-static const sb_schema words = {.kind = SB_SK_LIST, .title = "argument list", .item = &sb_schema__string};
-static const sb_schema mem_int = {.kind = SB_SK_INT, .title = "megabytes", .has_min = true, .min = 1};
-static const sb_schema *const mem_alts[] = {&mem_int, &sb_schema__nonempty_string, NULL};
-static const sb_schema mem = {.kind = SB_SK_ONE_OF, .title = "memory", .alts = mem_alts};
+/* backends.slurm: described in docs/slurm.md (descriptions here cost sibyl.wasm bytes) */
 static const sb_schema_field slurm_fields[] = {
-    SB_FIELD("command", &argv_list, true, "The job's argv, as backends.local.command."),
+    SB_FIELD("command", &argv_list, true, "The job's argv, as local's."),
     SB_FIELD("partition", &sb_schema__nonempty_string, false, NULL),
     SB_FIELD("account", &sb_schema__nonempty_string, false, NULL),
-    SB_FIELD("time_limit", &sb_schema__positive_int, false, "Minutes (--time; lowered to the cap)."),
+    SB_FIELD("time_limit", &sb_schema__positive_int, false, NULL),
     SB_FIELD("cpus_per_task", &sb_schema__positive_int, false, NULL),
-    SB_FIELD("mem", &mem, false, "MB or Slurm's text (4G)."),
+    SB_FIELD("mem", &sb_schema__nonempty_string, false, NULL),
     SB_FIELD("gres", &sb_schema__nonempty_string, false, NULL),
-    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, "Jobs in Slurm at once (default 5)."),
-    SB_FIELD("extra_args", &words, false, "More sbatch options."),
-    SB_FIELD("work_dir", &sb_schema__nonempty_string, false, "As backends.local.work_dir."),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, NULL),
+    SB_FIELD("extra_args", &argv_list, false, NULL),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false, NULL),
     SB_FIELDS_END,
 };
 static const sb_schema slurm = {.kind = SB_SK_OBJECT, .title = "slurm backend", .fields = slurm_fields};
