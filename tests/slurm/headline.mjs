@@ -61,7 +61,11 @@ async function server(line, bin, port, cwd, env) {
     });
     s.exited.then((e) => reject(new Error(`${cmd}: exited (${e.code ?? e.signal}) before listening:\n${s.stderr}`)));
   });
-  onExit(async () => { s.proc.kill('SIGTERM'); await s.exited; });
+  onExit(async () => {
+    s.proc.kill('SIGTERM');
+    const e = await s.exited;
+    check(e.code === 0 && !/Sanitizer|runtime error:/.test(s.stderr), `${path.basename(bin)} exits 0 on SIGTERM, sanitizer-clean`);
+  });
   return s;
 }
 

@@ -102,8 +102,18 @@ export async function startConductor(ws, { pathPrefix, args = [] } = {}) {
   } finally {
     process.env.PATH = oldPath;
   }
-  let stopped = false;
-  const stop = async () => { if (!stopped) { stopped = true; return s.stop(); } return null; };
+  // SIGTERM; it must exit 0 with no sanitizer report (the native build runs
+  // under ASan + UBSan, so a leak or a bad access shows here)
+  let stopped = null;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = s.stop();
+      const r = await stopped;
+      check(r.code === 0 && !/Sanitizer|runtime error:/.test(r.stderr),
+        `the Conductor exits 0 on SIGTERM, sanitizer-clean (${r.code ?? r.signal})`);
+    }
+    return stopped;
+  };
   onExit(stop);
   return { ...s, stop, client: await mcp(s.url) };
 }
