@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,13 @@ int slurm_run(const char *const *argv, int timeout_s, sb_buf *out, sb_buf *err)
     memcpy(full + 4, argv, n * sizeof *argv);
     pid_t pid = fork();
     if (pid == 0) {
+        /* The server blocks SIGTERM, SIGINT and SIGCHLD (for sigwait) and
+         * ignores SIGPIPE; a blocked mask survives exec, and timeout could
+         * then not stop the command with SIGTERM. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);

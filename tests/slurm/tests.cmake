@@ -10,7 +10,12 @@ target_include_directories(slurm_parse PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit
 target_compile_options(slurm_parse PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(slurm_parse PRIVATE sibyl_core)
 add_test(NAME slurm_parse COMMAND slurm_parse)
-set_tests_properties(slurm_parse PROPERTIES LABELS "slurm;servers")
+add_executable(slurm_cli "${CMAKE_CURRENT_LIST_DIR}/test_slurm_cli.c")
+target_include_directories(slurm_cli PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(slurm_cli PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(slurm_cli PRIVATE sibyl_server_host)
+add_test(NAME slurm_cli COMMAND slurm_cli)
+set_tests_properties(slurm_parse slurm_cli PROPERTIES LABELS "slurm;servers")
 
 # Bad workspaces, refused before the Conductor listens: needs no cluster.
 add_test(NAME slurm.config COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/config.mjs")
