@@ -14,11 +14,11 @@
 
 #include "cel/sb_cel.h"
 #include "cel/sb_template.h"
-#include "json/sb_json.h"
 #include "server_common.h"
 #include "slurm_cli.h"
 #include "slurm_parse.h"
 #include "util/sb_diag.h"
+#include "json/sb_json.h"
 
 #define CMD_TIMEOUT_S 30
 #define TAIL_LINES 5
@@ -329,8 +329,7 @@ static char *folder_name(const char *id, sb_csim_job_ref ref)
 static void finish(slurm_backend *b, sb_csim *core, int64_t now_ms, sjob *j, const sb_csim_result *r)
 {
     if (!sb_csim_job_finished(core, now_ms, j->ref, r)) {
-        server_log(LOG_WARN, "slurm: %s: out of memory reporting its end; reported again at the next poll",
-                   j->label);
+        server_log(LOG_WARN, "slurm: %s: out of memory reporting its end; reported again at the next poll", j->label);
         return;
     }
     size_t k = (size_t)(j - b->jobs);
@@ -372,9 +371,9 @@ static void ended(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_
     int64_t run_ms = start >= 0 ? (end >= start ? end : host_ms) - start : -1;
     if (run_ms < -1)
         run_ms = 0;
-    slurm_phase ph = row ? slurm_state_phase(row->state, strlen(row->state))
-                     : rc == 0 ? SLURM_COMPLETED
-                     : rc > 0  ? SLURM_FAILED
+    slurm_phase ph = row            ? slurm_state_phase(row->state, strlen(row->state))
+                     : rc == 0      ? SLURM_COMPLETED
+                     : rc > 0       ? SLURM_FAILED
                      : j->kill_sent ? SLURM_CANCELLED
                                     : SLURM_UNKNOWN;
     if (ph == SLURM_CANCELLED && j->kill_sent) {
@@ -630,7 +629,8 @@ static void submit(slurm_backend *b, sjob *j, const sb_csim_effect *e, const cha
     char *hp = sb_val_to_json(e->hyperparameters, 0);
     char *metrics = NULL, *jobdir = NULL, *jobid = NULL, *hpfile = NULL;
     bool ok = hp && asprintf(&metrics, "SIBYL_METRICS_FILE=%s/" SLURM_FILE_METRICS, j->dir) >= 0 &&
-              asprintf(&jobdir, "SIBYL_JOB_DIR=%s", j->dir) >= 0 && asprintf(&jobid, "SIBYL_JOB_ID=%s", e->job_id) >= 0 &&
+              asprintf(&jobdir, "SIBYL_JOB_DIR=%s", j->dir) >= 0 &&
+              asprintf(&jobid, "SIBYL_JOB_ID=%s", e->job_id) >= 0 &&
               asprintf(&hpfile, "SIBYL_HYPERPARAMETERS_FILE=%s/hyperparameters.json", j->dir) >= 0;
     const char *env[] = {metrics, jobdir, jobid, hpfile};
     sb_buf script = SB_BUF_INIT;
@@ -702,8 +702,8 @@ static void start(slurm_backend *b, sb_csim *core, int64_t now_ms, const sb_csim
         size_t cap = b->cap ? 2 * b->cap : 16;
         sjob *p = realloc(b->jobs, cap * sizeof *p);
         if (!p) {
-            sb_csim_result r = {.ok = false, .error = "out of memory in the Conductor", .error_type = "transient",
-                                .run_ms = 0};
+            sb_csim_result r = {
+                .ok = false, .error = "out of memory in the Conductor", .error_type = "transient", .run_ms = 0};
             sb_csim_job_finished(core, now_ms, e->job, &r);
             return;
         }

@@ -21,10 +21,10 @@
 typedef struct slurm_backend slurm_backend;
 
 typedef struct slurm_config {
-    sb_val slurm;     /* the workspace's backends.slurm (validated by the schema) */
-    sb_val errors;    /* the workspace's errors: how failures are classified (null: the defaults) */
-    const char *file; /* the workspace file: messages, {{ workspace_dir }} */
-    uint64_t seed;    /* {{ seed }} */
+    sb_val slurm;         /* the workspace's backends.slurm (validated by the schema) */
+    sb_val errors;        /* the workspace's errors: how failures are classified (null: the defaults) */
+    const char *file;     /* the workspace file: messages, {{ workspace_dir }} */
+    uint64_t seed;        /* {{ seed }} */
     const char *work_dir; /* where the run's folder goes (created if missing) */
 } slurm_config;
 

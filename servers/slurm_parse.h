@@ -37,11 +37,11 @@ bool slurm_parse_sbatch(const char *text, size_t len, char id[24]);
 /* One line of the squeue format SLURM_SQUEUE_FORMAT. */
 #define SLURM_SQUEUE_FORMAT "JobID:|,State:|,Reason:|,exit_code:|"
 typedef struct slurm_row {
-    char id[24];      /* digits; an array task as "123_4" */
-    char state[32];   /* Slurm's word */
-    char reason[64];  /* why it waits or why it ended ("None", "NonZeroExitCode"...) */
-    int exit_code;    /* the exit status 0..255, or -1 when none/unknown */
-    int signal;       /* the signal that ended it, or 0 */
+    char id[24];     /* digits; an array task as "123_4" */
+    char state[32];  /* Slurm's word */
+    char reason[64]; /* why it waits or why it ended ("None", "NonZeroExitCode"...) */
+    int exit_code;   /* the exit status 0..255, or -1 when none/unknown */
+    int signal;      /* the signal that ended it, or 0 */
 } slurm_row;
 
 /* Reads `squeue -h -t all -j ids -O SLURM_SQUEUE_FORMAT` output: one row per

@@ -159,8 +159,9 @@ static void test_script_runs(void)
     char dir[] = "/tmp/sibyl-slurm-test-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     const char *env[] = {"SIBYL_NOTE=it's $HOME `x`"};
-    const char *argv[] = {"sh", "-c", "printf '%s\\n' \"$@\" \"$SIBYL_NOTE\"; exit 3", "x", "$(touch pwned)", "a b;c", "'q'\"", "`id`",
-                          "\\n*"};
+    const char *argv[] = {
+        "sh",   "-c",  "printf '%s\\n' \"$@\" \"$SIBYL_NOTE\"; exit 3", "x", "$(touch pwned)", "a b;c", "'q'\"",
+        "`id`", "\\n*"};
     sb_buf b = SB_BUF_INIT;
     CHECK(slurm_batch_script(dir, argv, sizeof argv / sizeof *argv, env, 1, "job_001\nrm -rf /", &b));
     CHECK(strstr(sb_buf_str(&b), "# sibyl-conductor job job_001?rm -rf /\n") != NULL);
