@@ -409,12 +409,12 @@ static void ended(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_
                           "or in " SLURM_FILE_METRICS ")");
         type = "permanent";
     } else if (ph == SLURM_FAILED && row && strcmp(row->state, "FAILED") != 0) {
-        const char *why = strcmp(row->state, "TIMEOUT") == 0         ? "reached its Slurm time limit"
-                          : strcmp(row->state, "OUT_OF_MEMORY") == 0 ? "ran out of memory"
-                          : strcmp(row->state, "NODE_FAIL") == 0     ? "its node failed"
-                          : strcmp(row->state, "PREEMPTED") == 0     ? "was preempted"
-                                                                     : "ended";
-        sb_buf_printf(&msg, "Slurm %s: the job %s", row->state, why);
+        const char *why = strcmp(row->state, "TIMEOUT") == 0         ? "the job reached its Slurm time limit"
+                          : strcmp(row->state, "OUT_OF_MEMORY") == 0 ? "the job ran out of memory"
+                          : strcmp(row->state, "NODE_FAIL") == 0     ? "the node running the job failed"
+                          : strcmp(row->state, "PREEMPTED") == 0     ? "the job was preempted"
+                                                                     : "the job ended";
+        sb_buf_printf(&msg, "Slurm %s: %s", row->state, why);
         /* the cluster's doing, not the job's: worth running again */
         if (!strcmp(row->state, "NODE_FAIL") || !strcmp(row->state, "PREEMPTED") || !strcmp(row->state, "BOOT_FAIL"))
             type = "transient";

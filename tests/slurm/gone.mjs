@@ -2,8 +2,9 @@
 // file: a squeue wrapper on the Conductor's PATH hides every finished job
 // (and says "Invalid job id specified", exit 1, as squeue does when it knows
 // none of the ids). A job that completed is still completed with its metrics,
-// one that exited 1 still failed with its exit status and stderr; a job with
-// an invalid partition fails at sbatch with sbatch's message.
+// one that exited 1 still failed with its exit status and stderr. Then a job
+// Slurm reports as NODE_FAIL is transient, and a job with an invalid
+// partition fails at sbatch with sbatch's message.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,6 +39,23 @@ printf '%s\\n' "$out"
   check(squeueStates([...ids.values()]).every((s) => ['COMPLETED', 'FAILED'].includes(s.state)), 'Slurm saw both end');
   check(!/squeue failed/.test(c.log()), 'an "Invalid job id" answer is not a failed query');
   await c.stop();
+
+  // a job Slurm ends for the cluster's reasons (squeue's FAILED rewritten as
+  // NODE_FAIL by a wrapper): failed, transient whatever the message says
+  const bin2 = path.join(dir, 'bin2');
+  fs.mkdirSync(bin2);
+  fs.writeFileSync(path.join(bin2, 'squeue'), `#!/bin/sh
+'${real}' "$@" | sed 's/|FAILED|/|NODE_FAIL|/'
+`, { mode: 0o755 });
+  const c3 = await startConductor(ws, { pathPrefix: bin2 });
+  const h3 = (await c3.client.call('submit_jobs', {
+    jobs: [{ job_id: 'node', hyperparameters: { mode: 'fail' } }],
+  })).handle_id;
+  const st3 = await pollUntil(c3.client, h3, (s) => s.done);
+  const n = st3.jobs[0];
+  check(n.status === 'failed' && /^Slurm NODE_FAIL: the node running the job failed: invalid config/.test(n.error) &&
+    n.error_type === 'transient', `NODE_FAIL: failed, transient: ${JSON.stringify(n)}`);
+  await c3.stop();
 
   // sbatch refuses the job: its message is the job's error
   const ws2 = writeWorkspace(dir, { command: ['/bin/true'] });
