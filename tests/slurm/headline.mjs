@@ -22,7 +22,7 @@ const SPACE = '{"learning_rate": [0.003, 0.05], "batch_size": [64, 128], "dropou
 export const COMMANDS = [
   'sudo bash scripts/slurm-up.sh',
   'bash scripts/build-all.sh native',
-  `build/native/servers/sibyl-conductor --port 8080 --backend slurm --workspace ${EX}/workspace.slurm.yaml --time-scale 600`,
+  `build/native/servers/sibyl-conductor --port 8080 --backend slurm --workspace ${EX}/workspace.slurm.yaml --time-scale 300`,
   'build/native/servers/sibyl-solver --port 8081',
   `./sibyl pipeline run hyperparameter_sweep --workspace ${EX}/workspace.slurm.yaml --config ${EX}/pipelines.yaml ` +
     `--input budget_usd=250 --input param_space='${SPACE}' --input target_metric="val_acc" --stream`,
