@@ -43,6 +43,7 @@ struct slurm_backend {
     size_t nextra;
     int64_t time_limit_min;
     int cpus_per_task;
+    bool accounting; /* the cluster keeps accounting: sacct knows jobs that left squeue */
     uint64_t seed;
     char *workspace_dir;
     /* error classification: message.matches(pattern) over these lists */
@@ -223,6 +224,12 @@ slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen
         slurm_backend_free(b);
         return NULL;
     }
+    /* sacct only where accounting exists (without slurmdbd it knows nothing) */
+    const char *show[] = {"scontrol", "show", "config", NULL};
+    sb_buf conf = SB_BUF_INIT;
+    if (slurm_run(show, CMD_TIMEOUT_S, &conf, NULL) == 0)
+        b->accounting = slurm_config_has_accounting(conf.data ? conf.data : "", conf.len);
+    sb_buf_free(&conf);
     if (!mkdirs(b->run_dir)) {
         snprintf(err, errlen, "backends.slurm.work_dir: cannot create %s: %s", b->run_dir, strerror(errno));
         slurm_backend_free(b);
@@ -453,6 +460,58 @@ static sjob *find_slurm(slurm_backend *b, const char *id)
     return NULL;
 }
 
+static bool has_result(const sjob *j)
+{
+    sb_buf t = SB_BUF_INIT;
+    int code;
+    int64_t end;
+    bool has =
+        read_job_file(j->dir, SLURM_FILE_RESULT, &t) && slurm_parse_result(t.data ? t.data : "", t.len, &code, &end);
+    sb_buf_free(&t);
+    return has;
+}
+
+/* Where the cluster keeps accounting: one sacct for the jobs squeue no
+ * longer lists that left no result file (killed: TIMEOUT, NODE_FAIL...), so
+ * they end with Slurm's word for it. */
+static void accounted(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_ms)
+{
+    if (!b->accounting)
+        return;
+    size_t n = 0;
+    sb_buf ids = SB_BUF_INIT;
+    for (size_t i = 0; i < b->njobs; i++) {
+        const sjob *j = &b->jobs[i];
+        if (j->slurm_id[0] && j->misses > 0 && !j->kill_sent && !has_result(j)) {
+            if (n++)
+                sb_buf_putc(&ids, ',');
+            sb_buf_puts(&ids, j->slurm_id);
+        }
+    }
+    slurm_row *rows = n && !sb_buf_failed(&ids) ? calloc(n, sizeof *rows) : NULL;
+    if (!rows) {
+        sb_buf_free(&ids);
+        return;
+    }
+    const char *argv[] = {"sacct", "-X", "-n", "-P", "-j", sb_buf_str(&ids), "-o", SLURM_SACCT_FORMAT, NULL};
+    sb_buf out = SB_BUF_INIT;
+    char perr[160] = "";
+    long nrows = slurm_run(argv, CMD_TIMEOUT_S, &out, NULL) == 0
+                     ? slurm_parse_sacct(out.data ? out.data : "", out.len, rows, n, perr, sizeof perr)
+                     : -1;
+    if (nrows < 0)
+        server_log(LOG_WARN, "slurm: sacct failed%s%s", perr[0] ? ": " : "", perr);
+    for (long r = 0; r < nrows; r++) {
+        sjob *j = find_slurm(b, rows[r].id);
+        slurm_phase ph = slurm_state_phase(rows[r].state, strlen(rows[r].state));
+        if (j && (ph == SLURM_COMPLETED || ph == SLURM_FAILED || ph == SLURM_CANCELLED))
+            ended(b, core, now_ms, host_ms, j, &rows[r]);
+    }
+    free(rows);
+    sb_buf_free(&out);
+    sb_buf_free(&ids);
+}
+
 static void query(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_ms)
 {
     size_t n = 0;
@@ -507,21 +566,14 @@ static void query(slurm_backend *b, sb_csim *core, int64_t now_ms, int64_t host_
                 ended(b, core, now_ms, host_ms, j, &rows[r]);
             }
         }
+        accounted(b, core, now_ms, host_ms);
         /* Jobs squeue no longer lists (past MinJobAge): their own result
          * file, or, after a second miss, the end without one. */
         for (size_t i = 0; i < b->njobs;) {
             sjob *j = &b->jobs[i];
             size_t before = b->njobs;
-            if (j->slurm_id[0] && j->misses > 0) {
-                sb_buf t = SB_BUF_INIT;
-                int code;
-                int64_t end;
-                bool has = read_job_file(j->dir, SLURM_FILE_RESULT, &t) &&
-                           slurm_parse_result(t.data ? t.data : "", t.len, &code, &end);
-                sb_buf_free(&t);
-                if (has || j->kill_sent || j->misses >= 2)
-                    ended(b, core, now_ms, host_ms, j, NULL);
-            }
+            if (j->slurm_id[0] && j->misses > 0 && (j->kill_sent || j->misses >= 2 || has_result(j)))
+                ended(b, core, now_ms, host_ms, j, NULL);
             if (b->njobs == before)
                 i++;
         }

@@ -187,6 +187,93 @@ long slurm_parse_squeue(const char *text, size_t len, slurm_row *rows, size_t ma
     return (long)n;
 }
 
+/* "id|STATE|exit:signal" */
+static bool parse_sacct_row(const char *line, size_t len, slurm_row *r, const char **what)
+{
+    const char *end = line + len, *a = memchr(line, '|', len),
+               *b = a ? memchr(a + 1, '|', (size_t)(end - a - 1)) : NULL;
+    if (!b || memchr(b + 1, '|', (size_t)(end - b - 1))) {
+        *what = "expected 3 fields separated by '|'";
+        return false;
+    }
+    if (!copy_field(r->id, sizeof r->id, line, a) || !valid_id(r->id)) {
+        *what = "bad job id";
+        return false;
+    }
+    if (!copy_field(r->state, sizeof r->state, a + 1, b) || !r->state[0]) {
+        *what = "bad state";
+        return false;
+    }
+    r->reason[0] = 0;
+    char code[24], *colon;
+    long long ex = 0, sig = 0;
+    if (!copy_field(code, sizeof code, b + 1, end) || !(colon = strchr(code, ':'))) {
+        *what = "bad ExitCode";
+        return false;
+    }
+    *colon = 0;
+    if (!parse_int(code, 255, &ex) || !parse_int(colon + 1, 127, &sig)) {
+        *what = "bad ExitCode";
+        return false;
+    }
+    r->signal = (int)sig;
+    r->exit_code = sig ? -1 : (int)ex;
+    return true;
+}
+
+long slurm_parse_sacct(const char *text, size_t len, slurm_row *rows, size_t max, char *err, size_t errlen)
+{
+    size_t n = 0, lineno = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && text[j] != '\n')
+            j++;
+        lineno++;
+        size_t k = j;
+        if (k > i && text[k - 1] == '\r')
+            k--;
+        if (k > i) {
+            const char *what = NULL;
+            if (n == max)
+                what = "more rows than jobs asked for";
+            else if (parse_sacct_row(text + i, k - i, &rows[n], &what))
+                n++;
+            if (what) {
+                snprintf(err, errlen, "sacct output line %zu: %s", lineno, what);
+                return -1;
+            }
+        }
+        i = j + 1;
+    }
+    return (long)n;
+}
+
+bool slurm_config_has_accounting(const char *text, size_t len)
+{
+    static const char key[] = "AccountingStorageType";
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && text[j] != '\n')
+            j++;
+        if (j - i > sizeof key && memcmp(text + i, key, sizeof key - 1) == 0 &&
+            (text[i + sizeof key - 1] == ' ' || text[i + sizeof key - 1] == '=')) {
+            const char *v = memchr(text + i, '=', j - i);
+            if (!v)
+                return false;
+            v++;
+            while (v < text + j && *v == ' ')
+                v++;
+            static const char none[] = "accounting_storage/none";
+            size_t vn = (size_t)(text + j - v);
+            while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\r'))
+                vn--;
+            return vn > 0 && !(vn == sizeof none - 1 && memcmp(v, none, vn) == 0);
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
 static bool parse_i64(const char *p, const char *end, int64_t *out)
 {
     int64_t v = 0;

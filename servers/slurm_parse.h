@@ -50,6 +50,16 @@ typedef struct slurm_row {
  * rows, or -1 with a message "line N: what" in err. Empty lines are skipped. */
 long slurm_parse_squeue(const char *text, size_t len, slurm_row *rows, size_t max, char *err, size_t errlen);
 
+/* Reads `sacct -X -n -P -j ids -o SLURM_SACCT_FORMAT` output (accounting
+ * only: jobs that left squeue): "id|STATE|exit:signal" per line. Rows as
+ * slurm_parse_squeue's (reason empty); -1 with "line N: what" in err. */
+#define SLURM_SACCT_FORMAT "JobIDRaw,State,ExitCode"
+long slurm_parse_sacct(const char *text, size_t len, slurm_row *rows, size_t max, char *err, size_t errlen);
+
+/* Whether `scontrol show config` output says the cluster keeps accounting
+ * (AccountingStorageType other than accounting_storage/none). */
+bool slurm_config_has_accounting(const char *text, size_t len);
+
 /* The job's own result file, written by the batch script after the command:
  * "<exit status> <end ms>\n". false when it is not that (not yet written
  * completely: the script writes it to a temporary name and renames it). */

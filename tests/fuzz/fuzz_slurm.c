@@ -57,6 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n < 0)
         check(strncmp(err, "squeue output line ", 19) == 0);
 
+    n = slurm_parse_sacct(t, size, rows, 8, err, sizeof err);
+    check(n >= -1 && n <= 8);
+    for (long i = 0; i < n; i++)
+        check(rows[i].exit_code >= -1 && rows[i].exit_code <= 255 && rows[i].signal >= 0 && rows[i].signal < 128);
+    (void)slurm_config_has_accounting(t, size);
+
     char id[24];
     if (slurm_parse_sbatch(t, size, id))
         check(id[0] >= '0' && id[0] <= '9' && strlen(id) <= 19);

@@ -3,7 +3,8 @@
 // (and says "Invalid job id specified", exit 1, as squeue does when it knows
 // none of the ids). A job that completed is still completed with its metrics,
 // one that exited 1 still failed with its exit status and stderr. Then a job
-// Slurm reports as NODE_FAIL is transient, and a job with an invalid
+// Slurm reports as NODE_FAIL is transient; where accounting exists, sacct
+// tells how a job that left no result ended; and a job with an invalid
 // partition fails at sbatch with sbatch's message.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,6 +57,32 @@ printf '%s\\n' "$out"
   check(n.status === 'failed' && /^Slurm NODE_FAIL: the node running the job failed: invalid config/.test(n.error) &&
     n.error_type === 'transient', `NODE_FAIL: failed, transient: ${JSON.stringify(n)}`);
   await c3.stop();
+
+  // where the cluster keeps accounting (scontrol says so through a wrapper),
+  // a job gone from squeue without a result file is read with one sacct
+  // (a wrapper answering TIMEOUT): it fails with Slurm's word for its end
+  const bin3 = path.join(dir, 'bin3');
+  fs.mkdirSync(bin3);
+  const sacctLog = path.join(dir, 'sacct.log');
+  fs.writeFileSync(path.join(bin3, 'squeue'), '#!/bin/sh\necho "slurm_load_jobs error: Invalid job id specified" >&2\nexit 1\n',
+    { mode: 0o755 });
+  fs.writeFileSync(path.join(bin3, 'scontrol'), '#!/bin/sh\necho "AccountingStorageType   = accounting_storage/slurmdbd"\n',
+    { mode: 0o755 });
+  fs.writeFileSync(path.join(bin3, 'sacct'), `#!/bin/sh
+echo "$*" >>'${sacctLog}'
+while [ $# -gt 0 ]; do [ "$1" = -j ] && ids=$2; shift; done
+for id in $(echo "$ids" | tr , ' '); do echo "$id|TIMEOUT|0:15"; done
+`, { mode: 0o755 });
+  const c4 = await startConductor(ws, { pathPrefix: bin3 });
+  const h4 = (await c4.client.call('submit_jobs', { jobs: [{ job_id: 'late', hyperparameters: { mode: 'ok' } }] })).handle_id;
+  const st4 = await pollUntil(c4.client, h4, (s) => s.done, { timeoutMs: 20000 });
+  const late = st4.jobs[0];
+  check(late.status === 'failed' && /^Slurm TIMEOUT: the job reached its Slurm time limit/.test(late.error),
+    `gone without a result: sacct's state: ${JSON.stringify(late)}`);
+  const sacctCalls = fs.readFileSync(sacctLog, 'utf8').split('\n').filter(Boolean);
+  check(sacctCalls.length === 1 && /^-X -n -P -j \d+ -o JobIDRaw,State,ExitCode$/.test(sacctCalls[0]),
+    `one sacct: ${sacctCalls}`);
+  await c4.stop();
 
   // sbatch refuses the job: its message is the job's error
   const ws2 = writeWorkspace(dir, { command: ['/bin/true'] });

@@ -85,6 +85,29 @@ static void test_squeue(void)
     CHECK_STR(err, "squeue output line 2: more rows than jobs asked for");
 }
 
+static void test_sacct(void)
+{
+    slurm_row r[3];
+    char err[128] = "";
+    CHECK_INT(slurm_parse_sacct(S("41|TIMEOUT|0:15\n42|FAILED|1:0\n43|COMPLETED|0:0\n"), r, 3, err, sizeof err), 3);
+    CHECK_STR(r[0].state, "TIMEOUT");
+    CHECK_INT(r[0].signal, 15);
+    CHECK_INT(r[0].exit_code, -1);
+    CHECK_INT(r[1].exit_code, 1);
+    CHECK_STR(r[2].id, "43");
+    CHECK_INT(slurm_parse_sacct(S(""), r, 3, err, sizeof err), 0);
+    CHECK_INT(slurm_parse_sacct(S("41|TIMEOUT|0\n"), r, 3, err, sizeof err), -1);
+    CHECK_STR(err, "sacct output line 1: bad ExitCode");
+    CHECK_INT(slurm_parse_sacct(S("41|TIMEOUT|0:15|x\n"), r, 3, err, sizeof err), -1);
+    CHECK_STR(err, "sacct output line 1: expected 3 fields separated by '|'");
+    CHECK_INT(slurm_parse_sacct(S("41|A|0:0\n42|A|0:0\n"), r, 1, err, sizeof err), -1);
+
+    CHECK(!slurm_config_has_accounting(S("MinJobAge = 3600 sec\nAccountingStorageType   = accounting_storage/none\n")));
+    CHECK(slurm_config_has_accounting(S("AccountingStorageType   = accounting_storage/slurmdbd\n")));
+    CHECK(!slurm_config_has_accounting(S("AccountingStorageTypeX = y\n")));
+    CHECK(!slurm_config_has_accounting(S("")));
+}
+
 static void test_files(void)
 {
     int rc = -1;
@@ -231,5 +254,5 @@ static void test_oom(void)
     CHECK(sb_failalloc_until_enough(oom_run) > 0);
 }
 
-SB_TEST_MAIN(TEST(test_states) TEST(test_sbatch) TEST(test_squeue) TEST(test_files) TEST(test_metrics) TEST(test_tail)
-                 TEST(test_quote) TEST(test_script_runs) TEST(test_oom))
+SB_TEST_MAIN(TEST(test_states) TEST(test_sbatch) TEST(test_squeue) TEST(test_sacct) TEST(test_files) TEST(test_metrics)
+                 TEST(test_tail) TEST(test_quote) TEST(test_script_runs) TEST(test_oom))
