@@ -1,7 +1,7 @@
 /* libFuzzer target for the Slurm driver's readers (servers/slurm_parse.h):
- * the input is read as squeue output, sbatch output, the job's result and
- * stamp files, and job output for metrics; its first line is also quoted as a
- * shell word. Checks: rows hold valid ids and bounded exit codes; a metrics
+ * the input is read as squeue output, sacct output, sbatch output, scontrol's
+ * configuration, the job's result and stamp files, and job output for
+ * metrics; its first line is also quoted as a shell word. Checks: rows hold valid ids and bounded exit codes; a metrics
  * object has only finite numbers; quoting round-trips (the quoted word, with
  * its quotes removed the way sh does, is the input). */
 #include <math.h>
