@@ -1,4 +1,4 @@
-// The throttle: with backends.slurm.max_concurrent 3, seven 2-second jobs
+// The throttle: with backends.slurm.max_concurrent 3, seven 3-second jobs
 // never have more than 3 in Slurm at once (what squeue itself reports, asked
 // independently of the Conductor at every poll), 3 do run together, and every
 // job completes.
@@ -11,7 +11,7 @@ main('slurm.throttle', async () => {
   requireSlurm();
   const dir = tempDir('throttle');
   const ws = writeWorkspace(dir, {
-    command: [path.join(here, 'job.sh'), 'ok', '2', '{{ hyperparameters.learning_rate }}'], maxConcurrent: 3,
+    command: [path.join(here, 'job.sh'), 'ok', '3', '{{ hyperparameters.learning_rate }}'], maxConcurrent: 3,
   });
   const c = await startConductor(ws);
   const jobs = Array.from({ length: 7 }, (_, i) => ({ hyperparameters: { learning_rate: 0.001 * (i + 1) } }));
