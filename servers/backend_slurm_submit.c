@@ -132,6 +132,47 @@ static int64_t minutes_for(const slurm_backend *b, int64_t cap_ms)
     return m;
 }
 
+static bool push(char **v, size_t *n, char *word)
+{
+    v[*n] = word;
+    return word && ++*n;
+}
+
+/* sbatch --parsable and the job's options, then the script: a NULL-ended
+ * list of n words (free_argv), or NULL when memory runs out. */
+static char **sbatch_argv(const slurm_backend *b, const sjob *j, int64_t cap_ms, size_t *n)
+{
+    char **v = calloc(b->nextra + 16, sizeof *v), *w;
+    bool ok = v != NULL;
+    *n = 0;
+    ok = ok && push(v, n, strdup("sbatch")) && push(v, n, strdup("--parsable"));
+    ok = ok && asprintf(&w, "--job-name=sibyl-%s", j->label) >= 0 && push(v, n, w);
+    for (char *p = ok ? v[*n - 1] : NULL; p && *p; p++)
+        if (*p == ' ' || (unsigned char)*p < 0x20)
+            *p = '_';
+    ok = ok && asprintf(&w, "--chdir=%s", j->dir) >= 0 && push(v, n, w);
+    ok = ok && asprintf(&w, "--output=%s/" SLURM_FILE_SLURM_OUT, j->dir) >= 0 && push(v, n, w);
+    ok = ok && asprintf(&w, "--time=%lld", (long long)minutes_for(b, cap_ms)) >= 0 && push(v, n, w);
+    if (ok && b->partition)
+        ok = asprintf(&w, "--partition=%s", b->partition) >= 0 && push(v, n, w);
+    if (ok && b->account)
+        ok = asprintf(&w, "--account=%s", b->account) >= 0 && push(v, n, w);
+    if (ok && b->cpus_per_task > 0)
+        ok = asprintf(&w, "--cpus-per-task=%d", b->cpus_per_task) >= 0 && push(v, n, w);
+    if (ok && b->mem)
+        ok = asprintf(&w, "--mem=%s", b->mem) >= 0 && push(v, n, w);
+    if (ok && b->gres)
+        ok = asprintf(&w, "--gres=%s", b->gres) >= 0 && push(v, n, w);
+    for (size_t i = 0; ok && i < b->nextra; i++)
+        ok = push(v, n, strdup(b->extra[i]));
+    ok = ok && asprintf(&w, "%s/" SLURM_FILE_SCRIPT, j->dir) >= 0 && push(v, n, w);
+    if (!ok) {
+        free_argv(v, *n);
+        return NULL;
+    }
+    return v;
+}
+
 static void submit(slurm_backend *b, sjob *j, const sb_csim_effect *e, const char *handle_dir, sb_buf *why,
                    const char **type)
 {
@@ -171,42 +212,18 @@ static void submit(slurm_backend *b, sjob *j, const sb_csim_effect *e, const cha
         sb_buf_printf(why, "cannot write the job's batch script in %s", j->dir);
         return;
     }
-    char a_name[160], a_chdir[4200], a_out[4200], a_time[40], a_part[300], a_acct[300], a_cpus[40], a_mem[100],
-        a_gres[300], script_path[4200];
-    const char *av[32 + 64];
     size_t n = 0;
-    av[n++] = "sbatch";
-    av[n++] = "--parsable";
-    snprintf(a_name, sizeof a_name, "--job-name=sibyl-%s", j->label);
-    for (char *p = a_name; *p; p++)
-        if (*p == ' ' || (unsigned char)*p < 0x20)
-            *p = '_';
-    av[n++] = a_name;
-    snprintf(a_chdir, sizeof a_chdir, "--chdir=%s", j->dir);
-    av[n++] = a_chdir;
-    snprintf(a_out, sizeof a_out, "--output=%s/" SLURM_FILE_SLURM_OUT, j->dir);
-    av[n++] = a_out;
-    snprintf(a_time, sizeof a_time, "--time=%lld", (long long)minutes_for(b, e->cap_ms));
-    av[n++] = a_time;
-    if (b->partition && snprintf(a_part, sizeof a_part, "--partition=%s", b->partition) > 0)
-        av[n++] = a_part;
-    if (b->account && snprintf(a_acct, sizeof a_acct, "--account=%s", b->account) > 0)
-        av[n++] = a_acct;
-    if (b->cpus_per_task > 0 && snprintf(a_cpus, sizeof a_cpus, "--cpus-per-task=%d", b->cpus_per_task) > 0)
-        av[n++] = a_cpus;
-    if (b->mem && snprintf(a_mem, sizeof a_mem, "--mem=%s", b->mem) > 0)
-        av[n++] = a_mem;
-    if (b->gres && snprintf(a_gres, sizeof a_gres, "--gres=%s", b->gres) > 0)
-        av[n++] = a_gres;
-    for (size_t i = 0; i < b->nextra && n < 32 + 60; i++)
-        av[n++] = b->extra[i];
-    snprintf(script_path, sizeof script_path, "%s/" SLURM_FILE_SCRIPT, j->dir);
-    av[n++] = script_path;
-    av[n] = NULL;
+    char **av = sbatch_argv(b, j, e->cap_ms, &n);
+    if (!av) {
+        sb_buf_puts(why, "out of memory in the Conductor");
+        *type = "transient";
+        return;
+    }
     sb_buf out = SB_BUF_INIT, err = SB_BUF_INIT;
-    int rc = slurm_run(av, CMD_TIMEOUT_S, &out, &err);
+    int rc = slurm_run((const char *const *)av, CMD_TIMEOUT_S, &out, &err);
     if (rc == 0 && slurm_parse_sbatch(out.data ? out.data : "", out.len, j->slurm_id)) {
-        server_log(LOG_INFO, "slurm: %s submitted as Slurm job %s (%s)", j->label, j->slurm_id, a_time);
+        server_log(LOG_INFO, "slurm: %s submitted as Slurm job %s (--time=%lld)", j->label, j->slurm_id,
+                   (long long)minutes_for(b, e->cap_ms));
     } else {
         sb_buf tail = SB_BUF_INIT;
         slurm_tail(err.len ? err.data : out.data ? out.data : "", err.len ? err.len : out.len, 3, 400, &tail);
@@ -217,6 +234,7 @@ static void submit(slurm_backend *b, sjob *j, const sb_csim_effect *e, const cha
     }
     sb_buf_free(&out);
     sb_buf_free(&err);
+    free_argv(av, n);
 }
 
 void slurm_backend__start(slurm_backend *b, sb_csim *core, int64_t now_ms, const sb_csim_effect *e)

@@ -5,7 +5,8 @@
 // loss (transient), one cancelled while running (scancel: Slurm says
 // CANCELLED), hyperparameter text with shell syntax passed verbatim, and ONE
 // squeue per status call whatever the number of jobs (squeue is wrapped
-// through PATH and counted).
+// through PATH and counted); the workspace's partition, cpus_per_task, mem and
+// extra_args reach sbatch.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -21,6 +22,7 @@ main('slurm.basics', async () => {
   const ws = writeWorkspace(dir, {
     command: [path.join(here, 'job.sh'), '{{ hyperparameters.mode }}', '{{ hyperparameters.seconds }}',
       '{{ hyperparameters.learning_rate }}', '{{ hyperparameters.note }}'],
+    extra: '    partition: debug\n    cpus_per_task: 1\n    mem: 100M\n    extra_args: ["--comment=sibyl test"]\n',
   });
   const c = await startConductor(ws, { pathPrefix: counter.path });
   const note = "it's $(touch pwned) `id` a;b";
@@ -64,6 +66,9 @@ main('slurm.basics', async () => {
     `NaN loss -> transient: ${JSON.stringify(by.nan)}`);
   check(by.long.status === 'cancelled', 'the cancelled job is cancelled');
 
+  const sbatch = c.log().split('\n').filter((l) => /slurm: sbatch /.test(l));
+  check(sbatch.length === 5 && sbatch.every((l) => ['--partition=debug', '--cpus-per-task=1', '--mem=100M',
+    '--comment=sibyl test', '--time='].every((o) => l.includes(` ${o}`))), `sbatch got the workspace's options: ${sbatch[0]}`);
   const ids = slurmIds(c.log());
   check(ids.size === 5, 'each job was one sbatch');
   const slurm = squeueStates([...ids.values()]);
