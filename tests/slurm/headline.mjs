@@ -99,6 +99,7 @@ main('slurm.headline', async () => {
   const e = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r(null), 240000).unref())]);
   if (!check(e, 'the run ends within 240 s')) { run.proc.kill('SIGKILL'); return; }
   check(e.code === 0, `exit ${e.code ?? e.signal} (stderr: ${run.stderr.trim()})\n${run.stdout.slice(-3000)}`);
+  if (process.env.SIBYL_SHOW_RUN) process.stdout.write(run.stdout); // to see the run (README's excerpt)
 
   const out = JSON.parse(fs.readFileSync(path.join(dir, 'sweep_output.json'), 'utf8'));
   const stream = fs.readFileSync(path.join(dir, 'sweep_output_stream.jsonl'), 'utf8').split('\n').filter(Boolean)
