@@ -6,7 +6,8 @@
 // CANCELLED), hyperparameter text with shell syntax passed verbatim, and ONE
 // squeue per status call whatever the number of jobs (squeue is wrapped
 // through PATH and counted); the workspace's partition, cpus_per_task, mem and
-// extra_args reach sbatch.
+// extra_args reach sbatch; a job still running when the Conductor stops is
+// cancelled in Slurm.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -81,6 +82,16 @@ main('slurm.basics', async () => {
   const script = fs.readFileSync(path.join(dir, runDir, h, 'ok', 'job.sh'), 'utf8');
   check(script.includes("'it'\\''s $(touch pwned) `id` a;b'"), 'the hyperparameter is one quoted word in the script');
   check(!fs.existsSync(path.join(dir, runDir, h, 'ok', 'pwned')), 'nothing in the hyperparameter ran');
+  // a job still running when the Conductor stops is cancelled in Slurm
+  const left = await c.client.call('submit_jobs', {
+    handle_id: h, jobs: [{ job_id: 'left', hyperparameters: { mode: 'ok', seconds: 120, learning_rate: 0.05, note } }],
+  });
+  check(left.job_ids[0] === 'left', 'a job added to the handle');
+  await pollUntil(c.client, h, (s) => s.jobs.find((j) => j.job_id === 'left')?.status === 'running');
   const stop = await c.stop();
   check(stop.code === 0, 'the Conductor exits 0 on SIGTERM');
+  const leftId = slurmIds(c.log()).get(`${h}/left`);
+  check(/cancelling 1 job\(s\) in flight/.test(c.log()), 'the Conductor cancels what it has in Slurm when it stops');
+  const gone = squeueStates([leftId])[0];
+  check(gone && ['CANCELLED', 'COMPLETING'].includes(gone.state), `Slurm job ${leftId} cancelled at the stop (${gone && gone.state})`);
 });
