@@ -25,10 +25,10 @@
 
 #include "cel/sb_cel.h"
 #include "cel/sb_template.h"
-#include "json/sb_json.h"
+#include "server_common.h"
 #include "util/sb_buf.h"
 #include "util/sb_diag.h"
-#include "server_common.h"
+#include "json/sb_json.h"
 
 extern char **environ;
 

@@ -22,7 +22,7 @@ typedef struct local_config {
     const char *work_dir; /* the jobs' folders go under it; created if missing */
     const char *metrics_file;
     double kill_grace_s;
-    uint64_t seed; /* {{ seed }} */
+    uint64_t seed;    /* {{ seed }} */
     const char *file; /* the workspace file, for messages */
 } local_config;
 

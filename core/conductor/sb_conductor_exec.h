@@ -74,8 +74,8 @@ bool sb_csim_next_effect(sb_csim *s, sb_csim_effect *out);
 void sb_csim_job_running(sb_csim *s, int64_t now_ms, sb_csim_job_ref job);
 
 typedef struct sb_csim_result {
-    bool ok;         /* exited successfully with metrics */
-    sb_val metrics;  /* ok: a map, e.g. {"val_acc":84.2,"train_loss":0.23} (borrowed, copied) */
+    bool ok;                /* exited successfully with metrics */
+    sb_val metrics;         /* ok: a map, e.g. {"val_acc":84.2,"train_loss":0.23} (borrowed, copied) */
     const char *error;      /* !ok: what went wrong (copied) */
     const char *error_type; /* !ok: "transient", "permanent", or NULL to let the client classify */
     int64_t run_ms;         /* host ms it ran; <0: the core's own clock measures it */

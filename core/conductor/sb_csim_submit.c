@@ -288,9 +288,9 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids, double m
         }
         j->cap_cents = j->hyper.kind == SB_MAP ? job_cap(s, spec, j->hyper, margin) : 1;
         /* An external job's course is its host's to report. */
-        bool planned = j->hyper.kind == SB_MAP &&
-                       (s->exec ? (j->outcome = CSIM_OUT_OK, true)
-                                        : sb_csim__plan_job(s, j, h->id, retry_infra) && apply_cap(s, j));
+        bool planned =
+            j->hyper.kind == SB_MAP && (s->exec ? (j->outcome = CSIM_OUT_OK, true)
+                                                : sb_csim__plan_job(s, j, h->id, retry_infra) && apply_cap(s, j));
         if (!planned) {
             unstage(s, i + 1);
             return false;

@@ -5,8 +5,8 @@
  * second costs a dollar (gpu_hour_usd 3600) and caps are whole dollars. */
 #include "conductor/sb_conductor_exec.h"
 #include "csim_test_util.h"
-#include "sb_test.h"
 #include "sb_failalloc.h"
+#include "sb_test.h"
 
 #include <math.h>
 
@@ -66,8 +66,8 @@ static sb_val status(sb_csim *s, int64_t t)
 }
 
 #define FOUR_JOBS                                                                                                      \
-    "{\"jobs\":[{\"hyperparameters\":{\"lr\":1},\"cost_cap_usd\":4},{\"hyperparameters\":{\"lr\":2},"                 \
-    "\"cost_cap_usd\":4},{\"hyperparameters\":{\"lr\":3},\"cost_cap_usd\":4},{\"hyperparameters\":{\"lr\":4},"        \
+    "{\"jobs\":[{\"hyperparameters\":{\"lr\":1},\"cost_cap_usd\":4},{\"hyperparameters\":{\"lr\":2},"                  \
+    "\"cost_cap_usd\":4},{\"hyperparameters\":{\"lr\":3},\"cost_cap_usd\":4},{\"hyperparameters\":{\"lr\":4},"         \
     "\"cost_cap_usd\":4}]}"
 
 /* FIFO order into the slots; a launched job shows queued until reported
@@ -141,8 +141,9 @@ static void test_budget_rule_with_real_costs(void)
 static void test_cap_kill(void)
 {
     sb_csim *s = make(1, 1);
-    sb_val sub = call(s, 0, "submit_jobs", "{\"jobs\":[{\"hyperparameters\":{},\"cost_cap_usd\":4},"
-                                           "{\"hyperparameters\":{},\"cost_cap_usd\":4}]}");
+    sb_val sub = call(s, 0, "submit_jobs",
+                      "{\"jobs\":[{\"hyperparameters\":{},\"cost_cap_usd\":4},"
+                      "{\"hyperparameters\":{},\"cost_cap_usd\":4}]}");
     CHECK_STR(drain(s), "START job_001 cap 4000");
     sb_csim_job_running(s, 1000, 0);
     CHECK_INT(sb_csim_next_event_ms(s, 1000), 5000);
@@ -175,7 +176,8 @@ static void test_cancel_running_and_queued(void)
     sb_val sub = call(s, 0, "submit_jobs", FOUR_JOBS);
     CHECK_STR(drain(s), "START job_001 cap 4000; START job_002 cap 4000");
     sb_csim_job_running(s, 0, 0);
-    sb_val r = call(s, 2000, "cancel_jobs", "{\"handle_id\":\"h_0001\",\"job_ids\":[\"job_001\",\"job_002\",\"job_003\"]}");
+    sb_val r =
+        call(s, 2000, "cancel_jobs", "{\"handle_id\":\"h_0001\",\"job_ids\":[\"job_001\",\"job_002\",\"job_003\"]}");
     CHECK(fabs(getd(r, "cost_usd_charged") - 2.0) < 1e-9);
     CHECK_INT(sb_list_len(*get(r, "cancelled")), 3);
     sb_val_free(r);
@@ -309,8 +311,8 @@ static void oom_session(bool check)
             sb_val_free(r);
         }
         for (size_t k = 0; k < n; k++) {
-            sb_csim_result res = {.ok = k % 2 == 0, .metrics = m, .error = "NaN loss", .error_type = "transient",
-                                  .run_ms = 50};
+            sb_csim_result res = {
+                .ok = k % 2 == 0, .metrics = m, .error = "NaN loss", .error_type = "transient", .run_ms = 50};
             if (!sb_csim_job_finished(s, 100 * round + 50, started[k], &res)) {
                 sb_failalloc_disarm();
                 oom_armed = false;
@@ -341,6 +343,6 @@ static void test_failing_allocations(void)
     printf("# clean after failing each of the first %ld allocations\n", n);
 }
 
-SB_TEST_MAIN(TEST(test_failing_allocations) TEST(test_start_order_and_slots) TEST(test_budget_rule_with_real_costs) TEST(test_cap_kill)
-                 TEST(test_cancel_running_and_queued) TEST(test_since_cursor_and_classes)
+SB_TEST_MAIN(TEST(test_failing_allocations) TEST(test_start_order_and_slots) TEST(test_budget_rule_with_real_costs)
+                 TEST(test_cap_kill) TEST(test_cancel_running_and_queued) TEST(test_since_cursor_and_classes)
                      TEST(test_idempotent_submit_starts_once) TEST(test_stray_reports))

@@ -10,3 +10,6 @@ find_program(SIBYL_NODE node REQUIRED)
 add_test(NAME conductor_surface_wasm
   COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
           "${SIBYL_WASI_DIR}/tests/wasm-units/conductor_surface.wasm")
+add_test(NAME conductor_exec_wasm
+  COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+          "${SIBYL_WASI_DIR}/tests/wasm-units/conductor_exec.wasm")

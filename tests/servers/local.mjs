@@ -1,5 +1,6 @@
 // sibyl-conductor --backend local on real processes (docs/backends.md):
 //   node local.mjs CONDUCTOR_BIN [case]
+// (cases: config complete failures cancel cap concurrency argv missing stop)
 // Each case starts its own Conductor on a free port with a workspace written
 // for it, talks MCP to it, and stops it with SIGTERM (also when a check
 // fails). Trials are tiny /bin/sh or python3 programs; nothing waits on a
@@ -267,6 +268,28 @@ await withConductor('missing', `command: ["{{ hyperparameters.exe }}", "{{ hyper
     check(c.status === 'failed' && /exited 0 without metrics/.test(c.error) && c.error_type === 'permanent',
       `no metrics: ${c.error}`);
   });
+
+// The server stops (SIGTERM): its trials' process groups go with it, and it
+// exits 0 once they are gone.
+if (!only || only === 'stop') {
+  const dir = fs.mkdtempSync(path.join(tmpRoot, 'stop-'));
+  const ws = workspace(dir, 'command: ["/bin/sh", "-c", "sleep 300 & echo $! > grandchild.pid; echo $$ > child.pid; wait", "{{ job_id }}"]\nkill_grace_s: 2');
+  const work = path.join(dir, 'jobs');
+  const srv = await startServer(bin, ['--backend', 'local', '--workspace', ws, '--work-dir', work]);
+  let pids = [];
+  try {
+    const call = await mcp(srv.url);
+    await call('submit_jobs', { jobs: [{ hyperparameters: {}, cost_cap_usd: 600 }, { hyperparameters: {}, cost_cap_usd: 600 }] });
+    for (const j of ['job_001', 'job_002'])
+      for (const f of ['child.pid', 'grandchild.pid']) pids.push(Number(await waitFile(path.join(work, 'h_0001', j, f))));
+  } finally {
+    const end = await srv.stop();
+    check(end.code === 0 && /stopped 2 trial process\(es\)/.test(end.stderr), `SIGTERM: exit ${end.code ?? end.signal}, the trials stopped`);
+  }
+  let all = pids.length === 4;
+  for (const p of pids) all = (await waitGone(p)) && all;
+  check(all, `every trial process and grandchild is gone (${pids.join(' ')})`);
+}
 
 fs.rmSync(tmpRoot, { recursive: true, force: true });
 if (failed) process.exit(1);
