@@ -1,8 +1,9 @@
 /* sibyl-conductor: the Conductor's tools over Streamable HTTP. The `sim`
  * backend is the simulated cluster of core/conductor (the code the embedded
  * service runs) on a real clock: simulated time is the real time since start
- * times --time-scale, so a 2-hour job can end in seconds. Other backends
- * (local processes, Slurm) would plug in where conductor_backend is chosen.
+ * times --time-scale, so a 2-hour job can end in seconds. The `local` and
+ * `slurm` backends run real jobs (backend_local.c, backend_slurm.c) for the
+ * same bookkeeping run as an external executor (sb_conductor_exec.h).
  *
  * Besides the cluster's tools it serves wait_jobs, which answers once every
  * job of a handle has finished: the long-running tool, offered as an MCP
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend_local.h"
+#include "backend_slurm.h"
 #include "conductor/sb_conductor_exec.h"
 #include "conductor/sb_conductor_sim.h"
 #include "conductor/sb_csim_active.h"
@@ -60,6 +62,7 @@ typedef struct conductor {
      * HTTP thread, and the loop's tick, on the main thread, share it and
      * the backend under one lock. */
     local_backend *local;
+    slurm_backend *slurm; /* --backend slurm: the same, jobs as Slurm batch jobs */
     int64_t mono_start;
     pthread_mutex_t lock;
 } conductor;
@@ -81,6 +84,10 @@ static int64_t scaled(const conductor *k, int64_t ms)
  * that cannot start is reported at once, which may start the next). */
 static void pump(conductor *k, int64_t core_now)
 {
+    if (k->slurm) {
+        slurm_backend_sync(k->slurm, k->sim, core_now, server_now_ms(), false);
+        return;
+    }
     sb_csim_effect e;
     while (sb_csim_next_effect(k->sim, &e))
         local_apply(k->local, k->sim, core_now, &e, mono_ms());
@@ -94,7 +101,9 @@ static int64_t local_tick(void *ud)
     conductor *k = ud;
     pthread_mutex_lock(&k->lock);
     int64_t now = mono_ms(), core_now = scaled(k, now - k->mono_start);
-    int64_t delay = 1000, grace = local_poll(k->local, k->sim, core_now, now);
+    /* slurm: no query here (state comes from one squeue per status call),
+     * but jobs that reach their cap are cancelled on time */
+    int64_t delay = 1000, grace = k->local ? local_poll(k->local, k->sim, core_now, now) : -1;
     sb_csim_tick(k->sim, core_now);
     pump(k, core_now);
     int64_t next = sb_csim_next_event_ms(k->sim, core_now);
@@ -138,7 +147,7 @@ static sb_val wait_jobs(conductor *k, sb_mcp_call *c, sb_val args)
         sb_val_free(a);
         return sb_oom();
     }
-    int64_t now = k->local ? scaled(k, mono_ms() - k->mono_start) : sim_ms(k, sb_mcp_call_now(c));
+    int64_t now = k->local || k->slurm ? scaled(k, mono_ms() - k->mono_start) : sim_ms(k, sb_mcp_call_now(c));
     sb_val st = sb_csim_call(k->sim, now, "get_jobs_status", a);
     sb_val_free(a);
     const sb_val *sc = st.kind == SB_MAP ? sb_map_get_str(st, "structuredContent") : NULL;
@@ -164,7 +173,7 @@ static sb_val conductor_tool(void *ud, sb_mcp_call *c, const char *tool, sb_val 
     conductor *k = ud;
     if (fixture_is(tool))
         return fixture_call(c, tool, args);
-    if (!k->local) {
+    if (!k->local && !k->slurm) {
         if (strcmp(tool, "wait_jobs") == 0)
             return wait_jobs(k, c, args);
         return sb_csim_call(k->sim, sim_ms(k, sb_mcp_call_now(c)), tool, args);
@@ -174,6 +183,10 @@ static sb_val conductor_tool(void *ud, sb_mcp_call *c, const char *tool, sb_val 
     server_log(LOG_INFO, "tool %s %s", tool, h && h->kind == SB_STRING ? sb_str(*h) : "(new handle)");
     pthread_mutex_lock(&k->lock);
     int64_t core_now = scaled(k, mono_ms() - k->mono_start);
+    /* slurm: a status call first brings the jobs up to date, with one
+     * squeue for every job in flight */
+    if (k->slurm && (strcmp(tool, "get_jobs_status") == 0 || strcmp(tool, "wait_jobs") == 0))
+        slurm_backend_sync(k->slurm, k->sim, core_now, server_now_ms(), true);
     sb_val r = strcmp(tool, "wait_jobs") == 0 ? wait_jobs(k, c, args) : sb_csim_call(k->sim, core_now, tool, args);
     pump(k, core_now);
     pthread_mutex_unlock(&k->lock);
@@ -190,6 +203,11 @@ static void stopping(void *ud)
         local_stop_all(k->local);
         pthread_mutex_unlock(&k->lock);
         server_log(LOG_INFO, "stopped %zu trial process(es)", n);
+    }
+    if (k->slurm) {
+        pthread_mutex_lock(&k->lock);
+        slurm_backend_cancel_all(k->slurm);
+        pthread_mutex_unlock(&k->lock);
     }
     sb_csim_active(k->sim, &queued, &running);
     server_log(LOG_INFO, "in-flight jobs at exit: %zu running, %zu queued (simulated; not persisted)", running, queued);
@@ -314,6 +332,46 @@ static bool local_setup(const char *prog, const server_opts *o, sb_val ws, sb_cs
     return true;
 }
 
+/* The jobs' folder for a real backend: --work-dir, else the backend's
+ * work_dir relative to the workspace file's folder, else def. */
+static void work_dir_of(const server_opts *o, sb_val cfg, const char *def, char *out, size_t n)
+{
+    const sb_val *wd = cfg.kind == SB_MAP ? sb_map_get_str(cfg, "work_dir") : NULL;
+    const char *slash = o->workspace ? strrchr(o->workspace, '/') : NULL;
+    if (o->work_dir)
+        snprintf(out, n, "%s", o->work_dir);
+    else if (wd && wd->kind == SB_STRING && sb_str(*wd)[0] != '/' && slash)
+        snprintf(out, n, "%.*s/%s", (int)(slash - o->workspace), o->workspace, sb_str(*wd));
+    else
+        snprintf(out, n, "%s", wd && wd->kind == SB_STRING ? sb_str(*wd) : def);
+}
+
+/* --backend slurm: the workspace's backends.slurm, the backend, and the
+ * options for the external executor. false after a message. */
+static bool slurm_setup(const char *prog, const server_opts *o, sb_val ws, sb_csim_options *opt, conductor *k,
+                        char *work_dir, size_t n)
+{
+    const sb_val *be = ws.kind == SB_MAP ? sb_map_get_str(ws, "backends") : NULL;
+    const sb_val *sc = be && be->kind == SB_MAP ? sb_map_get_str(*be, "slurm") : NULL;
+    if (!sc || sc->kind != SB_MAP) {
+        fprintf(stderr, "%s: --backend slurm needs --workspace FILE with backends.slurm.command (docs/slurm.md)\n",
+                prog);
+        return false;
+    }
+    work_dir_of(o, *sc, ".", work_dir, n);
+    const sb_val *errors = sb_map_get_str(ws, "errors");
+    slurm_config c = {.slurm = *sc, .errors = errors ? *errors : sb_null(), .file = o->workspace,
+                      .seed = opt->seed, .work_dir = work_dir};
+    char err[1024];
+    if (!(k->slurm = slurm_backend_new(&c, err, sizeof err))) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return false;
+    }
+    snprintf(work_dir, n, "%s", slurm_backend_run_dir(k->slurm));
+    opt->max_concurrent = o->max_concurrent ? o->max_concurrent : (int)num(*sc, "max_concurrent", 5);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     const char *prog = "sibyl-conductor";
@@ -330,11 +388,12 @@ int main(int argc, char **argv)
     conductor k = {.start_ms = server_now_ms(), .time_scale = o.time_scale, .mono_start = mono_ms()};
     pthread_mutex_init(&k.lock, NULL);
     char work_dir[4096] = "";
-    if (strcmp(o.backend, "local") == 0 && !local_setup(prog, &o, ws, &opt, &k, work_dir, sizeof work_dir)) {
+    if ((strcmp(o.backend, "local") == 0 && !local_setup(prog, &o, ws, &opt, &k, work_dir, sizeof work_dir)) ||
+        (strcmp(o.backend, "slurm") == 0 && !slurm_setup(prog, &o, ws, &opt, &k, work_dir, sizeof work_dir))) {
         sb_val_free(ws);
         return 2;
     }
-    k.sim = k.local ? sb_csim_create_external(&opt, o.time_scale) : sb_csim_create(&opt);
+    k.sim = k.local || k.slurm ? sb_csim_create_external(&opt, o.time_scale) : sb_csim_create(&opt);
     sb_val_free(ws); /* the sim and the backend copied what they keep */
     size_t n = 0;
     const sb_tool_desc *desc = sb_csim_tools(&n);
@@ -356,15 +415,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", prog);
         sb_csim_free(k.sim);
         local_free(k.local);
+        slurm_backend_free(k.slurm);
         return 1;
     }
     server_log(LOG_INFO, "backend %s, time scale %g, seed %llu, %d running slots%s%s", o.backend, o.time_scale,
-               (unsigned long long)opt.seed, opt.max_concurrent, k.local ? ", jobs in " : "", work_dir);
+               (unsigned long long)opt.seed, opt.max_concurrent, k.local || k.slurm ? ", jobs in " : "", work_dir);
     server_loop loop = {local_tick, &k};
-    rc = server_run_loop(prog, &o, app, stopping, &k, k.local ? &loop : NULL);
+    rc = server_run_loop(prog, &o, app, stopping, &k, k.local || k.slurm ? &loop : NULL);
     sb_mcp_app_free(app);
     sb_csim_free(k.sim);
     local_free(k.local);
+    slurm_backend_free(k.slurm);
     pthread_mutex_destroy(&k.lock);
     return rc;
 }

@@ -46,11 +46,12 @@ static void usage(FILE *f, const char *prog, bool conductor)
             "  --help, --version\n",
             prog, conductor ? 8080 : 8081);
     if (conductor)
-        fprintf(f, "  --backend sim|local     where jobs run: the simulated cluster (default), or child\n"
-                   "                          processes running the workspace's backends.local.command\n"
-                   "  --work-dir DIR          local: the jobs' folders (default: the workspace's\n"
-                   "                          backends.local.work_dir, else a new ./sibyl-jobs-* folder)\n"
-                   "  --time-scale X          simulated (local: billed) seconds per real second (default 1)\n"
+        fprintf(f, "  --backend B             where jobs run: sim (the simulated cluster, default), local\n"
+                   "                          (child processes running the workspace's backends.local.command)\n"
+                   "                          or slurm (Slurm batch jobs: backends.slurm, docs/slurm.md)\n"
+                   "  --work-dir DIR          local, slurm: the jobs' folders (default: the workspace's\n"
+                   "                          backends.<name>.work_dir, else a new folder under the current one)\n"
+                   "  --time-scale X          simulated (local, slurm: billed) seconds per real second (default 1)\n"
                    "  --seed N                the simulation's seed (default: the workspace's, else 0)\n"
                    "  --max-concurrent N      running slots (default: the workspace's, else 5)\n"
                    "  --workspace FILE        read cost_model and simulation settings from a workspace YAML\n");
@@ -117,8 +118,8 @@ int server_parse(int argc, char **argv, const char *prog, bool conductor, server
             }
             o->log_level = l;
         } else if (conductor && strcmp(a, "--backend") == 0) {
-            if (strcmp(v, "sim") != 0 && strcmp(v, "local") != 0) {
-                fprintf(stderr, "%s: --backend: expected sim or local, got '%s'\n", prog, v);
+            if (strcmp(v, "sim") != 0 && strcmp(v, "local") != 0 && strcmp(v, "slurm") != 0) {
+                fprintf(stderr, "%s: --backend: expected sim, local or slurm, got '%s'\n", prog, v);
                 return 2;
             }
             o->backend = v;

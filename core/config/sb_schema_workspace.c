@@ -126,8 +126,24 @@ static const sb_schema_field local_fields[] = {
     SB_FIELDS_END,
 };
 static const sb_schema local_backend = {.kind = SB_SK_OBJECT, .title = "local backend", .fields = local_fields};
+/* backends.slurm: described in docs/slurm.md (descriptions here cost sibyl.wasm bytes) */
+static const sb_schema_field slurm_fields[] = {
+    SB_FIELD("command", &argv_list, true, "The job's argv, as local's."),
+    SB_FIELD("partition", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("account", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("time_limit", &sb_schema__positive_int, false, NULL),
+    SB_FIELD("cpus_per_task", &sb_schema__positive_int, false, NULL),
+    SB_FIELD("mem", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("gres", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELD("max_concurrent", &sb_schema__positive_int, false, NULL),
+    SB_FIELD("extra_args", &argv_list, false, NULL),
+    SB_FIELD("work_dir", &sb_schema__nonempty_string, false, NULL),
+    SB_FIELDS_END,
+};
+static const sb_schema slurm = {.kind = SB_SK_OBJECT, .title = "slurm backend", .fields = slurm_fields};
 static const sb_schema_field backends_fields[] = {
     SB_FIELD("local", &local_backend, false, "sibyl-conductor --backend local."),
+    SB_FIELD("slurm", &slurm, false, "sibyl-conductor --backend slurm (docs/slurm.md)."),
     SB_FIELDS_END,
 };
 static const sb_schema backends = {.kind = SB_SK_OBJECT, .title = "backends", .fields = backends_fields};

@@ -85,3 +85,17 @@ foreach(t yaml json)
                    -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/fuzz-${t}- "${_corpus}" ${_fz_seeds_${t}})
   set_tests_properties(fuzz.${t} PROPERTIES TIMEOUT 600 LABELS fuzz)
 endforeach()
+
+# The Slurm driver's readers (servers/slurm_parse.c: pure, linked with the
+# instrumented util, value and json above).
+add_executable(fuzz_slurm "${_fz_dir}/fuzz_slurm.c" "${PROJECT_SOURCE_DIR}/servers/slurm_parse.c")
+target_include_directories(fuzz_slurm PRIVATE "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(fuzz_slurm PRIVATE ${SIBYL_WARNINGS} -fsanitize=fuzzer)
+target_link_options(fuzz_slurm PRIVATE -fsanitize=fuzzer)
+target_link_libraries(fuzz_slurm PRIVATE sibyl_core_fuzz)
+set(_corpus "${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus-slurm")
+file(MAKE_DIRECTORY "${_corpus}")
+add_test(NAME fuzz.slurm
+         COMMAND fuzz_slurm -runs=200000 -max_len=4096 -seed=1 -timeout=20 -dict=${_fz_dir}/slurm.dict
+                 -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/fuzz-slurm- "${_corpus}" "${_fz_dir}/seeds-slurm")
+set_tests_properties(fuzz.slurm PROPERTIES TIMEOUT 600 LABELS "fuzz;slurm")
