@@ -153,11 +153,11 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     sb_val v;
     if (found) {
         v = sb_val_ref(*found);
-    } else if (sb_cel__is_type_name(q->seg[0])) {
-        v = sb_type(q->seg[0]);
+    } else if (sb_cel__is_type_name(q->seg[0]) || sb_cel__is_type_name(q->full)) {
+        used = sb_cel__is_type_name(q->seg[0]) ? 1 : q->nseg; /* google.protobuf.Timestamp */
+        v = sb_type(used == 1 ? q->seg[0] : q->full);
         if (v.kind == SB_ERROR)
             return sb_cel__oom(c);
-        used = 1;
     } else {
         return undeclared(c, n, q->nseg > 1 && !vars_dotted(c) ? q->seg[0] : q->full);
     }
@@ -308,9 +308,7 @@ static sb_val eval_call(cel_ctx *c, const cel_node *n)
     if (!failed) {
         if (n->fn == FN_UNKNOWN) {
             const char *name = sb_str(n->val);
-            if (strcmp(name, "timestamp") == 0 || strcmp(name, "duration") == 0)
-                r = sb_cel__err(c, n, "%s() is not supported: sibyl's CEL has no timestamp or duration types", name);
-            else if (sb_cel__builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
+            if (sb_cel__builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
                      FN_UNKNOWN)
                 r = sb_cel__err(c, n,
                                 (n->sub & CALL_MEMBER) ? "'%s' is called as a function: %s(...)"

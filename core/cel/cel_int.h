@@ -4,7 +4,8 @@
  * expansion), cel_resolve.c (names -> locals / qualified variables, function
  * lookup), cel_eval.c (the tree walker), cel_ops.c (operators, conversions),
  * cel_funcs.c (the builtin table), cel_strings.c (strings extension),
- * cel_math.c (math extension), cel_format.c (string(), format(), %s
+ * cel_math.c (math extension), cel_time.c and cel_tz.c (timestamps,
+ * durations, time zones), cel_format.c (string(), format(), %s
  * rendering), cel_regex.c (matches), cel_utf8.c, sb_cel.c (public API). */
 #ifndef CEL_INT_H
 #define CEL_INT_H
@@ -257,6 +258,18 @@ extern const cel_builtin sb_cel__strings_table[];
 extern const size_t sb_cel__strings_count;
 extern const cel_builtin sb_cel__math_table[];
 extern const size_t sb_cel__math_count;
+extern const cel_builtin sb_cel__time_table[];
+extern const size_t sb_cel__time_count;
+
+/* ---- timestamps and durations (cel_time.c, cel_tz.c) ---- */
+/* A timestamp value, or a range error when sec is outside 0001..9999. */
+sb_val sb_cel__timestamp(cel_ctx *c, const cel_node *n, int64_t sec, int32_t nsec);
+/* + and - among timestamps and durations: the result (maybe a range error)
+ * in *out, or false when no overload applies. */
+bool sb_cel__time_arith(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b, sb_val *out);
+/* Offset east of UTC in seconds of zone `name` (a table name or "+HH:MM")
+ * at instant utc; false for an unknown zone. */
+bool sb_cel__tz_offset(const char *name, size_t len, int64_t utc, int64_t *off);
 
 /* ---- formatting (cel_format.c) ---- */
 /* CEL string(double): Go's strconv 'g' shortest form ("1e+06", "0.0045"). */

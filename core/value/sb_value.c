@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "sb_time.h"
 
 /* Small helpers are declared inline: sibyl.wasm is compiled with
  * -finline-hint-functions (cmake/SizeProfile.cmake), which inlines only those.
@@ -49,6 +50,12 @@ typedef struct sb_mapobj {
     sb_entry *e;
 } sb_mapobj;
 
+typedef struct sb_tsobj {
+    sb_obj h;
+    int64_t sec;
+    int32_t nsec;
+} sb_tsobj;
+
 static sb_obj oom_obj = {0, SB_ERROR};
 static const char oom_msg[] = "out of memory";
 
@@ -73,6 +80,24 @@ sb_val sb_bool(bool b) { sb_val v = mk(SB_BOOL); v.as.b = b; return v; }
 sb_val sb_int(int64_t i) { sb_val v = mk(SB_INT); v.as.i = i; return v; }
 sb_val sb_uint(uint64_t u) { sb_val v = mk(SB_UINT); v.as.u = u; return v; }
 sb_val sb_double(double d) { sb_val v = mk(SB_DOUBLE); v.as.d = d; return v; }
+sb_val sb_duration(int64_t ns) { sb_val v = mk(SB_DURATION); v.as.i = ns; return v; }
+
+sb_val sb_timestamp(int64_t sec, int32_t nsec)
+{
+    sb_tsobj *o = sb_malloc(sizeof *o);
+    if (!o)
+        return sb_oom();
+    o->h.refs = 1;
+    o->h.kind = SB_TIMESTAMP;
+    o->sec = sec;
+    o->nsec = nsec;
+    sb_val v = mk(SB_TIMESTAMP);
+    v.as.o = &o->h;
+    return v;
+}
+
+int64_t sb_timestamp_sec(sb_val v) { return v.kind == SB_TIMESTAMP ? ((sb_tsobj *)v.as.o)->sec : 0; }
+int32_t sb_timestamp_nsec(sb_val v) { return v.kind == SB_TIMESTAMP ? ((sb_tsobj *)v.as.o)->nsec : 0; }
 
 static sb_val strobj(sb_kind k, const void *s, size_t len)
 {
@@ -271,7 +296,12 @@ sb_val sb_map_new(size_t cap_hint)
     return v;
 }
 
-static inline bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
+static inline bool has_obj(sb_val v) { return v.kind >= SB_STRING && v.kind != SB_DURATION; }
+/* string, bytes, type and error values share sb_strobj */
+static inline bool has_text(sb_val v)
+{
+    return v.kind == SB_STRING || v.kind == SB_BYTES || v.kind == SB_TYPE || v.kind == SB_ERROR;
+}
 
 sb_val sb_val_ref(sb_val v)
 {
@@ -316,8 +346,8 @@ void sb_val_free(sb_val v)
 
 const char *sb_kind_name(sb_kind k)
 {
-    static const char *const names[] = {"null", "bool", "int", "uint", "double", "string",
-                                        "bytes", "list", "map", "type", "error"};
+    static const char *const names[] = {"null", "bool", "int",  "uint", "double", "string",  "bytes",
+                                        "list", "map",  "type", "error", "duration", "timestamp"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }
 
@@ -325,7 +355,7 @@ const char *sb_str(sb_val v)
 {
     if (sb_is_oom(v))
         return oom_msg;
-    if (v.kind < SB_STRING || v.kind == SB_LIST || v.kind == SB_MAP)
+    if (!has_text(v))
         return "";
     return ((sb_strobj *)v.as.o)->data;
 }
@@ -334,7 +364,7 @@ size_t sb_str_len(sb_val v)
 {
     if (sb_is_oom(v))
         return sizeof oom_msg - 1;
-    if (v.kind < SB_STRING || v.kind == SB_LIST || v.kind == SB_MAP)
+    if (!has_text(v))
         return 0;
     return ((sb_strobj *)v.as.o)->len;
 }
@@ -697,6 +727,8 @@ bool sb_val_equal(sb_val a, sb_val b)
     switch (a.kind) {
     case SB_NULL: return true;
     case SB_BOOL: return a.as.b == b.as.b;
+    case SB_DURATION: return a.as.i == b.as.i;
+    case SB_TIMESTAMP: return sb_timestamp_sec(a) == sb_timestamp_sec(b) && sb_timestamp_nsec(a) == sb_timestamp_nsec(b);
     case SB_STRING:
         /* Map lookups compare keys, mostly shared ones: the same object is
          * equal, and two distinct shared keys differ (the table never holds
@@ -763,6 +795,11 @@ uint64_t sb_val_hash(sb_val v)
         return fnv(&d, sizeof d, h ^ 3);
     }
     case SB_BOOL: return h ^ (v.as.b ? 7 : 5);
+    case SB_DURATION: return fnv(&v.as.i, sizeof v.as.i, h ^ SB_DURATION);
+    case SB_TIMESTAMP: {
+        int64_t t[2] = {sb_timestamp_sec(v), sb_timestamp_nsec(v)};
+        return fnv(t, sizeof t, h ^ SB_TIMESTAMP);
+    }
     case SB_NULL: return h;
     case SB_STRING:
     case SB_BYTES:
@@ -839,6 +876,15 @@ static void write_json(sb_buf *out, sb_val v, int flags, int depth)
             sb_buf_putc(out, ' ');
         sb_buf_json_string(out, sb_str(v), sb_str_len(v));
         sb_buf_putc(out, '}');
+        break;
+    case SB_DURATION:
+    case SB_TIMESTAMP:
+        sb_buf_putc(out, '"');
+        if (v.kind == SB_DURATION)
+            sb_time_write_dur(out, v.as.i);
+        else
+            sb_time_write_ts(out, sb_timestamp_sec(v), sb_timestamp_nsec(v));
+        sb_buf_putc(out, '"');
         break;
     case SB_LIST: {
         size_t n = sb_list_len(v);

@@ -214,8 +214,6 @@ static const char *skip_reason(sb_val c)
     const sb_val *feat = sb_map_get_str(c, "features");
     for (size_t i = 0; feat && i < sb_list_len(*feat); i++) {
         sb_val f = *sb_list_at(*feat, i);
-        if (sb_str_eq(f, "timestamp_duration"))
-            return "timestamps and durations are not supported (sb_val has no such types)";
         if (sb_str_eq(f, "optional"))
             return "optional values (optional.of, .?f, [?k]) are not supported";
     }

@@ -8,7 +8,8 @@ add_executable(cel_cases_driver "${_cel_dir}/test_cel_cases.c")
 target_include_directories(cel_cases_driver PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(cel_cases_driver PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(cel_cases_driver PRIVATE sibyl_core)
-add_test(NAME cel_cases COMMAND cel_cases_driver "${_cel_dir}/eval.test" "${_cel_dir}/limits.test")
+add_test(NAME cel_cases COMMAND cel_cases_driver "${_cel_dir}/eval.test" "${_cel_dir}/limits.test"
+                                 "${_cel_dir}/time.test")
 
 sibyl_unit_test(cel_template "${_cel_dir}/test_template.c")
 sibyl_unit_test(cel_oom "${_cel_dir}/test_cel_oom.c")
