@@ -220,11 +220,17 @@ static sb_val eval_list(cel_ctx *c, const cel_node *n)
     if (l.kind == SB_ERROR)
         return sb_cel__oom(c);
     for (uint32_t i = 0; i < n->nkids; i++) {
-        sb_val v = sb_cel__eval_node(c, n->kids[i]);
+        const cel_node *e = n->kids[i];
+        bool skip = false;
+        sb_val v = sb_cel__eval_node(c, e->op == N_OPT ? e->kids[0] : e);
+        if (e->op == N_OPT && v.kind != SB_ERROR)
+            v = sb_cel__opt_elem(c, e, v, &skip);
         if (v.kind == SB_ERROR) {
             sb_val_free(l);
             return v;
         }
+        if (skip)
+            continue;
         if (!sb_list_push(&l, v)) {
             sb_val_free(l);
             return sb_cel__oom(c);
@@ -266,9 +272,15 @@ static sb_val eval_map(cel_ctx *c, const cel_node *n)
             sb_val_free(m);
             return e;
         }
-        sb_val v = sb_cel__eval_node(c, n->kids[2 * i + 1]);
-        if (v.kind == SB_ERROR) {
+        const cel_node *e = n->kids[2 * i + 1];
+        bool skip = false;
+        sb_val v = sb_cel__eval_node(c, e->op == N_OPT ? e->kids[0] : e);
+        if (e->op == N_OPT && v.kind != SB_ERROR)
+            v = sb_cel__opt_elem(c, e, v, &skip);
+        if (v.kind == SB_ERROR || skip) {
             sb_val_free(k);
+            if (skip)
+                continue;
             sb_val_free(m);
             return v;
         }
@@ -302,6 +314,11 @@ static sb_val eval_call(cel_ctx *c, const cel_node *n)
         if (args[done].kind == SB_ERROR) {
             r = args[done];
             failed = true;
+            break;
+        }
+        if (done == 0 && args[0].kind == SB_OPTIONAL && sb_cel__opt_shortcut(n, args[0], &r)) {
+            failed = true; /* decided without the argument: no call */
+            done = 1;
             break;
         }
     }
@@ -367,6 +384,8 @@ static sb_val merge_entries(cel_ctx *c, const cel_node *n, sb_val *acc, sb_val v
 
 static sb_val eval_comp(cel_ctx *c, const cel_node *n)
 {
+    if (n->sub >= C_OPT_MAP)
+        return sb_cel__opt_comp(c, n);
     sb_val range = sb_cel__eval_node(c, n->kids[0]);
     if (range.kind == SB_ERROR)
         return range;
@@ -493,6 +512,9 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
             }
             break;
         }
+        case C_OPT_MAP: /* sb_cel__opt_comp */
+        case C_OPT_FLAT_MAP:
+            break;
         }
     }
     *l1 = save1;
@@ -564,7 +586,9 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         if (o.kind == SB_ERROR)
             return o;
         sb_val r;
-        if (n->op == N_SELECT) {
+        if (o.kind == SB_OPTIONAL || (n->sub & SEL_OPT)) {
+            r = sb_cel__opt_select(c, n, o);
+        } else if (n->op == N_SELECT) {
             r = sb_cel__select(c, n, o, sb_str(n->val), n->pos);
         } else if (o.kind == SB_MAP) {
             r = sb_bool(sb_map_get_str(o, sb_str(n->val)) != NULL);
@@ -583,7 +607,7 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
             sb_val_free(o);
             return k;
         }
-        sb_val r = sb_cel__index(c, n, o, k);
+        sb_val r = o.kind == SB_OPTIONAL || n->sub ? sb_cel__opt_index(c, n, o, k) : sb_cel__index(c, n, o, k);
         sb_val_free(o);
         sb_val_free(k);
         return r;
@@ -643,6 +667,8 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         return eval_comp(c, n);
     case N_BIND:
         return eval_bind(c, n);
+    case N_OPT: /* only under N_LIST and N_MAP, which look at it themselves */
+        return sb_cel__eval_node(c, n->kids[0]);
     }
     return sb_cel__err(c, n, "internal error: unknown node");
 }

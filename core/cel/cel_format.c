@@ -165,6 +165,17 @@ bool sb_cel__fmt_s(sb_buf *b, sb_val v, int depth)
     case SB_TIMESTAMP:
         sb_time_write_ts(b, sb_timestamp_sec(v), sb_timestamp_nsec(v));
         return true;
+    case SB_OPTIONAL: {
+        const sb_val *in = sb_optional_value(v);
+        if (!in) {
+            sb_buf_puts(b, "optional.none()");
+            return true;
+        }
+        sb_buf_puts(b, "optional.of(");
+        bool ok = sb_cel__fmt_s(b, *in, depth + 1);
+        sb_buf_putc(b, ')');
+        return ok;
+    }
     case SB_LIST: {
         sb_buf_putc(b, '[');
         for (size_t i = 0; i < sb_list_len(v); i++) {

@@ -194,12 +194,15 @@ const cel_builtin *sb_cel__builtin_at(uint16_t i)
     i = (uint16_t)(i - sb_cel__strings_count);
     if (i < sb_cel__math_count)
         return &sb_cel__math_table[i];
-    return &sb_cel__time_table[i - sb_cel__math_count];
+    i = (uint16_t)(i - sb_cel__math_count);
+    if (i < sb_cel__time_count)
+        return &sb_cel__time_table[i];
+    return &sb_cel__opt_table[i - sb_cel__time_count];
 }
 
 uint16_t sb_cel__builtin_find(const char *name, size_t len, int style)
 {
-    size_t total = CORE_COUNT + sb_cel__strings_count + sb_cel__math_count + sb_cel__time_count;
+    size_t total = CORE_COUNT + sb_cel__strings_count + sb_cel__math_count + sb_cel__time_count + sb_cel__opt_count;
     for (size_t i = 0; i < total; i++) {
         const cel_builtin *b = sb_cel__builtin_at((uint16_t)i);
         if ((b->styles & style) && strlen(b->name) == len && memcmp(b->name, name, len) == 0)

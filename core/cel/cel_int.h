@@ -5,7 +5,7 @@
  * lookup), cel_eval.c (the tree walker), cel_ops.c (operators, conversions),
  * cel_funcs.c (the builtin table), cel_strings.c (strings extension),
  * cel_math.c (math extension), cel_time.c and cel_tz.c (timestamps,
- * durations, time zones), cel_format.c (string(), format(), %s
+ * durations, time zones), cel_opt.c (optionals), cel_format.c (string(), format(), %s
  * rendering), cel_regex.c (matches), cel_utf8.c, sb_cel.c (public API). */
 #ifndef CEL_INT_H
 #define CEL_INT_H
@@ -103,8 +103,13 @@ typedef enum cel_op {
     N_COND, /* kids[0] ? kids[1] : kids[2] */
     N_BIN,  /* sub = cel_binop_kind */
     N_COMP, /* sub = cel_comp; kids[0] = range, kids[1..] per kind */
-    N_BIND  /* cel.bind: slot = kids[1] (init) in kids[2] */
+    N_BIND, /* cel.bind: slot = kids[1] (init) in kids[2] */
+    N_OPT   /* ?kids[0]: an optional element of an N_LIST, or value of an N_MAP */
 } cel_op;
+
+/* N_SELECT and N_INDEX flags in `sub` */
+#define SEL_NOT_NAME 0x1 /* `quoted` or .? field: never part of a qualified name */
+#define SEL_OPT 0x2      /* x.?f, x[?k]: an optional, none when absent */
 
 typedef enum cel_binop_kind {
     B_EQ,
@@ -133,7 +138,9 @@ typedef enum cel_comp {
     C_TRANSFORM_MAP,
     C_TRANSFORM_MAP_FILTER,
     C_TRANSFORM_MAP_ENTRY,
-    C_TRANSFORM_MAP_ENTRY_FILTER /* the transform gives a map to merge */
+    C_TRANSFORM_MAP_ENTRY_FILTER, /* the transform gives a map to merge */
+    C_OPT_MAP,     /* opt.optMap(x, t): kids[1] = t */
+    C_OPT_FLAT_MAP /* opt.optFlatMap(x, t): t gives an optional */
 } cel_comp;
 
 /* A qualified name to resolve at evaluation time: a.b.c tries the variables
@@ -260,6 +267,23 @@ extern const cel_builtin sb_cel__math_table[];
 extern const size_t sb_cel__math_count;
 extern const cel_builtin sb_cel__time_table[];
 extern const size_t sb_cel__time_count;
+
+extern const cel_builtin sb_cel__opt_table[];
+extern const size_t sb_cel__opt_count;
+
+/* ---- optional values (cel_opt.c) ---- */
+/* Selection (N_SELECT, N_HAS) on an optional receiver, or x.?f: an optional. */
+sb_val sb_cel__opt_select(cel_ctx *c, const cel_node *n, sb_val o);
+/* Indexing into an optional, or x[?k]: an optional (none when absent). */
+sb_val sb_cel__opt_index(cel_ctx *c, const cel_node *n, sb_val o, sb_val k);
+/* An optional entry ?x of a list or map literal (consumes v): its value, or
+ * *skip when it is none; an error if v is not an optional. */
+sb_val sb_cel__opt_elem(cel_ctx *c, const cel_node *n, sb_val v, bool *skip);
+/* optMap / optFlatMap (N_COMP with C_OPT_MAP, C_OPT_FLAT_MAP). */
+sb_val sb_cel__opt_comp(cel_ctx *c, const cel_node *n);
+/* x.or(y), x.orValue(y) with x holding a value: the result without
+ * evaluating y (true and *out set), else false. */
+bool sb_cel__opt_shortcut(const cel_node *n, sb_val recv, sb_val *out);
 
 /* ---- timestamps and durations (cel_time.c, cel_tz.c) ---- */
 /* A timestamp value, or a range error when sec is outside 0001..9999. */

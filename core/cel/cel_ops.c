@@ -14,7 +14,7 @@
 
 static const char *const type_names[] = {"null_type", "bool", "int", "uint", "double", "string",
                                          "bytes",     "list", "map", "type", "dyn",
-                                         "google.protobuf.Duration", "google.protobuf.Timestamp"};
+                                         "google.protobuf.Duration", "google.protobuf.Timestamp", "optional_type"};
 
 const char *sb_cel__type_name(sb_val v)
 {
@@ -43,6 +43,8 @@ const char *sb_cel__type_name(sb_val v)
         return "google.protobuf.Duration";
     case SB_TIMESTAMP:
         return "google.protobuf.Timestamp";
+    case SB_OPTIONAL:
+        return "optional_type";
     default:
         return "error";
     }

@@ -11,6 +11,7 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/cel_math.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_time.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_tz.c
+  ${CMAKE_CURRENT_LIST_DIR}/cel_opt.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_format.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_regex.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_utf8.c

@@ -56,6 +56,13 @@ typedef struct sb_tsobj {
     int32_t nsec;
 } sb_tsobj;
 
+typedef struct sb_optobj {
+    sb_obj h;
+    sb_val v;
+} sb_optobj;
+
+static sb_optobj none_obj = {{0, SB_OPTIONAL}, {SB_NULL, 0, 0, 0, {.i = 0}}};
+
 static sb_obj oom_obj = {0, SB_ERROR};
 static const char oom_msg[] = "out of memory";
 
@@ -94,6 +101,35 @@ sb_val sb_timestamp(int64_t sec, int32_t nsec)
     sb_val v = mk(SB_TIMESTAMP);
     v.as.o = &o->h;
     return v;
+}
+
+sb_val sb_optional(sb_val inner)
+{
+    if (inner.kind == SB_ERROR)
+        return inner;
+    sb_optobj *o = sb_malloc(sizeof *o);
+    if (!o) {
+        sb_val_free(inner);
+        return sb_oom();
+    }
+    o->h.refs = 1;
+    o->h.kind = SB_OPTIONAL;
+    o->v = inner;
+    sb_val v = mk(SB_OPTIONAL);
+    v.as.o = &o->h;
+    return v;
+}
+
+sb_val sb_optional_none(void)
+{
+    sb_val v = mk(SB_OPTIONAL);
+    v.as.o = &none_obj.h;
+    return v;
+}
+
+const sb_val *sb_optional_value(sb_val v)
+{
+    return v.kind == SB_OPTIONAL && v.as.o != &none_obj.h ? &((sb_optobj *)v.as.o)->v : NULL;
 }
 
 int64_t sb_timestamp_sec(sb_val v) { return v.kind == SB_TIMESTAMP ? ((sb_tsobj *)v.as.o)->sec : 0; }
@@ -338,6 +374,9 @@ void sb_val_free(sb_val v)
         if (v.as.o->kind & OBJ_INTERNED)
             intern_drop((sb_strobj *)v.as.o);
         break;
+    case SB_OPTIONAL:
+        sb_val_free(((sb_optobj *)v.as.o)->v);
+        break;
     default:
         break;
     }
@@ -347,7 +386,7 @@ void sb_val_free(sb_val v)
 const char *sb_kind_name(sb_kind k)
 {
     static const char *const names[] = {"null", "bool", "int",  "uint", "double", "string",  "bytes",
-                                        "list", "map",  "type", "error", "duration", "timestamp"};
+                                        "list", "map",  "type", "error", "duration", "timestamp", "optional"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }
 
@@ -729,6 +768,10 @@ bool sb_val_equal(sb_val a, sb_val b)
     case SB_BOOL: return a.as.b == b.as.b;
     case SB_DURATION: return a.as.i == b.as.i;
     case SB_TIMESTAMP: return sb_timestamp_sec(a) == sb_timestamp_sec(b) && sb_timestamp_nsec(a) == sb_timestamp_nsec(b);
+    case SB_OPTIONAL: {
+        const sb_val *x = sb_optional_value(a), *y = sb_optional_value(b);
+        return x && y ? sb_val_equal(*x, *y) : x == y;
+    }
     case SB_STRING:
         /* Map lookups compare keys, mostly shared ones: the same object is
          * equal, and two distinct shared keys differ (the table never holds
@@ -799,6 +842,10 @@ uint64_t sb_val_hash(sb_val v)
     case SB_TIMESTAMP: {
         int64_t t[2] = {sb_timestamp_sec(v), sb_timestamp_nsec(v)};
         return fnv(t, sizeof t, h ^ SB_TIMESTAMP);
+    }
+    case SB_OPTIONAL: {
+        const sb_val *x = sb_optional_value(v);
+        return x ? sb_val_hash(*x) ^ SB_OPTIONAL : h;
     }
     case SB_NULL: return h;
     case SB_STRING:
@@ -877,6 +924,11 @@ static void write_json(sb_buf *out, sb_val v, int flags, int depth)
         sb_buf_json_string(out, sb_str(v), sb_str_len(v));
         sb_buf_putc(out, '}');
         break;
+    case SB_OPTIONAL: {
+        const sb_val *x = sb_optional_value(v);
+        write_json(out, x ? *x : sb_null(), flags, depth);
+        break;
+    }
     case SB_DURATION:
     case SB_TIMESTAMP:
         sb_buf_putc(out, '"');

@@ -3,8 +3,8 @@
  * is converted on the way between layers.
  *
  * A value is a 16-byte struct passed by value. Scalars (durations too) live
- * inside it; strings, bytes, lists, maps, types, errors and timestamps point
- * to a reference-counted heap object. Every value also carries the source position it came from
+ * inside it; strings, bytes, lists, maps, types, errors, timestamps and
+ * optionals holding a value point to a reference-counted heap object. Every value also carries the source position it came from
  * (line and column, 1-based; 0 when it was computed).
  *
  * Ownership, stated once:
@@ -41,7 +41,8 @@ typedef enum sb_kind {
     SB_TYPE,   /* a CEL type value; its name is a string */
     SB_ERROR,  /* an error that flows as a value; its message is a string */
     SB_DURATION, /* int64 nanoseconds in as.i (sb_time.h) */
-    SB_TIMESTAMP /* UTC instant: seconds and nanoseconds in a heap object (sb_time.h) */
+    SB_TIMESTAMP, /* UTC instant: seconds and nanoseconds in a heap object (sb_time.h) */
+    SB_OPTIONAL   /* CEL's optional: one value, or none (a static object) */
 } sb_kind;
 
 struct sb_obj;
@@ -112,6 +113,11 @@ size_t sb_str_len(sb_val v);
 /* true if v is a string equal to the C string s */
 bool sb_str_eq(sb_val v, const char *s);
 
+/* optional.of(inner) (consumes inner); optional.none() needs no allocation. */
+sb_val sb_optional(sb_val inner);
+sb_val sb_optional_none(void);
+/* The value an optional holds (borrowed), NULL for none or a non-optional. */
+const sb_val *sb_optional_value(sb_val v);
 /* The parts of a timestamp (0 for anything else). */
 int64_t sb_timestamp_sec(sb_val v);
 int32_t sb_timestamp_nsec(sb_val v);
@@ -153,7 +159,7 @@ uint64_t sb_val_hash(sb_val v);
 /* Writes v as JSON: bytes as base64 strings, types as their names, errors as
  * {"error": message}, non-finite doubles as null, non-string map keys as
  * their JSON text, timestamps as RFC 3339 strings in UTC, durations as
- * strings of seconds ("1.5s"). */
+ * strings of seconds ("1.5s"), an optional as its value or null. */
 void sb_val_write_json(sb_buf *out, sb_val v, int flags);
 /* Convenience: a newly allocated JSON string (sb_free) or NULL on OOM. */
 char *sb_val_to_json(sb_val v, int flags);

@@ -43,6 +43,7 @@ static const struct {
     {"a.b.c + y", "{\"a.b\": {\"c\": 1}, \"y\": 2}", "3"},
     {"string(timestamp(t) + duration('1h30m') - timestamp(0)) + '%s'.format([[timestamp(0)]])", "{\"t\": \"2024-01-01T00:00:00Z\"}",
      "'1704072600s[1970-01-01T00:00:00Z]'"},
+    {"[?m.?a, ?m.?b].size() + m.?a.optMap(x, x * 2).orValue(0) + {?'k': m.?a}.size()", "{\"m\": {\"a\": 5}}", "12"},
 };
 
 static bool same_json(sb_val got, const char *want)

@@ -9,7 +9,7 @@ target_include_directories(cel_cases_driver PRIVATE "${PROJECT_SOURCE_DIR}/tests
 target_compile_options(cel_cases_driver PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(cel_cases_driver PRIVATE sibyl_core)
 add_test(NAME cel_cases COMMAND cel_cases_driver "${_cel_dir}/eval.test" "${_cel_dir}/limits.test"
-                                 "${_cel_dir}/time.test")
+                                 "${_cel_dir}/time.test" "${_cel_dir}/optional.test")
 
 sibyl_unit_test(cel_template "${_cel_dir}/test_template.c")
 sibyl_unit_test(cel_oom "${_cel_dir}/test_cel_oom.c")

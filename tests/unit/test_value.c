@@ -215,6 +215,30 @@ static void test_time_values(void)
     sb_failalloc_disarm();
 }
 
+/* An optional owns its value; none is static; JSON shows the value or null. */
+static void test_optional_values(void)
+{
+    sb_val o = sb_optional(sb_string_cstr("x")), n = sb_optional_none();
+    CHECK(o.kind == SB_OPTIONAL && sb_str_eq(*sb_optional_value(o), "x") && !sb_optional_value(n));
+    CHECK(!sb_optional_value(sb_int(1)) && !sb_val_equal(o, n) && sb_val_equal(n, sb_optional_none()));
+    sb_val p = sb_optional(sb_string_cstr("x"));
+    CHECK(sb_val_equal(o, p) && sb_val_hash(o) == sb_val_hash(p));
+    sb_val l = sb_list_new(0);
+    CHECK(sb_list_push(&l, o) && sb_list_push(&l, n));
+    char *j = sb_val_to_json(l, 0);
+    CHECK_STR(j, "[\"x\",null]");
+    sb_free(j);
+    sb_val_free(l);
+    sb_val_free(p);
+    sb_val_free(n); /* static: nothing happens */
+    sb_val e = sb_optional(sb_error("e")); /* an error passes through */
+    CHECK(e.kind == SB_ERROR && sb_str_eq(e, "e") == false && strcmp(sb_str(e), "e") == 0);
+    sb_val_free(e);
+    sb_failalloc_arm(0);
+    CHECK(sb_is_oom(sb_optional(sb_int(3))));
+    sb_failalloc_disarm();
+}
+
 /* Calendar conversion round-trips over the whole range, and the text forms
  * read back. */
 static void test_time_text(void)
@@ -266,5 +290,5 @@ static void test_oom_is_clean(void)
 }
 
 SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
-                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_time_values)
+                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_time_values) TEST(test_optional_values)
                  TEST(test_time_text) TEST(test_oom_is_clean))
