@@ -9,8 +9,7 @@
  * and punctuation), groups (...) (?:...) (?P<n>...) (?<n>...), flags
  * (?i) (?m) (?s) (?U) and (?flags:...), alternation, * + ? {n} {n,} {n,m}
  * and their lazy forms. Differences from RE2 (docs/expressions.md):
- * \p{...} Unicode classes and \Q...\E are rejected; (?i) folds ASCII letters
- * only; repetition counts are at most 1000 and the compiled program at most
+ * \p{...} Unicode classes and \Q...\E are rejected; repetition counts are at most 1000 and the compiled program at most
  * MAX_PROG instructions. */
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +32,7 @@ enum { I_CHAR, I_ANY, I_ANYNL, I_CLASS, I_SPLIT, I_JMP, I_ASSERT, I_MATCH };
 
 typedef struct rnode {
     uint8_t type;
-    uint8_t fold;     /* case-insensitive (ASCII) */
+    uint8_t fold;     /* case-insensitive (Unicode simple folding, cel_fold.c) */
     uint8_t dotnl;    /* R_ANY: matches \n too */
     int32_t val;      /* char, class index, assert kind */
     int32_t min, max; /* R_REPEAT; max -1 = unbounded */
@@ -664,7 +663,7 @@ static void compile(emitter *e, int32_t i)
     case R_EMPTY:
         return;
     case R_CHAR:
-        emit(e, I_CHAR, n->val, 0, n->fold);
+        emit(e, I_CHAR, n->fold ? sb_cel__fold(n->val) : n->val, 0, n->fold); /* folded: x is the orbit's representative */
         return;
     case R_ANY:
         emit(e, n->dotnl ? I_ANYNL : I_ANY, 0, 0, false);
@@ -805,20 +804,25 @@ cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t 
 
 /* ---- matching ---- */
 
-static int32_t fold_ascii(int32_t c)
+static bool ranges_have(const rclass *c, int32_t ch)
 {
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+    for (uint32_t i = 0; i < c->n; i++)
+        if ((uint32_t)ch >= c->r[2 * i] && (uint32_t)ch <= c->r[2 * i + 1])
+            return true;
+    return false;
 }
 
+/* With (?i), a character is in the class when any character of its case
+ * orbit is (then a negated class excludes the whole orbit, as in RE2). */
 static bool class_has(const rclass *c, int32_t ch)
 {
-    bool in = false;
-    for (uint32_t i = 0; i < c->n && !in; i++)
-        in = (uint32_t)ch >= c->r[2 * i] && (uint32_t)ch <= c->r[2 * i + 1];
-    if (!in && c->fold) {
-        int32_t alt = ch >= 'a' && ch <= 'z' ? ch - 32 : fold_ascii(ch);
-        for (uint32_t i = 0; i < c->n && !in; i++)
-            in = (uint32_t)alt >= c->r[2 * i] && (uint32_t)alt <= c->r[2 * i + 1];
+    bool in = ranges_have(c, ch);
+    if (!in && c->fold && ch >= 0) {
+        int32_t orbit[4];
+        orbit[0] = sb_cel__fold(ch);
+        size_t k = 1 + sb_cel__fold_orbit(orbit[0], orbit + 1, 3);
+        for (size_t j = 0; j < k && !in; j++)
+            in = orbit[j] != ch && ranges_have(c, orbit[j]);
     }
     return in != c->neg;
 }
@@ -936,7 +940,7 @@ int sb_cel__regex_search(const cel_regex *re, const char *s, size_t len, uint64_
             bool ok = false;
             switch (in->op) {
             case I_CHAR:
-                ok = in->fold ? fold_ascii(c) == fold_ascii(in->x) : c == in->x;
+                ok = in->fold ? sb_cel__fold(c) == in->x : c == in->x;
                 break;
             case I_ANY:
                 ok = c != '\n';

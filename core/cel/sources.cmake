@@ -14,5 +14,6 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/cel_opt.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_format.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_regex.c
+  ${CMAKE_CURRENT_LIST_DIR}/cel_fold.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_utf8.c
 )
