@@ -298,6 +298,8 @@ static sb_val eval_map(cel_ctx *c, const cel_node *n)
 
 static sb_val eval_call(cel_ctx *c, const cel_node *n)
 {
+    if (n->nkids && sb_cel__opt_is_peek_call(n))
+        return sb_cel__opt_peek_call(c, n);
     sb_val inl[ARGS_INLINE];
     sb_val *args = inl;
     uint32_t na = n->nkids;

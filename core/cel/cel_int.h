@@ -281,6 +281,10 @@ sb_val sb_cel__opt_index(cel_ctx *c, const cel_node *n, sb_val o, sb_val k);
 sb_val sb_cel__opt_elem(cel_ctx *c, const cel_node *n, sb_val v, bool *skip);
 /* optMap / optFlatMap (N_COMP with C_OPT_MAP, C_OPT_FLAT_MAP). */
 sb_val sb_cel__opt_comp(cel_ctx *c, const cel_node *n);
+/* x.hasValue(), x.value(), x.orValue(y): evaluated by sb_cel__opt_peek_call
+ * without building the optional x. */
+bool sb_cel__opt_is_peek_call(const cel_node *n);
+sb_val sb_cel__opt_peek_call(cel_ctx *c, const cel_node *n);
 /* x.or(y), x.orValue(y) with x holding a value: the result without
  * evaluating y (true and *out set), else false. */
 bool sb_cel__opt_shortcut(const cel_node *n, sb_val recv, sb_val *out);

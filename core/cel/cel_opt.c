@@ -4,7 +4,10 @@
  * indexing (x.?f, x[?k]) with the rule that selecting or indexing into an
  * optional gives an optional (none stays none), so chains need one `?`.
  * `or` and `orValue` do not evaluate their argument when the receiver has
- * a value (cel_eval.c asks sb_cel__opt_shortcut before evaluating it). */
+ * a value (cel_eval.c asks sb_cel__opt_shortcut before evaluating it).
+ *
+ * hasValue(), value() and orValue() look at their receiver without building
+ * it (peek below), so `metrics.?val_acc.orValue(0)` allocates nothing. */
 #include <string.h>
 
 #include "cel_int.h"
@@ -114,6 +117,100 @@ bool sb_cel__opt_shortcut(const cel_node *n, sb_val recv, sb_val *out)
     else
         return false;
     return true;
+}
+
+/* What peek found: a value that is not an optional, an optional's value, or
+ * none. */
+enum { PLAIN, SOME, NONE };
+
+/* Evaluates n as eval would, except that an optional it would give is
+ * returned unwrapped: its value (a new reference) with SOME, or NONE. Chains
+ * of selections and indexes are followed without building the optionals in
+ * between. Errors come back as values (state PLAIN). */
+static sb_val peek(cel_ctx *c, const cel_node *n, int *state)
+{
+    *state = PLAIN;
+    sb_val v;
+    if (n->op == N_SELECT || n->op == N_INDEX) {
+        if (!sb_cel__charge_steps(c, 1)) /* the step eval would have counted */
+            return sb_cel__fatal(c);
+        int bs;
+        sb_val b = peek(c, n->kids[0], &bs);
+        if (bs == NONE || b.kind == SB_ERROR) {
+            *state = bs;
+            return b;
+        }
+        bool opt = bs == SOME || (n->sub & SEL_OPT);
+        sb_val k = n->op == N_INDEX ? sb_cel__eval_node(c, n->kids[1]) : sb_null();
+        if (k.kind == SB_ERROR) {
+            sb_val_free(b);
+            return k;
+        }
+        if (!opt) {
+            v = n->op == N_SELECT ? sb_cel__select(c, n, b, sb_str(n->val), n->pos) : sb_cel__index(c, n, b, k);
+        } else {
+            const sb_val *f = NULL;
+            if (b.kind == SB_MAP)
+                f = n->op == N_SELECT ? sb_map_get_str(b, sb_str(n->val)) : sb_map_get(b, k);
+            if (f) {
+                v = sb_val_ref(*f);
+            } else if (b.kind == SB_MAP) {
+                v = sb_null();
+                *state = NONE;
+            } else {
+                v = n->op == N_SELECT ? sb_cel__opt_select(c, n, b) : sb_cel__opt_index(c, n, b, k);
+            }
+            if (*state != NONE && v.kind != SB_ERROR && v.kind != SB_OPTIONAL)
+                *state = SOME;
+        }
+        sb_val_free(b);
+        sb_val_free(k);
+    } else {
+        v = sb_cel__eval_node(c, n);
+    }
+    if (v.kind == SB_OPTIONAL) {
+        const sb_val *in = sb_optional_value(v);
+        sb_val r = in ? sb_val_ref(*in) : sb_null();
+        *state = in ? SOME : NONE;
+        sb_val_free(v);
+        return r;
+    }
+    return v;
+}
+
+static sb_val fn_method(cel_ctx *c, const cel_node *n, sb_val *a, uint32_t na);
+
+bool sb_cel__opt_is_peek_call(const cel_node *n)
+{
+    if (n->fn == FN_UNKNOWN || sb_cel__builtin_at(n->fn)->fn != fn_method || !(n->sub & CALL_MEMBER))
+        return false;
+    const char *f = sb_str(n->val);
+    return f[0] == 'h' || f[0] == 'v' || f[2] == 'V'; /* hasValue, value, orValue */
+}
+
+sb_val sb_cel__opt_peek_call(cel_ctx *c, const cel_node *n)
+{
+    int st;
+    sb_val v = peek(c, n->kids[0], &st);
+    if (v.kind == SB_ERROR)
+        return v;
+    const char *f = sb_str(n->val);
+    uint32_t want = f[0] == 'o' ? 2 : 1;
+    if (st == PLAIN || n->nkids != want) {
+        sb_val e = sb_cel__err(c, n, "no matching overload for '%s' applied to (%s%s)", f, sb_cel__type_name(v),
+                               n->nkids > 1 ? ", ..." : "");
+        sb_val_free(v);
+        return e;
+    }
+    switch (f[0]) {
+    case 'h':
+        sb_val_free(v);
+        return sb_bool(st == SOME);
+    case 'v':
+        return st == SOME ? v : sb_cel__err(c, n, "value() of optional.none()");
+    default: /* orValue: the default only when needed */
+        return st == SOME ? v : sb_cel__eval_node(c, n->kids[1]);
+    }
 }
 
 static bool is_zero(sb_val v)

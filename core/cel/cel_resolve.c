@@ -292,6 +292,27 @@ static void resolve_comp(resolver *r, cel_node *n)
     r->n = mark;
 }
 
+/* A list literal of literals (`x in ['a', 'b']`) becomes one literal value,
+ * built once here instead of at every evaluation. Left as it is if memory
+ * runs out: that only costs speed. */
+static void fold_list(cel_node *n)
+{
+    for (uint32_t i = 0; i < n->nkids; i++)
+        if (n->kids[i]->op != N_LIT)
+            return;
+    sb_val l = sb_list_new(n->nkids);
+    for (uint32_t i = 0; i < n->nkids && l.kind == SB_LIST; i++)
+        if (!sb_list_push(&l, sb_val_ref(n->kids[i]->val))) {
+            sb_val_free(l);
+            return;
+        }
+    if (l.kind != SB_LIST)
+        return;
+    n->op = N_LIT;
+    n->nkids = 0;
+    n->val = l;
+}
+
 static void resolve(resolver *r, cel_node *n)
 {
     if (r->failed)
@@ -352,6 +373,8 @@ static void resolve(resolver *r, cel_node *n)
     default:
         for (uint32_t i = 0; i < n->nkids && !r->failed; i++)
             resolve(r, n->kids[i]);
+        if (n->op == N_LIST && !r->failed)
+            fold_list(n);
         return;
     }
 }

@@ -13,6 +13,7 @@ add_test(NAME cel_cases COMMAND cel_cases_driver "${_cel_dir}/eval.test" "${_cel
 
 sibyl_unit_test(cel_template "${_cel_dir}/test_template.c")
 sibyl_unit_test(cel_oom "${_cel_dir}/test_cel_oom.c")
+sibyl_unit_test(cel_alloc "${_cel_dir}/test_cel_alloc.c")
 
 # `sibyl expr` from the outside, native and wasm.
 add_test(NAME cel_expr_cli COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" $<TARGET_FILE:sibyl>)
