@@ -140,16 +140,14 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     const cel_qname *q = n->aux;
     const sb_val *found = NULL;
     uint32_t used = 1;
-    if (c->vars.kind == SB_MAP) {
-        if (vars_dotted(c)) {
-            for (uint32_t i = 0; i < q->ncand && !found; i++) {
-                found = sb_map_get_str(c->vars, q->cand[i].name);
-                used = q->cand[i].used;
-            }
-        } else {
-            found = sb_map_get_str(c->vars, q->seg[0]);
+    /* Candidates longest first; with no dotted variable names only the last
+     * (the first segment alone) can match, and the misses before it are
+     * pointer comparisons of shared keys. */
+    if (c->vars.kind == SB_MAP)
+        for (uint32_t i = 0; i < q->ncand && !found; i++) {
+            found = sb_map_get(c->vars, q->cand[i].key);
+            used = q->cand[i].used;
         }
-    }
     sb_val v;
     if (found) {
         v = sb_val_ref(*found);
@@ -162,7 +160,7 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
         return undeclared(c, n, q->nseg > 1 && !vars_dotted(c) ? q->seg[0] : q->full);
     }
     for (uint32_t i = used; i < q->nseg && v.kind != SB_ERROR; i++) {
-        sb_val next = sb_cel__select(c, n, v, q->seg[i], q->segpos[i]);
+        sb_val next = sb_cel__select(c, n, v, q->segkey[i], q->segpos[i]);
         sb_val_free(v);
         v = next;
     }
@@ -591,9 +589,9 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         if (o.kind == SB_OPTIONAL || (n->sub & SEL_OPT)) {
             r = sb_cel__opt_select(c, n, o);
         } else if (n->op == N_SELECT) {
-            r = sb_cel__select(c, n, o, sb_str(n->val), n->pos);
+            r = sb_cel__select(c, n, o, n->val, n->pos);
         } else if (o.kind == SB_MAP) {
-            r = sb_bool(sb_map_get_str(o, sb_str(n->val)) != NULL);
+            r = sb_bool(sb_map_get(o, n->val) != NULL);
         } else {
             r = sb_cel__err(c, n, "has() needs a map, got %s", sb_cel__type_name(o));
         }

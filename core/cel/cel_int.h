@@ -148,12 +148,14 @@ typedef enum cel_comp {
  * container's prefixes. */
 typedef struct cel_qcand {
     char *name;    /* full variable name to look up */
+    sb_val key;    /* the same as a shared map key (sb_string_key) */
     uint16_t used; /* how many segments of the chain it covers */
 } cel_qcand;
 
 typedef struct cel_qname {
     uint16_t nseg;
     char **seg;       /* segment names */
+    sb_val *segkey;   /* the same as shared map keys */
     uint32_t *segpos; /* byte offset of each segment (for errors) */
     uint16_t ncand;
     cel_qcand *cand; /* in priority order */
@@ -235,7 +237,8 @@ sb_val sb_cel__negate(cel_ctx *c, const cel_node *n, sb_val a);
 /* -1, 0, 1; or 2 when the pair cannot be ordered (no overload). NaN gives 3. */
 int sb_cel__compare(sb_val a, sb_val b);
 sb_val sb_cel__index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key);
-sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos);
+/* obj.field; field is a string (a shared key makes the lookup cheap). */
+sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, sb_val field, size_t pos);
 const char *sb_cel__type_name(sb_val v);
 bool sb_cel__is_type_name(const char *s);
 /* string to a value of each kind, as the conversion functions do */

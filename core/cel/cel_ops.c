@@ -382,24 +382,17 @@ static sb_val no_such_key(cel_ctx *c, size_t pos, sb_val m, sb_val key)
     return e;
 }
 
-sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos)
+sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, sb_val field, size_t pos)
 {
     (void)n;
     if (obj.kind == SB_MAP) {
-        const sb_val *v = sb_map_get_str(obj, field);
-        if (v)
-            return sb_val_ref(*v);
-        sb_val k = sb_string_cstr(field);
-        if (k.kind == SB_ERROR)
-            return sb_cel__oom(c);
-        sb_val e = no_such_key(c, pos, obj, k);
-        sb_val_free(k);
-        return e;
+        const sb_val *v = sb_map_get(obj, field);
+        return v ? sb_val_ref(*v) : no_such_key(c, pos, obj, field);
     }
     if (obj.kind == SB_ERROR)
         return sb_val_ref(obj);
     sb_buf b = SB_BUF_INIT;
-    sb_buf_printf(&b, "cannot select field '%s' from a value of type %s", field, sb_cel__type_name(obj));
+    sb_buf_printf(&b, "cannot select field '%s' from a value of type %s", sb_str(field), sb_cel__type_name(obj));
     sb_val e = sb_buf_failed(&b) ? sb_cel__oom(c) : sb_cel__err_at(c, pos, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;

@@ -33,13 +33,13 @@ sb_val sb_cel__opt_select(cel_ctx *c, const cel_node *n, sb_val o)
     if (n->op == N_HAS) {
         if (in->kind != SB_MAP)
             return sb_cel__err(c, n, "has() needs a map, got %s", sb_cel__type_name(*in));
-        return sb_bool(sb_map_get_str(*in, sb_str(n->val)) != NULL);
+        return sb_bool(sb_map_get(*in, n->val) != NULL);
     }
     if (in->kind == SB_MAP) {
-        const sb_val *v = sb_map_get_str(*in, sb_str(n->val));
+        const sb_val *v = sb_map_get(*in, n->val);
         return v ? wrap(c, sb_val_ref(*v)) : sb_optional_none();
     }
-    return sb_cel__select(c, n, *in, sb_str(n->val), n->pos);
+    return sb_cel__select(c, n, *in, n->val, n->pos);
 }
 
 sb_val sb_cel__opt_index(cel_ctx *c, const cel_node *n, sb_val o, sb_val k)
@@ -147,11 +147,11 @@ static sb_val peek(cel_ctx *c, const cel_node *n, int *state)
             return k;
         }
         if (!opt) {
-            v = n->op == N_SELECT ? sb_cel__select(c, n, b, sb_str(n->val), n->pos) : sb_cel__index(c, n, b, k);
+            v = n->op == N_SELECT ? sb_cel__select(c, n, b, n->val, n->pos) : sb_cel__index(c, n, b, k);
         } else {
             const sb_val *f = NULL;
             if (b.kind == SB_MAP)
-                f = n->op == N_SELECT ? sb_map_get_str(b, sb_str(n->val)) : sb_map_get(b, k);
+                f = sb_map_get(b, n->op == N_SELECT ? n->val : k);
             if (f) {
                 v = sb_val_ref(*f);
             } else if (b.kind == SB_MAP) {

@@ -241,7 +241,7 @@ static cel_node *node2(parser *ps, cel_op op, size_t pos, cel_node *a, cel_node 
 
 static sb_val take_string(parser *ps, const char *s, size_t len, size_t pos)
 {
-    sb_val v = sb_string(s, len);
+    sb_val v = sb_string_key(s, len); /* names: shared, so map lookups compare pointers */
     if (v.kind == SB_ERROR) {
         perr_at(ps, pos, "out of memory");
         return sb_null();
