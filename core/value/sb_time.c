@@ -155,7 +155,7 @@ static uint64_t unit_ns(const char *s, size_t len, size_t *i)
                  {"ms", 1000000},     {"s", 1000000000ULL},  {"m", 60000000000ULL},    {"h", 3600000000000ULL}};
     for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
         size_t n = strlen(units[k].name);
-        /* "m" must not take the "m" of "ms" */
+        /* "ms" comes before "m" and "ns" before "s" in the table */
         if (n <= len - *i && memcmp(s + *i, units[k].name, n) == 0) {
             *i += n;
             return units[k].ns;
@@ -206,8 +206,8 @@ int sb_time_parse_dur(const char *s, size_t len, int64_t *ns)
         uint64_t part;
         if (v > UINT64_MAX / unit || __builtin_mul_overflow(v, unit, &part))
             range = true;
-        else if (frac)
-            part += (uint64_t)((double)frac * ((double)unit / scale));
+        else if (frac && __builtin_add_overflow(part, (uint64_t)((double)frac * ((double)unit / scale)), &part))
+            range = true;
         if (!range && __builtin_add_overflow(total, part, &total))
             range = true;
     }

@@ -267,6 +267,8 @@ static void test_time_text(void)
     CHECK(sb_time_parse_dur("+.5m", 4, &d) == 0 && d == 30000000000LL);
     CHECK(sb_time_parse_dur("1", 1, &d) == -1 && sb_time_parse_dur("-", 1, &d) == -1);
     CHECK(sb_time_parse_dur("99999999999999999999h", 21, &d) == -2);
+    /* the fraction must not wrap an almost full total around */
+    CHECK(sb_time_parse_dur("18446744073.9999999999s", 23, &d) == -2);
 }
 
 static void test_oom_is_clean(void)
