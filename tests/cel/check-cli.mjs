@@ -41,6 +41,8 @@ const cases = [
   // timestamps and durations print as RFC 3339 / seconds text; zones come from the built-in table
   { args: ["[timestamp('2024-02-29T23:30:00.5+01:00'), duration('90m'), timestamp(0) - timestamp(1)]"],
     out: '["2024-02-29T22:30:00.5Z","5400s","-1s"]\n', rc: 0 },
+  { args: ["duration('18446744073.9999999999s')"], rc: 1,
+    err: "error: col 1: duration out of range (about 292 years either way)\n  duration('18446744073.9999999999s')\n  ^\n" },
   // optionals print as their value, none as null
   { args: ["[m.?acc, m.?loss, m.?loss.orValue(1.5)]", '--vars', '{"m": {"acc": 0.5}}'], out: '[0.5,null,1.5]\n', rc: 0 },
   { args: ["timestamp(t).getHours('Europe/Paris')", '--vars', '{"t": "2024-07-01T12:00:00Z"}'], out: '14\n', rc: 0 },
