@@ -25,7 +25,7 @@
 int64_t sb_time_days(int64_t year, int month, int day);
 /* The civil date of a day count since 1970-01-01. */
 void sb_time_civil(int64_t days, int64_t *year, int *month, int *day);
-/* Floor division by 86400 (days) and the second of that day. */
+/* a / b rounded toward minus infinity (b > 0): the day of a second. */
 static inline int64_t sb_time_floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
