@@ -54,7 +54,8 @@ bool sb_cel__time_arith(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val 
         /* seconds differ by less than 2^39: only the scaling can overflow */
         int64_t ds = sb_timestamp_sec(a) - sb_timestamp_sec(b);
         int64_t dn = (int64_t)sb_timestamp_nsec(a) - sb_timestamp_nsec(b);
-        if (__builtin_mul_overflow(ds, SB_NS_PER_SEC, &r) || __builtin_add_overflow(r, dn, &r))
+        if (ds > INT64_MAX / SB_NS_PER_SEC || ds < INT64_MIN / SB_NS_PER_SEC ||
+            __builtin_add_overflow(ds * SB_NS_PER_SEC, dn, &r))
             *out = dur_range(c, n);
         else
             *out = sb_duration(r);

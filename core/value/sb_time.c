@@ -27,24 +27,26 @@ void sb_time_civil(int64_t days, int64_t *year, int *month, int *day)
     *year = yoe + era * 400 + (*month <= 2);
 }
 
-/* n decimal digits at s[*i]; false if any is missing. */
-static bool digits(const char *s, size_t len, size_t *i, int n, int *out)
+/* Reads s[*i..] against layout, where 'd' is a digit and anything else
+ * itself; each run of digits is one number, stored in f[] in order. */
+static bool scan(const char *s, size_t len, size_t *i, const char *layout, int *f)
 {
-    int v = 0;
-    for (int k = 0; k < n; k++, (*i)++) {
-        if (*i >= len || s[*i] < '0' || s[*i] > '9')
+    int k = 0;
+    f[0] = 0;
+    for (const char *l = layout; *l; l++, (*i)++) {
+        if (*i >= len)
             return false;
-        v = v * 10 + (s[*i] - '0');
+        char ch = s[*i];
+        if (*l != 'd') {
+            if (ch != *l)
+                return false;
+            f[++k] = 0;
+        } else if (ch < '0' || ch > '9') {
+            return false;
+        } else {
+            f[k] = f[k] * 10 + (ch - '0');
+        }
     }
-    *out = v;
-    return true;
-}
-
-static bool lit(const char *s, size_t len, size_t *i, char c)
-{
-    if (*i >= len || s[*i] != c)
-        return false;
-    (*i)++;
     return true;
 }
 
@@ -58,13 +60,10 @@ static int month_days(int64_t y, int m)
 bool sb_time_parse_ts(const char *s, size_t len, int64_t *sec, int32_t *nsec)
 {
     size_t i = 0;
-    int y, mo, d, h, mi, se, ns = 0;
-    if (!digits(s, len, &i, 4, &y) || !lit(s, len, &i, '-') || !digits(s, len, &i, 2, &mo) ||
-        !lit(s, len, &i, '-') || !digits(s, len, &i, 2, &d) || !lit(s, len, &i, 'T') ||
-        !digits(s, len, &i, 2, &h) || !lit(s, len, &i, ':') || !digits(s, len, &i, 2, &mi) ||
-        !lit(s, len, &i, ':') || !digits(s, len, &i, 2, &se))
+    int f[6], ns = 0; /* year, month, day, hour, minute, second */
+    if (!scan(s, len, &i, "dddd-dd-ddTdd:dd:dd", f))
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || se > 59)
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > month_days(f[0], f[1]) || f[3] > 23 || f[4] > 59 || f[5] > 59)
         return false;
     if (i < len && s[i] == '.') {
         i++;
@@ -76,22 +75,20 @@ bool sb_time_parse_ts(const char *s, size_t len, int64_t *sec, int32_t *nsec)
         for (; nd < 9; nd++)
             ns *= 10;
     }
-    int off = 0;
-    if (lit(s, len, &i, 'Z')) {
-        off = 0;
+    int off = 0, o[2];
+    if (i < len && s[i] == 'Z') {
+        i++;
     } else if (i < len && (s[i] == '+' || s[i] == '-')) {
         bool neg = s[i++] == '-';
-        int oh, om;
-        if (!digits(s, len, &i, 2, &oh) || !lit(s, len, &i, ':') || !digits(s, len, &i, 2, &om) || oh > 23 ||
-            om > 59)
+        if (!scan(s, len, &i, "dd:dd", o) || o[0] > 23 || o[1] > 59)
             return false;
-        off = (oh * 60 + om) * 60 * (neg ? -1 : 1);
+        off = (o[0] * 60 + o[1]) * 60 * (neg ? -1 : 1);
     } else {
         return false;
     }
     if (i != len)
         return false;
-    int64_t t = sb_time_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    int64_t t = sb_time_days(f[0], f[1], f[2]) * 86400 + f[3] * 3600 + f[4] * 60 + f[5] - off;
     if (!sb_time_in_range(t))
         return false;
     *sec = t;
