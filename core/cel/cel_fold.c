@@ -94,11 +94,18 @@ int32_t sb_cel__fold(int32_t c)
     return lo && in_run(lo - 1, c) ? c + fold_delta[lo - 1] : c;
 }
 
-size_t sb_cel__fold_orbit(int32_t rep, int32_t *out, size_t max)
+int32_t sb_cel__fold_next(uint32_t *it)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < NFOLD && n < max; i++)
-        if (in_run(i, rep - fold_delta[i]))
-            out[n++] = rep - fold_delta[i];
-    return n;
+    for (;;) {
+        uint32_t i = *it >> 8, k = *it & 0xFF;
+        if (i >= NFOLD)
+            return -1;
+        uint32_t step = (fold_key[i] >> 25) ? 2 : 1;
+        if (k * step > (fold_key[i] >> 17 & 0xFF)) {
+            *it = (i + 1) << 8;
+            continue;
+        }
+        (*it)++;
+        return (int32_t)((fold_key[i] & 0x1FFFF) + k * step);
+    }
 }

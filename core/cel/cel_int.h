@@ -313,9 +313,9 @@ sb_val sb_cel__quote(cel_ctx *c, const cel_node *n, sb_val s);
 /* ---- Unicode simple case folding (cel_fold.c) ---- */
 /* The representative of c's case orbit (c itself when it folds to nothing). */
 int32_t sb_cel__fold(int32_t c);
-/* The other members of the orbit whose representative is rep, at most max
- * into out; returns how many. */
-size_t sb_cel__fold_orbit(int32_t rep, int32_t *out, size_t max);
+/* Each character that folds to another one, in turn: start with *it = 0;
+ * -1 after the last. */
+int32_t sb_cel__fold_next(uint32_t *it);
 
 /* ---- regular expressions (cel_regex.c) ---- */
 typedef struct cel_regex cel_regex;

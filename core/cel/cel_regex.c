@@ -129,6 +129,36 @@ static bool add_range(rparser *p, rclass *c, uint32_t lo, uint32_t hi)
     return true;
 }
 
+static bool ranges_have(const rclass *c, int32_t ch)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if ((uint32_t)ch >= c->r[2 * i] && (uint32_t)ch <= c->r[2 * i + 1])
+            return true;
+    return false;
+}
+
+/* (?i): adds every character whose case orbit meets the class, so that
+ * matching needs no folding; a negated class then excludes whole orbits, as
+ * in RE2. First the representative of each orbit met, then the other members
+ * of the orbits whose representative is in. Runs of new characters are
+ * merged into one range. */
+static void close_fold(rparser *p, rclass *c)
+{
+    for (int pass = 0; pass < 2 && !p->failed; pass++) {
+        uint32_t it = 0;
+        for (int32_t ch; !p->failed && (ch = sb_cel__fold_next(&it)) >= 0;) {
+            int32_t rep = sb_cel__fold(ch);
+            int32_t add = pass == 0 ? rep : ch;
+            if (ranges_have(c, add) || !ranges_have(c, pass == 0 ? ch : rep))
+                continue;
+            if (c->n && c->r[2 * c->n - 1] + 1 == (uint32_t)add)
+                c->r[2 * c->n - 1] = (uint32_t)add;
+            else
+                add_range(p, c, (uint32_t)add, (uint32_t)add);
+        }
+    }
+}
+
 static bool more(const rparser *p)
 {
     return p->pos < p->len && !p->failed;
@@ -176,8 +206,19 @@ static bool perl_class_neg(rparser *p, rclass *c, int letter)
     rclass t;
     memset(&t, 0, sizeof t);
     bool ok = perl_class(p, &t, letter);
+    if (ok && p->fold) { /* (?i)\W: fold \w, then negate (as RE2) */
+        close_fold(p, &t);
+        ok = !p->failed;
+        for (uint32_t i = 1; i < t.n; i++) /* insertion sort of the few ranges */
+            for (uint32_t j = i; j > 0 && t.r[2 * j] < t.r[2 * j - 2]; j--) {
+                uint32_t lo = t.r[2 * j], hi = t.r[2 * j + 1];
+                t.r[2 * j] = t.r[2 * j - 2], t.r[2 * j + 1] = t.r[2 * j - 1];
+                t.r[2 * j - 2] = lo, t.r[2 * j - 1] = hi;
+            }
+    }
     uint32_t lo = 0;
-    /* ranges of the Perl classes are sorted and disjoint */
+    /* ranges of the Perl classes are sorted and disjoint (folding adds
+     * characters outside them) */
     for (uint32_t i = 0; ok && i < t.n; i++) {
         if (t.r[2 * i] > lo)
             ok = add_range(p, c, lo, t.r[2 * i] - 1);
@@ -763,6 +804,9 @@ cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t 
     int32_t root = parse_alt(&p);
     if (root >= 0 && !p.failed && p.pos < p.len)
         fail(&p, "unexpected )");
+    for (int32_t i = 0; i < p.ncls && !p.failed; i++)
+        if (p.cls[i].fold)
+            close_fold(&p, &p.cls[i]);
     cel_regex *re = NULL;
     if (!p.failed) {
         int64_t size = prog_size(&p, root, 0) + 1;
@@ -804,27 +848,10 @@ cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t 
 
 /* ---- matching ---- */
 
-static bool ranges_have(const rclass *c, int32_t ch)
-{
-    for (uint32_t i = 0; i < c->n; i++)
-        if ((uint32_t)ch >= c->r[2 * i] && (uint32_t)ch <= c->r[2 * i + 1])
-            return true;
-    return false;
-}
-
-/* With (?i), a character is in the class when any character of its case
- * orbit is (then a negated class excludes the whole orbit, as in RE2). */
+/* (?i) classes were closed under case folding when compiled (close_fold). */
 static bool class_has(const rclass *c, int32_t ch)
 {
-    bool in = ranges_have(c, ch);
-    if (!in && c->fold && ch >= 0) {
-        int32_t orbit[4];
-        orbit[0] = sb_cel__fold(ch);
-        size_t k = 1 + sb_cel__fold_orbit(orbit[0], orbit + 1, 3);
-        for (size_t j = 0; j < k && !in; j++)
-            in = orbit[j] != ch && ranges_have(c, orbit[j]);
-    }
-    return in != c->neg;
+    return ranges_have(c, ch) != c->neg;
 }
 
 static bool is_word(int32_t c)
