@@ -95,22 +95,6 @@ static bool absorbable(cel_ctx *c, sb_val v)
 
 /* ---- identifiers ---- */
 
-static bool vars_dotted(cel_ctx *c)
-{
-    if (c->dotted < 0) {
-        c->dotted = 0;
-        size_t n = sb_map_len(c->vars);
-        for (size_t i = 0; i < n; i++) {
-            const sb_val *k = sb_map_key_at(c->vars, i);
-            if (k->kind == SB_STRING && memchr(sb_str(*k), '.', sb_str_len(*k))) {
-                c->dotted = 1;
-                break;
-            }
-        }
-    }
-    return c->dotted == 1;
-}
-
 /* "undeclared reference to 'x' (variables: a, b)" */
 static sb_val undeclared(cel_ctx *c, const cel_node *n, const char *name)
 {
@@ -141,13 +125,15 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     const sb_val *found = NULL;
     uint32_t used = 1;
     /* Candidates longest first; with no dotted variable names only the last
-     * (the first segment alone) can match, and the misses before it are
-     * pointer comparisons of shared keys. */
-    if (c->vars.kind == SB_MAP)
+     * (the first segment alone) can match. */
+    if (sb_map_has_dotted_key(c->vars)) {
         for (uint32_t i = 0; i < q->ncand && !found; i++) {
             found = sb_map_get(c->vars, q->cand[i].key);
             used = q->cand[i].used;
         }
+    } else {
+        found = sb_map_get(c->vars, q->segkey[0]);
+    }
     sb_val v;
     if (found) {
         v = sb_val_ref(*found);
@@ -157,7 +143,7 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
         if (v.kind == SB_ERROR)
             return sb_cel__oom(c);
     } else {
-        return undeclared(c, n, q->nseg > 1 && !vars_dotted(c) ? q->seg[0] : q->full);
+        return undeclared(c, n, q->nseg > 1 && !sb_map_has_dotted_key(c->vars) ? q->seg[0] : q->full);
     }
     for (uint32_t i = used; i < q->nseg && v.kind != SB_ERROR; i++) {
         sb_val next = sb_cel__select(c, n, v, q->segkey[i], q->segpos[i]);

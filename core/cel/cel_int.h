@@ -207,7 +207,6 @@ typedef struct cel_ctx {
     uint64_t steps, max_steps;
     size_t bytes, max_bytes;
     sb_val fatal;  /* a limit breach or OOM: sticky, cannot be absorbed */
-    int8_t dotted; /* -1 unknown; 0/1: do the variable names contain '.' */
 } cel_ctx;
 
 sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n);

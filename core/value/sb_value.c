@@ -164,6 +164,11 @@ static sb_val strobj(sb_kind k, const void *s, size_t len)
  * met when the table cannot grow are made as ordinary strings. Single-threaded,
  * as the whole core. */
 #define OBJ_INTERNED 0x100u /* in sb_obj.kind: the object is in the table */
+/* In a map's sb_obj.kind: whether some string key contains '.' is known
+ * (MAP_DOTS_KNOWN), and the answer (MAP_DOTS); reset when a key is added or
+ * removed. */
+#define MAP_DOTS_KNOWN 0x200u
+#define MAP_DOTS 0x400u
 #define INTERN_MAX_LEN 48
 #define INTERN_MAX 8192u
 
@@ -589,6 +594,20 @@ const sb_val *sb_map_get_str(sb_val map, const char *key)
     return NULL;
 }
 
+bool sb_map_has_dotted_key(sb_val map)
+{
+    if (map.kind != SB_MAP)
+        return false;
+    sb_mapobj *m = (sb_mapobj *)map.as.o;
+    if (!(m->h.kind & MAP_DOTS_KNOWN)) {
+        bool dots = false;
+        for (size_t i = 0; i < m->len && !dots; i++)
+            dots = m->e[i].k.kind == SB_STRING && memchr(sb_str(m->e[i].k), '.', sb_str_len(m->e[i].k));
+        m->h.kind |= MAP_DOTS_KNOWN | (dots ? MAP_DOTS : 0); /* a cache: allowed on a shared map */
+    }
+    return m->h.kind & MAP_DOTS;
+}
+
 bool sb_map_set(sb_val *map, sb_val key, sb_val val)
 {
     if (map->kind != SB_MAP || map->as.o->refs != 1 || key.kind >= SB_LIST) {
@@ -604,6 +623,7 @@ bool sb_map_set(sb_val *map, sb_val key, sb_val val)
         m->e[found].v = val;
         return true;
     }
+    m->h.kind &= ~(MAP_DOTS_KNOWN | MAP_DOTS);
     if (m->len == m->cap) {
         uint32_t cap = m->cap ? m->cap * 2 : 4;
         sb_entry *e = m->cap < MAP_MAX_ENTRIES / 2 ? sb_realloc(m->e, cap * sizeof *e) : NULL;
@@ -656,6 +676,7 @@ bool sb_map_remove(sb_val *map, sb_val key)
     long i = map_find(m, key);
     if (i < 0)
         return false;
+    m->h.kind &= ~(MAP_DOTS_KNOWN | MAP_DOTS);
     sb_val_free(m->e[i].k);
     sb_val_free(m->e[i].v);
     memmove(&m->e[i], &m->e[i + 1], (m->len - (size_t)i - 1) * sizeof *m->e);

@@ -140,6 +140,9 @@ const sb_val *sb_map_get_str(sb_val map, const char *key);
 /* Sets key -> val (consumes both); replaces an existing entry in place. */
 bool sb_map_set(sb_val *map, sb_val key, sb_val val);
 bool sb_map_set_str(sb_val *map, const char *key, sb_val val);
+/* Whether some string key contains '.' (CEL looks for dotted variable names
+ * only then). Computed once and kept in the map until its keys change. */
+bool sb_map_has_dotted_key(sb_val map);
 /* Removes key if present; true if removed. */
 bool sb_map_remove(sb_val *map, sb_val key);
 

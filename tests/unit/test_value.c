@@ -239,6 +239,21 @@ static void test_optional_values(void)
     sb_failalloc_disarm();
 }
 
+/* The dotted-key answer is kept in the map and follows changes of its keys. */
+static void test_dotted_keys(void)
+{
+    sb_val m = sb_map_new(0);
+    CHECK(!sb_map_has_dotted_key(m) && !sb_map_has_dotted_key(sb_int(1)));
+    CHECK(sb_map_set_str(&m, "a", sb_int(1)) && !sb_map_has_dotted_key(m));
+    CHECK(sb_map_set_str(&m, "a.b", sb_int(2)) && sb_map_has_dotted_key(m));
+    CHECK(sb_map_set_str(&m, "a.b", sb_int(3)) && sb_map_has_dotted_key(m));
+    sb_val k = sb_string_cstr("a.b");
+    CHECK(sb_map_remove(&m, k) && !sb_map_has_dotted_key(m));
+    sb_val_free(k);
+    CHECK(sb_map_set(&m, sb_int(5), sb_string_cstr("x.y")) && !sb_map_has_dotted_key(m));
+    sb_val_free(m);
+}
+
 /* Calendar conversion round-trips over the whole range, and the text forms
  * read back. */
 static void test_time_text(void)
@@ -292,5 +307,5 @@ static void test_oom_is_clean(void)
 }
 
 SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
-                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_time_values) TEST(test_optional_values)
+                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_time_values) TEST(test_optional_values) TEST(test_dotted_keys)
                  TEST(test_time_text) TEST(test_oom_is_clean))
