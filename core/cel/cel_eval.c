@@ -134,6 +134,13 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     } else {
         found = sb_map_get(c->vars, q->segkey[0]);
     }
+    /* the fields of maps found, borrowed: one reference at the end */
+    for (; found && used < q->nseg && found->kind == SB_MAP; used++) {
+        const sb_val *f = sb_map_get(*found, q->segkey[used]);
+        if (!f)
+            break;
+        found = f;
+    }
     sb_val v;
     if (found) {
         v = sb_val_ref(*found);
