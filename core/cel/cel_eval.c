@@ -651,6 +651,13 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
             sb_val_free(a);
             return b;
         }
+        if (a.kind == SB_INT && b.kind == SB_INT && n->sub <= B_GE) { /* the common int comparison */
+            if (n->sub <= B_NE && !sb_cel__charge_steps(c, 2)) /* as sb_cel__binop counts == and != */
+                return sb_cel__fatal(c);
+            int64_t x = a.as.i, y = b.as.i;
+            static const uint8_t want[] = {2, 5, 1, 3, 4, 6}; /* B_EQ..B_GE: bits for <, ==, > */
+            return sb_bool(want[n->sub] >> (x < y ? 0 : x == y ? 1 : 2) & 1);
+        }
         sb_val r = sb_cel__binop(c, n, n->sub, a, b);
         sb_val_free(a);
         sb_val_free(b);
