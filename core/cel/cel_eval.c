@@ -556,6 +556,22 @@ static sb_val eval_bind(cel_ctx *c, const cel_node *n)
     return r;
 }
 
+/* ---- field chains on locals ---- */
+
+/* x.a.b on a macro's variable: the value found, borrowed from the variable,
+ * or NULL when n is not such a chain or a field is missing (then eval
+ * reports it). *k counts the nodes, for the steps eval would have counted. */
+static const sb_val *borrow(cel_ctx *c, const cel_node *n, uint64_t *k)
+{
+    ++*k;
+    if (n->op == N_LOCAL)
+        return &c->locals[n->slot];
+    if (n->op != N_SELECT || (n->sub & SEL_OPT))
+        return NULL;
+    const sb_val *o = borrow(c, n->kids[0], k);
+    return o && o->kind == SB_MAP ? sb_map_get(*o, n->val) : NULL;
+}
+
 /* ---- the switch ---- */
 
 sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
@@ -575,6 +591,10 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         return eval_ident(c, n);
     case N_SELECT:
     case N_HAS: {
+        uint64_t k = 0;
+        const sb_val *b = n->op == N_SELECT ? borrow(c, n, &k) : NULL;
+        if (b) /* this node's step is counted already */
+            return sb_cel__charge_steps(c, k - 1) ? sb_val_ref(*b) : sb_cel__fatal(c);
         sb_val o = sb_cel__eval_node(c, n->kids[0]);
         if (o.kind == SB_ERROR)
             return o;
