@@ -778,6 +778,14 @@ static bool num_equal(sb_val a, sb_val b)
     return i.as.i >= 0 && (uint64_t)i.as.i == u.as.u;
 }
 
+/* Strings and bytes are always string objects (unlike errors: the
+ * out-of-memory error is not). */
+static inline bool same_text(sb_val a, sb_val b)
+{
+    const sb_strobj *x = (const sb_strobj *)a.as.o, *y = (const sb_strobj *)b.as.o;
+    return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+}
+
 bool sb_val_equal(sb_val a, sb_val b)
 {
     if (is_num(a) && is_num(b))
@@ -801,8 +809,8 @@ bool sb_val_equal(sb_val a, sb_val b)
             return true;
         if (a.as.o->kind & b.as.o->kind & OBJ_INTERNED)
             return false;
-        return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
-    case SB_BYTES:
+        return same_text(a, b);
+    case SB_BYTES: return same_text(a, b);
     case SB_TYPE:
     case SB_ERROR:
         return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
