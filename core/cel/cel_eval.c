@@ -95,22 +95,6 @@ static bool absorbable(cel_ctx *c, sb_val v)
 
 /* ---- identifiers ---- */
 
-static bool vars_dotted(cel_ctx *c)
-{
-    if (c->dotted < 0) {
-        c->dotted = 0;
-        size_t n = sb_map_len(c->vars);
-        for (size_t i = 0; i < n; i++) {
-            const sb_val *k = sb_map_key_at(c->vars, i);
-            if (k->kind == SB_STRING && memchr(sb_str(*k), '.', sb_str_len(*k))) {
-                c->dotted = 1;
-                break;
-            }
-        }
-    }
-    return c->dotted == 1;
-}
-
 /* "undeclared reference to 'x' (variables: a, b)" */
 static sb_val undeclared(cel_ctx *c, const cel_node *n, const char *name)
 {
@@ -140,29 +124,36 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     const cel_qname *q = n->aux;
     const sb_val *found = NULL;
     uint32_t used = 1;
-    if (c->vars.kind == SB_MAP) {
-        if (vars_dotted(c)) {
-            for (uint32_t i = 0; i < q->ncand && !found; i++) {
-                found = sb_map_get_str(c->vars, q->cand[i].name);
-                used = q->cand[i].used;
-            }
-        } else {
-            found = sb_map_get_str(c->vars, q->seg[0]);
+    /* Candidates longest first; with no dotted variable names only the last
+     * (the first segment alone) can match. */
+    if (sb_map_has_dotted_key(c->vars)) {
+        for (uint32_t i = 0; i < q->ncand && !found; i++) {
+            found = sb_map_get(c->vars, q->cand[i].key);
+            used = q->cand[i].used;
         }
+    } else {
+        found = sb_map_get(c->vars, q->segkey[0]);
+    }
+    /* the fields of maps found, borrowed: one reference at the end */
+    for (; found && used < q->nseg && found->kind == SB_MAP; used++) {
+        const sb_val *f = sb_map_get(*found, q->segkey[used]);
+        if (!f)
+            break;
+        found = f;
     }
     sb_val v;
     if (found) {
         v = sb_val_ref(*found);
-    } else if (sb_cel__is_type_name(q->seg[0])) {
-        v = sb_type(q->seg[0]);
+    } else if (sb_cel__is_type_name(q->seg[0]) || sb_cel__is_type_name(q->full)) {
+        used = sb_cel__is_type_name(q->seg[0]) ? 1 : q->nseg; /* google.protobuf.Timestamp */
+        v = sb_type(used == 1 ? q->seg[0] : q->full);
         if (v.kind == SB_ERROR)
             return sb_cel__oom(c);
-        used = 1;
     } else {
-        return undeclared(c, n, q->nseg > 1 && !vars_dotted(c) ? q->seg[0] : q->full);
+        return undeclared(c, n, q->nseg > 1 && !sb_map_has_dotted_key(c->vars) ? q->seg[0] : q->full);
     }
     for (uint32_t i = used; i < q->nseg && v.kind != SB_ERROR; i++) {
-        sb_val next = sb_cel__select(c, n, v, q->seg[i], q->segpos[i]);
+        sb_val next = sb_cel__select(c, n, v, q->segkey[i], q->segpos[i]);
         sb_val_free(v);
         v = next;
     }
@@ -220,11 +211,17 @@ static sb_val eval_list(cel_ctx *c, const cel_node *n)
     if (l.kind == SB_ERROR)
         return sb_cel__oom(c);
     for (uint32_t i = 0; i < n->nkids; i++) {
-        sb_val v = sb_cel__eval_node(c, n->kids[i]);
+        const cel_node *e = n->kids[i];
+        bool skip = false;
+        sb_val v = sb_cel__eval_node(c, e->op == N_OPT ? e->kids[0] : e);
+        if (e->op == N_OPT && v.kind != SB_ERROR)
+            v = sb_cel__opt_elem(c, e, v, &skip);
         if (v.kind == SB_ERROR) {
             sb_val_free(l);
             return v;
         }
+        if (skip)
+            continue;
         if (!sb_list_push(&l, v)) {
             sb_val_free(l);
             return sb_cel__oom(c);
@@ -266,9 +263,15 @@ static sb_val eval_map(cel_ctx *c, const cel_node *n)
             sb_val_free(m);
             return e;
         }
-        sb_val v = sb_cel__eval_node(c, n->kids[2 * i + 1]);
-        if (v.kind == SB_ERROR) {
+        const cel_node *e = n->kids[2 * i + 1];
+        bool skip = false;
+        sb_val v = sb_cel__eval_node(c, e->op == N_OPT ? e->kids[0] : e);
+        if (e->op == N_OPT && v.kind != SB_ERROR)
+            v = sb_cel__opt_elem(c, e, v, &skip);
+        if (v.kind == SB_ERROR || skip) {
             sb_val_free(k);
+            if (skip)
+                continue;
             sb_val_free(m);
             return v;
         }
@@ -286,6 +289,8 @@ static sb_val eval_map(cel_ctx *c, const cel_node *n)
 
 static sb_val eval_call(cel_ctx *c, const cel_node *n)
 {
+    if (n->nkids && sb_cel__opt_is_peek_call(n))
+        return sb_cel__opt_peek_call(c, n);
     sb_val inl[ARGS_INLINE];
     sb_val *args = inl;
     uint32_t na = n->nkids;
@@ -304,13 +309,16 @@ static sb_val eval_call(cel_ctx *c, const cel_node *n)
             failed = true;
             break;
         }
+        if (done == 0 && args[0].kind == SB_OPTIONAL && sb_cel__opt_shortcut(n, args[0], &r)) {
+            failed = true; /* decided without the argument: no call */
+            done = 1;
+            break;
+        }
     }
     if (!failed) {
         if (n->fn == FN_UNKNOWN) {
             const char *name = sb_str(n->val);
-            if (strcmp(name, "timestamp") == 0 || strcmp(name, "duration") == 0)
-                r = sb_cel__err(c, n, "%s() is not supported: sibyl's CEL has no timestamp or duration types", name);
-            else if (sb_cel__builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
+            if (sb_cel__builtin_find(name, strlen(name), (n->sub & CALL_MEMBER) ? STYLE_GLOBAL : STYLE_MEMBER) !=
                      FN_UNKNOWN)
                 r = sb_cel__err(c, n,
                                 (n->sub & CALL_MEMBER) ? "'%s' is called as a function: %s(...)"
@@ -369,6 +377,8 @@ static sb_val merge_entries(cel_ctx *c, const cel_node *n, sb_val *acc, sb_val v
 
 static sb_val eval_comp(cel_ctx *c, const cel_node *n)
 {
+    if (n->sub >= C_OPT_MAP)
+        return sb_cel__opt_comp(c, n);
     sb_val range = sb_cel__eval_node(c, n->kids[0]);
     if (range.kind == SB_ERROR)
         return range;
@@ -495,6 +505,9 @@ static sb_val eval_comp(cel_ctx *c, const cel_node *n)
             }
             break;
         }
+        case C_OPT_MAP: /* sb_cel__opt_comp */
+        case C_OPT_FLAT_MAP:
+            break;
         }
     }
     *l1 = save1;
@@ -543,6 +556,22 @@ static sb_val eval_bind(cel_ctx *c, const cel_node *n)
     return r;
 }
 
+/* ---- field chains on locals ---- */
+
+/* x.a.b on a macro's variable: the value found, borrowed from the variable,
+ * or NULL when n is not such a chain or a field is missing (then eval
+ * reports it). *k counts the nodes, for the steps eval would have counted. */
+static const sb_val *borrow(cel_ctx *c, const cel_node *n, uint64_t *k)
+{
+    ++*k;
+    if (n->op == N_LOCAL)
+        return &c->locals[n->slot];
+    if (n->op != N_SELECT || (n->sub & SEL_OPT))
+        return NULL;
+    const sb_val *o = borrow(c, n->kids[0], k);
+    return o && o->kind == SB_MAP ? sb_map_get(*o, n->val) : NULL;
+}
+
 /* ---- the switch ---- */
 
 sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
@@ -562,14 +591,20 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         return eval_ident(c, n);
     case N_SELECT:
     case N_HAS: {
+        uint64_t k = 0;
+        const sb_val *b = n->op == N_SELECT ? borrow(c, n, &k) : NULL;
+        if (b) /* this node's step is counted already */
+            return sb_cel__charge_steps(c, k - 1) ? sb_val_ref(*b) : sb_cel__fatal(c);
         sb_val o = sb_cel__eval_node(c, n->kids[0]);
         if (o.kind == SB_ERROR)
             return o;
         sb_val r;
-        if (n->op == N_SELECT) {
-            r = sb_cel__select(c, n, o, sb_str(n->val), n->pos);
+        if (o.kind == SB_OPTIONAL || (n->sub & SEL_OPT)) {
+            r = sb_cel__opt_select(c, n, o);
+        } else if (n->op == N_SELECT) {
+            r = sb_cel__select(c, n, o, n->val, n->pos);
         } else if (o.kind == SB_MAP) {
-            r = sb_bool(sb_map_get_str(o, sb_str(n->val)) != NULL);
+            r = sb_bool(sb_map_get(o, n->val) != NULL);
         } else {
             r = sb_cel__err(c, n, "has() needs a map, got %s", sb_cel__type_name(o));
         }
@@ -585,7 +620,7 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
             sb_val_free(o);
             return k;
         }
-        sb_val r = sb_cel__index(c, n, o, k);
+        sb_val r = o.kind == SB_OPTIONAL || n->sub ? sb_cel__opt_index(c, n, o, k) : sb_cel__index(c, n, o, k);
         sb_val_free(o);
         sb_val_free(k);
         return r;
@@ -636,6 +671,13 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
             sb_val_free(a);
             return b;
         }
+        if (a.kind == SB_INT && b.kind == SB_INT && n->sub <= B_GE) { /* the common int comparison */
+            if (n->sub <= B_NE && !sb_cel__charge_steps(c, 2)) /* as sb_cel__binop counts == and != */
+                return sb_cel__fatal(c);
+            int64_t x = a.as.i, y = b.as.i;
+            static const uint8_t want[] = {2, 5, 1, 3, 4, 6}; /* B_EQ..B_GE: bits for <, ==, > */
+            return sb_bool(want[n->sub] >> (x < y ? 0 : x == y ? 1 : 2) & 1);
+        }
         sb_val r = sb_cel__binop(c, n, n->sub, a, b);
         sb_val_free(a);
         sb_val_free(b);
@@ -645,6 +687,8 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         return eval_comp(c, n);
     case N_BIND:
         return eval_bind(c, n);
+    case N_OPT: /* only under N_LIST and N_MAP, which look at it themselves */
+        return sb_cel__eval_node(c, n->kids[0]);
     }
     return sb_cel__err(c, n, "internal error: unknown node");
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../value/sb_time.h"
 #include "cel_int.h"
 
 /* Shortest digits that read back as d: "d.ddd" mantissa digits without the
@@ -158,6 +159,23 @@ bool sb_cel__fmt_s(sb_buf *b, sb_val v, int depth)
     case SB_BYTES:
         bytes_as_text(b, sb_str(v), sb_str_len(v));
         return true;
+    case SB_DURATION:
+        sb_time_write_dur(b, v.as.i);
+        return true;
+    case SB_TIMESTAMP:
+        sb_time_write_ts(b, sb_timestamp_sec(v), sb_timestamp_nsec(v));
+        return true;
+    case SB_OPTIONAL: {
+        const sb_val *in = sb_optional_value(v);
+        if (!in) {
+            sb_buf_puts(b, "optional.none()");
+            return true;
+        }
+        sb_buf_puts(b, "optional.of(");
+        bool ok = sb_cel__fmt_s(b, *in, depth + 1);
+        sb_buf_putc(b, ')');
+        return ok;
+    }
     case SB_LIST: {
         sb_buf_putc(b, '[');
         for (size_t i = 0; i < sb_list_len(v); i++) {

@@ -192,12 +192,17 @@ const cel_builtin *sb_cel__builtin_at(uint16_t i)
     if (i < sb_cel__strings_count)
         return &sb_cel__strings_table[i];
     i = (uint16_t)(i - sb_cel__strings_count);
-    return &sb_cel__math_table[i];
+    if (i < sb_cel__math_count)
+        return &sb_cel__math_table[i];
+    i = (uint16_t)(i - sb_cel__math_count);
+    if (i < sb_cel__time_count)
+        return &sb_cel__time_table[i];
+    return &sb_cel__opt_table[i - sb_cel__time_count];
 }
 
 uint16_t sb_cel__builtin_find(const char *name, size_t len, int style)
 {
-    size_t total = CORE_COUNT + sb_cel__strings_count + sb_cel__math_count;
+    size_t total = CORE_COUNT + sb_cel__strings_count + sb_cel__math_count + sb_cel__time_count + sb_cel__opt_count;
     for (size_t i = 0; i < total; i++) {
         const cel_builtin *b = sb_cel__builtin_at((uint16_t)i);
         if ((b->styles & style) && strlen(b->name) == len && memcmp(b->name, name, len) == 0)

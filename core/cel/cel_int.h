@@ -4,7 +4,8 @@
  * expansion), cel_resolve.c (names -> locals / qualified variables, function
  * lookup), cel_eval.c (the tree walker), cel_ops.c (operators, conversions),
  * cel_funcs.c (the builtin table), cel_strings.c (strings extension),
- * cel_math.c (math extension), cel_format.c (string(), format(), %s
+ * cel_math.c (math extension), cel_time.c and cel_tz.c (timestamps,
+ * durations, time zones), cel_opt.c (optionals), cel_format.c (string(), format(), %s
  * rendering), cel_regex.c (matches), cel_utf8.c, sb_cel.c (public API). */
 #ifndef CEL_INT_H
 #define CEL_INT_H
@@ -102,8 +103,13 @@ typedef enum cel_op {
     N_COND, /* kids[0] ? kids[1] : kids[2] */
     N_BIN,  /* sub = cel_binop_kind */
     N_COMP, /* sub = cel_comp; kids[0] = range, kids[1..] per kind */
-    N_BIND  /* cel.bind: slot = kids[1] (init) in kids[2] */
+    N_BIND, /* cel.bind: slot = kids[1] (init) in kids[2] */
+    N_OPT   /* ?kids[0]: an optional element of an N_LIST, or value of an N_MAP */
 } cel_op;
+
+/* N_SELECT and N_INDEX flags in `sub` */
+#define SEL_NOT_NAME 0x1 /* `quoted` or .? field: never part of a qualified name */
+#define SEL_OPT 0x2      /* x.?f, x[?k]: an optional, none when absent */
 
 typedef enum cel_binop_kind {
     B_EQ,
@@ -132,7 +138,9 @@ typedef enum cel_comp {
     C_TRANSFORM_MAP,
     C_TRANSFORM_MAP_FILTER,
     C_TRANSFORM_MAP_ENTRY,
-    C_TRANSFORM_MAP_ENTRY_FILTER /* the transform gives a map to merge */
+    C_TRANSFORM_MAP_ENTRY_FILTER, /* the transform gives a map to merge */
+    C_OPT_MAP,     /* opt.optMap(x, t): kids[1] = t */
+    C_OPT_FLAT_MAP /* opt.optFlatMap(x, t): t gives an optional */
 } cel_comp;
 
 /* A qualified name to resolve at evaluation time: a.b.c tries the variables
@@ -140,12 +148,14 @@ typedef enum cel_comp {
  * container's prefixes. */
 typedef struct cel_qcand {
     char *name;    /* full variable name to look up */
+    sb_val key;    /* the same as a shared map key (sb_string_key) */
     uint16_t used; /* how many segments of the chain it covers */
 } cel_qcand;
 
 typedef struct cel_qname {
     uint16_t nseg;
     char **seg;       /* segment names */
+    sb_val *segkey;   /* the same as shared map keys */
     uint32_t *segpos; /* byte offset of each segment (for errors) */
     uint16_t ncand;
     cel_qcand *cand; /* in priority order */
@@ -197,7 +207,6 @@ typedef struct cel_ctx {
     uint64_t steps, max_steps;
     size_t bytes, max_bytes;
     sb_val fatal;  /* a limit breach or OOM: sticky, cannot be absorbed */
-    int8_t dotted; /* -1 unknown; 0/1: do the variable names contain '.' */
 } cel_ctx;
 
 sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n);
@@ -227,7 +236,8 @@ sb_val sb_cel__negate(cel_ctx *c, const cel_node *n, sb_val a);
 /* -1, 0, 1; or 2 when the pair cannot be ordered (no overload). NaN gives 3. */
 int sb_cel__compare(sb_val a, sb_val b);
 sb_val sb_cel__index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key);
-sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos);
+/* obj.field; field is a string (a shared key makes the lookup cheap). */
+sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, sb_val field, size_t pos);
 const char *sb_cel__type_name(sb_val v);
 bool sb_cel__is_type_name(const char *s);
 /* string to a value of each kind, as the conversion functions do */
@@ -257,6 +267,39 @@ extern const cel_builtin sb_cel__strings_table[];
 extern const size_t sb_cel__strings_count;
 extern const cel_builtin sb_cel__math_table[];
 extern const size_t sb_cel__math_count;
+extern const cel_builtin sb_cel__time_table[];
+extern const size_t sb_cel__time_count;
+
+extern const cel_builtin sb_cel__opt_table[];
+extern const size_t sb_cel__opt_count;
+
+/* ---- optional values (cel_opt.c) ---- */
+/* Selection (N_SELECT, N_HAS) on an optional receiver, or x.?f: an optional. */
+sb_val sb_cel__opt_select(cel_ctx *c, const cel_node *n, sb_val o);
+/* Indexing into an optional, or x[?k]: an optional (none when absent). */
+sb_val sb_cel__opt_index(cel_ctx *c, const cel_node *n, sb_val o, sb_val k);
+/* An optional entry ?x of a list or map literal (consumes v): its value, or
+ * *skip when it is none; an error if v is not an optional. */
+sb_val sb_cel__opt_elem(cel_ctx *c, const cel_node *n, sb_val v, bool *skip);
+/* optMap / optFlatMap (N_COMP with C_OPT_MAP, C_OPT_FLAT_MAP). */
+sb_val sb_cel__opt_comp(cel_ctx *c, const cel_node *n);
+/* x.hasValue(), x.value(), x.orValue(y): evaluated by sb_cel__opt_peek_call
+ * without building the optional x. */
+bool sb_cel__opt_is_peek_call(const cel_node *n);
+sb_val sb_cel__opt_peek_call(cel_ctx *c, const cel_node *n);
+/* x.or(y), x.orValue(y) with x holding a value: the result without
+ * evaluating y (true and *out set), else false. */
+bool sb_cel__opt_shortcut(const cel_node *n, sb_val recv, sb_val *out);
+
+/* ---- timestamps and durations (cel_time.c, cel_tz.c) ---- */
+/* A timestamp value, or a range error when sec is outside 0001..9999. */
+sb_val sb_cel__timestamp(cel_ctx *c, const cel_node *n, int64_t sec, int32_t nsec);
+/* + and - among timestamps and durations: the result (maybe a range error)
+ * in *out, or false when no overload applies. */
+bool sb_cel__time_arith(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b, sb_val *out);
+/* Offset east of UTC in seconds of zone `name` (a table name or "+HH:MM")
+ * at instant utc; false for an unknown zone. */
+bool sb_cel__tz_offset(const char *name, size_t len, int64_t utc, int64_t *off);
 
 /* ---- formatting (cel_format.c) ---- */
 /* CEL string(double): Go's strconv 'g' shortest form ("1e+06", "0.0045"). */
@@ -265,6 +308,13 @@ void sb_cel__fmt_double(sb_buf *b, double d);
 bool sb_cel__fmt_s(sb_buf *b, sb_val v, int depth);
 sb_val sb_cel__format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args);
 sb_val sb_cel__quote(cel_ctx *c, const cel_node *n, sb_val s);
+
+/* ---- Unicode simple case folding (cel_fold.c) ---- */
+/* The representative of c's case orbit (c itself when it folds to nothing). */
+int32_t sb_cel__fold(int32_t c);
+/* Each character that folds to another one, in turn: start with *it = 0;
+ * -1 after the last. */
+int32_t sb_cel__fold_next(uint32_t *it);
 
 /* ---- regular expressions (cel_regex.c) ---- */
 typedef struct cel_regex cel_regex;

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "../value/sb_time.h"
 #include "cel_int.h"
 
 static const char *const type_names[] = {"null_type", "bool", "int", "uint", "double", "string",
-                                         "bytes",     "list", "map", "type", "dyn"};
+                                         "bytes",     "list", "map", "type", "dyn",
+                                         "google.protobuf.Duration", "google.protobuf.Timestamp", "optional_type"};
 
 const char *sb_cel__type_name(sb_val v)
 {
@@ -37,6 +39,12 @@ const char *sb_cel__type_name(sb_val v)
         return "map";
     case SB_TYPE:
         return "type";
+    case SB_DURATION:
+        return "google.protobuf.Duration";
+    case SB_TIMESTAMP:
+        return "google.protobuf.Timestamp";
+    case SB_OPTIONAL:
+        return "optional_type";
     default:
         return "error";
     }
@@ -120,6 +128,14 @@ int sb_cel__compare(sb_val a, sb_val b)
             return r < 0 ? -1 : 1;
         return la < lb ? -1 : la > lb;
     }
+    case SB_DURATION:
+        return a.as.i < b.as.i ? -1 : a.as.i > b.as.i;
+    case SB_TIMESTAMP: {
+        int64_t x = sb_timestamp_sec(a), y = sb_timestamp_sec(b);
+        if (x == y)
+            x = sb_timestamp_nsec(a), y = sb_timestamp_nsec(b);
+        return x < y ? -1 : x > y;
+    }
     default:
         return 2;
     }
@@ -189,6 +205,9 @@ static sb_val arith_double(int op, double x, double y)
 
 static sb_val arith(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b)
 {
+    sb_val tr;
+    if ((a.kind >= SB_DURATION || b.kind >= SB_DURATION) && sb_cel__time_arith(c, n, op, a, b, &tr))
+        return tr;
     if (a.kind != b.kind) {
         if (c->prog->mixed && is_num(a) && is_num(b) && (a.kind == SB_DOUBLE || b.kind == SB_DOUBLE) && op != B_MOD) {
             double x, y;
@@ -363,24 +382,17 @@ static sb_val no_such_key(cel_ctx *c, size_t pos, sb_val m, sb_val key)
     return e;
 }
 
-sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, const char *field, size_t pos)
+sb_val sb_cel__select(cel_ctx *c, const cel_node *n, sb_val obj, sb_val field, size_t pos)
 {
     (void)n;
     if (obj.kind == SB_MAP) {
-        const sb_val *v = sb_map_get_str(obj, field);
-        if (v)
-            return sb_val_ref(*v);
-        sb_val k = sb_string_cstr(field);
-        if (k.kind == SB_ERROR)
-            return sb_cel__oom(c);
-        sb_val e = no_such_key(c, pos, obj, k);
-        sb_val_free(k);
-        return e;
+        const sb_val *v = sb_map_get(obj, field);
+        return v ? sb_val_ref(*v) : no_such_key(c, pos, obj, field);
     }
     if (obj.kind == SB_ERROR)
         return sb_val_ref(obj);
     sb_buf b = SB_BUF_INIT;
-    sb_buf_printf(&b, "cannot select field '%s' from a value of type %s", field, sb_cel__type_name(obj));
+    sb_buf_printf(&b, "cannot select field '%s' from a value of type %s", sb_str(field), sb_cel__type_name(obj));
     sb_val e = sb_buf_failed(&b) ? sb_cel__oom(c) : sb_cel__err_at(c, pos, sb_buf_str(&b));
     sb_buf_free(&b);
     return e;
@@ -550,6 +562,10 @@ sb_val sb_cel__convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
                 return conv_error(c, n, "int", v);
             return sb_int(i);
         }
+        case SB_DURATION: /* nanoseconds */
+            return sb_int(v.as.i);
+        case SB_TIMESTAMP: /* seconds since the Unix epoch */
+            return sb_int(sb_timestamp_sec(v));
         default:
             return conv_error(c, n, "int", v);
         }
@@ -616,6 +632,12 @@ sb_val sb_cel__convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
             break;
         case SB_TYPE:
             sb_buf_append(&b, sb_str(v), sb_str_len(v));
+            break;
+        case SB_DURATION:
+            sb_time_write_dur(&b, v.as.i);
+            break;
+        case SB_TIMESTAMP:
+            sb_time_write_ts(&b, sb_timestamp_sec(v), sb_timestamp_nsec(v));
             break;
         default:
             return conv_error(c, n, "string", v);

@@ -241,7 +241,7 @@ static cel_node *node2(parser *ps, cel_op op, size_t pos, cel_node *a, cel_node 
 
 static sb_val take_string(parser *ps, const char *s, size_t len, size_t pos)
 {
-    sb_val v = sb_string(s, len);
+    sb_val v = sb_string_key(s, len); /* names: shared, so map lookups compare pointers */
     if (v.kind == SB_ERROR) {
         perr_at(ps, pos, "out of memory");
         return sb_null();
@@ -287,8 +287,19 @@ static bool enter(parser *ps)
     return true;
 }
 
-/* ExprList = Expr {"," Expr}, up to the closing token (a trailing comma is
- * allowed in list and map literals, as cel-go does). */
+/* An optional element "?" Expr of a list literal or value of a map literal,
+ * at the "?": the expression under an N_OPT node. */
+static cel_node *parse_opt_elem(parser *ps)
+{
+    size_t pos = ps->lx.start;
+    next(ps);
+    cel_node *e = parse_expr(ps);
+    return e ? node1(ps, N_OPT, pos, e) : NULL;
+}
+
+/* ExprList = Expr {"," Expr}, up to the closing token. In a list literal
+ * (trailing_comma) a trailing comma is allowed, as cel-go does, and elements
+ * may be optional: ["?"] Expr. */
 static bool parse_args(parser *ps, nvec *out, cel_tok close, bool trailing_comma)
 {
     if (ps->lx.tok == close) {
@@ -296,7 +307,7 @@ static bool parse_args(parser *ps, nvec *out, cel_tok close, bool trailing_comma
         return !ps->failed;
     }
     for (;;) {
-        cel_node *e = parse_expr(ps);
+        cel_node *e = trailing_comma && ps->lx.tok == T_QUESTION ? parse_opt_elem(ps) : parse_expr(ps);
         if (!e || !nvec_push(ps, out, e))
             return false;
         if (ps->lx.tok == T_COMMA) {
@@ -334,6 +345,10 @@ static cel_node *expand_member_macro(parser *ps, cel_node *call, const char *nam
             return call;
         kind = n == 2 ? C_MAP : C_MAP_FILTER;
         nbody = n - 1;
+    } else if (strcmp(name, "optMap") == 0 || strcmp(name, "optFlatMap") == 0) {
+        if (n != 2)
+            return call;
+        kind = name[3] == 'M' ? C_OPT_MAP : C_OPT_FLAT_MAP;
     } else if (strcmp(name, "filter") == 0) {
         if (n != 2)
             return call;
@@ -500,10 +515,6 @@ static cel_node *parse_primary(parser *ps, bool neg_literal, bool *folded)
     }
     case T_LBRACKET: {
         next(ps);
-        if (ps->lx.tok == T_QUESTION) {
-            perr_at(ps, ps->lx.start, "optional list elements ([?x]) are not supported");
-            return NULL;
-        }
         nvec a = {0};
         bool ok = parse_args(ps, &a, T_RBRACKET, true);
         if (!ok) {
@@ -516,14 +527,17 @@ static cel_node *parse_primary(parser *ps, bool neg_literal, bool *folded)
         next(ps);
         nvec a = {0};
         while (!ps->failed && ps->lx.tok != T_RBRACE) {
-            if (ps->lx.tok == T_QUESTION) {
-                perr_at(ps, ps->lx.start, "optional map entries ({?k: v}) are not supported");
-                break;
-            }
+            /* {?k: v}: v is an optional; the entry is left out when it is none */
+            bool opt = ps->lx.tok == T_QUESTION;
+            size_t qpos = ps->lx.start;
+            if (opt)
+                next(ps);
             cel_node *k = parse_expr(ps);
             if (!k || !nvec_push(ps, &a, k) || !expect(ps, T_COLON, "':'"))
                 break;
             cel_node *v = parse_expr(ps);
+            if (v && opt)
+                v = node1(ps, N_OPT, qpos, v);
             if (!v || !nvec_push(ps, &a, v))
                 break;
             if (ps->lx.tok == T_COMMA)
@@ -591,10 +605,9 @@ static cel_node *parse_member(parser *ps, bool neg_literal, bool *folded)
     while (e && !ps->failed) {
         if (ps->lx.tok == T_DOT) {
             next(ps);
-            if (ps->lx.tok == T_QUESTION) {
-                perr_at(ps, ps->lx.start, "optional field selection (.?f) is not supported");
-                return NULL;
-            }
+            bool opt = ps->lx.tok == T_QUESTION; /* x.?f */
+            if (opt)
+                next(ps);
             if (ps->lx.tok != T_IDENT && ps->lx.tok != T_ESC_IDENT) {
                 unexpected(ps, "field name after '.'");
                 return NULL;
@@ -606,7 +619,7 @@ static cel_node *parse_member(parser *ps, bool neg_literal, bool *folded)
             next(ps);
             if (ps->failed)
                 return NULL;
-            if (ps->lx.tok == T_LPAREN) {
+            if (ps->lx.tok == T_LPAREN && !opt) {
                 if (esc) {
                     perr_at(ps, fpos, "a `quoted` name cannot be called");
                     return NULL;
@@ -625,20 +638,21 @@ static cel_node *parse_member(parser *ps, bool neg_literal, bool *folded)
                 return NULL;
             s->kids[0] = e;
             s->val = take_string(ps, f, flen, fpos);
-            if (esc)
-                s->sub = 1; /* never part of a qualified name */
+            if (esc || opt)
+                s->sub = (uint8_t)(SEL_NOT_NAME | (opt ? SEL_OPT : 0)); /* never part of a qualified name */
             e = seal(ps, s);
         } else if (ps->lx.tok == T_LBRACKET) {
             size_t pos = ps->lx.start;
             next(ps);
-            if (ps->lx.tok == T_QUESTION) {
-                perr_at(ps, ps->lx.start, "optional indexing ([?k]) is not supported");
-                return NULL;
-            }
+            bool opt = ps->lx.tok == T_QUESTION; /* x[?k] */
+            if (opt)
+                next(ps);
             cel_node *i = parse_expr(ps);
             if (!i || !expect(ps, T_RBRACKET, "']'"))
                 return NULL;
             e = node2(ps, N_INDEX, pos, e, i);
+            if (e && opt)
+                e->sub = SEL_OPT;
         } else if (ps->lx.tok == T_LBRACE && e->op == N_SELECT) {
             perr_at(ps, ps->lx.start, "message construction (Name{...}) is not supported: there are no protobuf types");
             return NULL;

@@ -9,8 +9,7 @@
  * and punctuation), groups (...) (?:...) (?P<n>...) (?<n>...), flags
  * (?i) (?m) (?s) (?U) and (?flags:...), alternation, * + ? {n} {n,} {n,m}
  * and their lazy forms. Differences from RE2 (docs/expressions.md):
- * \p{...} Unicode classes and \Q...\E are rejected; (?i) folds ASCII letters
- * only; repetition counts are at most 1000 and the compiled program at most
+ * \p{...} Unicode classes and \Q...\E are rejected; repetition counts are at most 1000 and the compiled program at most
  * MAX_PROG instructions. */
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +32,7 @@ enum { I_CHAR, I_ANY, I_ANYNL, I_CLASS, I_SPLIT, I_JMP, I_ASSERT, I_MATCH };
 
 typedef struct rnode {
     uint8_t type;
-    uint8_t fold;     /* case-insensitive (ASCII) */
+    uint8_t fold;     /* case-insensitive (Unicode simple folding, cel_fold.c) */
     uint8_t dotnl;    /* R_ANY: matches \n too */
     int32_t val;      /* char, class index, assert kind */
     int32_t min, max; /* R_REPEAT; max -1 = unbounded */
@@ -130,6 +129,36 @@ static bool add_range(rparser *p, rclass *c, uint32_t lo, uint32_t hi)
     return true;
 }
 
+static bool ranges_have(const rclass *c, int32_t ch)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if ((uint32_t)ch >= c->r[2 * i] && (uint32_t)ch <= c->r[2 * i + 1])
+            return true;
+    return false;
+}
+
+/* (?i): adds every character whose case orbit meets the class, so that
+ * matching needs no folding; a negated class then excludes whole orbits, as
+ * in RE2. First the representative of each orbit met, then the other members
+ * of the orbits whose representative is in. Runs of new characters are
+ * merged into one range. */
+static void close_fold(rparser *p, rclass *c)
+{
+    for (int pass = 0; pass < 2 && !p->failed; pass++) {
+        uint32_t it = 0;
+        for (int32_t ch; !p->failed && (ch = sb_cel__fold_next(&it)) >= 0;) {
+            int32_t rep = sb_cel__fold(ch);
+            int32_t add = pass == 0 ? rep : ch;
+            if (ranges_have(c, add) || !ranges_have(c, pass == 0 ? ch : rep))
+                continue;
+            if (c->n && c->r[2 * c->n - 1] + 1 == (uint32_t)add)
+                c->r[2 * c->n - 1] = (uint32_t)add;
+            else
+                add_range(p, c, (uint32_t)add, (uint32_t)add);
+        }
+    }
+}
+
 static bool more(const rparser *p)
 {
     return p->pos < p->len && !p->failed;
@@ -177,8 +206,19 @@ static bool perl_class_neg(rparser *p, rclass *c, int letter)
     rclass t;
     memset(&t, 0, sizeof t);
     bool ok = perl_class(p, &t, letter);
+    if (ok && p->fold) { /* (?i)\W: fold \w, then negate (as RE2) */
+        close_fold(p, &t);
+        ok = !p->failed;
+        for (uint32_t i = 1; i < t.n; i++) /* insertion sort of the few ranges */
+            for (uint32_t j = i; j > 0 && t.r[2 * j] < t.r[2 * j - 2]; j--) {
+                uint32_t lo = t.r[2 * j], hi = t.r[2 * j + 1];
+                t.r[2 * j] = t.r[2 * j - 2], t.r[2 * j + 1] = t.r[2 * j - 1];
+                t.r[2 * j - 2] = lo, t.r[2 * j - 1] = hi;
+            }
+    }
     uint32_t lo = 0;
-    /* ranges of the Perl classes are sorted and disjoint */
+    /* ranges of the Perl classes are sorted and disjoint (folding adds
+     * characters outside them) */
     for (uint32_t i = 0; ok && i < t.n; i++) {
         if (t.r[2 * i] > lo)
             ok = add_range(p, c, lo, t.r[2 * i] - 1);
@@ -664,7 +704,7 @@ static void compile(emitter *e, int32_t i)
     case R_EMPTY:
         return;
     case R_CHAR:
-        emit(e, I_CHAR, n->val, 0, n->fold);
+        emit(e, I_CHAR, n->fold ? sb_cel__fold(n->val) : n->val, 0, n->fold); /* folded: x is the orbit's representative */
         return;
     case R_ANY:
         emit(e, n->dotnl ? I_ANYNL : I_ANY, 0, 0, false);
@@ -764,6 +804,9 @@ cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t 
     int32_t root = parse_alt(&p);
     if (root >= 0 && !p.failed && p.pos < p.len)
         fail(&p, "unexpected )");
+    for (int32_t i = 0; i < p.ncls && !p.failed; i++)
+        if (p.cls[i].fold)
+            close_fold(&p, &p.cls[i]);
     cel_regex *re = NULL;
     if (!p.failed) {
         int64_t size = prog_size(&p, root, 0) + 1;
@@ -805,22 +848,10 @@ cel_regex *sb_cel__regex_compile(const char *pat, size_t len, char *err, size_t 
 
 /* ---- matching ---- */
 
-static int32_t fold_ascii(int32_t c)
-{
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
+/* (?i) classes were closed under case folding when compiled (close_fold). */
 static bool class_has(const rclass *c, int32_t ch)
 {
-    bool in = false;
-    for (uint32_t i = 0; i < c->n && !in; i++)
-        in = (uint32_t)ch >= c->r[2 * i] && (uint32_t)ch <= c->r[2 * i + 1];
-    if (!in && c->fold) {
-        int32_t alt = ch >= 'a' && ch <= 'z' ? ch - 32 : fold_ascii(ch);
-        for (uint32_t i = 0; i < c->n && !in; i++)
-            in = (uint32_t)alt >= c->r[2 * i] && (uint32_t)alt <= c->r[2 * i + 1];
-    }
-    return in != c->neg;
+    return ranges_have(c, ch) != c->neg;
 }
 
 static bool is_word(int32_t c)
@@ -936,7 +967,7 @@ int sb_cel__regex_search(const cel_regex *re, const char *s, size_t len, uint64_
             bool ok = false;
             switch (in->op) {
             case I_CHAR:
-                ok = in->fold ? fold_ascii(c) == fold_ascii(in->x) : c == in->x;
+                ok = in->fold ? sb_cel__fold(c) == in->x : c == in->x;
                 break;
             case I_ANY:
                 ok = c != '\n';

@@ -79,10 +79,16 @@ static void free_qname(cel_qname *q)
 {
     if (!q)
         return;
-    for (uint32_t i = 0; i < q->nseg; i++)
+    for (uint32_t i = 0; i < q->nseg; i++) {
         sb_free(q->seg[i]);
-    for (uint32_t i = 0; i < q->ncand; i++)
+        if (q->segkey)
+            sb_val_free(q->segkey[i]);
+    }
+    for (uint32_t i = 0; i < q->ncand; i++) {
         sb_free(q->cand[i].name);
+        sb_val_free(q->cand[i].key);
+    }
+    sb_free(q->segkey);
     sb_free(q->seg);
     sb_free(q->segpos);
     sb_free(q->cand);
@@ -122,8 +128,9 @@ static bool add_cand(cel_qname *q, char *name, uint32_t used)
         return false;
     q->cand[q->ncand].name = name;
     q->cand[q->ncand].used = (uint16_t)used;
+    q->cand[q->ncand].key = sb_string_key(name, strlen(name));
     q->ncand++;
-    return true;
+    return q->cand[q->ncand - 1].key.kind == SB_STRING;
 }
 
 /* Builds the qualified name for the chain rooted at n (n is the outermost
@@ -135,12 +142,14 @@ static cel_qname *make_qname(resolver *r, const cel_node *n, uint32_t len, bool 
         return NULL;
     q->seg = sb_calloc(len, sizeof *q->seg);
     q->segpos = sb_calloc(len, sizeof *q->segpos);
-    if (!q->seg || !q->segpos)
+    q->segkey = sb_calloc(len, sizeof *q->segkey); /* zeroed: SB_NULL values */
+    if (!q->seg || !q->segpos || !q->segkey)
         goto fail;
     q->nseg = (uint16_t)len;
     const cel_node *m = n;
     for (uint32_t i = len; i-- > 0;) {
         q->seg[i] = sb_strndup(sb_str(m->val), sb_str_len(m->val));
+        q->segkey[i] = sb_val_ref(m->val);
         q->segpos[i] = m->pos;
         if (!q->seg[i])
             goto fail;
@@ -292,6 +301,27 @@ static void resolve_comp(resolver *r, cel_node *n)
     r->n = mark;
 }
 
+/* A list literal of literals (`x in ['a', 'b']`) becomes one literal value,
+ * built once here instead of at every evaluation. Left as it is if memory
+ * runs out: that only costs speed. */
+static void fold_list(cel_node *n)
+{
+    for (uint32_t i = 0; i < n->nkids; i++)
+        if (n->kids[i]->op != N_LIT)
+            return;
+    sb_val l = sb_list_new(n->nkids);
+    for (uint32_t i = 0; i < n->nkids && l.kind == SB_LIST; i++)
+        if (!sb_list_push(&l, sb_val_ref(n->kids[i]->val))) {
+            sb_val_free(l);
+            return;
+        }
+    if (l.kind != SB_LIST)
+        return;
+    n->op = N_LIT;
+    n->nkids = 0;
+    n->val = l;
+}
+
 static void resolve(resolver *r, cel_node *n)
 {
     if (r->failed)
@@ -352,6 +382,8 @@ static void resolve(resolver *r, cel_node *n)
     default:
         for (uint32_t i = 0; i < n->nkids && !r->failed; i++)
             resolve(r, n->kids[i]);
+        if (n->op == N_LIST && !r->failed)
+            fold_list(n);
         return;
     }
 }

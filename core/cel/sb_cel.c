@@ -98,7 +98,6 @@ sb_val sb_cel_eval_raw(const sb_cel_program *p, sb_val vars)
     c.max_steps = p->lim.max_steps;
     c.max_bytes = p->lim.max_bytes;
     c.fatal = sb_null();
-    c.dotted = -1;
     sb_val inl[LOCALS_INLINE];
     c.locals = inl;
     if (p->nlocals > LOCALS_INLINE) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "sb_time.h"
 
 /* Small helpers are declared inline: sibyl.wasm is compiled with
  * -finline-hint-functions (cmake/SizeProfile.cmake), which inlines only those.
@@ -49,6 +50,19 @@ typedef struct sb_mapobj {
     sb_entry *e;
 } sb_mapobj;
 
+typedef struct sb_tsobj {
+    sb_obj h;
+    int64_t sec;
+    int32_t nsec;
+} sb_tsobj;
+
+typedef struct sb_optobj {
+    sb_obj h;
+    sb_val v;
+} sb_optobj;
+
+static sb_optobj none_obj = {{0, SB_OPTIONAL}, {SB_NULL, 0, 0, 0, {.i = 0}}};
+
 static sb_obj oom_obj = {0, SB_ERROR};
 static const char oom_msg[] = "out of memory";
 
@@ -73,6 +87,53 @@ sb_val sb_bool(bool b) { sb_val v = mk(SB_BOOL); v.as.b = b; return v; }
 sb_val sb_int(int64_t i) { sb_val v = mk(SB_INT); v.as.i = i; return v; }
 sb_val sb_uint(uint64_t u) { sb_val v = mk(SB_UINT); v.as.u = u; return v; }
 sb_val sb_double(double d) { sb_val v = mk(SB_DOUBLE); v.as.d = d; return v; }
+sb_val sb_duration(int64_t ns) { sb_val v = mk(SB_DURATION); v.as.i = ns; return v; }
+
+sb_val sb_timestamp(int64_t sec, int32_t nsec)
+{
+    sb_tsobj *o = sb_malloc(sizeof *o);
+    if (!o)
+        return sb_oom();
+    o->h.refs = 1;
+    o->h.kind = SB_TIMESTAMP;
+    o->sec = sec;
+    o->nsec = nsec;
+    sb_val v = mk(SB_TIMESTAMP);
+    v.as.o = &o->h;
+    return v;
+}
+
+sb_val sb_optional(sb_val inner)
+{
+    if (inner.kind == SB_ERROR)
+        return inner;
+    sb_optobj *o = sb_malloc(sizeof *o);
+    if (!o) {
+        sb_val_free(inner);
+        return sb_oom();
+    }
+    o->h.refs = 1;
+    o->h.kind = SB_OPTIONAL;
+    o->v = inner;
+    sb_val v = mk(SB_OPTIONAL);
+    v.as.o = &o->h;
+    return v;
+}
+
+sb_val sb_optional_none(void)
+{
+    sb_val v = mk(SB_OPTIONAL);
+    v.as.o = &none_obj.h;
+    return v;
+}
+
+const sb_val *sb_optional_value(sb_val v)
+{
+    return v.kind == SB_OPTIONAL && v.as.o != &none_obj.h ? &((sb_optobj *)v.as.o)->v : NULL;
+}
+
+int64_t sb_timestamp_sec(sb_val v) { return v.kind == SB_TIMESTAMP ? ((sb_tsobj *)v.as.o)->sec : 0; }
+int32_t sb_timestamp_nsec(sb_val v) { return v.kind == SB_TIMESTAMP ? ((sb_tsobj *)v.as.o)->nsec : 0; }
 
 static sb_val strobj(sb_kind k, const void *s, size_t len)
 {
@@ -103,6 +164,11 @@ static sb_val strobj(sb_kind k, const void *s, size_t len)
  * met when the table cannot grow are made as ordinary strings. Single-threaded,
  * as the whole core. */
 #define OBJ_INTERNED 0x100u /* in sb_obj.kind: the object is in the table */
+/* In a map's sb_obj.kind: whether some string key contains '.' is known
+ * (MAP_DOTS_KNOWN), and the answer (MAP_DOTS); reset when a key is added or
+ * removed. */
+#define MAP_DOTS_KNOWN 0x200u
+#define MAP_DOTS 0x400u
 #define INTERN_MAX_LEN 48
 #define INTERN_MAX 8192u
 
@@ -271,7 +337,12 @@ sb_val sb_map_new(size_t cap_hint)
     return v;
 }
 
-static inline bool has_obj(sb_val v) { return v.kind >= SB_STRING; }
+static inline bool has_obj(sb_val v) { return v.kind >= SB_STRING && v.kind != SB_DURATION; }
+/* string, bytes, type and error values share sb_strobj */
+static inline bool has_text(sb_val v)
+{
+    return v.kind == SB_STRING || v.kind == SB_BYTES || v.kind == SB_TYPE || v.kind == SB_ERROR;
+}
 
 sb_val sb_val_ref(sb_val v)
 {
@@ -308,6 +379,9 @@ void sb_val_free(sb_val v)
         if (v.as.o->kind & OBJ_INTERNED)
             intern_drop((sb_strobj *)v.as.o);
         break;
+    case SB_OPTIONAL:
+        sb_val_free(((sb_optobj *)v.as.o)->v);
+        break;
     default:
         break;
     }
@@ -316,8 +390,8 @@ void sb_val_free(sb_val v)
 
 const char *sb_kind_name(sb_kind k)
 {
-    static const char *const names[] = {"null", "bool", "int", "uint", "double", "string",
-                                        "bytes", "list", "map", "type", "error"};
+    static const char *const names[] = {"null", "bool", "int",  "uint", "double", "string",  "bytes",
+                                        "list", "map",  "type", "error", "duration", "timestamp", "optional"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }
 
@@ -325,7 +399,7 @@ const char *sb_str(sb_val v)
 {
     if (sb_is_oom(v))
         return oom_msg;
-    if (v.kind < SB_STRING || v.kind == SB_LIST || v.kind == SB_MAP)
+    if (!has_text(v))
         return "";
     return ((sb_strobj *)v.as.o)->data;
 }
@@ -334,7 +408,7 @@ size_t sb_str_len(sb_val v)
 {
     if (sb_is_oom(v))
         return sizeof oom_msg - 1;
-    if (v.kind < SB_STRING || v.kind == SB_LIST || v.kind == SB_MAP)
+    if (!has_text(v))
         return 0;
     return ((sb_strobj *)v.as.o)->len;
 }
@@ -520,6 +594,20 @@ const sb_val *sb_map_get_str(sb_val map, const char *key)
     return NULL;
 }
 
+bool sb_map_has_dotted_key(sb_val map)
+{
+    if (map.kind != SB_MAP)
+        return false;
+    sb_mapobj *m = (sb_mapobj *)map.as.o;
+    if (!(m->h.kind & MAP_DOTS_KNOWN)) {
+        bool dots = false;
+        for (size_t i = 0; i < m->len && !dots; i++)
+            dots = m->e[i].k.kind == SB_STRING && memchr(sb_str(m->e[i].k), '.', sb_str_len(m->e[i].k));
+        m->h.kind |= MAP_DOTS_KNOWN | (dots ? MAP_DOTS : 0); /* a cache: allowed on a shared map */
+    }
+    return m->h.kind & MAP_DOTS;
+}
+
 bool sb_map_set(sb_val *map, sb_val key, sb_val val)
 {
     if (map->kind != SB_MAP || map->as.o->refs != 1 || key.kind >= SB_LIST) {
@@ -535,6 +623,7 @@ bool sb_map_set(sb_val *map, sb_val key, sb_val val)
         m->e[found].v = val;
         return true;
     }
+    m->h.kind &= ~(MAP_DOTS_KNOWN | MAP_DOTS);
     if (m->len == m->cap) {
         uint32_t cap = m->cap ? m->cap * 2 : 4;
         sb_entry *e = m->cap < MAP_MAX_ENTRIES / 2 ? sb_realloc(m->e, cap * sizeof *e) : NULL;
@@ -587,6 +676,7 @@ bool sb_map_remove(sb_val *map, sb_val key)
     long i = map_find(m, key);
     if (i < 0)
         return false;
+    m->h.kind &= ~(MAP_DOTS_KNOWN | MAP_DOTS);
     sb_val_free(m->e[i].k);
     sb_val_free(m->e[i].v);
     memmove(&m->e[i], &m->e[i + 1], (m->len - (size_t)i - 1) * sizeof *m->e);
@@ -688,6 +778,14 @@ static bool num_equal(sb_val a, sb_val b)
     return i.as.i >= 0 && (uint64_t)i.as.i == u.as.u;
 }
 
+/* Strings and bytes are always string objects (unlike errors: the
+ * out-of-memory error is not). */
+static inline bool same_text(sb_val a, sb_val b)
+{
+    const sb_strobj *x = (const sb_strobj *)a.as.o, *y = (const sb_strobj *)b.as.o;
+    return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+}
+
 bool sb_val_equal(sb_val a, sb_val b)
 {
     if (is_num(a) && is_num(b))
@@ -697,6 +795,12 @@ bool sb_val_equal(sb_val a, sb_val b)
     switch (a.kind) {
     case SB_NULL: return true;
     case SB_BOOL: return a.as.b == b.as.b;
+    case SB_DURATION: return a.as.i == b.as.i;
+    case SB_TIMESTAMP: return sb_timestamp_sec(a) == sb_timestamp_sec(b) && sb_timestamp_nsec(a) == sb_timestamp_nsec(b);
+    case SB_OPTIONAL: {
+        const sb_val *x = sb_optional_value(a), *y = sb_optional_value(b);
+        return x && y ? sb_val_equal(*x, *y) : x == y;
+    }
     case SB_STRING:
         /* Map lookups compare keys, mostly shared ones: the same object is
          * equal, and two distinct shared keys differ (the table never holds
@@ -705,8 +809,8 @@ bool sb_val_equal(sb_val a, sb_val b)
             return true;
         if (a.as.o->kind & b.as.o->kind & OBJ_INTERNED)
             return false;
-        return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
-    case SB_BYTES:
+        return same_text(a, b);
+    case SB_BYTES: return same_text(a, b);
     case SB_TYPE:
     case SB_ERROR:
         return sb_str_len(a) == sb_str_len(b) && memcmp(sb_str(a), sb_str(b), sb_str_len(a)) == 0;
@@ -763,6 +867,15 @@ uint64_t sb_val_hash(sb_val v)
         return fnv(&d, sizeof d, h ^ 3);
     }
     case SB_BOOL: return h ^ (v.as.b ? 7 : 5);
+    case SB_DURATION: return fnv(&v.as.i, sizeof v.as.i, h ^ SB_DURATION);
+    case SB_TIMESTAMP: {
+        int64_t t[2] = {sb_timestamp_sec(v), sb_timestamp_nsec(v)};
+        return fnv(t, sizeof t, h ^ SB_TIMESTAMP);
+    }
+    case SB_OPTIONAL: {
+        const sb_val *x = sb_optional_value(v);
+        return x ? sb_val_hash(*x) ^ SB_OPTIONAL : h;
+    }
     case SB_NULL: return h;
     case SB_STRING:
     case SB_BYTES:
@@ -839,6 +952,20 @@ static void write_json(sb_buf *out, sb_val v, int flags, int depth)
             sb_buf_putc(out, ' ');
         sb_buf_json_string(out, sb_str(v), sb_str_len(v));
         sb_buf_putc(out, '}');
+        break;
+    case SB_OPTIONAL: {
+        const sb_val *x = sb_optional_value(v);
+        write_json(out, x ? *x : sb_null(), flags, depth);
+        break;
+    }
+    case SB_DURATION:
+    case SB_TIMESTAMP:
+        sb_buf_putc(out, '"');
+        if (v.kind == SB_DURATION)
+            sb_time_write_dur(out, v.as.i);
+        else
+            sb_time_write_ts(out, sb_timestamp_sec(v), sb_timestamp_nsec(v));
+        sb_buf_putc(out, '"');
         break;
     case SB_LIST: {
         size_t n = sb_list_len(v);

@@ -2,9 +2,9 @@
  * from servers, CEL values and the engine's state are all sb_val, so nothing
  * is converted on the way between layers.
  *
- * A value is a 16-byte struct passed by value. Scalars live inside it;
- * strings, bytes, lists, maps, types and errors point to a reference-counted
- * heap object. Every value also carries the source position it came from
+ * A value is a 16-byte struct passed by value. Scalars (durations too) live
+ * inside it; strings, bytes, lists, maps, types, errors, timestamps and
+ * optionals holding a value point to a reference-counted heap object. Every value also carries the source position it came from
  * (line and column, 1-based; 0 when it was computed).
  *
  * Ownership, stated once:
@@ -39,7 +39,10 @@ typedef enum sb_kind {
     SB_LIST,
     SB_MAP,    /* insertion-ordered; keys are any scalar or string */
     SB_TYPE,   /* a CEL type value; its name is a string */
-    SB_ERROR   /* an error that flows as a value; its message is a string */
+    SB_ERROR,  /* an error that flows as a value; its message is a string */
+    SB_DURATION, /* int64 nanoseconds in as.i (sb_time.h) */
+    SB_TIMESTAMP, /* UTC instant: seconds and nanoseconds in a heap object (sb_time.h) */
+    SB_OPTIONAL   /* CEL's optional: one value, or none (a static object) */
 } sb_kind;
 
 struct sb_obj;
@@ -82,6 +85,10 @@ __attribute__((format(printf, 1, 2)))
 sb_val sb_errorf(const char *fmt, ...);
 sb_val sb_list_new(size_t cap_hint);
 sb_val sb_map_new(size_t cap_hint);
+sb_val sb_duration(int64_t ns);
+/* sec within SB_TS_MIN_SEC..SB_TS_MAX_SEC and 0 <= nsec < 1e9: the caller
+ * checks (sb_time.h). */
+sb_val sb_timestamp(int64_t sec, int32_t nsec);
 
 /* The statically allocated out-of-memory error; never needs freeing. */
 sb_val sb_oom(void);
@@ -106,6 +113,15 @@ size_t sb_str_len(sb_val v);
 /* true if v is a string equal to the C string s */
 bool sb_str_eq(sb_val v, const char *s);
 
+/* optional.of(inner) (consumes inner); optional.none() needs no allocation. */
+sb_val sb_optional(sb_val inner);
+sb_val sb_optional_none(void);
+/* The value an optional holds (borrowed), NULL for none or a non-optional. */
+const sb_val *sb_optional_value(sb_val v);
+/* The parts of a timestamp (0 for anything else). */
+int64_t sb_timestamp_sec(sb_val v);
+int32_t sb_timestamp_nsec(sb_val v);
+
 size_t sb_list_len(sb_val list);
 const sb_val *sb_list_at(sb_val list, size_t i);
 /* Appends item to list (consumes item). false on OOM or if list is shared. */
@@ -124,6 +140,9 @@ const sb_val *sb_map_get_str(sb_val map, const char *key);
 /* Sets key -> val (consumes both); replaces an existing entry in place. */
 bool sb_map_set(sb_val *map, sb_val key, sb_val val);
 bool sb_map_set_str(sb_val *map, const char *key, sb_val val);
+/* Whether some string key contains '.' (CEL looks for dotted variable names
+ * only then). Computed once and kept in the map until its keys change. */
+bool sb_map_has_dotted_key(sb_val map);
 /* Removes key if present; true if removed. */
 bool sb_map_remove(sb_val *map, sb_val key);
 
@@ -142,7 +161,8 @@ uint64_t sb_val_hash(sb_val v);
 #define SB_JSON_PRETTY 0x1  /* two-space indentation, one entry a line */
 /* Writes v as JSON: bytes as base64 strings, types as their names, errors as
  * {"error": message}, non-finite doubles as null, non-string map keys as
- * their JSON text. */
+ * their JSON text, timestamps as RFC 3339 strings in UTC, durations as
+ * strings of seconds ("1.5s"), an optional as its value or null. */
 void sb_val_write_json(sb_buf *out, sb_val v, int flags);
 /* Convenience: a newly allocated JSON string (sb_free) or NULL on OOM. */
 char *sb_val_to_json(sb_val v, int flags);

@@ -1,3 +1,4 @@
 list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_value.c
+  ${CMAKE_CURRENT_LIST_DIR}/sb_time.c
 )

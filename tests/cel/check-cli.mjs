@@ -38,6 +38,16 @@ const cases = [
   { args: ['1', '--bogus'], rc: 2, errRe: /unknown option '--bogus'/ },
   { args: ['1', '2'], rc: 2, errRe: /one expression expected/ },
   { args: ['-1'], out: '-1\n', rc: 0 },
+  // timestamps and durations print as RFC 3339 / seconds text; zones come from the built-in table
+  { args: ["[timestamp('2024-02-29T23:30:00.5+01:00'), duration('90m'), timestamp(0) - timestamp(1)]"],
+    out: '["2024-02-29T22:30:00.5Z","5400s","-1s"]\n', rc: 0 },
+  { args: ["duration('18446744073.9999999999s')"], rc: 1,
+    err: "error: col 1: duration out of range (about 292 years either way)\n  duration('18446744073.9999999999s')\n  ^\n" },
+  // optionals print as their value, none as null
+  { args: ["[m.?acc, m.?loss, m.?loss.orValue(1.5)]", '--vars', '{"m": {"acc": 0.5}}'], out: '[0.5,null,1.5]\n', rc: 0 },
+  { args: ["timestamp(t).getHours('Europe/Paris')", '--vars', '{"t": "2024-07-01T12:00:00Z"}'], out: '14\n', rc: 0 },
+  { args: ["timestamp('9999-12-31T23:59:59Z') + duration('1s')"], rc: 1,
+    err: "error: col 35: timestamp out of range (0001-01-01 to 9999-12-31)\n  timestamp('9999-12-31T23:59:59Z') + duration('1s')\n                                    ^\n" },
   { args: ['[1, 2, 3].map(x, x * x)', '--bench', '100'], rc: 0, outRe: /^\{"evals":100,"ms":[0-9.]+,"evals_per_sec":\d+,"errors":0\}\n$/ },
 ];
 

@@ -41,6 +41,9 @@ static const struct {
     {"[1, 2, 3].exists(i, v, i + v == 5) ? b'ok' + b'!' : b''", "{}", "b'ok!'"},
     {"math.greatest([1, 2.5]) + double('1.5') + double(base64.decode(base64.encode(b'zz')).size())", "{}", "6.0"},
     {"a.b.c + y", "{\"a.b\": {\"c\": 1}, \"y\": 2}", "3"},
+    {"string(timestamp(t) + duration('1h30m') - timestamp(0)) + '%s'.format([[timestamp(0)]])", "{\"t\": \"2024-01-01T00:00:00Z\"}",
+     "'1704072600s[1970-01-01T00:00:00Z]'"},
+    {"[?m.?a, ?m.?b].size() + m.?a.optMap(x, x * 2).orValue(0) + {?'k': m.?a}.size()", "{\"m\": {\"a\": 5}}", "12"},
 };
 
 static bool same_json(sb_val got, const char *want)

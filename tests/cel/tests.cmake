@@ -8,10 +8,18 @@ add_executable(cel_cases_driver "${_cel_dir}/test_cel_cases.c")
 target_include_directories(cel_cases_driver PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(cel_cases_driver PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(cel_cases_driver PRIVATE sibyl_core)
-add_test(NAME cel_cases COMMAND cel_cases_driver "${_cel_dir}/eval.test" "${_cel_dir}/limits.test")
+set(_cel_case_files eval.test limits.test time.test optional.test)
+add_test(NAME cel_cases COMMAND cel_cases_driver ${_cel_case_files})
+# The same cases through the same driver built as wasm32-wasi (tests/wasm-units).
+add_test(NAME cel_cases_wasm
+         COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+                 "${SIBYL_WASI_DIR}/tests/wasm-units/cel_cases.wasm" ${_cel_case_files})
+set_tests_properties(cel_cases cel_cases_wasm PROPERTIES WORKING_DIRECTORY "${_cel_dir}")
+set_tests_properties(cel_cases_wasm PROPERTIES LABELS wasm)
 
 sibyl_unit_test(cel_template "${_cel_dir}/test_template.c")
 sibyl_unit_test(cel_oom "${_cel_dir}/test_cel_oom.c")
+sibyl_unit_test(cel_alloc "${_cel_dir}/test_cel_alloc.c")
 
 # `sibyl expr` from the outside, native and wasm.
 add_test(NAME cel_expr_cli COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" $<TARGET_FILE:sibyl>)

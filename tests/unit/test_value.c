@@ -1,6 +1,7 @@
 #include "sb_test.h"
 #include "sb_failalloc.h"
 #include "value/sb_value.h"
+#include "value/sb_time.h"
 #include "util/sb_alloc.h"
 
 static void test_scalars_and_json(void)
@@ -187,6 +188,104 @@ static void test_double_text(void)
         check_shortest(edge[i]);
 }
 
+/* Durations are scalars, timestamps heap objects: both compare, hash and
+ * print as JSON text (RFC 3339 in UTC, seconds), and free cleanly. */
+static void test_time_values(void)
+{
+    sb_val t = sb_timestamp(1234567890, 500000000), u = sb_timestamp(1234567890, 500000000);
+    sb_val d = sb_duration(-1500000000);
+    CHECK(t.kind == SB_TIMESTAMP && sb_timestamp_sec(t) == 1234567890 && sb_timestamp_nsec(t) == 500000000);
+    CHECK(sb_val_equal(t, u) && sb_val_hash(t) == sb_val_hash(u));
+    CHECK(!sb_val_equal(sb_duration(1), sb_int(1)) && sb_val_equal(d, sb_duration(-1500000000)));
+    CHECK(sb_timestamp_sec(d) == 0 && sb_str_len(t) == 0 && sb_str(d)[0] == '\0');
+    sb_val l = sb_list_new(0);
+    CHECK(sb_list_push(&l, sb_val_ref(t)) && sb_list_push(&l, d) && sb_list_push(&l, sb_timestamp(SB_TS_MIN_SEC, 1)));
+    char *j = sb_val_to_json(l, 0);
+    CHECK_STR(j, "[\"2009-02-13T23:31:30.5Z\",\"-1.5s\",\"0001-01-01T00:00:00.000000001Z\"]");
+    sb_free(j);
+    sb_val c = sb_val_clone(l);
+    CHECK(sb_val_equal(c, l));
+    sb_val_free(c);
+    sb_val_free(l);
+    sb_val_free(t);
+    sb_val_free(u);
+    CHECK_STR(sb_kind_name(SB_TIMESTAMP), "timestamp");
+    sb_failalloc_arm(0);
+    CHECK(sb_is_oom(sb_timestamp(0, 0)));
+    sb_failalloc_disarm();
+}
+
+/* An optional owns its value; none is static; JSON shows the value or null. */
+static void test_optional_values(void)
+{
+    sb_val o = sb_optional(sb_string_cstr("x")), n = sb_optional_none();
+    CHECK(o.kind == SB_OPTIONAL && sb_str_eq(*sb_optional_value(o), "x") && !sb_optional_value(n));
+    CHECK(!sb_optional_value(sb_int(1)) && !sb_val_equal(o, n) && sb_val_equal(n, sb_optional_none()));
+    sb_val p = sb_optional(sb_string_cstr("x"));
+    CHECK(sb_val_equal(o, p) && sb_val_hash(o) == sb_val_hash(p));
+    sb_val l = sb_list_new(0);
+    CHECK(sb_list_push(&l, o) && sb_list_push(&l, n));
+    char *j = sb_val_to_json(l, 0);
+    CHECK_STR(j, "[\"x\",null]");
+    sb_free(j);
+    sb_val_free(l);
+    sb_val_free(p);
+    sb_val_free(n); /* static: nothing happens */
+    sb_val e = sb_optional(sb_error("e")); /* an error passes through */
+    CHECK(e.kind == SB_ERROR && sb_str_eq(e, "e") == false && strcmp(sb_str(e), "e") == 0);
+    sb_val_free(e);
+    sb_failalloc_arm(0);
+    CHECK(sb_is_oom(sb_optional(sb_int(3))));
+    sb_failalloc_disarm();
+}
+
+/* The dotted-key answer is kept in the map and follows changes of its keys. */
+static void test_dotted_keys(void)
+{
+    sb_val m = sb_map_new(0);
+    CHECK(!sb_map_has_dotted_key(m) && !sb_map_has_dotted_key(sb_int(1)));
+    CHECK(sb_map_set_str(&m, "a", sb_int(1)) && !sb_map_has_dotted_key(m));
+    CHECK(sb_map_set_str(&m, "a.b", sb_int(2)) && sb_map_has_dotted_key(m));
+    CHECK(sb_map_set_str(&m, "a.b", sb_int(3)) && sb_map_has_dotted_key(m));
+    sb_val k = sb_string_cstr("a.b");
+    CHECK(sb_map_remove(&m, k) && !sb_map_has_dotted_key(m));
+    sb_val_free(k);
+    CHECK(sb_map_set(&m, sb_int(5), sb_string_cstr("x.y")) && !sb_map_has_dotted_key(m));
+    sb_val_free(m);
+}
+
+/* Calendar conversion round-trips over the whole range, and the text forms
+ * read back. */
+static void test_time_text(void)
+{
+    for (int64_t days = sb_time_floor_div(SB_TS_MIN_SEC, 86400); days <= SB_TS_MAX_SEC / 86400; days += 997) {
+        int64_t y;
+        int m, d;
+        sb_time_civil(days, &y, &m, &d);
+        CHECK(sb_time_days(y, m, d) == days && y >= 1 && y <= 9999);
+    }
+    int64_t sec;
+    int32_t ns;
+    CHECK(sb_time_parse_ts("9999-12-31T23:59:59.999999999Z", 30, &sec, &ns) && sec == SB_TS_MAX_SEC && ns == 999999999);
+    CHECK(!sb_time_parse_ts("9999-12-31T23:59:59-00:01", 25, &sec, &ns));
+    CHECK(sb_time_parse_ts("2000-02-29T01:00:00+01:00", 25, &sec, &ns) && sec == 951782400);
+    CHECK(!sb_time_parse_ts("1900-02-29T00:00:00Z", 20, &sec, &ns));
+    sb_buf b = SB_BUF_INIT;
+    sb_time_write_ts(&b, -1, 0);
+    sb_time_write_dur(&b, INT64_MIN);
+    CHECK_STR(sb_buf_str(&b), "1969-12-31T23:59:59Z-9223372036.854775808s");
+    sb_buf_free(&b);
+    int64_t d;
+    CHECK(sb_time_parse_dur("-9223372036.854775808s", 22, &d) == 0 && d == INT64_MIN);
+    CHECK(sb_time_parse_dur("9223372036.854775808s", 21, &d) == -2);
+    CHECK(sb_time_parse_dur("1h1m1s1ms1us1ns", 15, &d) == 0 && d == 3661001001001LL);
+    CHECK(sb_time_parse_dur("+.5m", 4, &d) == 0 && d == 30000000000LL);
+    CHECK(sb_time_parse_dur("1", 1, &d) == -1 && sb_time_parse_dur("-", 1, &d) == -1);
+    CHECK(sb_time_parse_dur("99999999999999999999h", 21, &d) == -2);
+    /* the fraction must not wrap an almost full total around */
+    CHECK(sb_time_parse_dur("18446744073.9999999999s", 23, &d) == -2);
+}
+
 static void test_oom_is_clean(void)
 {
     for (long n = 0; n < 60; n++) {
@@ -208,4 +307,5 @@ static void test_oom_is_clean(void)
 }
 
 SB_TEST_MAIN(TEST(test_scalars_and_json) TEST(test_numeric_equality) TEST(test_map_index_and_remove)
-                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_oom_is_clean))
+                 TEST(test_sharing_is_immutable) TEST(test_double_text) TEST(test_shared_keys) TEST(test_time_values) TEST(test_optional_values) TEST(test_dotted_keys)
+                 TEST(test_time_text) TEST(test_oom_is_clean))
