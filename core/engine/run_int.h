@@ -75,6 +75,8 @@ typedef struct poll_state {
     char *handle_id;
     char *status_tool;
     char *submit_tool;        /* for retries: the tool that created the handle */
+    bool adopted;             /* an ExternalHandle: jobs come from the server and are adopted */
+    bool answered;            /* a status answer was read */
     sb_backoff backoff;
     int max_attempts;         /* polls in a row without progress */
     int64_t timeout_ms;       /* 0: none */

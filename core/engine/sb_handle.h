@@ -1,4 +1,16 @@
-/* A PollableJobHandle on its own, outside a pipeline run: for a dashboard or
+/* Handles outside a pipeline run.
+ *
+ * ExternalHandle: a serializable reference to work an MCP server owns, made
+ * by another run, another tool or another team:
+ *   {"$type": "ExternalHandle", "server", "kind": "conductor_handle" | "mcp_task",
+ *    "id", "status_tool"?, "submit_tool"?, "cancel_tool"?}
+ * or as text "server:kind:id" (conductor:conductor_handle:h_0001). A
+ * PollableJobHandle converts to one (sb_handle_external), so whatever a run
+ * printed can be fed to another. The server name is a workspace's, resolved
+ * by whoever follows the handle; sb_handle_check_server says whether a
+ * workspace defines it.
+ *
+ * The watcher: a PollableJobHandle or a conductor_handle ExternalHandle on its own, outside a pipeline run: for a dashboard or
  * a tool that watches a handle some run created. Poll once (one status call,
  * with the since-cursor of the previous answer), then iterate the jobs that
  * finished since. Sans-I/O like sb_run: the watcher hands out HTTP requests
@@ -14,11 +26,37 @@
 #include <stdint.h>
 
 #include "../mcp/sb_mcp_client.h"
+#include "../util/sb_buf.h"
 #include "../value/sb_value.h"
+
+typedef enum sb_handle_kind { SB_HANDLE_CONDUCTOR, SB_HANDLE_MCP_TASK } sb_handle_kind;
+const char *sb_handle_kind_name(sb_handle_kind k); /* "conductor_handle", "mcp_task" */
+
+/* A new ExternalHandle; the tools may be NULL (not written). sb_oom() on OOM. */
+sb_val sb_handle_make_external(const char *server, sb_handle_kind kind, const char *id, const char *status_tool,
+                               const char *submit_tool, const char *cancel_tool);
+/* v as an ExternalHandle: "server:kind:id" text, an ExternalHandle map (checked:
+ * known fields, kind, non-empty strings) or a PollableJobHandle (converted). An
+ * SB_ERROR value saying what is wrong otherwise ("column C: ..." for text). */
+sb_val sb_handle_external(sb_val v);
+/* Handle text as a user gives it: JSON (from '{': "line L, column C: ..."
+ * errors) or server:kind:id ("column C: ..."). */
+sb_val sb_handle_parse(const char *text, size_t len);
+bool sb_handle_is_external(sb_val v);
+sb_handle_kind sb_handle_kind_of(sb_val external);
+/* A string field of a handle, or dflt. */
+const char *sb_handle_field(sb_val h, const char *key, const char *dflt);
+/* "server:kind:id" of an ExternalHandle (new string; sb_oom() on OOM). */
+sb_val sb_handle_text(sb_val external);
+/* false, with "unknown server 'x' for <kind> <id> (the workspace defines: ...)"
+ * appended to why, when the workspace has servers: and h's is not one. */
+bool sb_handle_check_server(sb_val h, sb_val workspace, sb_buf *why);
 
 typedef struct sb_handle_watch sb_handle_watch;
 
-/* NULL if `handle` is not a PollableJobHandle or on OOM. */
+/* NULL if `handle` is neither a PollableJobHandle nor a conductor_handle
+ * ExternalHandle, or on OOM. With an ExternalHandle the job list comes from
+ * the server: the first status call has no cursor, so it lists every job. */
 sb_handle_watch *sb_handle_watch_new(sb_val handle);
 void sb_handle_watch_free(sb_handle_watch *w); /* NULL-safe */
 
@@ -35,7 +73,19 @@ void sb_handle_watch_on_response(sb_handle_watch *w, uint64_t id, int status, co
  * each job once. false when none is waiting. */
 bool sb_handle_watch_next_result(sb_handle_watch *w, sb_val *job);
 
-/* {polls, in_flight, done, counts{...}, error?}: what the last answer said. */
+/* Queues the handle's cancel tool (cancel_tool, default cancel_jobs) for
+ * every unfinished job; false while one is unanswered or on OOM. Poll after
+ * its answer: the status answer reports the cancelled jobs with their
+ * partial costs. */
+bool sb_handle_watch_cancel(sb_handle_watch *w);
+/* The cancel call's answer: null before it, the tool's result value, or an
+ * SB_ERROR value (transport failure, or "cancel_jobs refused: ..."). Borrowed. */
+sb_val sb_handle_watch_cancelled(const sb_handle_watch *w);
+/* A call is unanswered (or the session has requests to make). */
+bool sb_handle_watch_busy(const sb_handle_watch *w);
+
+/* {polls, in_flight, handle (as an ExternalHandle), done, counts{...}, error?}:
+ * what the last answer said. */
 sb_val sb_handle_watch_status(const sb_handle_watch *w);
 
 #endif
