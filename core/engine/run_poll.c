@@ -448,7 +448,13 @@ static bool stalled(sb_run *r, size_t i, int64_t now)
  * not the run's. */
 static size_t adopt_job(sb_run *r, poll_state *p, const char *id, sb_val rec, sb_val hyper)
 {
-    (void)rec;
+    const sb_val *e = rec.kind == SB_MAP ? sb_map_get_str(rec, "estimated_cost_usd") : NULL;
+    const sb_val *c = rec.kind == SB_MAP ? sb_map_get_str(rec, "cost_cap_usd") : NULL;
+    double est = -1, cap = 0;
+    if (e && (!sb_val_as_double(*e, &est) || !(est >= 0)))
+        est = -1;
+    if (c && !sb_val_as_double(*c, &cap))
+        cap = 0;
     const char *cut = NULL;
     for (const char *at = strstr(id, "_retry_"); at; at = strstr(at + 1, "_retry_"))
         cut = at;
@@ -460,11 +466,12 @@ static size_t adopt_job(sb_run *r, poll_state *p, const char *id, sb_val rec, sb
         if (!(root = sb_strndup(id, (size_t)(cut - id))))
             return (size_t)-1;
     }
-    size_t k = sb_run__poll_add_job(r, p, id, hyper, -1, root, attempt, JOB_QUEUED);
+    /* Its estimate prices a retry of it (the budget guard wants one). */
+    size_t k = sb_run__poll_add_job(r, p, id, hyper, p->adopted ? est : -1, root, attempt, JOB_QUEUED);
     sb_free(root);
     if (k != (size_t)-1 && p->adopted) {
         r->ledger_gen++;
-        if (!sb_ledger_adopt(r->ledger, p->handle_id, id, attempt > 0))
+        if (!sb_ledger_adopt(r->ledger, p->handle_id, id, est > 0 ? est : 0, cap, attempt > 0))
             return (size_t)-1;
     }
     return k;
@@ -502,7 +509,14 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
     if (err.kind != SB_NULL && p->adopted && !p->answered && !settling) {
         /* A followed handle the server does not answer for (unknown id, wrong
          * server) is refused at once, not after max_attempts polls. */
-        sb_run__fail(r, i, now, "handle %s on server %s: %s", p->handle_id, p->server, sb_str(err));
+        const sb_val *servers = sb_map_get_str(r->spec->workspace, "servers");
+        const sb_val *srv = servers ? sb_map_get_str(*servers, p->server) : NULL;
+        const sb_val *tr = srv ? sb_map_get_str(*srv, "transport") : NULL;
+        bool embedded = !tr || sb_str_eq(*tr, "embedded");
+        sb_run__fail(r, i, now, "handle %s on server %s: %s%s", p->handle_id, p->server, sb_str(err),
+                     embedded ? " (a handle of an embedded service lives only in the process that made it: follow "
+                                "a sweep from another run against an HTTP server)"
+                              : "");
         sb_val_free(err);
         sb_status_answer_clear(&a);
         return;

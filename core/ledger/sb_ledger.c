@@ -244,9 +244,10 @@ bool sb_ledger_commit_capped(sb_ledger *l, const char *handle_id, const char *jo
     return true;
 }
 
-bool sb_ledger_adopt(sb_ledger *l, const char *handle_id, const char *job_id, bool is_retry)
+bool sb_ledger_adopt(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, double cap_usd,
+                     bool is_retry)
 {
-    if (!sb_ledger_commit_capped(l, handle_id, job_id, 0, 0, is_retry))
+    if (!sb_ledger_commit_capped(l, handle_id, job_id, estimate_usd, cap_usd, is_retry))
         return false;
     const char *hid = handle_id ? handle_id : "";
     lg_job *j = lg_find(l, hid, job_id, lg_hash(hid, job_id));

@@ -67,10 +67,11 @@ bool sb_ledger_grant(sb_ledger *l, const char *handle_id, double budget_usd);
 bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, double actual_usd,
                       sb_ledger_outcome outcome);
 /* Records a job this run did not submit but follows (a handle given as an
- * input): committed with no estimate (its cap once it runs, from
- * sb_ledger_set_cap), settled like any other, and counted apart in the
- * breakdown. false on OOM or if job_id is already known. */
-bool sb_ledger_adopt(sb_ledger *l, const char *handle_id, const char *job_id, bool is_retry);
+ * input), with the estimate and cap the server reports (<= 0: unknown):
+ * committed like sb_ledger_commit_capped, settled like any other, and counted
+ * apart in the breakdown. false on OOM or if job_id is already known. */
+bool sb_ledger_adopt(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, double cap_usd,
+                     bool is_retry);
 /* Records a retry the guard refused (estimate did not fit). */
 bool sb_ledger_record_skip(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd,
                            const char *reason);
