@@ -214,3 +214,36 @@ sb_val sb_handle_watch_status(const sb_handle_watch *w)
     }
     return s;
 }
+
+sb_val sb_handle_chunk(sb_val rec)
+{
+    const sb_val *st = sb_map_get_str(rec, "status"), *id = sb_map_get_str(rec, "job_id");
+    if (rec.kind != SB_MAP || !st || !id || id->kind != SB_STRING)
+        return sb_errorf("not a job record");
+    sb_status_fields f;
+    sb_status_job_fields(rec, &f);
+    const sb_val *of = sb_map_get_str(rec, "retry_of");
+    bool done = sb_str_eq(*st, "completed"), failed = sb_str_eq(*st, "failed");
+    bool unstarted = sb_str_eq(*st, "cancelled") && f.error_type && sb_str_eq(*f.error_type, "budget");
+    const char *type = done ? "job_completed" : failed ? "job_failed" : unstarted ? "job_unstarted" : "job_cancelled";
+    sb_val c = sb_map_new(10);
+    bool ok = sb_run__put(&c, "type", sb_string_cstr(type));
+    ok = ok && sb_run__put(&c, "job_id", sb_val_ref(*id));
+    if (of && of->kind == SB_STRING)
+        ok = ok && sb_run__put(&c, "retry_of", sb_val_ref(*of));
+    ok = ok && sb_run__put(&c, "hyperparameters", f.hyperparameters ? sb_val_ref(*f.hyperparameters) : sb_map_new(0));
+    if (done) {
+        ok = ok && sb_run__put(&c, "metrics", f.metrics ? sb_val_ref(*f.metrics) : sb_map_new(0));
+    } else if (failed || unstarted) {
+        ok = ok && sb_run__put(&c, "error", f.error ? sb_val_ref(*f.error) : sb_string_cstr("unknown error"));
+        /* Without the workspace's patterns, the server's word or "unknown". */
+        ok = ok && sb_run__put(&c, "error_type", f.error_type ? sb_val_ref(*f.error_type) : sb_string_cstr("unknown"));
+    }
+    ok = ok && sb_run__put(&c, "duration_seconds", f.duration_seconds ? sb_val_ref(*f.duration_seconds) : sb_int(0));
+    ok = ok && sb_run__put(&c, "cost_usd", f.cost_usd ? sb_val_ref(*f.cost_usd) : sb_int(0));
+    if (!ok) {
+        sb_val_free(c);
+        return sb_oom();
+    }
+    return c;
+}

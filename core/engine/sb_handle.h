@@ -73,6 +73,13 @@ void sb_handle_watch_on_response(sb_handle_watch *w, uint64_t id, int status, co
  * each job once. false when none is waiting. */
 bool sb_handle_watch_next_result(sb_handle_watch *w, sb_val *job);
 
+/* A finished job's record as the stream chunk a pipeline's poll step writes
+ * for it (docs/pipeline-format.md: job_completed, job_failed, job_cancelled,
+ * job_unstarted), with the server's error_type (else "unknown": there are no
+ * workspace patterns here). A new value; an SB_ERROR for a map that is not a
+ * job record. */
+sb_val sb_handle_chunk(sb_val record);
+
 /* Queues the handle's cancel tool (cancel_tool, default cancel_jobs) for
  * every unfinished job; false while one is unanswered or on OOM. Poll after
  * its answer: the status answer reports the cancelled jobs with their

@@ -212,6 +212,27 @@ uint64_t sb_mcp_client_call_tool_ex(sb_mcp_client *c, const char *tool, sb_val a
     return enqueue(c, op);
 }
 
+uint64_t sb_mcp_client_follow_task(sb_mcp_client *c, const char *task_id)
+{
+    if (!task_id || !*task_id)
+        return 0;
+    /* A task someone else started: the op begins where a task-augmented
+     * call's would after the server answered with the task, at tasks/get,
+     * and goes on the same way (pollInterval, then tasks/result). */
+    /* Named "task <id>" in its errors (method and tool are only words here:
+     * the op never sends a request of its own method). */
+    sb_mcp_op *op = sb_mcp__op_new("task", task_id, sb_null());
+    if (!op)
+        return 0;
+    op->task_id = sb_strdup(task_id);
+    if (!op->task_id) {
+        sb_mcp__op_free(op);
+        return 0;
+    }
+    op->phase = PH_TASK_GET;
+    return enqueue(c, op);
+}
+
 /* --- results out --- */
 
 bool sb_mcp_client_next_completion(sb_mcp_client *c, uint64_t *call_id, sb_val *result)
