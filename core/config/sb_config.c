@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
-#include "../engine/sb_handle.h"
+#include "sb_handle_value.h"
 #include "../util/sb_bitset.h"
 #include "sb_schema_common.h"
 #include "sb_yaml.h"

@@ -1,6 +1,5 @@
 list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/handle.c
-  ${CMAKE_CURRENT_LIST_DIR}/handle_ext.c
   ${CMAKE_CURRENT_LIST_DIR}/handle_watch.c
   ${CMAKE_CURRENT_LIST_DIR}/run.c
   ${CMAKE_CURRENT_LIST_DIR}/run_budget.c

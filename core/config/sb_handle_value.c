@@ -1,14 +1,20 @@
-/* ExternalHandle values (see sb_handle.h): made from a run's
+/* ExternalHandle values (see sb_handle_value.h): made from a run's
  * PollableJobHandle, read from handle text (JSON or server:kind:id) and
  * checked against a workspace's servers. Messages name the column in the
  * text, the server and the id, so a user sees at once what to fix. */
 #include <string.h>
 
+#include "sb_handle_value.h"
+
 #include "../json/sb_json.h"
 #include "../util/sb_alloc.h"
-#include "../util/sb_buf.h"
-#include "run_int.h"
-#include "sb_handle.h"
+
+/* Sets key -> v (consumed) in a map being built; false when memory ran out. */
+static bool put(sb_val *map, const char *key, sb_val v)
+{
+    bool oom = sb_is_oom(v);
+    return sb_map_set_str(map, key, v) && !oom;
+}
 
 static const char *const kind_names[] = {"conductor_handle", "mcp_task"};
 
@@ -29,13 +35,13 @@ static bool is_ident(const char *s, size_t n)
     return n > 0;
 }
 
-/* Ids are opaque to sibyl but travel in URLs, logs and `server:kind:id`
- * text: printable ASCII or UTF-8, no spaces or control characters. Returns
- * the offset of the first bad byte, or n. */
+/* Ids are opaque to sibyl but travel in command lines, logs, JSON and
+ * `server:kind:id` text: printable ASCII without spaces (what servers hand
+ * out: h_0001, UUIDs, URNs). Returns the offset of the first other byte, or n. */
 static size_t bad_id_at(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
             return i;
     return n;
 }
@@ -44,16 +50,16 @@ sb_val sb_handle_make_external(const char *server, sb_handle_kind kind, const ch
                                const char *submit_tool, const char *cancel_tool)
 {
     sb_val h = sb_map_new(7);
-    bool ok = sb_run__put(&h, "$type", sb_string_cstr("ExternalHandle"));
-    ok = ok && sb_run__put(&h, "server", sb_string_cstr(server));
-    ok = ok && sb_run__put(&h, "kind", sb_string_cstr(sb_handle_kind_name(kind)));
-    ok = ok && sb_run__put(&h, "id", sb_string_cstr(id));
+    bool ok = put(&h, "$type", sb_string_cstr("ExternalHandle"));
+    ok = ok && put(&h, "server", sb_string_cstr(server));
+    ok = ok && put(&h, "kind", sb_string_cstr(sb_handle_kind_name(kind)));
+    ok = ok && put(&h, "id", sb_string_cstr(id));
     if (ok && status_tool)
-        ok = sb_run__put(&h, "status_tool", sb_string_cstr(status_tool));
+        ok = put(&h, "status_tool", sb_string_cstr(status_tool));
     if (ok && submit_tool)
-        ok = sb_run__put(&h, "submit_tool", sb_string_cstr(submit_tool));
+        ok = put(&h, "submit_tool", sb_string_cstr(submit_tool));
     if (ok && cancel_tool)
-        ok = sb_run__put(&h, "cancel_tool", sb_string_cstr(cancel_tool));
+        ok = put(&h, "cancel_tool", sb_string_cstr(cancel_tool));
     if (!ok) {
         sb_val_free(h);
         return sb_oom();
@@ -107,7 +113,7 @@ static sb_val parse_text(const char *s, size_t n)
         return sb_errorf("column %zu: the id is empty (SERVER:KIND:ID)", id0 + 1);
     size_t bad = bad_id_at(s + id0, n - id0);
     if (bad < n - id0)
-        return sb_errorf("column %zu: the id may not hold spaces or control characters", id0 + bad + 1);
+        return sb_errorf("column %zu: the id may hold printable ASCII only, no spaces or control characters", id0 + bad + 1);
     char server[64], *id = sb_strndup(s + id0, n - id0);
     if (!id)
         return sb_oom();
@@ -179,7 +185,7 @@ static sb_val from_map(sb_val m)
         return sb_errorf("kind: unknown handle kind '%s' (expected conductor_handle or mcp_task)", kind);
     const sb_val *idv = sb_map_get_str(m, "id");
     if (bad_id_at(id, sb_str_len(*idv)) < sb_str_len(*idv))
-        return sb_errorf("id: the id of server %s may not hold spaces or control characters", server);
+        return sb_errorf("id: the id of server %s may hold printable ASCII only, no spaces or control characters", server);
     if (k == SB_HANDLE_MCP_TASK && (st || sub))
         return sb_errorf("%s: an mcp_task handle is followed with tasks/get; it names no tools",
                          st ? "status_tool" : "submit_tool");
