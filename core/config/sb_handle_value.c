@@ -145,6 +145,11 @@ static const char *str_field(sb_val m, const char *key, bool required, sb_val *e
 
 static sb_val from_map(sb_val m)
 {
+    /* A map made while memory ran out may hold the out-of-memory value: that
+     * is what to say, not that a field is not a string. */
+    for (size_t i = 0; i < sb_map_len(m); i++)
+        if (sb_is_oom(*sb_map_val_at(m, i)))
+            return sb_oom();
     const sb_val *t = sb_map_get_str(m, "$type");
     sb_val err = sb_null();
     if (t && sb_str_eq(*t, "PollableJobHandle")) {
