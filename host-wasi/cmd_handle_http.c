@@ -457,8 +457,14 @@ int handle_follow(const char *verb, const char *text, sb_val h, sb_val ws, const
         return CLI_INVALID;
     bool task = sb_handle_kind_of(h) == SB_HANDLE_MCP_TASK;
     f.http = http_host_new(&servers);
-    if (task)
+    if (task) {
         f.c = sb_mcp_client_new(f.server, "sibyl", SIBYL_VERSION);
+        const char *session = sb_handle_field(h, "session", NULL);
+        if (f.c && session && !sb_mcp_client_use_session(f.c, session, NULL)) {
+            sb_mcp_client_free(f.c);
+            f.c = NULL;
+        }
+    }
     else
         f.w = sb_handle_watch_new(h);
     char *out_dir = NULL, *path = NULL;

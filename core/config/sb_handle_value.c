@@ -163,20 +163,22 @@ static sb_val from_map(sb_val m)
     }
     if (!t || !sb_str_eq(*t, "ExternalHandle"))
         return sb_errorf("$type: expected \"ExternalHandle\" or \"PollableJobHandle\"");
-    static const char *const keys[] = {"$type", "server", "kind", "id", "status_tool", "submit_tool", "cancel_tool"};
+    static const char *const keys[] = {"$type",       "server",      "kind",        "id",
+                                       "status_tool", "submit_tool", "cancel_tool", "session"};
     for (size_t i = 0; i < sb_map_len(m); i++) {
         size_t k = 0;
         while (k < sizeof keys / sizeof *keys && !sb_str_eq(*sb_map_key_at(m, i), keys[k]))
             k++;
         if (k == sizeof keys / sizeof *keys)
             return sb_errorf("unknown field '%s' (an ExternalHandle has $type, server, kind, id, status_tool, "
-                             "submit_tool, cancel_tool)",
+                             "submit_tool, cancel_tool, session)",
                              sb_str(*sb_map_key_at(m, i)));
     }
     const char *server = str_field(m, "server", true, &err), *kind = str_field(m, "kind", true, &err);
     const char *id = str_field(m, "id", true, &err);
     const char *st = str_field(m, "status_tool", false, &err), *sub = str_field(m, "submit_tool", false, &err);
     const char *cancel = str_field(m, "cancel_tool", false, &err);
+    const char *session = str_field(m, "session", false, &err);
     if (err.kind != SB_NULL)
         return err;
     if (!is_ident(server, strlen(server)))
@@ -191,10 +193,19 @@ static sb_val from_map(sb_val m)
     const sb_val *idv = sb_map_get_str(m, "id");
     if (bad_id_at(id, sb_str_len(*idv)) < sb_str_len(*idv))
         return sb_errorf("id: the id of server %s may hold printable ASCII only, no spaces or control characters", server);
-    if (k == SB_HANDLE_MCP_TASK && (st || sub))
+    if (k == SB_HANDLE_MCP_TASK && (st || sub || cancel))
         return sb_errorf("%s: an mcp_task handle is followed with tasks/get; it names no tools",
-                         st ? "status_tool" : "submit_tool");
-    return sb_handle_make_external(server, k, id, st, sub, cancel);
+                         st ? "status_tool" : sub ? "submit_tool" : "cancel_tool");
+    if (session && k != SB_HANDLE_MCP_TASK)
+        return sb_errorf("session: only an mcp_task handle names the MCP session its task belongs to");
+    if (session && bad_id_at(session, strlen(session)) < strlen(session))
+        return sb_errorf("session: printable ASCII only, no spaces or control characters");
+    sb_val h = sb_handle_make_external(server, k, id, st, sub, cancel);
+    if (session && h.kind == SB_MAP && !put(&h, "session", sb_string_cstr(session))) {
+        sb_val_free(h);
+        return sb_oom();
+    }
+    return h;
 }
 
 sb_val sb_handle_external(sb_val v)

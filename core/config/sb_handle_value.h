@@ -1,13 +1,15 @@
 /* ExternalHandle: a serializable reference to work an MCP server owns, made
  * by another run, another tool or another team:
  *   {"$type": "ExternalHandle", "server", "kind": "conductor_handle" | "mcp_task",
- *    "id", "status_tool"?, "submit_tool"?, "cancel_tool"?}
+ *    "id", "status_tool"?, "submit_tool"?, "cancel_tool"?, "session"?}
  * or as text "server:kind:id" (conductor:conductor_handle:h_0001). A
  * PollableJobHandle (a run's own, core/engine) converts to one
  * (sb_handle_external), so whatever a run printed can be fed to another as a
  * pipeline input of type handle. The server name is a workspace's, resolved
  * by whoever follows the handle; sb_handle_check_server says whether a
- * workspace defines it. Here, below the engine, because validating inputs
+ * workspace defines it. An mcp_task handle may name the MCP session its task
+ * belongs to (session: an MCP-Session-Id), for servers that bind tasks to the
+ * session that created them; only the JSON form carries it. Here, below the engine, because validating inputs
  * (core/config) reads handles too.
  *
  * Ownership: arguments are borrowed; every sb_val returned is new (the

@@ -15,12 +15,21 @@
 //       when all finished; `sibyl handle cancel` on another stops its
 //       unfinished jobs and reports their partial costs; `handle status`
 //       shows them cancelled. sibyl.wasm and embedded servers refuse, saying why.
+//   node handles.mjs sdk-task SOLVER_BIN CONDUCTOR_BIN
+//       The official TypeScript SDK's client starts the Conductor's wait_jobs
+//       as an MCP task; `sibyl handle status` sees it working and `sibyl
+//       handle watch` follows it (tasks/get at its pollInterval) and reads
+//       its result, in the SDK client's session (the reference servers bind
+//       tasks to the session that created it); an unknown task is refused.
+//       Skipped (77) without tests/interop/node_modules.
 // Servers start on ports the OS picks, are waited for on /health and stopped
 // when the test ends (also when it fails).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, env, finish, getJson, main, onExit, requireNative, run, sibyl, sibylWasm, tmpdir } from './lib.mjs';
+import {
+  check, env, finish, getJson, interopModules, main, onExit, requireInterop, requireNative, sibyl, sibylWasm, tmpdir,
+} from './lib.mjs';
 
 const [part, solverBin, conductorBin] = process.argv.slice(2);
 const EX = 'examples/companies/vertex_foundry/config';
@@ -206,9 +215,54 @@ const parts = {
   },
 };
 
+parts['sdk-task'] = async () => {
+  const dir = tmpdir('handles-task');
+  const { cond, ws } = await servers(dir, 3600);
+  const sdk = path.join(interopModules(), '@modelcontextprotocol/sdk/dist/esm');
+  const { Client } = await import(`${sdk}/client/index.js`);
+  const { StreamableHTTPClientTransport } = await import(`${sdk}/client/streamableHttp.js`);
+  const { CreateTaskResultSchema } = await import(`${sdk}/types.js`);
+  const client = new Client({ name: 'sdk-task-starter', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(cond.url));
+  await client.connect(transport);
+  onExit(() => client.close());
+  const jobs = Array.from({ length: 3 }, (_, i) => ({ hyperparameters: { learning_rate: 0.001, batch_size: 64, dropout: 0.1 * (i + 3) } }));
+  const s = await client.callTool({ name: 'submit_jobs', arguments: { jobs } });
+  const handleId = s.structuredContent.handle_id;
+  // The task is started and left to run: the SDK client only creates it.
+  const created = await client.request({ method: 'tools/call',
+    params: { name: 'wait_jobs', arguments: { handle_id: handleId }, task: { ttl: 60000 } } }, CreateTaskResultSchema);
+  const taskId = created.task.taskId;
+  check(typeof taskId === 'string' && created.task.status === 'working', `task created: ${JSON.stringify(created)}`);
+  const handle = JSON.stringify({ $type: 'ExternalHandle', server: 'conductor', kind: 'mcp_task', id: taskId,
+    session: transport.sessionId });
+  const st = await sibyl(['handle', 'status', handle, '--workspace', ws]);
+  let task = null;
+  try { task = JSON.parse(st.stdout); } catch { /* checked */ }
+  check(st.code === 0 && task && task.taskId === taskId && ['working', 'completed'].includes(task.status),
+    `handle status of the task: exit ${st.code}: ${st.stdout}${st.stderr}`);
+  const w = await sibyl(['handle', 'watch', handle, '--workspace', ws], { limitMs: 60000 });
+  const m = /SUCCESS: Task \S+ completed; its result: (\{.*\})$/m.exec(w.stdout);
+  let result = null;
+  try { result = m && JSON.parse(m[1]); } catch { /* checked */ }
+  check(w.code === 0 && result && result.done === true && result.handle_id === handleId && result.counts.total === 3 &&
+    result.counts.completed + result.counts.failed === 3, `handle watch of the task: exit ${w.code}: ${w.stdout}${w.stderr}`);
+  check(/INFO: Watching task \{.*\} \(tasks\/get at the server's pollInterval, then tasks\/result\)/.test(w.stdout),
+    `no Watching line: ${w.stdout}`);
+  const gets = (cond.log().match(/ tasks\/get 200 /g) || []).length;
+  check(gets >= 2, `${gets} tasks/get: the watch polled while the task worked`);
+  // The SDK client's session was borrowed, not ended: it still works.
+  const again = await client.callTool({ name: 'get_jobs_status', arguments: { handle_id: handleId } });
+  check(again.structuredContent?.done === true, 'the SDK client\'s session survived the watch');
+  const unknown = await sibyl(['handle', 'watch', 'conductor:mcp_task:task-404', '--workspace', ws]);
+  check(unknown.code === 1 && /handle 'conductor:mcp_task:task-404' on server conductor: server 'conductor': task task-404: tasks\/get: JSON-RPC error/.test(unknown.stderr),
+    `unknown task: exit ${unknown.code}: ${unknown.stderr}`);
+};
+
 if (!parts[part] || !solverBin || !conductorBin) {
   process.stderr.write(`usage: handles.mjs ${Object.keys(parts).join('|')} SOLVER_BIN CONDUCTOR_BIN\n`);
   process.exit(2);
 }
+if (part === 'sdk-task') requireInterop();
 requireNative();
 main(`http handles ${part}`, async () => { await parts[part](); await finish(`http handles ${part}`); });

@@ -394,6 +394,26 @@ static void test_follow_task(void)
     expect_error(c, unknown, "server 'conductor': task nope: tasks/get: JSON-RPC error -32602: unknown task nope");
     expect_result(c, call, RESULT_JSON);
     sb_mcp_client_free(c);
+
+    /* In the session the task belongs to (borrowed): no initialize, and no
+     * DELETE when done, since the session is its owner's. */
+    c = client();
+    CHECK(sb_mcp_client_use_session(c, "owner-s7", NULL));
+    call = sb_mcp_client_follow_task(c, "t1");
+    CHECK(!sb_mcp_client_use_session(c, "other", NULL)); /* only before the first request */
+    static const step borrowed[] = {
+        {.method = "POST", .body = RPC "\"id\":1,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"t1\"}}",
+         .sid = "owner-s7", .version = V, .now = 0, .status = 200, .ctype = JSON,
+         .resp = RPC "\"id\":1,\"result\":" TASK("t1", "completed", "") "}"},
+        {.method = "POST", .body = RPC "\"id\":2,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"t1\"}}",
+         .sid = "owner-s7", .version = V, .now = 0, .status = 200, .ctype = JSON, .resp = RESULT(2)},
+    };
+    run_script(c, borrowed);
+    expect_result(c, call, RESULT_JSON);
+    sb_mcp_client_close(c);
+    sb_mcp_request q;
+    CHECK(!sb_mcp_client_next_request(c, 0, &q));
+    sb_mcp_client_free(c);
 }
 
 /* Requests from the server on a stream get an answer: ping a result, the
