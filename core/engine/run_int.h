@@ -54,6 +54,7 @@ typedef struct job {
     bool quoted;         /* a retry with other hyperparameters than the job it retries: the
                             estimate is not sent, the Conductor prices (and caps) it itself */
     int status;          /* JOB_* */
+    bool adopted;        /* found on a followed handle, not submitted by this run */
     sb_val record;       /* the latest record from the server */
 } job;
 

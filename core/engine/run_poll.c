@@ -470,6 +470,7 @@ static size_t adopt_job(sb_run *r, poll_state *p, const char *id, sb_val rec, sb
     size_t k = sb_run__poll_add_job(r, p, id, hyper, p->adopted ? est : -1, root, attempt, JOB_QUEUED);
     sb_free(root);
     if (k != (size_t)-1 && p->adopted) {
+        p->jobs[k].adopted = true;
         r->ledger_gen++;
         if (!sb_ledger_adopt(r->ledger, p->handle_id, id, est > 0 ? est : 0, cap, attempt > 0))
             return (size_t)-1;
@@ -676,14 +677,31 @@ void sb_run__poll_cancel_all(sb_run *r, int64_t now)
                 sb_timers_cancel(r->timers, p->retries[k].timer);
                 p->retries[k].timer = 0;
             }
+        /* Jobs adopted from a followed handle are someone else's sweep: a
+         * follower that stops leaves them running and cancels only what it
+         * submitted itself (by job id). */
         bool live = false;
+        sb_val own = p->adopted ? sb_list_new(0) : sb_null();
         for (size_t k = 0; k < p->njobs; k++)
-            if (p->jobs[k].status == JOB_QUEUED || p->jobs[k].status == JOB_RUNNING)
+            if ((p->jobs[k].status == JOB_QUEUED || p->jobs[k].status == JOB_RUNNING) && !p->jobs[k].adopted) {
                 live = true;
-        if (!live)
+                if (p->adopted)
+                    sb_list_push(&own, sb_string_cstr(p->jobs[k].id));
+            }
+        if (!live || (p->adopted && own.kind != SB_LIST)) {
+            if (live)
+                sb_run__log(r, SB_LOG_ERROR, "out of memory: the jobs this run submitted to handle %s are not cancelled",
+                            p->handle_id);
+            sb_val_free(own);
             continue;
-        sb_val args = sb_map_new(1);
+        }
+        sb_val args = sb_map_new(2);
         sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
+        if (p->adopted) {
+            sb_map_set_str(&args, "job_ids", own);
+            sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs this run submitted to handle %s (the adopted "
+                                        "ones are left running)", p->handle_id);
+        } else
         sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
         sb_run__call(r, p->server, "cancel_jobs", args, CALL_CANCEL, i, 0, now);
         sb_val_free(args);

@@ -311,6 +311,27 @@ static void test_follow_external_handle(void)
     if (fh_add_conductor(&h4, s.fc) && et_load(&h4, NULL, NULL))
         CHECK(!fh_start(&h4, "follow", 7, "{\"handle\":\"gpu:conductor_handle:h_0001\"}"));
     fh_free(&h4);
+
+    /* A follower stopped (Ctrl-C) while its retry runs cancels that retry
+     * only: the adopted jobs are the other run's sweep and go on. */
+    sc s5;
+    if (sc_open(&s5, nan_once) && sc_run(&s5, "submit_only", NULL)) {
+        fake_host h5;
+        fh_init(&h5);
+        h5.cancel_at = 100000; /* the retry runs from 66250 to 186250; job_001 and job_003 until 600000 */
+        if (fh_add_conductor(&h5, s5.fc) && et_load(&h5, NULL, NULL)) {
+            fh_run(&h5, "follow", 7, "{\"handle\":\"conductor:conductor_handle:h_0001\"}", LIMIT);
+            CHECK_INT(sb_run_get_status(h5.run), SB_RUN_CANCELLED);
+            const fh_call *c[4];
+            CHECK_INT(fh_calls_of(&h5, "cancel_jobs", c, 4), 1);
+            CHECK_ARG(c[0], "job_ids", "[\"job_002_retry_1\"]");
+            CHECK_INT(fh_count(&h5, "LOG WARN Cancelling the unfinished jobs this run submitted to handle h_0001 (the "
+                                    "adopted ones are left running)"), 1);
+            CHECK_INT(fc_count(s5.fc, "cancelled"), 1);
+        }
+        fh_free(&h5);
+    }
+    sc_close(&s5);
     sc_close(&s);
 }
 
