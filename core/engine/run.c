@@ -535,11 +535,17 @@ static void log_cost(sb_run *r, sb_val b)
                              {"failed_partial_usd", "failed jobs (partial)"},
                              {"retries_usd", "retries"},
                              {"total_usd", "total"},
+                             {"spent_usd", "  of it, this run's"},
+                             {"adopted.cost_usd", "  of it, adopted"},
                              {"committed_usd", "committed (unsettled)"},
                              {"remaining_usd", "remaining"}};
     sb_run__log(r, SB_LOG_INFO, "Cost breakdown:");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        const sb_val *v = sb_map_get_str(b, keys[i][0]);
+        /* spent_usd and adopted are there only for a run that followed a
+         * handle it did not make (sb_ledger_breakdown). */
+        const sb_val *ad = sb_map_get_str(b, "adopted");
+        const sb_val *v = strcmp(keys[i][0], "adopted.cost_usd") == 0 ? (ad ? sb_map_get_str(*ad, "cost_usd") : NULL)
+                                                                        : sb_map_get_str(b, keys[i][0]);
         double x = 0;
         if (!v || !sb_val_as_double(*v, &x))
             continue;

@@ -278,6 +278,8 @@ static void test_follow_external_handle(void)
         CHECK_AT(r, "total_cost", "32");
         CHECK_AT(r, "cost_breakdown.adopted", "{\"jobs\":3,\"cost_usd\":22}");
         CHECK_AT(r, "cost_breakdown.spent_usd", "10");
+        CHECK_INT(fh_count(&h2, "LOG INFO     of it, this run's    $10.00"), 1);
+        CHECK_INT(fh_count(&h2, "LOG INFO     of it, adopted       $22.00"), 1);
         sb_val_free(r);
         const fh_call *sub[4], *st[4];
         CHECK_INT(fh_calls_of(&h2, "submit_jobs", sub, 4), 1);
