@@ -95,7 +95,8 @@ static int resolve(const handle_args *a, sb_val *handle, sb_val *ws)
 {
     *handle = sb_handle_parse(a->text, strlen(a->text));
     if (handle->kind != SB_MAP) {
-        fprintf(stderr, "sibyl: error: handle '%s': %s\n", a->text, sb_is_oom(*handle) ? "out of memory" : sb_str(*handle));
+        fprintf(stderr, "sibyl: error: handle '%s': %s\n", a->text,
+                sb_is_oom(*handle) ? "out of memory" : sb_str(*handle));
         return sb_is_oom(*handle) ? CLI_INTERNAL : CLI_INVALID;
     }
     size_t len;
@@ -121,12 +122,13 @@ static int resolve(const handle_args *a, sb_val *handle, sb_val *ws)
     const sb_val *srv = servers ? sb_map_get_str(*servers, server) : NULL;
     const sb_val *tr = srv ? sb_map_get_str(*srv, "transport") : NULL;
     if (!tr || !sb_str_eq(*tr, "http")) {
-        fprintf(stderr,
-                "sibyl: error: handle '%s': server '%s' is an embedded service: a handle of an embedded service "
-                "lives only in the process that made it (the run that submitted the jobs), so another run cannot "
-                "follow it; follow the sweep from that run, or run it against an HTTP server (%s: servers.%s.transport: "
-                "http)\n",
-                a->text, server, a->workspace, server);
+        fprintf(
+            stderr,
+            "sibyl: error: handle '%s': server '%s' is an embedded service: a handle of an embedded service "
+            "lives only in the process that made it (the run that submitted the jobs), so another run cannot "
+            "follow it; follow the sweep from that run, or run it against an HTTP server (%s: servers.%s.transport: "
+            "http)\n",
+            a->text, server, a->workspace, server);
         return CLI_INVALID;
     }
     if (!http_available()) {

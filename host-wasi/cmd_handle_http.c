@@ -31,17 +31,20 @@ typedef struct later {
 
 typedef struct follow {
     const char *server;
-    const char *text;    /* the handle as given, for messages */
+    const char *text; /* the handle as given, for messages */
     http_host *http;
-    sb_handle_watch *w;  /* a conductor_handle */
-    sb_mcp_client *c;    /* an mcp_task */
+    sb_handle_watch *w; /* a conductor_handle */
+    sb_mcp_client *c;   /* an mcp_task */
     later *later;
     size_t nlater, cap;
     bool oom;
     term t;
 } follow;
 
-static char *dup0(const char *s) { return s ? sb_strdup(s) : NULL; }
+static char *dup0(const char *s)
+{
+    return s ? sb_strdup(s) : NULL;
+}
 
 static void later_free(later *l)
 {
@@ -70,8 +73,9 @@ static void send_ready(follow *f, int64_t now)
 {
     sb_mcp_request q;
     while (f->w ? sb_handle_watch_next_request(f->w, now, &q) : sb_mcp_client_next_request(f->c, now, &q)) {
-        sb_run_request r = {f->server, q.id, q.method, q.body, q.body_len, q.session_id, q.protocol_version,
-                            q.last_event_id, q.accept, q.content_type};
+        sb_run_request r = {f->server,  q.id,          q.method,           q.body,
+                            q.body_len, q.session_id,  q.protocol_version, q.last_event_id,
+                            q.accept,   q.content_type};
         if (q.not_before_ms <= now) {
             http_host_send(f->http, &r);
             continue;
@@ -82,9 +86,16 @@ static void send_ready(follow *f, int64_t now)
         }
         later *l = &f->later[f->nlater++];
         l->at = q.not_before_ms;
-        l->req = (sb_run_request){dup0(f->server), q.id, dup0(q.method), q.body ? sb_strndup(q.body, q.body_len) : NULL,
-                                  q.body_len, dup0(q.session_id), dup0(q.protocol_version), dup0(q.last_event_id),
-                                  dup0(q.accept), dup0(q.content_type)};
+        l->req = (sb_run_request){dup0(f->server),
+                                  q.id,
+                                  dup0(q.method),
+                                  q.body ? sb_strndup(q.body, q.body_len) : NULL,
+                                  q.body_len,
+                                  dup0(q.session_id),
+                                  dup0(q.protocol_version),
+                                  dup0(q.last_event_id),
+                                  dup0(q.accept),
+                                  dup0(q.content_type)};
     }
     for (size_t i = 0; i < f->nlater;)
         if (f->later[i].at <= now) {
@@ -96,7 +107,10 @@ static void send_ready(follow *f, int64_t now)
         }
 }
 
-static bool busy(const follow *f) { return f->w ? sb_handle_watch_busy(f->w) : sb_mcp_client_busy(f->c); }
+static bool busy(const follow *f)
+{
+    return f->w ? sb_handle_watch_busy(f->w) : sb_mcp_client_busy(f->c);
+}
 
 /* Moves requests and answers until the session has nothing unanswered, or
  * until `until` (host time) when it is not 0: a wait between polls. */
@@ -124,7 +138,8 @@ static void pump(follow *f, int64_t until)
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void say(follow *f, sb_log_level level, const char *fmt, ...)
+static void
+say(follow *f, sb_log_level level, const char *fmt, ...)
 {
     sb_buf b = SB_BUF_INIT;
     va_list ap;
@@ -136,7 +151,10 @@ static void say(follow *f, sb_log_level level, const char *fmt, ...)
     sb_buf_free(&b);
 }
 
-static void usd(sb_buf *b, double x) { sb_buf_printf(b, "%.2f", x); }
+static void usd(sb_buf *b, double x)
+{
+    sb_buf_printf(b, "%.2f", x);
+}
 
 /* A failed status call: the server refused the handle (1 on the first
  * answer: an unknown id), refused later (3), or gave no answer (4). */
@@ -224,8 +242,9 @@ static int conductor_watch(follow *f, sb_val ws)
     sb_spec_polling pol = sb_spec_workspace_polling(ws);
     sb_rng rng;
     sb_rng_seed(&rng, 1);
-    say(f, SB_LOG_INFO, "Watching handle %s (backoff %lldms x%g up to %lldms; stall after %d polls that fail or "
-                        "show nothing running or changing)",
+    say(f, SB_LOG_INFO,
+        "Watching handle %s (backoff %lldms x%g up to %lldms; stall after %d polls that fail or "
+        "show nothing running or changing)",
         f->text, (long long)pol.backoff.initial_ms, pol.backoff.multiplier, (long long)pol.backoff.max_ms,
         pol.max_attempts);
     double cost = 0;
@@ -256,8 +275,9 @@ static int conductor_watch(follow *f, sb_val ws)
         bool changed = finished != last_finished;
         last_finished = finished;
         if (!err)
-            say(f, SB_LOG_INFO, "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld, completed %lld, "
-                                "failed %lld",
+            say(f, SB_LOG_INFO,
+                "Poll #%u - Jobs status (delay: %lldms): running %lld, queued %lld, completed %lld, "
+                "failed %lld",
                 polls + 1, (long long)delay, (long long)count(st, "running"), (long long)count(st, "queued"),
                 (long long)count(st, "completed"), (long long)count(st, "failed"));
         const sb_val *done = sb_map_get_str(st, "done");
@@ -268,8 +288,9 @@ static int conductor_watch(follow *f, sb_val ws)
         sb_val_free(st);
         if (all) {
             sb_buf m = SB_BUF_INIT;
-            sb_buf_printf(&m, "Handle %s: all %lld jobs finished: %lld completed, %lld failed, %lld cancelled; "
-                              "their cost $",
+            sb_buf_printf(&m,
+                          "Handle %s: all %lld jobs finished: %lld completed, %lld failed, %lld cancelled; "
+                          "their cost $",
                           f->text, (long long)total, (long long)ok, (long long)bad, (long long)cancelled);
             usd(&m, cost);
             say(f, SB_LOG_SUCCESS, "%s", sb_buf_str(&m));
@@ -277,8 +298,9 @@ static int conductor_watch(follow *f, sb_val ws)
             return f->t.write_errors ? CLI_INTERNAL : CLI_OK;
         }
         if (no_progress >= pol.max_attempts) {
-            say(f, SB_LOG_ERROR, "Handle %s stalled: %d polls in a row without progress (polling.max_attempts); "
-                                 "%zu finished jobs streamed",
+            say(f, SB_LOG_ERROR,
+                "Handle %s stalled: %d polls in a row without progress (polling.max_attempts); "
+                "%zu finished jobs streamed",
                 f->text, no_progress, finished);
             return CLI_RUN_FAILED;
         }
@@ -464,8 +486,7 @@ int handle_follow(const char *verb, const char *text, sb_val h, sb_val ws, const
             sb_mcp_client_free(f.c);
             f.c = NULL;
         }
-    }
-    else
+    } else
         f.w = sb_handle_watch_new(h);
     char *out_dir = NULL, *path = NULL;
     int rc;
@@ -477,7 +498,7 @@ int handle_follow(const char *verb, const char *text, sb_val h, sb_val ws, const
     } else if (task) {
         rc = task_verb(&f, verb, sb_handle_field(h, "id", ""));
     } else {
-        rc = strcmp(verb, "status") == 0   ? conductor_status(&f)
+        rc = strcmp(verb, "status") == 0  ? conductor_status(&f)
              : strcmp(verb, "watch") == 0 ? conductor_watch(&f, ws)
                                           : conductor_cancel(&f);
     }

@@ -18,7 +18,10 @@ static bool put(sb_val *map, const char *key, sb_val v)
 
 static const char *const kind_names[] = {"conductor_handle", "mcp_task"};
 
-const char *sb_handle_kind_name(sb_handle_kind k) { return kind_names[k == SB_HANDLE_MCP_TASK]; }
+const char *sb_handle_kind_name(sb_handle_kind k)
+{
+    return kind_names[k == SB_HANDLE_MCP_TASK];
+}
 
 static bool ident_char(char ch, bool first)
 {
@@ -113,7 +116,8 @@ static sb_val parse_text(const char *s, size_t n)
         return sb_errorf("column %zu: the id is empty (SERVER:KIND:ID)", id0 + 1);
     size_t bad = bad_id_at(s + id0, n - id0);
     if (bad < n - id0)
-        return sb_errorf("column %zu: the id may hold printable ASCII only, no spaces or control characters", id0 + bad + 1);
+        return sb_errorf("column %zu: the id may hold printable ASCII only, no spaces or control characters",
+                         id0 + bad + 1);
     char server[64], *id = sb_strndup(s + id0, n - id0);
     if (!id)
         return sb_oom();
@@ -192,10 +196,12 @@ static sb_val from_map(sb_val m)
         return sb_errorf("kind: unknown handle kind '%s' (expected conductor_handle or mcp_task)", kind);
     const sb_val *idv = sb_map_get_str(m, "id");
     if (bad_id_at(id, sb_str_len(*idv)) < sb_str_len(*idv))
-        return sb_errorf("id: the id of server %s may hold printable ASCII only, no spaces or control characters", server);
+        return sb_errorf("id: the id of server %s may hold printable ASCII only, no spaces or control characters",
+                         server);
     if (k == SB_HANDLE_MCP_TASK && (st || sub || cancel))
-        return sb_errorf("%s: an mcp_task handle is followed with tasks/get; it names no tools",
-                         st ? "status_tool" : sub ? "submit_tool" : "cancel_tool");
+        return sb_errorf("%s: an mcp_task handle is followed with tasks/get; it names no tools", st    ? "status_tool"
+                                                                                                 : sub ? "submit_tool"
+                                                                                                       : "cancel_tool");
     if (session && k != SB_HANDLE_MCP_TASK)
         return sb_errorf("session: only an mcp_task handle names the MCP session its task belongs to");
     if (session && bad_id_at(session, strlen(session)) < strlen(session))

@@ -193,10 +193,11 @@ void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
         sb_run__log(r, SB_LOG_INFO, "Following handle %s on %s: its jobs come from the server's answers", p->handle_id,
                     p->server);
     else
-    sb_run__log(r, SB_LOG_INFO, "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d "
-                            "polls without progress)",
-            p->njobs, p->njobs == 1 ? "" : "s", p->handle_id, (long long)b.initial_ms, b.multiplier,
-            (long long)b.max_ms, p->max_attempts);
+        sb_run__log(r, SB_LOG_INFO,
+                    "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d polls without "
+                    "progress)",
+                    p->njobs, p->njobs == 1 ? "" : "s", p->handle_id, (long long)b.initial_ms, b.multiplier,
+                    (long long)b.max_ms, p->max_attempts);
     if (p->timeout_ms > 0 &&
         !sb_timers_add(r->timers, sb_timers_deadline(now, p->timeout_ms), TIMER_TAG(TT_TIMEOUT, i))) {
         sb_run__fail(r, i, now, "out of memory");
@@ -699,10 +700,13 @@ void sb_run__poll_cancel_all(sb_run *r, int64_t now)
         sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
         if (p->adopted) {
             sb_map_set_str(&args, "job_ids", own);
-            sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs this run submitted to handle %s (the adopted "
-                                        "ones are left running)", p->handle_id);
-        } else
-        sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
+            sb_run__log(r, SB_LOG_WARN,
+                        "Cancelling the unfinished jobs this run submitted to handle %s (the adopted ones are left "
+                        "running)",
+                        p->handle_id);
+        } else {
+            sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
+        }
         sb_run__call(r, p->server, "cancel_jobs", args, CALL_CANCEL, i, 0, now);
         sb_val_free(args);
     }

@@ -4,8 +4,8 @@
  * in turn (tests/unit/sb_failalloc.h): it must fail cleanly, as out of
  * memory, and leak nothing. The same file runs natively and as wasm32-wasi
  * (from tests/config, where handles.test is). */
-#include "sb_test.h"
 #include "sb_failalloc.h"
+#include "sb_test.h"
 
 #include "config/sb_config.h"
 #include "config/sb_handle_value.h"
@@ -120,8 +120,9 @@ static void test_check_server(void)
     CHECK(!sb_config_check_input(decl, num, &why));
     sb_buf_reset(&why);
     CHECK(!sb_config_check_input(decl, txt, &why));
-    CHECK_STR(sb_buf_str(&why), "expected a handle (SERVER:KIND:ID or an ExternalHandle object): column 27: expected ':' "
-                                "and the id after the kind (SERVER:KIND:ID)");
+    CHECK_STR(sb_buf_str(&why),
+              "expected a handle (SERVER:KIND:ID or an ExternalHandle object): column 27: expected ':' "
+              "and the id after the kind (SERVER:KIND:ID)");
     sb_buf_reset(&why);
     CHECK(!sb_config_check_handle(decl, bad, ws, &why));
     sb_buf_free(&why);

@@ -16,15 +16,15 @@
 #include <string.h>
 
 #include "config/sb_handle_value.h"
-#include "json/sb_json.h"
 #include "util/sb_alloc.h"
+#include "json/sb_json.h"
 
-#define FZ_ASSERT(cond, what)                                                                                     \
-    do {                                                                                                          \
-        if (!(cond)) {                                                                                            \
-            fprintf(stderr, "fuzz_handle: invariant failed: %s (%s)\n", what, #cond);                             \
-            abort();                                                                                              \
-        }                                                                                                         \
+#define FZ_ASSERT(cond, what)                                                                                          \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "fuzz_handle: invariant failed: %s (%s)\n", what, #cond);                                  \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 static bool same(sb_val a, sb_val b, const char *key)
@@ -65,8 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FZ_ASSERT(sb_handle_is_external(h), "an ExternalHandle");
     const char *server = sb_handle_field(h, "server", ""), *id = sb_handle_field(h, "id", "");
-    FZ_ASSERT(*server && !(server[0] >= '0' && server[0] <= '9') && strspn(server,
-              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(server), "a server name");
+    FZ_ASSERT(*server && !(server[0] >= '0' && server[0] <= '9') &&
+                  strspn(server, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(server),
+              "a server name");
     const sb_val *idv = sb_map_get_str(h, "id");
     for (size_t k = 0; k < sb_str_len(*idv); k++)
         FZ_ASSERT((unsigned char)id[k] > 0x20 && (unsigned char)id[k] < 0x7f, "an id of printable ASCII");
