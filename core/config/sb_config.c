@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../util/sb_alloc.h"
+#include "sb_handle_value.h"
 #include "../util/sb_bitset.h"
 #include "sb_schema_common.h"
 #include "sb_yaml.h"
@@ -115,6 +116,8 @@ static bool type_ok(const char *type, sb_val v)
         return v.kind == SB_LIST;
     if (strcmp(type, "map") == 0)
         return v.kind == SB_MAP;
+    if (strcmp(type, "handle") == 0)
+        return v.kind == SB_STRING || v.kind == SB_MAP;
     return true;
 }
 
@@ -146,6 +149,17 @@ bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
         sb_buf_printf(m, "expected %s, found ", sb_str(*type));
         sb_schema__describe(m, value);
         return false;
+    }
+    if (type && sb_str_eq(*type, "handle")) {
+        /* SERVER:KIND:ID text or an ExternalHandle (or PollableJobHandle)
+         * object; which servers exist is the workspace's (sb_config_check_handle). */
+        sb_val h = sb_handle_external(value);
+        bool ok = h.kind == SB_MAP;
+        if (!ok)
+            sb_buf_printf(m, "expected a handle (SERVER:KIND:ID or an ExternalHandle object): %s",
+                          sb_is_oom(h) ? "out of memory" : sb_str(h));
+        sb_val_free(h);
+        return ok;
     }
     /* JSON text beyond the double range (1e309) reads as infinity, YAML has
      * .inf and .nan: no input takes them, and no output could write them. */
@@ -189,6 +203,17 @@ bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *m)
         }
     }
     return true;
+}
+
+bool sb_config_check_handle(sb_val decl, sb_val value, sb_val workspace, sb_buf *why)
+{
+    const sb_val *type = sb_map_get_str(decl, "type");
+    if (!type || !sb_str_eq(*type, "handle"))
+        return true;
+    sb_val h = sb_handle_external(value);
+    bool ok = h.kind != SB_MAP || sb_handle_check_server(h, workspace, why);
+    sb_val_free(h);
+    return ok;
 }
 
 /* --- pipelines --- */
@@ -471,7 +496,7 @@ static void check_inputs(pctx *c, sb_val inputs)
         if (!def || nonfinite(def))
             continue; /* the schema check has reported each .inf/.nan where it is */
         sb_buf why = SB_BUF_INIT;
-        if (!sb_config_check_input(decl, *def, &why))
+        if (!sb_config_check_input(decl, *def, &why) || !sb_config_check_handle(decl, *def, c->workspace, &why))
             perr(c, *def, "inputs.%s.default: %s", sb_str(*sb_map_key_at(inputs, i)), sb_buf_str(&why));
         sb_buf_free(&why);
     }

@@ -31,6 +31,10 @@ bool sb_config_check_pipelines(const char *file, sb_val pipelines, sb_val worksp
  * maximum). Returns true when it fits; otherwise false, with the reason
  * appended to why (the answer does not depend on that allocation). */
 bool sb_config_check_input(sb_val decl, sb_val value, sb_buf *why);
+/* For an input of type handle that passed sb_config_check_input: false, with
+ * why, when the workspace (null: none) has servers: and the handle's server
+ * is not one of them. true for any other input. */
+bool sb_config_check_handle(sb_val decl, sb_val value, sb_val workspace, sb_buf *why);
 
 /* The steps of `pipeline` in a deterministic topological order (a list of
  * step-name strings; ties broken by declaration order). An error value if

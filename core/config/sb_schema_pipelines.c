@@ -8,12 +8,12 @@ static const sb_schema version = {.kind = SB_SK_INT, .title = "version", .has_mi
 static const sb_schema ident = {.kind = SB_SK_STRING, .title = "name", .flags = SB_SF_IDENT};
 
 /* --- inputs --- */
-static const char *const input_types[] = {"string", "integer", "number", "boolean", "list", "map", "any", NULL};
+static const char *const input_types[] = {"string", "integer", "number", "boolean", "list", "map", "handle", "any", NULL};
 static const sb_schema input_type = {.kind = SB_SK_STRING, .title = "input type", .enums = input_types};
 static const sb_schema any_list = {.kind = SB_SK_LIST, .title = "list", .item = &sb_schema__any};
 static const sb_schema number = {.kind = SB_SK_NUMBER, .title = "number"};
 static const sb_schema_field input_fields[] = {
-    SB_FIELD("type", &input_type, true, "string | integer | number | boolean | list | map | any."),
+    SB_FIELD("type", &input_type, true, "string | integer | number | boolean | list | map | handle | any (handle: SERVER:KIND:ID or an ExternalHandle object)."),
     SB_FIELD("default", &sb_schema__any, false,
              "Value when the run does not give one; without it the input is required."),
     SB_FIELD("description", &sb_schema__string, false, NULL),

@@ -8,6 +8,7 @@
 #include "../config/sb_config.h"
 #include "../util/sb_alloc.h"
 #include "run_int.h"
+#include "sb_handle.h"
 
 size_t sb_run__step_index(const sb_run *r, const char *name) { return sb_spec_step_index(r->spec, name); }
 
@@ -67,8 +68,28 @@ static bool resolve_inputs(sb_run *r, sb_val given, sb_diags *d)
             ok = false;
             continue;
         }
+        /* A handle input is handed to the pipeline as an ExternalHandle,
+         * whichever way it was written, and only for a server of the workspace. */
+        sb_val value = sb_val_ref(*v);
+        const sb_val *type = sb_map_get_str(in->decl, "type");
+        if (type && sb_str_eq(*type, "handle")) {
+            sb_val_free(value);
+            value = sb_handle_external(*v);
+            if (value.kind == SB_MAP && !sb_handle_check_server(value, sp->workspace, &why)) {
+                if (from_user)
+                    sb_diags_add(d, "--input", 0, 0, "input '%s': %s; nothing was submitted", in->name,
+                                 sb_buf_str(&why));
+                else
+                    sb_diags_add(d, r->pipelines_file, v->line, v->col, "input '%s' default: %s", in->name,
+                                 sb_buf_str(&why));
+                sb_buf_free(&why);
+                sb_val_free(value);
+                ok = false;
+                continue;
+            }
+        }
         sb_buf_free(&why);
-        ok = sb_map_set_str(&inputs, in->name, sb_val_ref(*v));
+        ok = sb_map_set_str(&inputs, in->name, value) && !sb_is_oom(value);
     }
     r->inputs = inputs;
     return ok;
@@ -514,11 +535,17 @@ static void log_cost(sb_run *r, sb_val b)
                              {"failed_partial_usd", "failed jobs (partial)"},
                              {"retries_usd", "retries"},
                              {"total_usd", "total"},
+                             {"spent_usd", "  of it, this run's"},
+                             {"adopted.cost_usd", "  of it, adopted"},
                              {"committed_usd", "committed (unsettled)"},
                              {"remaining_usd", "remaining"}};
     sb_run__log(r, SB_LOG_INFO, "Cost breakdown:");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        const sb_val *v = sb_map_get_str(b, keys[i][0]);
+        /* spent_usd and adopted are there only for a run that followed a
+         * handle it did not make (sb_ledger_breakdown). */
+        const sb_val *ad = sb_map_get_str(b, "adopted");
+        const sb_val *v = strcmp(keys[i][0], "adopted.cost_usd") == 0 ? (ad ? sb_map_get_str(*ad, "cost_usd") : NULL)
+                                                                        : sb_map_get_str(b, keys[i][0]);
         double x = 0;
         if (!v || !sb_val_as_double(*v, &x))
             continue;
@@ -576,6 +603,10 @@ static sb_val build_result(sb_run *r)
         ok = sb_run__put(&s, "status", sb_string_cstr(names[r->steps[i].state]));
         if (r->steps[i].reason)
             ok = ok && sb_run__put(&s, "reason", sb_string_cstr(r->steps[i].reason));
+        /* A handle the run made, as an ExternalHandle: what another run or
+         * `sibyl handle` takes to follow its jobs. */
+        if (ok && r->steps[i].handle.kind == SB_MAP)
+            ok = sb_run__put(&s, "handle", sb_handle_external(r->steps[i].handle));
         ok = sb_run__put(&steps, r->steps[i].name, s) && ok;
     }
     ok = sb_run__put(&res, "steps", steps) && ok;

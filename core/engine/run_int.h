@@ -54,6 +54,7 @@ typedef struct job {
     bool quoted;         /* a retry with other hyperparameters than the job it retries: the
                             estimate is not sent, the Conductor prices (and caps) it itself */
     int status;          /* JOB_* */
+    bool adopted;        /* found on a followed handle, not submitted by this run */
     sb_val record;       /* the latest record from the server */
 } job;
 
@@ -75,6 +76,8 @@ typedef struct poll_state {
     char *handle_id;
     char *status_tool;
     char *submit_tool;        /* for retries: the tool that created the handle */
+    bool adopted;             /* an ExternalHandle: jobs come from the server and are adopted */
+    bool answered;            /* a status answer was read */
     sb_backoff backoff;
     int max_attempts;         /* polls in a row without progress */
     int64_t timeout_ms;       /* 0: none */

@@ -14,11 +14,13 @@
  * 10000, 10000, ...) and is not reset by progress. */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../util/sb_alloc.h"
 #include "../util/sb_grow.h"
 #include "run_int.h"
+#include "sb_handle.h"
 #include "sb_status_answer.h"
 
 /* The run's job states extend the contract's with one of its own. */
@@ -118,12 +120,20 @@ static void schedule_poll(sb_run *r, size_t i, int64_t now)
 void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
 {
     step *s = &r->steps[i];
-    if (!sb_run__handle_is_pollable(h)) {
+    bool external = sb_handle_is_external(h);
+    if (!sb_run__handle_is_pollable(h) && !external) {
         sb_buf m = SB_BUF_INIT;
-        sb_buf_puts(&m, "poll: expected a PollableJobHandle (from a call step with handle:), found ");
+        sb_buf_puts(&m, "poll: expected a PollableJobHandle (from a call step with handle:) or an ExternalHandle, found ");
         sb_val_write_json(&m, h, 0);
         sb_run__fail(r, i, now, "%.300s", sb_buf_str(&m));
         sb_buf_free(&m);
+        return;
+    }
+    if (external && sb_handle_kind_of(h) != SB_HANDLE_CONDUCTOR) {
+        sb_run__fail(r, i, now,
+                     "poll: handle %s:%s:%s is an MCP task, not a job handle: follow it with `sibyl handle watch`",
+                     sb_handle_field(h, "server", "?"), sb_handle_kind_name(sb_handle_kind_of(h)),
+                     sb_handle_field(h, "id", "?"));
         return;
     }
     poll_state *p = sb_calloc(1, sizeof *p);
@@ -137,8 +147,11 @@ void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
     p->index = sb_map_new(0);
     p->results = sb_list_new(0);
     p->failed = sb_list_new(0);
-    p->server = sb_strdup(sb_str(*sb_map_get_str(h, "server")));
-    p->handle_id = sb_strdup(sb_str(*sb_map_get_str(h, "handle_id")));
+    p->server = sb_strdup(sb_handle_field(h, "server", "?"));
+    p->handle_id = sb_strdup(sb_handle_field(h, external ? "id" : "handle_id", "?"));
+    /* A handle this run did not make: its jobs are learnt from the server's
+     * first answer (no cursor: every job), and adopted in the ledger. */
+    p->adopted = external;
     /* The handle value (a step's output, not configuration) names its tools;
      * the step's status_tool wins. */
     const sb_val *hst = sb_map_get_str(h, "status_tool");
@@ -176,10 +189,15 @@ void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
             return;
         }
     }
-    sb_run__log(r, SB_LOG_INFO, "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d "
-                            "polls without progress)",
-            p->njobs, p->njobs == 1 ? "" : "s", p->handle_id, (long long)b.initial_ms, b.multiplier,
-            (long long)b.max_ms, p->max_attempts);
+    if (external)
+        sb_run__log(r, SB_LOG_INFO, "Following handle %s on %s: its jobs come from the server's answers", p->handle_id,
+                    p->server);
+    else
+        sb_run__log(r, SB_LOG_INFO,
+                    "Monitoring %zu job%s on handle %s (backoff %lldms x%g up to %lldms, stall after %d polls without "
+                    "progress)",
+                    p->njobs, p->njobs == 1 ? "" : "s", p->handle_id, (long long)b.initial_ms, b.multiplier,
+                    (long long)b.max_ms, p->max_attempts);
     if (p->timeout_ms > 0 &&
         !sb_timers_add(r->timers, sb_timers_deadline(now, p->timeout_ms), TIMER_TAG(TT_TIMEOUT, i))) {
         sb_run__fail(r, i, now, "out of memory");
@@ -424,6 +442,43 @@ static bool stalled(sb_run *r, size_t i, int64_t now)
     return true;
 }
 
+/* A job the server reports that this run did not submit (a followed
+ * handle's, or one submitted by another client): tracked like the run's own,
+ * with its place in a retry chain read from its id (<root>_retry_<n>) so a
+ * retry of it is numbered on, and adopted in the ledger when the handle is
+ * not the run's. */
+static size_t adopt_job(sb_run *r, poll_state *p, const char *id, sb_val rec, sb_val hyper)
+{
+    const sb_val *e = rec.kind == SB_MAP ? sb_map_get_str(rec, "estimated_cost_usd") : NULL;
+    const sb_val *c = rec.kind == SB_MAP ? sb_map_get_str(rec, "cost_cap_usd") : NULL;
+    double est = -1, cap = 0;
+    if (e && (!sb_val_as_double(*e, &est) || !(est >= 0)))
+        est = -1;
+    if (c && !sb_val_as_double(*c, &cap))
+        cap = 0;
+    const char *cut = NULL;
+    for (const char *at = strstr(id, "_retry_"); at; at = strstr(at + 1, "_retry_"))
+        cut = at;
+    int attempt = 0;
+    char *root = NULL;
+    if (cut && cut > id && cut[7] >= '1' && cut[7] <= '9' && strspn(cut + 7, "0123456789") == strlen(cut + 7) &&
+        strlen(cut + 7) < 6) {
+        attempt = atoi(cut + 7);
+        if (!(root = sb_strndup(id, (size_t)(cut - id))))
+            return (size_t)-1;
+    }
+    /* Its estimate prices a retry of it (the budget guard wants one). */
+    size_t k = sb_run__poll_add_job(r, p, id, hyper, p->adopted ? est : -1, root, attempt, JOB_QUEUED);
+    sb_free(root);
+    if (k != (size_t)-1 && p->adopted) {
+        p->jobs[k].adopted = true;
+        r->ledger_gen++;
+        if (!sb_ledger_adopt(r->ledger, p->handle_id, id, est > 0 ? est : 0, cap, attempt > 0))
+            return (size_t)-1;
+    }
+    return k;
+}
+
 void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
 {
     step *s = &r->steps[i];
@@ -453,8 +508,24 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         sb_run__fail(r, i, now, "out of memory");
         return;
     }
+    if (err.kind != SB_NULL && p->adopted && !p->answered && !settling) {
+        /* A followed handle the server does not answer for (unknown id, wrong
+         * server) is refused at once, not after max_attempts polls. */
+        const sb_val *servers = sb_map_get_str(r->spec->workspace, "servers");
+        const sb_val *srv = servers ? sb_map_get_str(*servers, p->server) : NULL;
+        const sb_val *tr = srv ? sb_map_get_str(*srv, "transport") : NULL;
+        bool embedded = !tr || sb_str_eq(*tr, "embedded");
+        sb_run__fail(r, i, now, "handle %s on server %s: %s%s", p->handle_id, p->server, sb_str(err),
+                     embedded ? " (a handle of an embedded service lives only in the process that made it: follow "
+                                "a sweep from another run against an HTTP server)"
+                              : "");
+        sb_val_free(err);
+        sb_status_answer_clear(&a);
+        return;
+    }
     if (err.kind != SB_NULL)
         sb_run__log(r, SB_LOG_WARN, "Poll #%u of handle %s failed: %s", p->polls, p->handle_id, sb_str(err));
+    p->answered = p->answered || err.kind == SB_NULL;
     bool answered = err.kind == SB_NULL;
     sb_val_free(err);
     size_t changed = 0;
@@ -468,7 +539,7 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             sb_status_fields f;
             sb_status_job_fields(rec, &f);
             const sb_val *hp = f.hyperparameters;
-            k = sb_run__poll_add_job(r, p, rj->job_id, hp ? *hp : sb_null(), -1, NULL, 0, JOB_QUEUED);
+            k = adopt_job(r, p, rj->job_id, rec, hp ? *hp : sb_null());
             if (k == (size_t)-1) {
                 sb_status_answer_clear(&a);
                 sb_run__fail(r, i, now, "out of memory");
@@ -607,15 +678,35 @@ void sb_run__poll_cancel_all(sb_run *r, int64_t now)
                 sb_timers_cancel(r->timers, p->retries[k].timer);
                 p->retries[k].timer = 0;
             }
+        /* Jobs adopted from a followed handle are someone else's sweep: a
+         * follower that stops leaves them running and cancels only what it
+         * submitted itself (by job id). */
         bool live = false;
+        sb_val own = p->adopted ? sb_list_new(0) : sb_null();
         for (size_t k = 0; k < p->njobs; k++)
-            if (p->jobs[k].status == JOB_QUEUED || p->jobs[k].status == JOB_RUNNING)
+            if ((p->jobs[k].status == JOB_QUEUED || p->jobs[k].status == JOB_RUNNING) && !p->jobs[k].adopted) {
                 live = true;
-        if (!live)
+                if (p->adopted)
+                    sb_list_push(&own, sb_string_cstr(p->jobs[k].id));
+            }
+        if (!live || (p->adopted && own.kind != SB_LIST)) {
+            if (live)
+                sb_run__log(r, SB_LOG_ERROR, "out of memory: the jobs this run submitted to handle %s are not cancelled",
+                            p->handle_id);
+            sb_val_free(own);
             continue;
-        sb_val args = sb_map_new(1);
+        }
+        sb_val args = sb_map_new(2);
         sb_map_set_str(&args, "handle_id", sb_string_cstr(p->handle_id));
-        sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
+        if (p->adopted) {
+            sb_map_set_str(&args, "job_ids", own);
+            sb_run__log(r, SB_LOG_WARN,
+                        "Cancelling the unfinished jobs this run submitted to handle %s (the adopted ones are left "
+                        "running)",
+                        p->handle_id);
+        } else {
+            sb_run__log(r, SB_LOG_WARN, "Cancelling the unfinished jobs of handle %s", p->handle_id);
+        }
         sb_run__call(r, p->server, "cancel_jobs", args, CALL_CANCEL, i, 0, now);
         sb_val_free(args);
     }

@@ -10,6 +10,7 @@
 #include "../json/sb_json.h"
 #include "../util/sb_alloc.h"
 #include "run_int.h"
+#include "sb_handle.h"
 
 /* Logs the step's `log:` line, if any, with `output` in scope. */
 static void log_line(sb_run *r, step *s, sb_val output)
@@ -428,6 +429,15 @@ static void make_handle(sb_run *r, size_t i, sb_val value, int64_t now)
     }
     sb_run__log(r, SB_LOG_INFO, "%s", sb_buf_str(&m));
     sb_buf_free(&m);
+    /* The handle as text another run or `sibyl handle` takes: printed now,
+     * because a run killed after this point leaves its jobs running. */
+    sb_val ext = sb_handle_external(s->handle);
+    sb_val text = ext.kind == SB_MAP ? sb_handle_text(ext) : sb_null();
+    if (text.kind == SB_STRING)
+        sb_run__log(r, SB_LOG_INFO, "Handle %s (follow it with `sibyl handle watch %s` or a pipeline input of type handle)",
+                    sb_str(text), sb_str(text));
+    sb_val_free(text);
+    sb_val_free(ext);
     sb_val_free(hid);
         sb_val_free(hjobs);
     succeed(r, i, value, now);

@@ -27,6 +27,7 @@ typedef struct lg_job {
     int64_t actual;   /* micro-dollars, once settled */
     uint32_t hs;      /* its handle's entry in handles */
     bool is_retry;
+    bool adopted; /* submitted by someone else; this run followed it (sb_ledger_adopt) */
     bool settled;
     bool started;
     sb_ledger_outcome outcome;
@@ -68,6 +69,7 @@ struct sb_ledger {
     int64_t outcomes[SB_LEDGER_UNSTARTED + 1];
     int64_t stopped_micro;
     int64_t nsettled, nretries;
+    int64_t nadopted, adopted_micro; /* adopted jobs, and what those settled cost */
 };
 
 enum { LG_OK, LG_FAILED, LG_RETRY };
@@ -242,6 +244,18 @@ bool sb_ledger_commit_capped(sb_ledger *l, const char *handle_id, const char *jo
     return true;
 }
 
+bool sb_ledger_adopt(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, double cap_usd,
+                     bool is_retry)
+{
+    if (!sb_ledger_commit_capped(l, handle_id, job_id, estimate_usd, cap_usd, is_retry))
+        return false;
+    const char *hid = handle_id ? handle_id : "";
+    lg_job *j = lg_find(l, hid, job_id, lg_hash(hid, job_id));
+    j->adopted = true;
+    l->nadopted++;
+    return true;
+}
+
 static lg_job *lg_open_job(const sb_ledger *l, const char *handle_id, const char *job_id)
 {
     if (!l || !job_id)
@@ -346,6 +360,8 @@ bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, d
     l->settled_micro[cat] = lg_add(l->settled_micro[cat], j->actual);
     l->outcomes[outcome]++;
     l->nsettled++;
+    if (j->adopted)
+        l->adopted_micro = lg_add(l->adopted_micro, j->actual);
     return true;
 }
 
@@ -494,6 +510,13 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
     ok = lg_put(&m, ok, "unstarted",
                 ok ? lg_pair(l->outcomes[SB_LEDGER_UNSTARTED], "estimated_cost_usd", l->unstarted_estimate) : sb_null());
     ok = lg_put(&m, ok, "skipped_retries", ok ? lg_skips_list(l) : sb_null());
+    if (l->nadopted) {
+        /* Only for a run that followed jobs it did not submit, so the
+         * breakdown of every other run reads as before. */
+        int64_t adopted_c = lg_cents(l->adopted_micro);
+        ok = lg_put(&m, ok, "spent_usd", lg_cents_val(total_c - adopted_c));
+        ok = lg_put(&m, ok, "adopted", ok ? lg_pair(l->nadopted, "cost_usd", l->adopted_micro) : sb_null());
+    }
     if (!ok) {
         sb_val_free(m);
         return sb_oom();

@@ -66,6 +66,12 @@ bool sb_ledger_grant(sb_ledger *l, const char *handle_id, double budget_usd);
  * Settling twice is ignored. false on OOM. */
 bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, double actual_usd,
                       sb_ledger_outcome outcome);
+/* Records a job this run did not submit but follows (a handle given as an
+ * input), with the estimate and cap the server reports (<= 0: unknown):
+ * committed like sb_ledger_commit_capped, settled like any other, and counted
+ * apart in the breakdown. false on OOM or if job_id is already known. */
+bool sb_ledger_adopt(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd, double cap_usd,
+                     bool is_retry);
 /* Records a retry the guard refused (estimate did not fit). */
 bool sb_ledger_record_skip(sb_ledger *l, const char *handle_id, const char *job_id, double estimate_usd,
                            const char *reason);
@@ -83,11 +89,16 @@ bool sb_ledger_fits(const sb_ledger *l, double estimate_usd);
  *  jobs: {completed, failed, cancelled, stopped_at_cap, unstarted, retries,
  *         running_or_queued},
  *  stopped_at_cap: {jobs, cost_usd}, unstarted: {jobs, estimated_cost_usd},
- *  skipped_retries: [{job_id, estimated_cost_usd, reason}]}
+ *  skipped_retries: [{job_id, estimated_cost_usd, reason}],
+ *  and only once a job was adopted (sb_ledger_adopt):
+ *  spent_usd (what the jobs this run submitted cost: total less adopted),
+ *  adopted: {jobs, cost_usd}}
  * successful = completed original jobs; failed_partial = failed, stopped or
  * cancelled original jobs; retries = every retry job, whatever its outcome;
  * total = the three added. failed and cancelled do not include the jobs
- * counted as stopped_at_cap and unstarted. Amounts are rounded to cents. */
+ * counted as stopped_at_cap and unstarted. Adopted jobs are in the totals
+ * too (by outcome): the run answers for what it followed. Amounts are
+ * rounded to cents. */
 sb_val sb_ledger_breakdown(const sb_ledger *l);
 
 #endif

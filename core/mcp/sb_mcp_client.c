@@ -7,6 +7,7 @@
 #include "../util/sb_grow.h"
 #include "sb_mcp_client_int.h"
 #include "sb_mcp_int.h"
+#include "sb_mcp_proto.h"
 
 /* --- ops --- */
 
@@ -81,6 +82,7 @@ void sb_mcp__drop_session(sb_mcp_client *c)
     sb_free(c->version);
     sb_free(c->new_session);
     c->session_id = c->version = c->new_session = NULL;
+    c->borrowed = false; /* a session made after this one is the client's own */
     sb_val_free(c->server_info);
     c->server_info = sb_null();
     c->notify_sent = false;
@@ -212,6 +214,44 @@ uint64_t sb_mcp_client_call_tool_ex(sb_mcp_client *c, const char *tool, sb_val a
     return enqueue(c, op);
 }
 
+bool sb_mcp_client_use_session(sb_mcp_client *c, const char *session_id, const char *version)
+{
+    if (c->state != CS_IDLE || c->nops || !session_id || !*session_id)
+        return false;
+    char *sid = sb_strdup(session_id), *v = sb_strdup(version ? version : SB_MCP_LATEST_VERSION);
+    if (!sid || !v) {
+        sb_free(sid);
+        sb_free(v);
+        return false;
+    }
+    c->session_id = sid;
+    c->version = v;
+    c->borrowed = true;
+    c->state = CS_READY;
+    return true;
+}
+
+uint64_t sb_mcp_client_follow_task(sb_mcp_client *c, const char *task_id)
+{
+    if (!task_id || !*task_id)
+        return 0;
+    /* A task someone else started: the op begins where a task-augmented
+     * call's would after the server answered with the task, at tasks/get,
+     * and goes on the same way (pollInterval, then tasks/result). */
+    /* Named "task <id>" in its errors (method and tool are only words here:
+     * the op never sends a request of its own method). */
+    sb_mcp_op *op = sb_mcp__op_new("task", task_id, sb_null());
+    if (!op)
+        return 0;
+    op->task_id = sb_strdup(task_id);
+    if (!op->task_id) {
+        sb_mcp__op_free(op);
+        return 0;
+    }
+    op->phase = PH_TASK_GET;
+    return enqueue(c, op);
+}
+
 /* --- results out --- */
 
 bool sb_mcp_client_next_completion(sb_mcp_client *c, uint64_t *call_id, sb_val *result)
@@ -261,7 +301,8 @@ void sb_mcp_client_close(sb_mcp_client *c)
     sb_mcp__op_free(c->init);
     c->init = NULL;
     c->notify_http = 0;
-    c->delete_pending = c->session_id != NULL;
+    /* A borrowed session is its owner's to end. */
+    c->delete_pending = c->session_id != NULL && !c->borrowed;
     c->state = CS_CLOSED;
 }
 

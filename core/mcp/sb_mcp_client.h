@@ -49,6 +49,23 @@ typedef struct sb_mcp_call_opts {
  * or 0 on OOM. args: an SB_MAP, or SB_NULL for none. */
 uint64_t sb_mcp_client_call_tool(sb_mcp_client *c, const char *tool, sb_val args);
 uint64_t sb_mcp_client_call_tool_ex(sb_mcp_client *c, const char *tool, sb_val args, const sb_mcp_call_opts *opts);
+/* Follows an MCP task this client did not start (its id from an
+ * ExternalHandle of kind mcp_task): tasks/get at once, then again after each
+ * answer's pollInterval while the task is working, then tasks/result once it
+ * completed or failed. The completion is that tools/call result (isError and
+ * all), or an error ("task T was cancelled: ...", "needs input", a JSON-RPC
+ * error for an unknown task). Returns the call id (> 0), or 0 on OOM or an
+ * empty id. A single look (tasks/get) or tasks/cancel is a plain
+ * sb_mcp_client_request with {"taskId": id}. */
+uint64_t sb_mcp_client_follow_task(sb_mcp_client *c, const char *task_id);
+/* Joins an MCP session another client initialized (its MCP-Session-Id, and
+ * the revision it negotiated, NULL: the latest) instead of starting one:
+ * servers that bind tasks to the session that created them (the reference
+ * servers do) answer tasks/get for it only there. The session is borrowed:
+ * sb_mcp_client_close does not end it. If the server says it expired, the
+ * client starts a session of its own as usual. Only before the first
+ * request; false otherwise or on OOM. */
+bool sb_mcp_client_use_session(sb_mcp_client *c, const char *session_id, const char *version);
 /* Queues any other request (tools/list, ping, ...); params SB_NULL for none.
  * Its completion is the raw JSON-RPC result. */
 uint64_t sb_mcp_client_request(sb_mcp_client *c, const char *method, sb_val params);

@@ -69,6 +69,7 @@ struct sb_mcp_client {
     char *session_id; /* from the initialize answer, or NULL */
     char *version;    /* negotiated, or NULL */
     char *new_session; /* MCP-Session-Id seen on initialize's answer */
+    bool borrowed;     /* session_id is another client's (sb_mcp_client_use_session): never DELETEd */
     sb_val server_info;
     uint32_t epoch; /* bumped when a session expires */
     sb_mcp_op *init;

@@ -410,7 +410,14 @@ static void method_of(const char *body, size_t len, sb_jsonrpc_msg *m, char rpc[
 {
     sb_jsonrpc_parse(body, len, m);
     rpc[0] = 0;
-    if (m->method.kind == SB_STRING)
+    if (m->method.kind != SB_STRING)
+        return;
+    /* A tools/call names its tool too: a server's log then says what was
+     * asked (how many submit_jobs a sweep made), not only that a tool ran. */
+    const sb_val *tool = m->params.kind == SB_MAP ? sb_map_get_str(m->params, "name") : NULL;
+    if (sb_str_eq(m->method, "tools/call") && tool && tool->kind == SB_STRING)
+        snprintf(rpc, 48, "tools/call %s", sb_str(*tool));
+    else
         snprintf(rpc, 48, "%s", sb_str(m->method));
 }
 

@@ -80,7 +80,8 @@ typedef struct sb_http_resp {
     char *body; /* owned, may be NULL */
     size_t body_len;
     bool sse;
-    char rpc[48]; /* the JSON-RPC method, for the host's log ("" if none) */
+    char rpc[48]; /* the JSON-RPC method, for the host's log ("" if none); "tools/call TOOL"
+                     for a tool call (truncated to fit) */
 } sb_http_resp;
 
 typedef struct sb_mcp_endpoint sb_mcp_endpoint;

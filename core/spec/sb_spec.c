@@ -158,14 +158,7 @@ static void compile_workspace(spec_ctx *c, sb_val ws)
     s->result_file = str_setting(c, outs ? *outs : sb_null(), "result_file", "outputs.result_file");
     if (!s->result_file)
         c->oom = true;
-    const sb_val *polling = sb_map_get_str(ws, "polling");
-    s->polling.backoff = sb_spec__backoff(sb_null(), true, "polling");
-    sb_val ma = sb_spec__ws_default("polling.max_attempts");
-    s->polling.max_attempts = (int)int_of(ma, 1);
-    sb_val_free(ma);
-    s->polling.timeout_ms = 0; /* the table has none: no limit */
-    if (polling)
-        sb_spec__polling_layer(&s->polling, *polling);
+    s->polling = sb_spec_workspace_polling(ws);
     const sb_val *errors = sb_map_get_str(ws, "errors");
     sb_val e = errors ? *errors : sb_null();
     s->transient_patterns = patterns(c, e, "transient_patterns", &s->ntransient);
@@ -341,4 +334,18 @@ void sb_spec_free(sb_spec *s)
     sb_free(s->result_file);
     sb_free(s->pipeline);
     sb_free(s);
+}
+
+sb_spec_polling sb_spec_workspace_polling(sb_val ws)
+{
+    sb_spec_polling p;
+    const sb_val *polling = ws.kind == SB_MAP ? sb_map_get_str(ws, "polling") : NULL;
+    p.backoff = sb_spec__backoff(sb_null(), true, "polling");
+    sb_val ma = sb_spec__ws_default("polling.max_attempts");
+    p.max_attempts = (int)int_of(ma, 1);
+    sb_val_free(ma);
+    p.timeout_ms = 0; /* the table has none: no limit */
+    if (polling)
+        sb_spec__polling_layer(&p, *polling);
+    return p;
 }

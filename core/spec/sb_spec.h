@@ -131,6 +131,11 @@ sb_spec *sb_spec_compile(sb_val workspace, sb_val pipelines, const char *pipelin
                          const char *pipelines_file, sb_diags *d);
 void sb_spec_free(sb_spec *s);
 
+/* The workspace's polling (a validated tree, or null) over the table's
+ * defaults: what a poll step without polling: of its own uses, and what
+ * `sibyl handle watch` polls with. */
+sb_spec_polling sb_spec_workspace_polling(sb_val workspace);
+
 /* The index of step `name`, or SB_SPEC_NONE. */
 size_t sb_spec_step_index(const sb_spec *s, const char *name);
 

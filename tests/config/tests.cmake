@@ -27,3 +27,12 @@ if(SIBYL_NODE)
                      "${PROJECT_SOURCE_DIR}/examples/companies/vertex_foundry/config/${kind}.yaml")
   endforeach()
 endif()
+
+# Handle text (ExternalHandle values) as data, natively and as wasm32-wasi.
+sibyl_unit_test(config_handles "${CMAKE_CURRENT_LIST_DIR}/test_handles.c")
+set_tests_properties(config_handles PROPERTIES WORKING_DIRECTORY "${CMAKE_CURRENT_LIST_DIR}")
+find_program(SIBYL_NODE node REQUIRED)
+add_test(NAME config_handles_wasm
+         COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+                 "${SIBYL_WASI_DIR}/tests/wasm-units/config_handles.wasm")
+set_tests_properties(config_handles_wasm PROPERTIES WORKING_DIRECTORY "${CMAKE_CURRENT_LIST_DIR}" LABELS wasm)

@@ -457,6 +457,13 @@ static sb_val fc_cancel(fake_conductor *c, int64_t now, sb_val args)
         fc_job *j = &c->jobs[ji];
         if (j->state != FC_QUEUED && j->state != FC_RUNNING)
             continue;
+        /* job_ids (contract §1.6): only those; without it, every job. */
+        const sb_val *only = sb_map_get_str(args, "job_ids");
+        bool listed = !only || only->kind != SB_LIST;
+        for (size_t n = 0; !listed && n < sb_list_len(*only); n++)
+            listed = sb_str_eq(*sb_list_at(*only, n), j->id);
+        if (!listed)
+            continue;
         if (j->state == FC_RUNNING) {
             c->running--;
             double run = j->fate.run_ms == FH_NEVER || j->fate.run_ms == 0 ? 1 : (double)j->fate.run_ms;

@@ -249,6 +249,94 @@ static void test_transient_failure_retried(void)
     sc_close(&s);
 }
 
+/* A handle this run did not make (issue 13): another run submitted and was
+ * gone; a second run takes the handle as input, learns the jobs from the
+ * server's first answer (no cursor), adopts them in the ledger apart from
+ * what it spends itself (the retry, which joins the same handle), and ends
+ * with every result. An unknown handle fails at once, naming server and id. */
+static void test_follow_external_handle(void)
+{
+    sc s;
+    if (!sc_open(&s, nan_once) || !sc_run(&s, "submit_only", NULL)) {
+        sc_close(&s);
+        return;
+    }
+    CHECK_LINE(&s, "LOG INFO Handle conductor:conductor_handle:h_0001 (follow it with `sibyl handle watch "
+                   "conductor:conductor_handle:h_0001` or a pipeline input of type handle)");
+    CHECK_AT(s.result, "steps.submit.handle",
+             "{\"$type\":\"ExternalHandle\",\"server\":\"conductor\",\"kind\":\"conductor_handle\",\"id\":\"h_0001\","
+             "\"status_tool\":\"get_jobs_status\",\"submit_tool\":\"submit_jobs\"}");
+    fake_host h2;
+    fh_init(&h2);
+    int before = sb_test_failures;
+    if (fh_add_conductor(&h2, s.fc) && et_load(&h2, NULL, NULL)) {
+        CHECK(fh_run(&h2, "follow", 7, "{\"handle\":\"conductor:conductor_handle:h_0001\"}", LIMIT));
+        CHECK_INT(sb_run_get_status(h2.run), SB_RUN_SUCCEEDED);
+        sb_val r = fh_result(&h2);
+        CHECK_AT(r, "completed", "[\"job_002_retry_1\",\"job_001\",\"job_003\"]"); /* finish order */
+        CHECK_AT(r, "failed", "[\"job_002\"]");
+        CHECK_AT(r, "total_cost", "32");
+        CHECK_AT(r, "cost_breakdown.adopted", "{\"jobs\":3,\"cost_usd\":22}");
+        CHECK_AT(r, "cost_breakdown.spent_usd", "10");
+        CHECK_INT(fh_count(&h2, "LOG INFO     of it, this run's    $10.00"), 1);
+        CHECK_INT(fh_count(&h2, "LOG INFO     of it, adopted       $22.00"), 1);
+        sb_val_free(r);
+        const fh_call *sub[4], *st[4];
+        CHECK_INT(fh_calls_of(&h2, "submit_jobs", sub, 4), 1);
+        CHECK_ARG(sub[0], "handle_id", "\"h_0001\"");
+        CHECK_ARG(sub[0], "jobs.0.job_id", "\"job_002_retry_1\"");
+        CHECK_ARG(sub[0], "jobs.0.retry_of", "\"job_002\"");
+        CHECK(fh_calls_of(&h2, "get_jobs_status", st, 4) >= 2);
+        CHECK(!strstr(st[0]->args, "since_cursor")); /* the first answer lists every job */
+        CHECK_INT(fc_jobs(s.fc), 4);
+        CHECK_INT(fh_count(&h2, "LOG INFO Following handle h_0001 on conductor: its jobs come from the server's answers"), 1);
+    }
+    if (sb_test_failures != before)
+        fprintf(stderr, "--- transcript ---\n%s--- end ---\n", sb_buf_str(&h2.transcript));
+    fh_free(&h2);
+
+    fake_host h3;
+    fh_init(&h3);
+    if (fh_add_conductor(&h3, s.fc) && et_load(&h3, NULL, NULL)) {
+        CHECK(fh_run(&h3, "follow", 7, "{\"handle\":\"conductor:conductor_handle:h_0404\"}", LIMIT));
+        CHECK_INT(sb_run_get_status(h3.run), SB_RUN_FAILED);
+        CHECK_STR(sb_run_error(h3.run), "step 'monitor': handle h_0404 on server conductor: server 'conductor': tools/call "
+                                        "get_jobs_status: tool error: get_jobs_status: unknown handle_id");
+        const fh_call *st[4];
+        CHECK_INT(fh_calls_of(&h3, "get_jobs_status", st, 4), 1);
+        CHECK_INT(fh_calls_of(&h3, "submit_jobs", st, 4), 0);
+    }
+    fh_free(&h3);
+    /* A handle of a server the workspace does not have: refused before the start. */
+    fake_host h4;
+    fh_init(&h4);
+    if (fh_add_conductor(&h4, s.fc) && et_load(&h4, NULL, NULL))
+        CHECK(!fh_start(&h4, "follow", 7, "{\"handle\":\"gpu:conductor_handle:h_0001\"}"));
+    fh_free(&h4);
+
+    /* A follower stopped (Ctrl-C) while its retry runs cancels that retry
+     * only: the adopted jobs are the other run's sweep and go on. */
+    sc s5;
+    if (sc_open(&s5, nan_once) && sc_run(&s5, "submit_only", NULL)) {
+        fake_host h5;
+        fh_init(&h5);
+        h5.cancel_at = 100000; /* the retry runs from 66250 to 186250; job_001 and job_003 until 600000 */
+        if (fh_add_conductor(&h5, s5.fc) && et_load(&h5, NULL, NULL)) {
+            fh_run(&h5, "follow", 7, "{\"handle\":\"conductor:conductor_handle:h_0001\"}", LIMIT);
+            CHECK_INT(sb_run_get_status(h5.run), SB_RUN_CANCELLED);
+            const fh_call *c[4];
+            CHECK_INT(fh_calls_of(&h5, "cancel_jobs", c, 4), 1);
+            CHECK_ARG(c[0], "job_ids", "[\"job_002_retry_1\"]");
+            CHECK_INT(fh_count(&h5, "LOG WARN Cancelling the unfinished jobs this run submitted to handle h_0001 (the "
+                                    "adopted ones are left running)"), 1);
+            CHECK_INT(fc_count(s5.fc, "cancelled"), 1);
+        }
+        fh_free(&h5);
+    }
+    sc_close(&s5);
+    sc_close(&s);
+}
+
 /* No error_type from the server: the workspace's patterns decide. */
 static const fc_rule unclassified[] = {
     {"job_002", {.run_ms = 60000, .fail = true, .error = "NaN Loss detected at epoch 3", .cost_usd = 2}},
@@ -1624,7 +1712,7 @@ static void test_every_allocation_failing(void)
 }
 
 SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(test_resumed_streams)
-                 TEST(test_transient_failure_retried) TEST(test_failures_classified_by_patterns)
+                 TEST(test_transient_failure_retried) TEST(test_follow_external_handle) TEST(test_failures_classified_by_patterns)
                      TEST(test_permanent_failure_not_retried) TEST(test_retry_max_attempts) TEST(test_budget_guard) TEST(test_budget_passed_and_cap_stops)
                          TEST(test_when_false_skips) TEST(test_failed_step_fails_dependents)
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)

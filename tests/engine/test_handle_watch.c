@@ -105,6 +105,68 @@ static void test_rejects_what_is_not_a_handle(void)
     sb_val_free(h);
 }
 
+/* The same handle as text (an ExternalHandle): the first answer, without a
+ * cursor, lists every job; cancel_jobs stops the unfinished ones, and the
+ * next answer reports them cancelled with their partial cost, as chunks in
+ * the stream format. An mcp_task handle is not a job handle. */
+static void test_external_handle_and_cancel(void)
+{
+    sb_diags *d = sb_diags_new();
+    sb_val ws = sb_null();
+    CHECK(sb_yaml_load("ws.yaml", workspace_yaml, sizeof workspace_yaml - 1, d, &ws));
+    sb_services *svc = sb_services_new(ws, 3);
+    int status = 0, cursor = 0;
+    char *resp = sb_services_handle(svc, "conductor", 0, submit_body, sizeof submit_body - 1, &status);
+    sb_val h = sb_handle_parse("conductor:conductor_handle:h_0001", 33);
+    sb_val task = sb_handle_parse("conductor:mcp_task:t1", 21);
+    CHECK(sb_handle_watch_new(task) == NULL);
+    sb_handle_watch *w = sb_handle_watch_new(h);
+    CHECK(w != NULL);
+    if (w) {
+        /* An hour in: two jobs run, the NaN-loss one (lr 0.01, batch 128) failed early. */
+        CHECK(sb_handle_watch_poll(w));
+        pump(svc, w, 3600000, &cursor);
+        CHECK_INT(cursor, 0);
+        sb_val st = sb_handle_watch_status(w);
+        char *js = sb_val_to_json(st, 0);
+        CHECK(js && strstr(js, "\"counts\":{\"queued\":0,\"running\":2,\"completed\":0,\"failed\":1,\"cancelled\":0,"
+                               "\"total\":3}"));
+        CHECK(js && strstr(js, "\"handle\":{\"$type\":\"ExternalHandle\""));
+        sb_free(js);
+        sb_val_free(st);
+        CHECK(sb_handle_watch_cancel(w));
+        CHECK(!sb_handle_watch_cancel(w)); /* one at a time */
+        pump(svc, w, 3600000, &cursor);
+        sb_val c = sb_handle_watch_cancelled(w);
+        const sb_val *ids = sb_map_get_str(c, "cancelled");
+        CHECK(ids && sb_list_len(*ids) == 2);
+        CHECK(sb_handle_watch_poll(w));
+        pump(svc, w, 3600000, &cursor);
+        int cancelled = 0, charged = 0;
+        sb_val job;
+        while (sb_handle_watch_next_result(w, &job)) {
+            sb_val chunk = sb_handle_chunk(job);
+            const sb_val *t = sb_map_get_str(chunk, "type"), *cost = sb_map_get_str(chunk, "cost_usd");
+            double x = 0;
+            cancelled += t && sb_str_eq(*t, "job_cancelled");
+            charged += cost && sb_val_as_double(*cost, &x) && x > 0;
+            CHECK(sb_map_get_str(chunk, "hyperparameters") && sb_map_get_str(chunk, "duration_seconds"));
+            sb_val_free(chunk);
+            sb_val_free(job);
+        }
+        CHECK_INT(cancelled, 2);
+        CHECK_INT(charged, 3); /* the failed one's partial cost, and the two that ran for an hour */
+        CHECK(!sb_handle_watch_busy(w));
+    }
+    sb_handle_watch_free(w);
+    sb_val_free(h);
+    sb_val_free(task);
+    sb_free(resp);
+    sb_services_free(svc);
+    sb_val_free(ws);
+    sb_diags_free(d);
+}
+
 static void test_oom_is_clean(void)
 {
     int finished, nan, cursor;
@@ -117,4 +179,5 @@ static void test_oom_is_clean(void)
     CHECK(completed);
 }
 
-SB_TEST_MAIN(TEST(test_poll_once_and_iterate) TEST(test_rejects_what_is_not_a_handle) TEST(test_oom_is_clean))
+SB_TEST_MAIN(TEST(test_poll_once_and_iterate) TEST(test_rejects_what_is_not_a_handle)
+                 TEST(test_external_handle_and_cancel) TEST(test_oom_is_clean))

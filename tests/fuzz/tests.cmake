@@ -67,8 +67,9 @@ endif()
 set(_fz_seeds_yaml "${_fz_dir}/seeds-yaml" "${PROJECT_SOURCE_DIR}/tests/golden/config"
     "${PROJECT_SOURCE_DIR}/examples")
 set(_fz_seeds_json "${_fz_dir}/seeds-json" "${PROJECT_SOURCE_DIR}/tests/json/cases")
+set(_fz_seeds_handle "${_fz_dir}/seeds-handle")
 
-foreach(t yaml json)
+foreach(t yaml json handle)
   add_executable(fuzz_${t} "${_fz_dir}/fuzz_${t}.c")
   target_compile_options(fuzz_${t} PRIVATE ${SIBYL_WARNINGS} -fsanitize=fuzzer)
   target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)

@@ -128,7 +128,7 @@ async function main() {
     [`./sibyl workspace validate ${EX}/workspace.http.yaml`, `${EX}/workspace.http.yaml: valid workspace (2 servers)`],
     [`${env.native} workspace validate ${EX}/workspace.http.yaml`, `${EX}/workspace.http.yaml: valid workspace (2 servers)`],
     [`./sibyl pipeline validate --config ${EX}/pipelines.yaml --workspace ${EX}/workspace.http.yaml`,
-      `${EX}/pipelines.yaml: 1 valid pipeline: hyperparameter_sweep (11 steps)`],
+      `${EX}/pipelines.yaml: 2 valid pipelines: hyperparameter_sweep (11 steps), convnet_sweep_follow (5 steps)`],
   ]) {
     const v = await shellDone(line, env.repo, vEnv);
     check(v.code === 0 && v.stdout.trim() === want && v.stderr === '', `${line}: exit ${v.code}: ${v.stdout}${v.stderr}`);

@@ -57,3 +57,14 @@ set_tests_properties(http_headline PROPERTIES ENVIRONMENT "${_http_env}" LABELS 
 add_test(NAME http_headline_local COMMAND ${SIBYL_NODE} --no-warnings "${_http}/headline_local.mjs"
          $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
 set_tests_properties(http_headline_local PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 300)
+# ExternalHandles (issue 13): a killed sweep finished by convnet_sweep_follow
+# from its handle (same all_results as an uninterrupted run, no job submitted
+# twice); `sibyl handle watch` and `cancel` on running handles; an MCP task
+# the official SDK's client started, watched and its result read.
+foreach(p follow watch-cancel sdk-task)
+  string(REPLACE "-" "_" _n "${p}")
+  add_test(NAME http_handles_${_n} COMMAND ${SIBYL_NODE} --no-warnings "${_http}/handles.mjs" ${p}
+           $<TARGET_FILE:sibyl-solver> $<TARGET_FILE:sibyl-conductor>)
+  set_tests_properties(http_handles_${_n} PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 180
+                       SKIP_RETURN_CODE 77)
+endforeach()

@@ -367,6 +367,55 @@ static void test_task_polling(void)
     sb_mcp_client_free(c);
 }
 
+/* A task this client did not start (an ExternalHandle of kind mcp_task):
+ * tasks/get at once, again after pollInterval, tasks/result when it ended;
+ * an unknown task fails naming it. */
+static void test_follow_task(void)
+{
+    sb_mcp_client *c = client();
+    uint64_t call = sb_mcp_client_follow_task(c, "t9");
+    uint64_t unknown = sb_mcp_client_follow_task(c, "nope");
+    CHECK(call > 0 && unknown > 0 && sb_mcp_client_follow_task(c, "") == 0);
+    static const step script[] = {
+        HANDSHAKE("s1"),
+        {.method = "POST", .body = RPC "\"id\":2,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"t9\"}}", .sid = "s1",
+         .version = V, .now = 1000, .status = 200, .ctype = JSON,
+         .resp = RPC "\"id\":2,\"result\":" TASK("t9", "working", ",\"pollInterval\":2500") "}"},
+        {.method = "POST", .body = RPC "\"id\":3,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"nope\"}}",
+         .sid = "s1", .version = V, .now = 1000, .status = 200, .ctype = JSON,
+         .resp = RPC "\"id\":3,\"error\":{\"code\":-32602,\"message\":\"unknown task nope\"}}"},
+        {.method = "POST", .body = RPC "\"id\":4,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"t9\"}}", .sid = "s1",
+         .version = V, .not_before = 3500, .now = 3500, .status = 200, .ctype = JSON,
+         .resp = RPC "\"id\":4,\"result\":" TASK("t9", "completed", "") "}"},
+        {.method = "POST", .body = RPC "\"id\":5,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"t9\"}}",
+         .sid = "s1", .version = V, .now = 3500, .status = 200, .ctype = JSON, .resp = RESULT(5)},
+    };
+    run_script(c, script);
+    expect_error(c, unknown, "server 'conductor': task nope: tasks/get: JSON-RPC error -32602: unknown task nope");
+    expect_result(c, call, RESULT_JSON);
+    sb_mcp_client_free(c);
+
+    /* In the session the task belongs to (borrowed): no initialize, and no
+     * DELETE when done, since the session is its owner's. */
+    c = client();
+    CHECK(sb_mcp_client_use_session(c, "owner-s7", NULL));
+    call = sb_mcp_client_follow_task(c, "t1");
+    CHECK(!sb_mcp_client_use_session(c, "other", NULL)); /* only before the first request */
+    static const step borrowed[] = {
+        {.method = "POST", .body = RPC "\"id\":1,\"method\":\"tasks/get\",\"params\":{\"taskId\":\"t1\"}}",
+         .sid = "owner-s7", .version = V, .now = 0, .status = 200, .ctype = JSON,
+         .resp = RPC "\"id\":1,\"result\":" TASK("t1", "completed", "") "}"},
+        {.method = "POST", .body = RPC "\"id\":2,\"method\":\"tasks/result\",\"params\":{\"taskId\":\"t1\"}}",
+         .sid = "owner-s7", .version = V, .now = 0, .status = 200, .ctype = JSON, .resp = RESULT(2)},
+    };
+    run_script(c, borrowed);
+    expect_result(c, call, RESULT_JSON);
+    sb_mcp_client_close(c);
+    sb_mcp_request q;
+    CHECK(!sb_mcp_client_next_request(c, 0, &q));
+    sb_mcp_client_free(c);
+}
+
 /* Requests from the server on a stream get an answer: ping a result, the
  * rest -32601, since sibyl offers no client capabilities. */
 static void test_server_requests_answered(void)
@@ -590,6 +639,6 @@ static void test_oom_is_clean(void)
 SB_TEST_MAIN(TEST(test_json_answer) TEST(test_sse_answer_with_progress) TEST(test_session_expiry)
                  TEST(test_404_without_session) TEST(test_protocol_versions) TEST(test_call_failures)
                      TEST(test_is_error_result) TEST(test_init_failure_then_retry) TEST(test_sse_resumption)
-                         TEST(test_task_polling) TEST(test_server_requests_answered) TEST(test_close)
+                         TEST(test_task_polling) TEST(test_follow_task) TEST(test_server_requests_answered) TEST(test_close)
                              TEST(test_concurrent_calls) TEST(test_resumption_after_expiry) TEST(test_event_queue_is_bounded)
                                  TEST(test_idle_resumptions_end) TEST(test_oom_is_clean))

@@ -14,8 +14,11 @@ add_test(NAME wasi_imports_selftest
 # 23 KB: suggest_trials, the suggest step, the configurable surface) went
 # past it. With the waste found removed (sscanf; libc's memcpy, memset and
 # smoothsort) the module is 424,377 bytes; the bound is that rounded up to
-# the next 2,000. What the bytes pay for: bench/README.md, "sibyl.wasm size".
-set(SIBYL_WASM_MAX_BYTES 426000)
+# the next 2,000. ExternalHandles (issue 13: handle values and their checks,
+# following a handle in poll steps, the adopted ledger, `sibyl handle`'s
+# checks and help) added about 12 KB: 436,383 bytes, bound 438,000. What
+# the bytes pay for: bench/README.md, "sibyl.wasm size".
+set(SIBYL_WASM_MAX_BYTES 438000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")

@@ -13,6 +13,6 @@ echo "$out"
 [ $rc -eq 0 ] && [ "$out" = "$ex/workspace.yaml: valid workspace (2 servers)" ] || { echo "FAIL: workspace validate (exit $rc)"; fail=1; }
 out=$(./sibyl pipeline validate --config $ex/pipelines.yaml --workspace $ex/workspace.yaml 2>&1); rc=$?
 echo "$out"
-[ $rc -eq 0 ] && [ "$out" = "$ex/pipelines.yaml: 1 valid pipeline: hyperparameter_sweep (11 steps)" ] ||
+[ $rc -eq 0 ] && [ "$out" = "$ex/pipelines.yaml: 2 valid pipelines: hyperparameter_sweep (11 steps), convnet_sweep_follow (5 steps)" ] ||
   { echo "FAIL: pipeline validate (exit $rc)"; fail=1; }
 exit $fail
