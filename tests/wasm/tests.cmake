@@ -16,9 +16,11 @@ add_test(NAME wasi_imports_selftest
 # smoothsort) the module is 424,377 bytes; the bound is that rounded up to
 # the next 2,000. ExternalHandles (issue 13: handle values and their checks,
 # following a handle in poll steps, the adopted ledger, `sibyl handle`'s
-# checks and help) added about 12 KB: 436,383 bytes, bound 438,000. What
-# the bytes pay for: bench/README.md, "sibyl.wasm size".
-set(SIBYL_WASM_MAX_BYTES 438000)
+# checks and help) added about 12 KB; CEL timestamps, durations, optionals
+# and Unicode case folding (issue 17) about 18 KB; the backends' workspace
+# keys about 1 KB: 456,357 bytes, bound 458,000. What the bytes pay for:
+# bench/README.md, "sibyl.wasm size".
+set(SIBYL_WASM_MAX_BYTES 458000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
