@@ -51,11 +51,11 @@ t() {
   [ "$got" = "$want" ] && ok "[$*] -> $got" || fail "[$*]: got \"$got\", expected \"$want\""
 }
 t "pipeline" sibyl pi
-t "expr mcp pipeline schema workspace" sibyl ""
+t "expr handle mcp pipeline schema workspace" sibyl ""
 t "run validate" sibyl pipeline ""
 t "validate" sibyl workspace v
 t "pipelines workspace" sibyl schema ""
-t "hyperparameter_sweep" sibyl pipeline run --config cfg/pipes.yaml ""
+t "convnet_sweep_follow hyperparameter_sweep" sibyl pipeline run --config cfg/pipes.yaml ""
 t "hyperparameter_sweep" sibyl pipeline run --config=cfg/pipes.yaml h
 t "nightly quoted name" sibyl pipeline run ""
 t "--seed --start-time --stream" sibyl pipeline run nightly --s

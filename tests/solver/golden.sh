@@ -30,7 +30,7 @@ case "$mode" in
     # The sources the planner needs, compiled the way the wasi preset does.
     if ! clang-16 --target=wasm32-wasi --sysroot="$work/sysroot" -O2 -std=c11 -D_POSIX_C_SOURCE=200809L \
         -I"$root/core" \
-        "$root"/core/solver/*.c "$root/core/value/sb_value.c" "$root/core/util/sb_alloc.c" \
+        "$root"/core/solver/*.c "$root"/core/value/*.c "$root/core/util/sb_alloc.c" \
         "$root/core/util/sb_buf.c" "$root/core/util/sb_grow.c" "$root/core/util/sb_heap.c" \
         "$root"/core/json/*.c "$here/solver_golden.c" \
         -w -Wl,-z,stack-size=1048576 -Wl,--stack-first -o "$work/solver_golden.wasm"; then
