@@ -24,39 +24,16 @@
 #include "util/sb_buf.h"
 #include "util/sb_grow.h"
 
-typedef struct later {
-    int64_t at;
-    sb_run_request req; /* strings owned */
-} later;
-
 typedef struct follow {
     const char *server;
     const char *text; /* the handle as given, for messages */
     http_host *http;
     sb_handle_watch *w; /* a conductor_handle */
     sb_mcp_client *c;   /* an mcp_task */
-    later *later;
-    size_t nlater, cap;
+    http_later later;
     bool oom;
     term t;
 } follow;
-
-static char *dup0(const char *s)
-{
-    return s ? sb_strdup(s) : NULL;
-}
-
-static void later_free(later *l)
-{
-    sb_free((char *)l->req.server);
-    sb_free((char *)l->req.method);
-    sb_free((char *)l->req.body);
-    sb_free((char *)l->req.session_id);
-    sb_free((char *)l->req.protocol_version);
-    sb_free((char *)l->req.last_event_id);
-    sb_free((char *)l->req.accept);
-    sb_free((char *)l->req.content_type);
-}
 
 static void on_answer(void *ud, uint64_t id, int status, const char *ct, const char *sid, const char *body, size_t len)
 {
@@ -72,39 +49,12 @@ static void on_answer(void *ud, uint64_t id, int status, const char *ct, const c
 static void send_ready(follow *f, int64_t now)
 {
     sb_mcp_request q;
-    while (f->w ? sb_handle_watch_next_request(f->w, now, &q) : sb_mcp_client_next_request(f->c, now, &q)) {
-        sb_run_request r = {f->server,  q.id,          q.method,           q.body,
-                            q.body_len, q.session_id,  q.protocol_version, q.last_event_id,
-                            q.accept,   q.content_type};
-        if (q.not_before_ms <= now) {
-            http_host_send(f->http, &r);
-            continue;
-        }
-        if (!SB_GROW(f->later, f->cap, f->nlater + 1)) {
+    while (f->w ? sb_handle_watch_next_request(f->w, now, &q) : sb_mcp_client_next_request(f->c, now, &q))
+        if (!http_later_send(&f->later, f->http, f->server, &q, now)) {
             f->oom = true;
             return;
         }
-        later *l = &f->later[f->nlater++];
-        l->at = q.not_before_ms;
-        l->req = (sb_run_request){dup0(f->server),
-                                  q.id,
-                                  dup0(q.method),
-                                  q.body ? sb_strndup(q.body, q.body_len) : NULL,
-                                  q.body_len,
-                                  dup0(q.session_id),
-                                  dup0(q.protocol_version),
-                                  dup0(q.last_event_id),
-                                  dup0(q.accept),
-                                  dup0(q.content_type)};
-    }
-    for (size_t i = 0; i < f->nlater;)
-        if (f->later[i].at <= now) {
-            http_host_send(f->http, &f->later[i].req);
-            later_free(&f->later[i]);
-            f->later[i] = f->later[--f->nlater];
-        } else {
-            i++;
-        }
+    http_later_send_due(&f->later, f->http, now);
 }
 
 static bool busy(const follow *f)
@@ -119,13 +69,12 @@ static void pump(follow *f, int64_t until)
     for (;;) {
         int64_t now = host_now_ms();
         send_ready(f, now);
-        bool waiting = busy(f) || http_host_in_flight(f->http) || f->nlater;
+        bool waiting = busy(f) || http_host_in_flight(f->http) || f->later.n;
         if (f->oom || (until ? now >= until && !waiting : !waiting))
             return;
         int64_t wait = until && !waiting ? until - now : 200;
-        for (size_t i = 0; i < f->nlater; i++)
-            if (f->later[i].at - now < wait)
-                wait = f->later[i].at - now;
+        if (http_later_next(&f->later) - now < wait)
+            wait = http_later_next(&f->later) - now;
         if (wait > 200)
             wait = 200;
         if (!http_host_in_flight(f->http) && wait > 0)
@@ -514,9 +463,7 @@ int handle_follow(const char *verb, const char *text, sb_val h, sb_val ws, const
         while (f.c && host_now_ms() < until && (send_ready(&f, host_now_ms()), http_host_in_flight(f.http)))
             http_host_pump(f.http, 100, on_answer, &f);
     }
-    for (size_t i = 0; i < f.nlater; i++)
-        later_free(&f.later[i]);
-    sb_free(f.later);
+    http_later_free(&f.later);
     sb_free(out_dir);
     sb_free(path);
     sb_handle_watch_free(f.w);

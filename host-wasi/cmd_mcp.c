@@ -48,16 +48,10 @@ static const char call_help[] =
     "exit: 0 success, 1 invalid input, 2 usage, 3 the tool or the server reported an error,\n"
     "      4 no answer (connection, timeout, HTTP error, malformed answer)\n";
 
-typedef struct later {
-    int64_t at;
-    sb_run_request req; /* strings owned */
-} later;
-
 typedef struct mcp_ctx {
     sb_mcp_client *client;
     http_host *http;
-    later *later;
-    size_t nlater, cap;
+    http_later later;
     bool progress;
     /* what finished */
     uint64_t list_id, call_id;
@@ -71,47 +65,14 @@ static void on_answer(void *ud, uint64_t id, int status, const char *ct, const c
     sb_mcp_client_on_response(m->client, id, status, ct, sid, body, len, host_now_ms());
 }
 
-static char *dup0(const char *s) { return s ? sb_strdup(s) : NULL; }
-
-static void later_free(later *l)
-{
-    sb_free((char *)l->req.server);
-    sb_free((char *)l->req.method);
-    sb_free((char *)l->req.body);
-    sb_free((char *)l->req.session_id);
-    sb_free((char *)l->req.protocol_version);
-    sb_free((char *)l->req.last_event_id);
-    sb_free((char *)l->req.accept);
-    sb_free((char *)l->req.content_type);
-}
-
 /* Sends what the client wants sent now; keeps copies of delayed requests. */
 static bool send_ready(mcp_ctx *m, const char *server, int64_t now)
 {
     sb_mcp_request q;
-    while (sb_mcp_client_next_request(m->client, now, &q)) {
-        sb_run_request r = {server,        q.id,           q.method,   q.body,    q.body_len, q.session_id,
-                            q.protocol_version, q.last_event_id, q.accept, q.content_type};
-        if (q.not_before_ms <= now) {
-            http_host_send(m->http, &r);
-            continue;
-        }
-        if (!SB_GROW(m->later, m->cap, m->nlater + 1))
+    while (sb_mcp_client_next_request(m->client, now, &q))
+        if (!http_later_send(&m->later, m->http, server, &q, now))
             return false;
-        later *l = &m->later[m->nlater++];
-        l->at = q.not_before_ms;
-        l->req = (sb_run_request){dup0(server), q.id, dup0(q.method), q.body ? sb_strndup(q.body, q.body_len) : NULL,
-                                  q.body_len, dup0(q.session_id), dup0(q.protocol_version), dup0(q.last_event_id),
-                                  dup0(q.accept), dup0(q.content_type)};
-    }
-    for (size_t i = 0; i < m->nlater;)
-        if (m->later[i].at <= now) {
-            http_host_send(m->http, &m->later[i].req);
-            later_free(&m->later[i]);
-            m->later[i] = m->later[--m->nlater];
-        } else {
-            i++;
-        }
+    http_later_send_due(&m->later, m->http, now);
     return true;
 }
 
@@ -188,12 +149,9 @@ static bool drive(mcp_ctx *m, const char *server, const char *scenario_next_call
         bool want_call = m->call_id && !m->call_done;
         if (!want_list && !want_call)
             return true;
-        if (!http_host_in_flight(m->http) && !m->nlater && !sb_mcp_client_busy(m->client))
+        if (!http_host_in_flight(m->http) && !m->later.n && !sb_mcp_client_busy(m->client))
             return true;
-        int64_t wait = 200;
-        for (size_t i = 0; i < m->nlater; i++)
-            if (m->later[i].at - now < wait)
-                wait = m->later[i].at - now;
+        int64_t next = http_later_next(&m->later), wait = next - now < 200 ? next - now : 200;
         http_host_pump(m->http, wait < 0 ? 0 : (int)wait, on_answer, m);
     }
 }
@@ -361,9 +319,7 @@ static int call(int argc, char **argv)
     int64_t until = host_now_ms() + 1000;
     while (host_now_ms() < until && (send_ready(&m, a.url, host_now_ms()), http_host_in_flight(m.http)))
         http_host_pump(m.http, 100, on_answer, &m);
-    for (size_t i = 0; i < m.nlater; i++)
-        later_free(&m.later[i]);
-    sb_free(m.later);
+    http_later_free(&m.later);
     sb_val_free(m.list_result);
     sb_val_free(m.call_result);
     sb_val_free(args);

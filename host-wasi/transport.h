@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/sb_run.h"
+#include "mcp/sb_mcp_client.h"
 #include "services/sb_services.h"
 
 /* One finished request: HTTP status (0: transport failure, body says why,
@@ -84,5 +85,22 @@ size_t http_host_in_flight(const http_host *h);
  * every finished transfer to fn, after the transfer bookkeeping is done (fn
  * may send more). */
 void http_host_pump(http_host *h, int wait_ms, transport_answer_fn fn, void *ud);
+
+/* --- requests an MCP client wants sent later --- */
+/* sb_mcp_client_next_request may hand out a request with not_before_ms in
+ * the future (an SSE retry, a task's pollInterval); the host keeps a copy
+ * and sends it when due. Used by the commands that drive a client or a
+ * handle watcher directly (`mcp call`, `handle`). */
+typedef struct http_later {
+    struct http_later_req *items;
+    size_t n, cap;
+} http_later;
+/* Sends req now when it is due, else keeps a copy for later; false on OOM. */
+bool http_later_send(http_later *q, http_host *h, const char *server, const sb_mcp_request *req, int64_t now);
+/* Sends the kept requests that are due by now. */
+void http_later_send_due(http_later *q, http_host *h, int64_t now);
+/* The earliest time a kept request is due, or INT64_MAX with none. */
+int64_t http_later_next(const http_later *q);
+void http_later_free(http_later *q);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "cel/sb_cel.h"
 #include "cel/sb_template.h"
+#include "error_class.h"
 #include "server_common.h"
 #include "util/sb_buf.h"
 #include "util/sb_diag.h"
@@ -47,10 +48,7 @@ struct local_backend {
     char *work_dir, *workspace_dir, *metrics_file;
     int64_t grace_ms;
     uint64_t seed;
-    /* error classification, as the engine does it (core/engine/run_retry.c) */
-    sb_cel_program *matcher;
-    sb_val transient, permanent; /* lists of pattern strings */
-    bool classify, default_transient;
+    error_classes errors; /* as the engine classifies (core/engine/run_retry.c) */
     trial *trials;
     size_t ntrials, cap;
 };
@@ -131,27 +129,6 @@ static const char *last_line(char *text, size_t len)
 
 /* --- setup --- */
 
-static bool set_patterns(local_backend *b, sb_val errors)
-{
-    static const char *const defaults[] = {"(?i)nan loss", "(?i)cuda out of memory",
-                                           "(?i)connection (reset|timed out|timeout)"};
-    const sb_val *t = errors.kind == SB_MAP ? sb_map_get_str(errors, "transient_patterns") : NULL;
-    const sb_val *p = errors.kind == SB_MAP ? sb_map_get_str(errors, "permanent_patterns") : NULL;
-    const sb_val *d = errors.kind == SB_MAP ? sb_map_get_str(errors, "default") : NULL;
-    if (t && t->kind == SB_LIST) {
-        b->transient = sb_val_ref(*t);
-    } else {
-        b->transient = sb_list_new(3);
-        for (size_t i = 0; i < 3; i++)
-            sb_list_push(&b->transient, sb_string_cstr(defaults[i]));
-    }
-    b->permanent = p && p->kind == SB_LIST ? sb_val_ref(*p) : sb_list_new(0);
-    b->default_transient = d && sb_str_eq(*d, "transient");
-    static const char src[] = "message.matches(pattern)";
-    b->matcher = sb_cel_parse(src, sizeof src - 1, NULL, NULL);
-    return b->matcher && b->transient.kind == SB_LIST && b->permanent.kind == SB_LIST;
-}
-
 local_backend *local_new(const local_config *c, char *err, size_t errlen)
 {
     local_backend *b = calloc(1, sizeof *b);
@@ -159,7 +136,6 @@ local_backend *local_new(const local_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    b->transient = b->permanent = sb_null();
     if (c->command.kind != SB_LIST || sb_list_len(c->command) == 0) {
         snprintf(err, errlen, "%s: backends.local.command: a non-empty list of arguments is needed",
                  c->file ? c->file : "workspace");
@@ -198,8 +174,7 @@ local_backend *local_new(const local_config *c, char *err, size_t errlen)
     b->metrics_file = dupstr(c->metrics_file ? c->metrics_file : "metrics.json");
     b->grace_ms = (int64_t)(c->kill_grace_s * 1000);
     b->seed = c->seed;
-    b->classify = true;
-    if (!b->env_extra || !b->work_dir || !b->metrics_file || !b->workspace_dir || !set_patterns(b, c->errors)) {
+    if (!b->env_extra || !b->work_dir || !b->metrics_file || !b->workspace_dir || !error_classes_init(&b->errors, c->errors)) {
         snprintf(err, errlen, "out of memory");
         local_free(b);
         return NULL;
@@ -229,45 +204,13 @@ void local_free(local_backend *b)
     free(b->work_dir);
     free(b->workspace_dir);
     free(b->metrics_file);
-    sb_cel_program_free(b->matcher);
-    sb_val_free(b->transient);
-    sb_val_free(b->permanent);
+    error_classes_free(&b->errors);
     free(b);
 }
 
 size_t local_active(const local_backend *b)
 {
     return b ? b->ntrials : 0;
-}
-
-/* --- classification --- */
-
-static bool any_match(const local_backend *b, const char *msg, sb_val patterns)
-{
-    for (size_t i = 0; i < sb_list_len(patterns); i++) {
-        sb_val pat = *sb_list_at(patterns, i);
-        if (pat.kind != SB_STRING)
-            continue;
-        sb_val vars = sb_map_new(2);
-        sb_map_set_str(&vars, "message", sb_string_cstr(msg));
-        sb_map_set_str(&vars, "pattern", sb_val_ref(pat));
-        sb_val v = sb_cel_eval(b->matcher, vars);
-        bool hit = v.kind == SB_BOOL && v.as.b;
-        sb_val_free(v);
-        sb_val_free(vars);
-        if (hit)
-            return true;
-    }
-    return false;
-}
-
-static const char *classify(const local_backend *b, const char *msg)
-{
-    if (any_match(b, msg, b->permanent))
-        return "permanent";
-    if (any_match(b, msg, b->transient))
-        return "transient";
-    return b->default_transient ? "transient" : "permanent";
 }
 
 /* --- starting --- */
@@ -562,7 +505,7 @@ static void finish(local_backend *b, sb_csim *core, int64_t core_now, const tria
         snprintf(why, sizeof why, "killed by signal %d (%s): %s", WTERMSIG(status), strsignal(WTERMSIG(status)),
                  *line ? line : "(stderr empty)");
     free(tail);
-    report_failed(core, core_now, t->ref, why, classify(b, why), ran);
+    report_failed(core, core_now, t->ref, why, error_classes_of(&b->errors, why), ran);
 }
 
 int64_t local_poll(local_backend *b, sb_csim *core, int64_t core_now, int64_t now_ms)

@@ -66,53 +66,6 @@ static char *absolute(const char *path)
     return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
 }
 
-/* The workspace's `errors` (docs/workspace-format.md), defaults included. */
-static bool set_patterns(slurm_backend *b, sb_val errors)
-{
-    static const char *const defaults[] = {"(?i)nan loss", "(?i)cuda out of memory",
-                                           "(?i)connection (reset|timed out|timeout)"};
-    const sb_val *t = errors.kind == SB_MAP ? sb_map_get_str(errors, "transient_patterns") : NULL;
-    const sb_val *p = errors.kind == SB_MAP ? sb_map_get_str(errors, "permanent_patterns") : NULL;
-    const sb_val *d = errors.kind == SB_MAP ? sb_map_get_str(errors, "default") : NULL;
-    if (t && t->kind == SB_LIST) {
-        b->transient = sb_val_ref(*t);
-    } else {
-        b->transient = sb_list_new(3);
-        for (size_t i = 0; i < 3; i++)
-            sb_list_push(&b->transient, sb_string_cstr(defaults[i]));
-    }
-    b->permanent = p && p->kind == SB_LIST ? sb_val_ref(*p) : sb_list_new(0);
-    b->default_transient = d && d->kind == SB_STRING && strcmp(sb_str(*d), "transient") == 0;
-    static const char src[] = "message.matches(pattern)";
-    b->matcher = sb_cel_parse(src, sizeof src - 1, NULL, NULL);
-    return b->matcher && b->transient.kind == SB_LIST && b->permanent.kind == SB_LIST;
-}
-
-static bool any_match(const slurm_backend *b, const char *msg, sb_val patterns)
-{
-    for (size_t i = 0; i < sb_list_len(patterns); i++) {
-        sb_val vars = sb_map_new(2);
-        sb_map_set_str(&vars, "message", sb_string_cstr(msg));
-        sb_map_set_str(&vars, "pattern", sb_val_ref(*sb_list_at(patterns, i)));
-        sb_val v = sb_cel_eval(b->matcher, vars);
-        bool hit = v.kind == SB_BOOL && v.as.b;
-        sb_val_free(v);
-        sb_val_free(vars);
-        if (hit)
-            return true;
-    }
-    return false;
-}
-
-const char *slurm_backend__classify(const slurm_backend *b, const char *msg)
-{
-    if (any_match(b, msg, b->permanent))
-        return "permanent";
-    if (any_match(b, msg, b->transient))
-        return "transient";
-    return b->default_transient ? "transient" : "permanent";
-}
-
 slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen)
 {
     sb_val cfg = c->slurm;
@@ -131,13 +84,12 @@ slurm_backend *slurm_backend_new(const slurm_config *c, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    b->transient = b->permanent = sb_null();
     b->seed = c->seed;
     char *wsdir = ws_file ? realpath(ws_file, NULL) : NULL;
     if (wsdir && strrchr(wsdir, '/'))
         *strrchr(wsdir, '/') = 0;
     b->workspace_dir = wsdir ? wsdir : getcwd(NULL, 0);
-    if (!b->workspace_dir || !set_patterns(b, c->errors)) {
+    if (!b->workspace_dir || !error_classes_init(&b->errors, c->errors)) {
         snprintf(err, errlen, "out of memory");
         slurm_backend_free(b);
         return NULL;
@@ -207,9 +159,7 @@ void slurm_backend_free(slurm_backend *b)
     if (!b)
         return;
     sb_tmpl_free(b->command);
-    sb_cel_program_free(b->matcher);
-    sb_val_free(b->transient);
-    sb_val_free(b->permanent);
+    error_classes_free(&b->errors);
     free(b->workspace_dir);
     free(b->partition);
     free(b->account);

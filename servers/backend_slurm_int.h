@@ -6,6 +6,7 @@
 #ifndef BACKEND_SLURM_INT_H
 #define BACKEND_SLURM_INT_H
 #include "backend_slurm.h"
+#include "error_class.h"
 
 #include "cel/sb_cel.h"
 #include "cel/sb_template.h"
@@ -37,10 +38,7 @@ struct slurm_backend {
     bool accounting; /* the cluster keeps accounting: sacct knows jobs that left squeue */
     uint64_t seed;
     char *workspace_dir;
-    /* error classification: message.matches(pattern) over these lists */
-    sb_cel_program *matcher;
-    sb_val transient, permanent;
-    bool default_transient;
+    error_classes errors; /* the workspace's errors: rules */
     sjob *jobs;
     size_t njobs, cap;
 };
@@ -50,8 +48,6 @@ struct slurm_backend {
 bool slurm_backend__read_file(const char *dir, const char *name, sb_buf *out);
 /* mkdir -p */
 bool slurm_backend__mkdirs(const char *path);
-/* "transient" or "permanent" by the workspace's errors */
-const char *slurm_backend__classify(const slurm_backend *b, const char *msg);
 
 /* Reports j failed (type NULL: classified) and drops it from the table. */
 void slurm_backend__fail(slurm_backend *b, sb_csim *core, int64_t now_ms, sjob *j, const char *error, const char *type,

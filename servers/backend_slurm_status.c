@@ -31,7 +31,7 @@ void slurm_backend__fail(slurm_backend *b, sb_csim *core, int64_t now_ms, sjob *
                          int64_t run_ms)
 {
     if (!type)
-        type = slurm_backend__classify(b, error);
+        type = error_classes_of(&b->errors, error);
     server_log(LOG_INFO, "slurm: %s (Slurm job %s) failed: %s", j->label, j->slurm_id[0] ? j->slurm_id : "-", error);
     sb_csim_result r = {.ok = false, .error = error, .error_type = type, .run_ms = run_ms};
     finish(b, core, now_ms, j, &r);
