@@ -11,12 +11,16 @@
  *   !! MESSAGE            or: the exact error ("col N: message")
  *
  * Cases are separated by blank lines. Every case runs under ASan/LSan and
- * natively and as wasm (tests/wasm-units). */
+ * natively and as wasm (tests/wasm-units). Then one check of a template runs
+ * with every allocation failing in turn (sb_failalloc.h): each must end
+ * cleanly, with nothing leaked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cel/sb_cel_check.h"
+#include "cel/sb_template.h"
+#include "sb_failalloc.h"
 #include "sb_test.h"
 #include "util/sb_alloc.h"
 
@@ -127,11 +131,44 @@ static int run_file(const char *path, int *cases)
     return failures;
 }
 
+static bool oom_ok = true;
+
+/* An environment, a template of several expressions, its check. */
+static void oom_run(bool check)
+{
+    sb_cel_env *e = sb_cel_env_new(false);
+    const sb_cel_type *in = e ? sb_cel_type_parse(e, "{tags: list(string), n: int, m: map(string, double)}") : NULL;
+    bool ok = in && sb_cel_env_declare(e, "inputs", in) && sb_cel_env_hint(e, "job", "elsewhere");
+    sb_val tree = sb_map_new(2);
+    sb_map_set_str(&tree, "a", sb_string_cstr("{{ inputs.tags.map(t, t + '!').filter(u, size(u) > inputs.n) }}"));
+    sb_map_set_str(&tree, "b", sb_string_cstr("n={{ inputs.m['x'] * 2.0 }} {{ [1, 2].exists(i, i == inputs.n) }}"));
+    sb_diags *d = sb_diags_new();
+    sb_tmpl *t = ok && d && !sb_is_oom(tree) ? sb_tmpl_compile(tree, "t.yaml", NULL, d) : NULL;
+    const sb_cel_type *r = t ? sb_tmpl_check(t, e, false, d) : NULL;
+    if (check) {
+        sb_buf b = SB_BUF_INIT;
+        if (r)
+            sb_cel_type_render(&b, r);
+        if (!r || strcmp(sb_buf_str(&b), "{a: list(string), b: string}") != 0) {
+            fprintf(stderr, "failing allocations: the checking run gave '%s'\n", r ? sb_buf_str(&b) : "nothing");
+            oom_ok = false;
+        }
+        sb_buf_free(&b);
+    }
+    sb_tmpl_free(t);
+    sb_diags_free(d);
+    sb_val_free(tree);
+    sb_cel_env_free(e);
+}
+
 int main(int argc, char **argv)
 {
     int failures = 0, cases = 0;
     for (int i = 1; i < argc; i++)
         failures += run_file(argv[i], &cases);
+    long n = sb_failalloc_until_enough(oom_run);
+    printf("failing allocations: %ld points, %s\n", n, oom_ok ? "ok" : "FAILED");
+    failures += !oom_ok;
     printf("%d check cases, %d failed\n", cases, failures);
     return failures || cases == 0 ? 1 : 0;
 }
