@@ -6,6 +6,7 @@
 #include "config/sb_config.h"
 #include "cel/sb_template.h"
 #include "config/sb_schema.h"
+#include "spec/sb_spec.h"
 #include "util/sb_alloc.h"
 
 /* Reads and validates a workspace file; *ws receives the tree (caller frees).
@@ -112,6 +113,17 @@ int cli_cmd_pipeline(int argc, char **argv)
         sb_tmpl *t = sb_tmpl_compile(doc, config, NULL, d);
         ok = ok && t != NULL;
         sb_tmpl_free(t);
+    }
+    if (ok && doc.kind == SB_MAP) {
+        /* Then type-check each pipeline's expressions against the variables
+         * each field sees, as `pipeline run` does before starting. */
+        const sb_val *ps = sb_map_get_str(doc, "pipelines");
+        for (size_t i = 0; ps && i < sb_map_len(*ps); i++) {
+            sb_spec *sp = sb_spec_compile(ws.kind == SB_MAP ? ws : sb_null(), doc, sb_str(*sb_map_key_at(*ps, i)),
+                                          workspace, config, d);
+            ok = ok && sp != NULL;
+            sb_spec_free(sp);
+        }
     }
     cli_print_diags(d);
     sb_diags_free(d);

@@ -438,3 +438,74 @@ sb_val sb_tmpl_eval_bool(const sb_tmpl *t, sb_val vars)
     sb_val_free(r);
     return placed(t, n, NULL, e);
 }
+
+/* --- type checking --- */
+
+static const sb_cel_type *check_node(const sb_tmpl *t, const tnode *n, sb_cel_env *env, sb_diags *d, bool *bad)
+{
+    switch (n->kind) {
+    case TK_CONST: return sb_cel_type_of(env, n->val);
+    case TK_EXPR:
+    case TK_STR: {
+        const sb_cel_type *r = NULL;
+        for (size_t i = 0; i < n->nsegs; i++) {
+            if (!n->segs[i].prog)
+                continue;
+            sb_val err = sb_null();
+            r = sb_cel_check(env, n->segs[i].prog, &err);
+            if (!r) {
+                *bad = true;
+                sb_diags_add(d, t->file, n->line, n->col, "in '%s': %s", n->segs[i].snippet, sb_str(err));
+                sb_val_free(err);
+            }
+        }
+        return n->kind == TK_STR ? sb_cel_type_basic(env, SB_CT_STRING) : r;
+    }
+    case TK_LIST: {
+        const sb_cel_type *el = NULL;
+        bool mixed = false;
+        for (size_t i = 0; i < n->n; i++) {
+            const sb_cel_type *k = check_node(t, &n->kids[i], env, d, bad);
+            if (k && el && k != el)
+                mixed = true;
+            el = el ? el : k;
+        }
+        return sb_cel_type_list(env, !el || mixed ? sb_cel_type_basic(env, SB_CT_DYN) : el);
+    }
+    case TK_MAP: {
+        sb_cel_type *o = sb_cel_type_object(env);
+        for (size_t i = 0; i < n->n; i++) {
+            const sb_cel_type *k = check_node(t, &n->kids[i], env, d, bad);
+            if (o && n->keys[i].kind == SB_STRING)
+                sb_cel_type_add_field(env, o, sb_str(n->keys[i]), k ? k : sb_cel_type_basic(env, SB_CT_DYN));
+        }
+        return o;
+    }
+    }
+    return NULL;
+}
+
+const sb_cel_type *sb_tmpl_check(const sb_tmpl *t, sb_cel_env *env, bool want_bool, sb_diags *d)
+{
+    bool bad = false;
+    const tnode *n = &t->root;
+    const sb_cel_type *r = check_node(t, n, env, d, &bad);
+    if (bad)
+        return NULL;
+    if (want_bool && r && sb_cel_type_kind(r) != SB_CT_BOOL && sb_cel_type_kind(r) != SB_CT_DYN) {
+        sb_buf b = SB_BUF_INIT;
+        sb_cel_type_render(&b, r);
+        if (n->kind == TK_EXPR)
+            sb_diags_add(d, t->file, n->line, n->col, "in '%s': must evaluate to a bool, got %s", n->segs[0].snippet,
+                         sb_buf_str(&b));
+        else if (n->kind == TK_STR)
+            sb_diags_add(d, t->file, n->line, n->col,
+                         "expected a bool, got a string template (only a value that is exactly one '{{ expr }}' "
+                         "keeps its type)");
+        else
+            sb_diags_add(d, t->file, n->line, n->col, "expected a bool, got %s", sb_buf_str(&b));
+        sb_buf_free(&b);
+        return NULL;
+    }
+    return r;
+}

@@ -20,6 +20,7 @@
 #include "../util/sb_diag.h"
 #include "../value/sb_value.h"
 #include "sb_cel.h"
+#include "sb_cel_check.h"
 
 typedef struct sb_tmpl sb_tmpl;
 
@@ -37,6 +38,14 @@ sb_val sb_tmpl_eval(const sb_tmpl *t, sb_val vars);
 /* Like sb_tmpl_eval but the result must be a bool (for when:); anything else
  * is an error, never "truthiness". */
 sb_val sb_tmpl_eval_bool(const sb_tmpl *t, sb_val vars);
+
+/* Type-checks every expression of t against the variables of env
+ * (sb_cel_check.h) and returns the type of the value t gives: a whole-value
+ * expression's type, string for a string template, an object or list of its
+ * parts' types for a tree. With want_bool the value must be a bool (when:,
+ * assert). Problems are added to d as "FILE:LINE:COL: in '{{ expr }}': col N:
+ * message", every one (not just the first); NULL when there was any. */
+const sb_cel_type *sb_tmpl_check(const sb_tmpl *t, sb_cel_env *env, bool want_bool, sb_diags *d);
 
 /* true if the string contains {{ */
 bool sb_tmpl_has_expr(const char *s, size_t len);

@@ -1,6 +1,7 @@
 list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_cel.c
   ${CMAKE_CURRENT_LIST_DIR}/sb_template.c
+  ${CMAKE_CURRENT_LIST_DIR}/cel_check.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_lex.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_parse.c
   ${CMAKE_CURRENT_LIST_DIR}/cel_resolve.c

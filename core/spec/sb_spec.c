@@ -258,6 +258,8 @@ sb_spec *sb_spec_compile(sb_val workspace, sb_val pipelines, const char *pipelin
     }
     if (!c.oom && c.ok && !sb_spec__link(&c, *p))
         c.oom = true;
+    if (!c.oom && c.ok)
+        sb_spec__check(&c, *p);
     if (c.oom || !c.ok) {
         if (c.oom || sb_diags_count(d) == 0)
             sb_diags_add(d, pipelines_file, 0, 0, "out of memory");

@@ -1,4 +1,5 @@
 list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/sb_spec.c
   ${CMAKE_CURRENT_LIST_DIR}/spec_step.c
+  ${CMAKE_CURRENT_LIST_DIR}/spec_check.c
 )

@@ -1,6 +1,7 @@
 /* Internals of core/spec, shared by its two files:
  *   sb_spec.c    the workspace part, inputs, outputs, budget, the whole
- *   spec_step.c  one step by kind, needs and on:, step numbers */
+ *   spec_step.c  one step by kind, needs and on:, step numbers
+ *   spec_check.c the type check of every expression */
 #ifndef SPEC_INT_H
 #define SPEC_INT_H
 #include "sb_spec.h"
@@ -27,5 +28,9 @@ sb_backoff sb_spec__backoff(sb_val m, bool workspace, const char *path);
 bool sb_spec__step(spec_ctx *c, size_t i, sb_val name, sb_val def);
 /* needs and on: as indices, then step numbers. */
 bool sb_spec__link(spec_ctx *c, sb_val pipeline);
+
+/* Type-checks every expression of the linked spec (diagnostics; false and
+ * c->ok cleared on a problem). */
+bool sb_spec__check(spec_ctx *c, sb_val pipeline);
 
 #endif

@@ -63,3 +63,15 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND SIBYL_SANITIZE)
                    -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/fuzz-cel- "${_cel_corpus}" "${_cel_dir}/fuzz-seeds")
   set_tests_properties(cel_fuzz PROPERTIES TIMEOUT 600 LABELS fuzz)
 endif()
+
+# The type checker's cases written as data, natively and as wasm.
+add_executable(cel_check_driver "${_cel_dir}/test_cel_check.c")
+target_include_directories(cel_check_driver PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
+target_compile_options(cel_check_driver PRIVATE ${SIBYL_WARNINGS})
+target_link_libraries(cel_check_driver PRIVATE sibyl_core)
+add_test(NAME cel_check COMMAND cel_check_driver check.check)
+add_test(NAME cel_check_wasm
+         COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+                 "${SIBYL_WASI_DIR}/tests/wasm-units/cel_check.wasm" check.check)
+set_tests_properties(cel_check cel_check_wasm PROPERTIES WORKING_DIRECTORY "${_cel_dir}")
+set_tests_properties(cel_check_wasm PROPERTIES LABELS wasm)

@@ -1443,6 +1443,53 @@ static void test_entry_points(void)
     sc_close(&s);
 }
 
+/* --- the spec refuses expressions that cannot work (the type check at run start) --- */
+
+static void test_spec_type_errors(void)
+{
+    static const char ws[] = "version: 1\nservers:\n  conductor: {transport: http, url: http://c.test/mcp}\n";
+    static const char pl[] =
+        "version: 1\n"
+        "pipelines:\n"
+        "  p:\n"
+        "    inputs: {epochs: {type: integer, default: 2}}\n"
+        "    steps:\n"
+        "      submit:\n"
+        "        call: conductor.submit_jobs\n"
+        "        with: {n: \"{{ inputs.epochs + 1 }}\"}\n"
+        "        handle: {id: \"{{ result.handle_id }}\", jobs: \"{{ result.job_ids }}\"}\n"
+        "      watch:\n"
+        "        needs: [submit]\n"
+        "        when: \"{{ inputs.epochs }}\"\n"
+        "        poll: \"{{ steps.submit.handle }}\"\n"
+        "      again:\n"
+        "        on: watch.job_failed\n"
+        "        retry: {when: \"{{ job.attempt < 3 && error.type == 'transient' }}\"}\n"
+        "    outputs:\n"
+        "      n: \"{{ steps.watch.output.counts.complete }}\"\n"
+        "      j: \"{{ job.job_id }}\"\n";
+    fake_host h;
+    fh_init(&h);
+    CHECK(fh_load_config(&h, ws, pl));
+    sb_diags *d = sb_diags_new();
+    sb_spec *sp = sb_spec_compile(h.workspace, h.pipelines, "p", "workspace.yaml", "pipelines.yaml", d);
+    CHECK(sp == NULL);
+    CHECK_INT(sb_diags_count(d), 3);
+    if (sb_diags_count(d) == 3) {
+        CHECK_INT(sb_diags_at(d, 0)->line, 12);
+        CHECK_STR(sb_diags_at(d, 0)->msg, "in '{{ inputs.epochs }}': must evaluate to a bool, got int");
+        CHECK_INT(sb_diags_at(d, 1)->line, 18);
+        CHECK_STR(sb_diags_at(d, 1)->msg, "in '{{ steps.watch.output.counts.complete }}': col 27: no such key: "
+                                          "'complete' (known: completed, failed, cancelled, stopped_at_cap, unstarted, "
+                                          "total)");
+        CHECK_STR(sb_diags_at(d, 2)->msg, "in '{{ job.job_id }}': col 1: 'job' is only available in "
+                                          "event-triggered steps (on:)");
+    }
+    sb_spec_free(sp);
+    sb_diags_free(d);
+    fh_free(&h);
+}
+
 /* --- the spec: typed fields, defaults from the schema table --- */
 
 static void test_spec_defaults(void)
@@ -1718,5 +1765,5 @@ SB_TEST_MAIN(TEST(test_poll_delays) TEST(test_one_status_call_per_poll) TEST(tes
                              TEST(test_outputs_evaluated) TEST(test_retry_backoff_is_not_a_stall)
                                  TEST(test_stalled_handle) TEST(test_failing_status_calls_stall)
                                      TEST(test_malformed_status_answers) TEST(test_long_sweep_not_stalled) TEST(test_poll_timeout) TEST(test_cancel_mid_run)
-                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_spec_defaults) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields) TEST(test_server_notifications) TEST(test_failed_submit_repeated) TEST(test_failed_submit_gives_up) TEST(test_plain_call_not_repeated)
+                                         TEST(test_cancel_with_call_in_flight) TEST(test_same_seed_same_transcript) TEST(test_ten_thousand_steps) TEST(test_no_budget) TEST(test_non_finite_budget) TEST(test_every_job_fails) TEST(test_result_write_fails) TEST(test_entry_points) TEST(test_spec_defaults) TEST(test_spec_type_errors) TEST(test_same_job_ids_on_two_handles) TEST(test_stream_false) TEST(test_progress_fields) TEST(test_server_notifications) TEST(test_failed_submit_repeated) TEST(test_failed_submit_gives_up) TEST(test_plain_call_not_repeated)
                                              TEST(test_every_allocation_failing))
