@@ -18,9 +18,10 @@ add_test(NAME wasi_imports_selftest
 # following a handle in poll steps, the adopted ledger, `sibyl handle`'s
 # checks and help) added about 12 KB; CEL timestamps, durations, optionals
 # and Unicode case folding (issue 17) about 18 KB; the backends' workspace
-# keys about 1 KB: 456,357 bytes, bound 458,000. What the bytes pay for:
+# keys about 1 KB: 456,357 bytes; the CEL type checker run at validate
+# time about 14.4 KB: 470,806 bytes, bound 472,000. What the bytes pay for:
 # bench/README.md, "sibyl.wasm size".
-set(SIBYL_WASM_MAX_BYTES 458000)
+set(SIBYL_WASM_MAX_BYTES 472000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
