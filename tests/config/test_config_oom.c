@@ -20,6 +20,7 @@
 #include "config/sb_config.h"
 #include "config/sb_schema.h"
 #include "json/sb_json.h"
+#include "spec/sb_spec.h"
 #include "sb_test.h"
 #include "util/sb_alloc.h"
 #include "sb_test_file.h"
@@ -221,7 +222,8 @@ static void test_examples_all_failures_after(void)
     reference_free(&r);
 }
 
-/* The golden cases are all invalid: no failing allocation may make one valid. */
+/* The golden cases: no failing allocation may make an invalid one valid, and
+ * none may be refused without a diagnostic or the out-of-memory mark. */
 static void golden_dir(const char *kind, sb_val ws)
 {
     char dir[1024];
@@ -241,6 +243,14 @@ static void golden_dir(const char *kind, sb_val ws)
         size_t len;
         char *text = read_file(path, &len);
         files++;
+        /* A case whose expectation is success (exit 0) is valid: failing
+         * allocations may refuse it, but never without saying so. */
+        char expected[2048];
+        snprintf(expected, sizeof expected, "%.*s.expected", (int)(strlen(path) - 5), path);
+        size_t elen = 0;
+        char *etext = read_file(expected, &elen);
+        bool valid_case = etext && elen >= 11 && memcmp(etext + elen - 11, "--- exit 0\n", 11) == 0;
+        sb_free(etext);
         for (int mode = 0; mode < 2; mode++) {
             for (long n = 0;; n++) {
                 arm(n, mode == 1);
@@ -254,12 +264,20 @@ static void golden_dir(const char *kind, sb_val ws)
                     sb_tmpl *t = v.kind == SB_MAP ? sb_tmpl_compile(v, e->d_name, NULL, d) : NULL;
                     ok = ok && t;
                     sb_tmpl_free(t);
+                    /* and the type check, as `pipeline validate` runs it */
+                    const sb_val *ps = ok ? sb_map_get_str(v, "pipelines") : NULL;
+                    for (size_t i = 0; ps && i < sb_map_len(*ps); i++) {
+                        sb_spec *sp = sb_spec_compile(ws, v, sb_str(*sb_map_key_at(*ps, i)), "workspace.yaml",
+                                                      e->d_name, d);
+                        ok = ok && sp != NULL;
+                        sb_spec_free(sp);
+                    }
                 }
-                if (ok) {
+                if (ok && !valid_case) {
                     fprintf(stderr, "%s valid with allocation %ld failing\n", e->d_name, n);
                     CHECK(!ok);
                 }
-                if (d && sb_diags_count(d) == 0 && !sb_diags_oom(d)) {
+                if (d && !ok && sb_diags_count(d) == 0 && !sb_diags_oom(d)) {
                     fprintf(stderr, "%s: no diagnostic with allocation %ld failing\n", e->d_name, n);
                     CHECK(!"invalid without a diagnostic");
                 }
