@@ -23,7 +23,8 @@ static void init(cli_journal *j, const char *path, bool sync)
     j->sync = sync;
     const char *k = getenv("SIBYL_JOURNAL_KILL_AT");
     j->kill_at = k ? strtol(k, NULL, 10) : 0;
-    j->batch = !sync && j->kill_at <= 0;
+    j->kill_after_cancel = k && strncmp(k, "cancel+", 7) == 0 ? strtol(k + 7, NULL, 10) + 1 : 0;
+    j->batch = !sync && !k;
     j->path = sb_strdup(path);
 }
 
@@ -97,6 +98,8 @@ void cli_journal_put(cli_journal *j, const sb_jfact *f)
     if (j->fd < 0 || j->failed)
         return;
     sb_journal_put(&j->buf, f);
+    if (f->type == SB_J_CANCEL && j->kill_after_cancel > 0)
+        j->kill_at = j->writes + j->kill_after_cancel;
     if (sb_buf_failed(&j->buf)) {
         errno = ENOMEM;
         fail(j, "encode a record for");

@@ -11,7 +11,9 @@
  * Test hook: SIBYL_JOURNAL_KILL_AT=N makes the process kill itself
  * (SIGKILL natively; under WASI, which has no signals, proc_exit(137)
  * without flushing stdio) right after its Nth write to the journal; with the
- * hook set every record is its own write, so N counts records. */
+ * hook set every record is its own write, so N counts records.
+ * SIBYL_JOURNAL_KILL_AT=cancel+N kills after the Nth write following the
+ * cancel record's (cancel+0: right after the cancel is journaled). */
 #ifndef SIBYL_CLI_JOURNAL_H
 #define SIBYL_CLI_JOURNAL_H
 #include <stdbool.h>
@@ -26,6 +28,7 @@ typedef struct cli_journal {
     bool sync;    /* fsync every record */
     bool batch;   /* gather records up to 4 KiB */
     long kill_at; /* SIBYL_JOURNAL_KILL_AT, 0: off */
+    long kill_after_cancel; /* cancel+N: N + 1, 0: off */
     long writes;
     sb_buf buf;
     char *path; /* owned */

@@ -1,0 +1,139 @@
+// Kill -9 the native CLI at many points of the headline sweep against the
+// reference Conductor (which goes on running the jobs), resume, and compare
+// with an uninterrupted run (issue 14, acceptance 1):
+//   node crash-http.mjs CONDUCTOR_BIN [kills|retry|cancel]
+// kills: a kill after every journal write of the sweep (>= 50 points, each
+//   its own output folder; three Conductors in parallel lanes, each with its
+//   own uninterrupted run); each resumed run must succeed with the same best
+//   configuration, all_results of the same size, unique and complete stream
+//   lines, exactly the jobs on the Conductor that the stream holds (a job
+//   submitted twice would be an extra one there), within budget.
+// retry: jobs fail often (transient errors), so retries are submitted; kills
+//   at every write of the retry phase.
+// cancel: SIGINT, then a kill at the cancel record and after it; the resume
+//   finishes the cancel (exit 3) and no job is left running on the Conductor.
+import fs from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { spawn } from 'node:child_process';
+import { finish, readJson, requireBuilt, tempDir } from '../e2e/lib.mjs';
+import { check, checkStream, countRecords, env, JOURNAL, run, startConductor, sweepArgs, sweepConfig } from './lib.mjs';
+
+const [conductorBin, mode = 'kills'] = process.argv.slice(2);
+requireBuilt({ wasm: false, native: true });
+const SCALE = 30000; // a 2-hour trial takes 0.24 s
+
+const sibyl = (dir, args, extraEnv = {}) => new Promise((resolve) => {
+  const p = spawn(env.native, args, { cwd: dir, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  p.stdout.on('data', (c) => { out += c; });
+  p.stderr.on('data', (c) => { err += c; });
+  p.on('exit', (code, signal) => resolve({ code, signal, stdout: out, stderr: err }));
+});
+
+async function handleJobs(dir, result) {
+  const h = result.steps?.submit_jobs?.handle;
+  const r = await sibyl(dir, ['handle', 'status', `conductor:conductor_handle:${h?.id}`, '--workspace', 'workspace.yaml']);
+  try { return JSON.parse(r.stdout).counts; } catch { return null; }
+}
+
+async function checkResumed(dir, out, base, what) {
+  const res = path.join(dir, out, 'sweep_output.json');
+  if (!check(fs.existsSync(res), `${what}: no result file`)) return;
+  const r = readJson(res);
+  check(r.status === 'succeeded', `${what}: status ${r.status}`);
+  check(JSON.stringify(r.best_hyperparameters) === JSON.stringify(base.best_hyperparameters),
+    `${what}: best ${JSON.stringify(r.best_hyperparameters)}, uninterrupted ${JSON.stringify(base.best_hyperparameters)}`);
+  check(r.all_results.length === base.all_results.length,
+    `${what}: ${r.all_results.length} results, uninterrupted ${base.all_results.length}`);
+  check(r.total_cost <= 500, `${what}: total ${r.total_cost} over the budget`);
+  const ids = checkStream(path.join(dir, out), what);
+  for (const x of r.all_results) check(ids.includes(x.job_id), `${what}: ${x.job_id} missing from the stream`);
+  const counts = await handleJobs(dir, r);
+  check(counts && counts.total === ids.length && counts.running === 0 && counts.queued === 0,
+    `${what}: the Conductor has ${JSON.stringify(counts)} for ${ids.length} streamed jobs`);
+}
+
+// One lane: a Conductor, an uninterrupted run, then a kill at each point.
+async function lane(points, extraWs) {
+  const dir = tempDir('crash');
+  const ws0 = path.join(env.repo, 'examples/companies/vertex_foundry/config/workspace.yaml');
+  const c = await startConductor(conductorBin, extraWs ? extraWs(dir, ws0) : ws0, SCALE);
+  try {
+    sweepConfig(dir, c.url);
+    const b = await sibyl(dir, sweepArgs('base'));
+    if (!check(b.code === 0, `uninterrupted run exit ${b.code}: ${b.stderr}`)) return 0;
+    const base = readJson(path.join(dir, 'base/sweep_output.json'));
+    const total = countRecords(path.join(dir, 'base', JOURNAL));
+    let n = 0;
+    for (const k of points(total)) {
+      const out = `k${k}`;
+      const killed = await sibyl(dir, sweepArgs(out), { SIBYL_JOURNAL_KILL_AT: String(k) });
+      if (killed.signal !== 'SIGKILL') continue; // this run needed fewer writes
+      n++;
+      const r = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out, '--no-progress']);
+      if (!check(r.code === 0, `kill at write ${k}: resume exit ${r.code}: ${r.stderr.slice(-800)}`)) continue;
+      await checkResumed(dir, out, base, `kill at write ${k}`);
+      const again = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out]);
+      check(again.code === 0 && /already finished/.test(again.stdout), `kill at write ${k}: a second resume: ${again.stdout}`);
+    }
+    return n;
+  } finally {
+    await c.stop();
+  }
+}
+
+async function main() {
+  if (mode === 'kills') {
+    // Three lanes, every third write each: together every write of the run.
+    const counts = await Promise.all([0, 1, 2].map((l) => lane((t) => {
+      const v = [];
+      for (let k = 1 + l; k <= t + 3; k += 3) v.push(k);
+      return v;
+    })));
+    const n = counts.reduce((a, b) => a + b, 0);
+    check(n >= 50, `only ${n} kill points (the sweep made fewer journal writes than expected)`);
+    process.stdout.write(`${n} kill points\n`);
+  } else if (mode === 'retry') {
+    // Transient failures at a high rate: retry submissions happen; kill at every write after the first half.
+    const flaky = (dir, ws0) => {
+      const f = path.join(dir, 'conductor-ws.yaml');
+      fs.writeFileSync(f, fs.readFileSync(ws0, 'utf8').replace('infra_failure_rate: 0.03', 'infra_failure_rate: 0.3'));
+      return f;
+    };
+    const n = await lane((t) => { const v = []; for (let k = Math.floor(t / 3); k <= t; k += 2) v.push(k); return v; }, flaky);
+    check(n >= 5, `only ${n} kill points`);
+  } else if (mode === 'cancel') {
+    const dir = tempDir('cancel');
+    const ws0 = path.join(env.repo, 'examples/companies/vertex_foundry/config/workspace.yaml');
+    const c = await startConductor(conductorBin, ws0, 3000); // slow jobs: the cancel finds some running
+    try {
+      sweepConfig(dir, c.url);
+      // SIGINT once the first job streamed; the kill hook fires at the cancel's journal write (+0) or after it (+1, +2).
+      for (const extra of [0, 1, 2]) {
+        const out = `c${extra}`;
+        const p = spawn(env.native, sweepArgs(out), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, SIBYL_JOURNAL_KILL_AT: 'cancel+' + extra } });
+        let log = '';
+        p.stdout.on('data', (ch) => {
+          log += ch;
+          if (/job_\d+.*completed|Poll #/.test(log) && !p.sent) { p.sent = true; p.kill('SIGINT'); }
+        });
+        const e = await new Promise((resolve) => p.on('exit', (code, signal) => resolve({ code, signal })));
+        check(e.signal === 'SIGKILL', `cancel+${extra}: the run ended with ${e.code ?? e.signal}, not the kill`);
+        const r = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out, '--no-progress']);
+        check(r.code === 3, `cancel+${extra}: resume exit ${r.code} (3: cancelled): ${r.stderr.slice(-600)}`);
+        const res = readJson(path.join(dir, out, 'sweep_output.json'));
+        check(res.status === 'cancelled', `cancel+${extra}: status ${res.status}`);
+        checkStream(path.join(dir, out), `cancel+${extra}`);
+        const counts = await handleJobs(dir, res);
+        check(counts && counts.running === 0 && counts.queued === 0, `cancel+${extra}: jobs left on the Conductor: ${JSON.stringify(counts)}`);
+      }
+    } finally {
+      await c.stop();
+    }
+  }
+  finish(`durable crash-http ${mode}`);
+}
+
+main().catch((e) => { check(false, e.stack); finish(`durable crash-http ${mode}`); });
