@@ -10,11 +10,11 @@ export const JOURNAL = 'sibyl.journal';
 // The example with backoffs in tens of milliseconds (the real clock of an
 // HTTP run), the Conductor over HTTP at url when given.
 export function sweepConfig(dir, url) {
-  const fast = [[/initial_delay_ms: 2000/g, 'initial_delay_ms: 50'], [/max_delay_ms: 10000/g, 'max_delay_ms: 200'],
-    [/initial_delay_ms: 1000/g, 'initial_delay_ms: 50']];
+  const fast = [[/initial_delay_ms: 2000/g, 'initial_delay_ms: 50'], [/max_delay_ms: 10000/g, 'max_delay_ms: 200']];
   const ws = [...fast];
+  const pl = [...fast, [/initial_delay_ms: 1000/g, 'initial_delay_ms: 50']];
   if (url) ws.push(['transport: embedded\n    service: conductor_sim', `transport: http\n    url: ${url}`]);
-  copyExample(dir, { workspace: ws, pipelines: fast });
+  copyExample(dir, { workspace: ws, pipelines: pl });
 }
 
 export const sweepArgs = (out, extra = []) => ['pipeline', 'run', 'hyperparameter_sweep', '--workspace', 'workspace.yaml',
