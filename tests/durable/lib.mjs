@@ -7,9 +7,11 @@ import { check, copyExample, env, run, SPACE_3x3x3 } from '../e2e/lib.mjs';
 
 export const JOURNAL = 'sibyl.journal';
 
-// The example with backoffs in tens of milliseconds (the real clock of an
-// HTTP run), the Conductor over HTTP at url when given.
+// The example as it is (embedded, virtual clock), or with the Conductor over
+// HTTP at url and backoffs in tens of milliseconds (an HTTP run's clock is
+// the real one).
 export function sweepConfig(dir, url) {
+  if (!url) return copyExample(dir);
   const fast = [[/initial_delay_ms: 2000/g, 'initial_delay_ms: 50'], [/max_delay_ms: 10000/g, 'max_delay_ms: 200']];
   const ws = [...fast];
   const pl = [...fast, [/initial_delay_ms: 1000/g, 'initial_delay_ms: 50']];
