@@ -389,6 +389,7 @@ static void loop_embedded(host_ctx *h, sb_run *run, const run_args *a, int64_t s
     embedded_drain(h->emb, h->services, run, now); /* answer the last requests (e.g. cancel_jobs) */
 }
 
+#ifndef __wasi__
 /* In-process answers in an HTTP run come at host times the run cannot
  * re-derive: the time is journaled before they are given. */
 static void drain_noted(host_ctx *h, sb_run *run, int64_t now)
@@ -398,7 +399,6 @@ static void drain_noted(host_ctx *h, sb_run *run, int64_t now)
     embedded_drain(h->emb, h->services, run, now);
 }
 
-#ifndef __wasi__
 /* The loop with HTTP servers (and maybe embedded ones): the real clock;
  * waits in curl_multi_poll up to the run's next deadline. After a signal
  * the run is cancelled and pumped on for up to CANCEL_GRACE_MS so its
