@@ -12,7 +12,7 @@
 
 typedef struct run_args {
     const char *name, *config, *workspace, *out_dir, *clock;
-    bool stream, verbose, no_progress, seed_given, start_given;
+    bool stream, verbose, no_progress, seed_given, start_given, no_journal;
     int64_t start_ms;
     uint64_t seed;
     double time_scale;

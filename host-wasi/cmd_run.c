@@ -39,9 +39,12 @@ static const char run_help[] =
     "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, relative to\n"
     "                       the workspace file's folder; else the current folder); made before the run starts\n"
     "  --verbose            every poll, and what servers say (DEBUG lines)\n"
-    "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n\n"
+    "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n"
+    "  --no-journal         write no journal (" CLI_JOURNAL_FILE "): the run cannot be resumed\n\n"
     "Writes the result file (sweep_output.json) at the end, also when the run fails,\n"
     "and appends one JSON line per finished job to the stream file as it happens.\n"
+    "Every fact the run learns from outside goes to the journal first, so that\n"
+    "`sibyl pipeline resume --output-dir DIR` can finish an interrupted run.\n"
     "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled,\n"
     "      4 the output folder or an output file could not be written (also after a failed run)\n";
 
@@ -217,6 +220,8 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->verbose = true;
         else if (strcmp(o, "--no-progress") == 0)
             a->no_progress = true;
+        else if (strcmp(o, "--no-journal") == 0)
+            a->no_journal = true;
         else if (strcmp(o, "--seed") == 0) {
             /* digits only: strtoull alone takes " 7", "+7" and wraps "-1" */
             errno = 0;
@@ -599,6 +604,9 @@ int cli_drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path, uint64_t f
         opened = false;
     } else if (opened && res) {
         opened = cli_journal_reopen(&h.journal, jpath, res->good_len, h.http != NULL);
+    } else if (opened && a->no_journal) {
+        a->start_ms = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
+        remove(jpath); /* an earlier run's journal must not be resumed into this run's files */
     } else if (opened) {
         a->start_ms = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
         double scale = a->time_scale;

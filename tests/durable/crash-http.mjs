@@ -17,7 +17,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { spawn } from 'node:child_process';
 import { finish, readJson, requireBuilt, tempDir } from '../e2e/lib.mjs';
-import { check, checkStream, countRecords, env, JOURNAL, run, startConductor, sweepArgs, sweepConfig } from './lib.mjs';
+import { check, checkNoSecrets, checkStream, countRecords, env, JOURNAL, startConductor, sweepArgs, sweepConfig } from './lib.mjs';
 
 const [conductorBin, mode = 'kills'] = process.argv.slice(2);
 requireBuilt({ wasm: false, native: true });
@@ -47,6 +47,7 @@ async function checkResumed(dir, out, base, what) {
   check(jobsOf(r) === jobsOf(base), `${what}: all_results differ from the uninterrupted run's:\n${jobsOf(r)}\n${jobsOf(base)}`);
   check(r.total_cost <= 500, `${what}: total ${r.total_cost} over the budget`);
   const ids = checkStream(path.join(dir, out), what);
+  checkNoSecrets(path.join(dir, out, JOURNAL), what);
   for (const x of r.all_results) check(ids.includes(x.job_id), `${what}: ${x.job_id} missing from the stream`);
   const counts = await handleJobs(dir, r);
   check(counts && counts.total === ids.length && counts.running === 0 && counts.queued === 0,

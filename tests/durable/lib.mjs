@@ -6,6 +6,15 @@ import path from 'node:path';
 import { check, copyExample, env, run, SPACE_3x3x3 } from '../e2e/lib.mjs';
 
 export const JOURNAL = 'sibyl.journal';
+export const TOKEN = 'tok-3f9a1c77e2d54b0b';
+export const HEADER_SECRET = 'hdr-8d2e61b4a0c9';
+process.env.SIBYL_DURABLE_TOKEN = TOKEN;
+
+export function checkNoSecrets(file, what) {
+  const text = fs.readFileSync(file).toString('latin1');
+  check(!text.includes(TOKEN) && !text.includes(HEADER_SECRET) && !/authorization/i.test(text),
+    `${what}: the journal holds the bearer token or a header value`);
+}
 
 // The example as it is (embedded, virtual clock), or with the Conductor over
 // HTTP at url and backoffs in tens of milliseconds (an HTTP run's clock is
@@ -15,7 +24,9 @@ export function sweepConfig(dir, url) {
   const fast = [[/initial_delay_ms: 2000/g, 'initial_delay_ms: 50'], [/max_delay_ms: 10000/g, 'max_delay_ms: 200']];
   const ws = [...fast];
   const pl = [...fast, [/initial_delay_ms: 1000/g, 'initial_delay_ms: 50']];
-  if (url) ws.push(['transport: embedded\n    service: conductor_sim', `transport: http\n    url: ${url}`]);
+  // A bearer token and a header value that must never reach the journal (checkNoSecrets).
+  ws.push(['transport: embedded\n    service: conductor_sim', `transport: http\n    url: ${url}\n` +
+    `    bearer_token_env: SIBYL_DURABLE_TOKEN\n    headers: {X-Durable-Trace: ${HEADER_SECRET}}`]);
   copyExample(dir, { workspace: ws, pipelines: pl });
 }
 
