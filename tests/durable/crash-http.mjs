@@ -9,7 +9,9 @@
 //   lines, exactly the jobs on the Conductor that the stream holds (a job
 //   submitted twice would be an extra one there), within budget.
 // retry: jobs fail often (transient errors), so retries are submitted; kills
-//   at every write of the retry phase.
+//   at every fifth write from a third of the run on. Which jobs fail depends
+//   on the order the Conductor makes them in, which the downtime shifts, so
+//   the configurations and the best are not compared here; the rest is.
 // cancel: SIGINT, then a kill at the cancel record and after it; the resume
 //   finishes the cancel (exit 3) and no job is left running on the Conductor.
 import fs from 'node:fs';
@@ -37,17 +39,21 @@ async function handleJobs(dir, result) {
   try { return JSON.parse(r.stdout).counts; } catch { return null; }
 }
 
-async function checkResumed(dir, out, base, what) {
+let retriedAfterResume = 0;
+async function checkResumed(dir, out, base, what, strict) {
   const res = path.join(dir, out, 'sweep_output.json');
   if (!check(fs.existsSync(res), `${what}: no result file`)) return;
   const r = readJson(res);
   check(r.status === 'succeeded', `${what}: status ${r.status}`);
-  check(JSON.stringify(r.best_hyperparameters) === JSON.stringify(base.best_hyperparameters),
-    `${what}: best ${JSON.stringify(r.best_hyperparameters)}, uninterrupted ${JSON.stringify(base.best_hyperparameters)}`);
-  check(jobsOf(r) === jobsOf(base), `${what}: all_results differ from the uninterrupted run's:\n${jobsOf(r)}\n${jobsOf(base)}`);
+  if (strict) {
+    check(JSON.stringify(r.best_hyperparameters) === JSON.stringify(base.best_hyperparameters),
+      `${what}: best ${JSON.stringify(r.best_hyperparameters)}, uninterrupted ${JSON.stringify(base.best_hyperparameters)}`);
+    check(jobsOf(r) === jobsOf(base), `${what}: all_results differ from the uninterrupted run's:\n${jobsOf(r)}\n${jobsOf(base)}`);
+  }
   check(r.total_cost <= 500, `${what}: total ${r.total_cost} over the budget`);
   const ids = checkStream(path.join(dir, out), what);
   checkNoSecrets(path.join(dir, out, JOURNAL), what);
+  if (ids.some((id) => /_retry_/.test(id))) retriedAfterResume++;
   for (const x of r.all_results) check(ids.includes(x.job_id), `${what}: ${x.job_id} missing from the stream`);
   const counts = await handleJobs(dir, r);
   check(counts && counts.total === ids.length && counts.running === 0 && counts.queued === 0,
@@ -63,7 +69,7 @@ const jobsOf = (r) => JSON.stringify(r.all_results.map((x) => JSON.stringify(x.h
 // One lane: kills at the given points, each against a fresh Conductor (same
 // seed: an uninterrupted run on a fresh Conductor always makes the same jobs)
 // so that the resumed run can be compared with the uninterrupted one.
-async function lane(points, conductorWs, checkBase = () => {}) {
+async function lane(points, conductorWs, checkBase = () => {}, strict = true) {
   const dir = tempDir('crash');
   const ws0 = path.join(env.repo, 'examples/companies/vertex_foundry/config/workspace.yaml');
   const wsFile = conductorWs ? conductorWs(dir, ws0) : ws0;
@@ -94,7 +100,7 @@ async function lane(points, conductorWs, checkBase = () => {}) {
       }
       const r = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out, '--no-progress']);
       if (!check(r.code === 0, `kill at write ${k}: resume exit ${r.code}: ${r.stderr.slice(-800)}`)) return;
-      await checkResumed(dir, out, base, `kill at write ${k}`);
+      await checkResumed(dir, out, base, `kill at write ${k}`, strict);
       const again = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out]);
       check(again.code === 0 && /already finished/.test(again.stdout), `kill at write ${k}: a second resume: ${again.stdout}`);
     });
@@ -121,7 +127,9 @@ async function main() {
       return f;
     };
     const n = await lane((t) => { const v = []; for (let k = Math.floor(t / 3); k <= t; k += 5) v.push(k); return v; }, flaky,
-      (base) => check(base.all_results.some((x) => /_retry_/.test(x.job_id)), 'the uninterrupted run retried no job'));
+      (base) => check(base.all_results.some((x) => /_retry_/.test(x.job_id)), 'the uninterrupted run retried no job'),
+      false);
+    check(retriedAfterResume >= n / 2, `only ${retriedAfterResume} of ${n} resumed runs retried a job`);
     check(n >= 5, `only ${n} kill points`);
   } else if (mode === 'cancel') {
     const dir = tempDir('cancel');
