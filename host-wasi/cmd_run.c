@@ -480,12 +480,14 @@ static void replay(host_ctx *h, sb_run *run, const cli_resume *res, bool http, i
             *now = f->now_ms;
             embedded_drain(h->emb, h->services, run, f->now_ms);
             break;
+#ifndef __wasi__ /* sibyl.wasm has no HTTP runs (refused before), and leaves the HTTP answer path out */
         case SB_J_RESPONSE:
             *now = f->now_ms;
             cli_resend_drop(&h->resend, f->id);
             sb_run_on_response(run, f->id, f->status, f->content_type, f->session_id, f->body, f->body_len,
                                f->now_ms);
             break;
+#endif
         case SB_J_CANCEL:
             *now = f->now_ms;
             sb_run_cancel(run, f->body, f->now_ms);
