@@ -650,11 +650,15 @@ int cli_drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path, uint64_t f
         replay(&h, run, res, h.http != NULL, &now, &cancelled, &started);
         if (h.resend.oom)
             fprintf(stderr, "sibyl: error: out of memory\n");
-        for (size_t i = 0; h.http && i < h.resend.n; i++)
+        size_t resent = h.http ? h.resend.n : 0;
+        for (size_t i = 0; i < resent; i++)
             http_host_send(h.http, &h.resend.v[i].req); /* in flight at the crash: their keys make this safe */
         cli_resend_free(&h.resend);
-        fprintf(stderr, "sibyl: resumed from the journal: %zu fact%s replayed, %ld stream line%s kept\n", res->n,
-                res->n == 1 ? "" : "s", h.term.stream_skip_total, h.term.stream_skip_total == 1 ? "" : "s");
+        fprintf(stderr,
+                "sibyl: resumed from the journal: %zu fact%s replayed, %ld stream line%s kept, %zu request%s in "
+                "flight sent again\n",
+                res->n, res->n == 1 ? "" : "s", h.term.stream_skip_total, h.term.stream_skip_total == 1 ? "" : "s",
+                resent, resent == 1 ? "" : "s");
     }
     if (h.http) {
         if (!started) {

@@ -39,7 +39,7 @@ async function handleJobs(dir, result) {
   try { return JSON.parse(r.stdout).counts; } catch { return null; }
 }
 
-let retriedAfterResume = 0;
+let retriedAfterResume = 0, resentRuns = 0;
 async function checkResumed(dir, out, base, what, strict) {
   const res = path.join(dir, out, 'sweep_output.json');
   if (!check(fs.existsSync(res), `${what}: no result file`)) return;
@@ -100,6 +100,9 @@ async function lane(points, conductorWs, checkBase = () => {}, strict = true) {
       }
       const r = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out, '--no-progress']);
       if (!check(r.code === 0, `kill at write ${k}: resume exit ${r.code}: ${r.stderr.slice(-800)}`)) return;
+      const m = /(\d+) requests? in flight sent again/.exec(r.stderr);
+      check(m, `kill at write ${k}: the resume did not say what it sent again: ${r.stderr.slice(-300)}`);
+      if (m && Number(m[1]) > 0) resentRuns++;
       await checkResumed(dir, out, base, `kill at write ${k}`, strict);
       const again = await sibyl(dir, ['pipeline', 'resume', '--output-dir', out]);
       check(again.code === 0 && /already finished/.test(again.stdout), `kill at write ${k}: a second resume: ${again.stdout}`);
@@ -118,7 +121,7 @@ async function main() {
     })));
     const n = counts.reduce((a, b) => a + b, 0);
     check(n >= 50, `only ${n} kill points (the sweep made fewer journal writes than expected)`);
-    process.stdout.write(`${n} kill points\n`);
+    process.stdout.write(`${n} kill points, ${resentRuns} resumes sent requests in flight again\n`);
   } else if (mode === 'retry') {
     // Transient failures at a high rate: retry submissions happen; kill at every write after the first half.
     const flaky = (dir, ws0) => {
@@ -130,6 +133,11 @@ async function main() {
       (base) => check(base.all_results.some((x) => /_retry_/.test(x.job_id)), 'the uninterrupted run retried no job'),
       false);
     check(retriedAfterResume >= n / 2, `only ${retriedAfterResume} of ${n} resumed runs retried a job`);
+    // Retries are submitted while polls go on, so some kills find a submit in
+    // flight: sent again with its idempotency key, it must make no new job
+    // (checked above: the Conductor holds exactly the streamed jobs).
+    check(resentRuns > 0, 'no resume had a request in flight to send again');
+    process.stdout.write(`${n} kill points, ${resentRuns} resumes sent requests in flight again\n`);
     check(n >= 5, `only ${n} kill points`);
   } else if (mode === 'cancel') {
     const dir = tempDir('cancel');
