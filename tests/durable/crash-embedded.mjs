@@ -3,7 +3,8 @@
 //   node crash-embedded.mjs native|wasm|torn|corrupt|refused
 // native, wasm: kill at spread journal writes (wasm: proc_exit(137), WASI has
 //   no signals), resume, compare the result and stream files with an
-//   uninterrupted run's; a finished run's resume changes nothing.
+//   uninterrupted run's; a finished run's resume changes nothing; wasm also
+//   resumes a journal the native binary wrote.
 // torn: a journal cut inside its last record resumes (the record dropped).
 // corrupt: a flipped byte inside a record is refused with its offset.
 // refused: an edited config, another journal format, no journal: exit 1.
@@ -15,7 +16,7 @@ import { check, checkStream, countRecords, JOURNAL, run, sweepArgs, sweepConfig 
 
 const mode = process.argv[2];
 const native = mode !== 'wasm';
-requireBuilt({ wasm: !native, native });
+requireBuilt({ wasm: !native, native: true });
 const START = ['--start-time', '1700000000'];
 const dir = tempDir('durable');
 sweepConfig(dir);
@@ -52,6 +53,13 @@ if (mode === 'native' || mode === 'wasm') {
     points++;
   }
   check(points === n, 'kill points');
+  if (!native) { // a journal the native binary wrote, resumed by sibyl.wasm: one format
+    const out = 'cross';
+    const killed = run({ args: sweepArgs(out, START), cwd: dir, native: true,
+      env: { SIBYL_JOURNAL_KILL_AT: String(Math.floor(total / 3)) } });
+    check(killed.signal === 'SIGKILL', `native kill: ${killed.code ?? killed.signal}`);
+    checkSame(out, 'native journal resumed by sibyl.wasm');
+  }
   // A finished run: said so, nothing changed (the journal neither).
   const before = read('base', JOURNAL);
   const again = sibyl(['pipeline', 'resume', '--output-dir', 'base']);
