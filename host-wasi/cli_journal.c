@@ -136,10 +136,12 @@ bool cli_stream_keep_lines(const char *path, long *lines)
     *lines = 0;
     size_t len;
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT || (fprintf(stderr, "%s: error: cannot read the stream file: %s\n", path,
-                                           strerror(errno)),
-                                   false);
+    if (!f) {
+        if (errno == ENOENT)
+            return true; /* the crash came before the file was made: no line yet */
+        fprintf(stderr, "%s: error: cannot read the stream file: %s\n", path, strerror(errno));
+        return false;
+    }
     fclose(f);
     char *text = cli_read_file(path, &len);
     if (!text)

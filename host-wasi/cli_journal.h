@@ -24,14 +24,14 @@
 #define CLI_JOURNAL_FILE "sibyl.journal"
 
 typedef struct cli_journal {
-    int fd;       /* -1: no journal */
-    bool sync;    /* fsync every record */
-    bool batch;   /* gather records up to 4 KiB */
-    long kill_at; /* SIBYL_JOURNAL_KILL_AT, 0: off */
+    int fd;                 /* -1: no journal */
+    bool sync;              /* fsync every record */
+    bool batch;             /* gather records up to 4 KiB */
+    long kill_at;           /* SIBYL_JOURNAL_KILL_AT, 0: off */
     long kill_after_cancel; /* cancel+N: N + 1, 0: off */
     long writes;
     sb_buf buf;
-    char *path; /* owned */
+    char *path;  /* owned */
     bool failed; /* a write failed (reported once): the journal stops, the run goes on */
 } cli_journal;
 

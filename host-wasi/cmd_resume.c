@@ -9,9 +9,9 @@
 #include "cli_drive.h"
 #include "cli_journal.h"
 #include "cli_run.h"
-#include "json/sb_json.h"
 #include "util/sb_alloc.h"
 #include "util/sb_grow.h"
+#include "json/sb_json.h"
 
 static const char resume_help[] =
     "usage: sibyl pipeline resume --output-dir DIR [options]\n\n"
@@ -44,8 +44,10 @@ static int resume(run_args *a, const char *jpath, const char *text, size_t len)
         return CLI_INVALID;
     }
     if (jr == SB_JOURNAL_VERSION) {
-        fprintf(stderr, "%s: error: journal format %u, this sibyl reads format %u: resume with the sibyl that "
-                        "wrote it\n", jpath, r.version, SB_JOURNAL_FORMAT);
+        fprintf(stderr,
+                "%s: error: journal format %u, this sibyl reads format %u: resume with the sibyl that "
+                "wrote it\n",
+                jpath, r.version, SB_JOURNAL_FORMAT);
         return CLI_INVALID;
     }
     sb_jfact *facts = NULL;
@@ -60,14 +62,13 @@ static int resume(run_args *a, const char *jpath, const char *text, size_t len)
         facts[n++] = f;
     }
     if (jr == SB_JOURNAL_CORRUPT) {
-        fprintf(stderr, "%s: error: corrupted record at byte offset %zu (%s): the journal cannot be replayed\n",
-                jpath, r.error_offset, r.error);
+        fprintf(stderr, "%s: error: corrupted record at byte offset %zu (%s): the journal cannot be replayed\n", jpath,
+                r.error_offset, r.error);
         sb_free(facts);
         return CLI_INVALID;
     }
     if (n == 0) {
-        fprintf(stderr, "%s: error: the journal has no header (the run died before it began): run it again\n",
-                jpath);
+        fprintf(stderr, "%s: error: the journal has no header (the run died before it began): run it again\n", jpath);
         sb_free(facts);
         return CLI_INVALID;
     }
@@ -110,8 +111,9 @@ static int resume(run_args *a, const char *jpath, const char *text, size_t len)
     if (rc == CLI_OK)
         rc = cli_load_config(a->config, false, ws, &pl, &hash);
     if (rc == CLI_OK && cli_config_hash(hash, a->name, hdr->inputs_json, a->seed) != hdr->config_hash) {
-        fprintf(stderr, "%s: error: %s or %s changed since the run began (the journal's hash differs): a "
-                        "resume needs the same config, inputs and seed; start a new run instead\n",
+        fprintf(stderr,
+                "%s: error: %s or %s changed since the run began (the journal's hash differs): a "
+                "resume needs the same config, inputs and seed; start a new run instead\n",
                 jpath, a->workspace, a->config);
         rc = CLI_INVALID;
     }

@@ -60,7 +60,10 @@ static void put_str(sb_buf *b, const char *s, size_t len)
     sb_buf_putc(b, 0);
 }
 
-static void put_cstr(sb_buf *b, const char *s) { put_str(b, s, s ? strlen(s) : 0); }
+static void put_cstr(sb_buf *b, const char *s)
+{
+    put_str(b, s, s ? strlen(s) : 0);
+}
 
 void sb_journal_begin(sb_buf *out)
 {

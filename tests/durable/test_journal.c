@@ -9,14 +9,35 @@
 #include "sb_test.h"
 
 static const sb_jfact facts[] = {
-    {.type = SB_J_HEADER, .sibyl_version = "1.2.3", .config_hash = 0x0123456789abcdefull, .pipeline = "sweep",
-     .pipelines_file = "p.yaml", .workspace_file = "w.yaml", .inputs_json = "{\"a\":1}", .seed = 42,
-     .run_id = "run-42-abc", .mode = SB_JMODE_HTTP, .time_scale = 0, .start_ms = 1700000000000},
+    {.type = SB_J_HEADER,
+     .sibyl_version = "1.2.3",
+     .config_hash = 0x0123456789abcdefull,
+     .pipeline = "sweep",
+     .pipelines_file = "p.yaml",
+     .workspace_file = "w.yaml",
+     .inputs_json = "{\"a\":1}",
+     .seed = 42,
+     .run_id = "run-42-abc",
+     .mode = SB_JMODE_HTTP,
+     .time_scale = 0,
+     .start_ms = 1700000000000},
     {.type = SB_J_START, .now_ms = 1700000000000},
-    {.type = SB_J_RESPONSE, .id = 7, .now_ms = 1700000000100, .status = 200, .content_type = "application/json",
-     .session_id = NULL, .body = "{\"jsonrpc\":\"2.0\"}", .body_len = 17},
-    {.type = SB_J_RESPONSE, .id = 8, .now_ms = 1700000000200, .status = 0, .content_type = NULL,
-     .session_id = "s-1", .body = "a\0b", .body_len = 3}, /* bodies may hold NUL */
+    {.type = SB_J_RESPONSE,
+     .id = 7,
+     .now_ms = 1700000000100,
+     .status = 200,
+     .content_type = "application/json",
+     .session_id = NULL,
+     .body = "{\"jsonrpc\":\"2.0\"}",
+     .body_len = 17},
+    {.type = SB_J_RESPONSE,
+     .id = 8,
+     .now_ms = 1700000000200,
+     .status = 0,
+     .content_type = NULL,
+     .session_id = "s-1",
+     .body = "a\0b",
+     .body_len = 3}, /* bodies may hold NUL */
     {.type = SB_J_DRAIN, .now_ms = 1700000000250},
     {.type = SB_J_TIME, .now_ms = -5},
     {.type = SB_J_CANCEL, .now_ms = 1700000000300, .body = "interrupted (Ctrl-C)", .body_len = 20},
@@ -24,7 +45,10 @@ static const sb_jfact facts[] = {
 };
 #define NFACTS (sizeof facts / sizeof facts[0])
 
-static bool str_eq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
 
 static bool fact_eq(const sb_jfact *a, const sb_jfact *b)
 {
@@ -87,7 +111,8 @@ static void test_known_bytes(void)
     CHECK_INT((uint8_t)b.data[20], 'T');
     uint8_t rec[9] = {'T', 1, 0, 0, 0, 0, 0, 0, 0};
     uint32_t crc = sb_journal_crc32c(0, rec, 9);
-    CHECK_INT((uint8_t)b.data[16] | (uint8_t)b.data[17] << 8 | (uint8_t)b.data[18] << 16 | (uint32_t)(uint8_t)b.data[19] << 24,
+    CHECK_INT((uint8_t)b.data[16] | (uint8_t)b.data[17] << 8 | (uint8_t)b.data[18] << 16 |
+                  (uint32_t)(uint8_t)b.data[19] << 24,
               crc);
     CHECK_INT(sb_journal_hash(SB_JOURNAL_HASH_INIT, "a", 1), 0xaf63dc4c8601ec8cull); /* FNV-1a 64 of "a" */
     sb_buf_free(&b);
@@ -219,7 +244,10 @@ static void encode_under(bool check)
     sb_buf_free(&b);
 }
 
-static void test_failing_allocations(void) { CHECK(sb_failalloc_until_enough(encode_under) >= 1); }
+static void test_failing_allocations(void)
+{
+    CHECK(sb_failalloc_until_enough(encode_under) >= 1);
+}
 
 SB_TEST_MAIN(TEST(test_round_trip) TEST(test_known_bytes) TEST(test_torn_tail_every_cut)
                  TEST(test_corruption_every_byte) TEST(test_headers) TEST(test_structure)
