@@ -114,7 +114,8 @@ if (mode === 'native' || mode === 'wasm') {
   check(r.code === 1 && /journal format 99, this sibyl reads format 1/.test(r.stderr), `format: ${r.code} ${r.stderr}`);
   fs.writeFileSync(j, bytes);
   // not a journal, no journal, no --output-dir
-  fs.writeFileSync(path.join(dir, 'nj', JOURNAL), '{}', { flag: 'w' }, fs.mkdirSync(path.join(dir, 'nj')));
+  fs.mkdirSync(path.join(dir, 'nj'));
+  fs.writeFileSync(path.join(dir, 'nj', JOURNAL), '{}');
   r = sibyl(['pipeline', 'resume', '--output-dir', 'nj']);
   check(r.code === 1 && /not a sibyl journal/.test(r.stderr), `not a journal: ${r.code} ${r.stderr}`);
   r = sibyl(['pipeline', 'resume', '--output-dir', 'missing']);
