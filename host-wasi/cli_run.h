@@ -24,6 +24,11 @@ typedef struct term {
     const char *out_dir;
     int write_errors;  /* failed writes of any output file: exit 4 */
     int stream_errors; /* of the stream file, reported once */
+    /* Resume: the stream file's lines already written (the first chunks the
+     * replayed run emits are not written again), and while the journal is
+     * replayed nothing is printed. */
+    long stream_skip, stream_skip_total;
+    bool quiet;
 } term;
 
 void term_event(term *t, const sb_event *ev);

@@ -54,11 +54,13 @@ int cli_cmd_workspace(int argc, char **argv)
 }
 
 int cli_pipeline_run(int argc, char **argv);
+int cli_pipeline_resume(int argc, char **argv);
 
 static const char pipeline_help[] =
     "usage: sibyl pipeline validate --config FILE [--workspace FILE]\n"
     "       sibyl pipeline run NAME [--config FILE] [--workspace FILE] [options]\n"
-    "                                 (sibyl pipeline run --help for the options)\n\n"
+    "                                 (sibyl pipeline run --help for the options)\n"
+    "       sibyl pipeline resume --output-dir DIR   (an interrupted run, from its journal)\n\n"
     "Checks a pipelines.yaml: YAML syntax, the schema, step references in needs\n"
     "and on, dependency cycles, input defaults and, with --workspace, the server\n"
     "names in call and status_tool. Prints every problem as FILE:LINE:COL.\n"
@@ -72,6 +74,8 @@ int cli_cmd_pipeline(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cli_pipeline_run(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "resume") == 0)
+        return cli_pipeline_resume(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "validate") != 0) {
         fputs(pipeline_help, stderr);
         return CLI_USAGE;

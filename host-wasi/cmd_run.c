@@ -11,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_drive.h"
+#include "cli_journal.h"
 #include "cli_outdir.h"
+#include "cli_resend.h"
 #include "cli_run.h"
 #include "transport.h"
 #include "config/sb_config.h"
@@ -36,9 +39,12 @@ static const char run_help[] =
     "  --output-dir DIR     where result and stream files go (default: workspace outputs.dir, relative to\n"
     "                       the workspace file's folder; else the current folder); made before the run starts\n"
     "  --verbose            every poll, and what servers say (DEBUG lines)\n"
-    "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n\n"
+    "  --no-progress        no live progress line (also when NO_COLOR is set or stderr is no terminal)\n"
+    "  --no-journal         write no journal (" CLI_JOURNAL_FILE "): the run cannot be resumed\n\n"
     "Writes the result file (sweep_output.json) at the end, also when the run fails,\n"
     "and appends one JSON line per finished job to the stream file as it happens.\n"
+    "Every fact the run learns from outside goes to the journal first, so that\n"
+    "`sibyl pipeline resume --output-dir DIR` can finish an interrupted run.\n"
     "exit: 0 succeeded, 1 invalid input, 2 usage, 3 the run failed or was cancelled,\n"
     "      4 the output folder or an output file could not be written (also after a failed run)\n";
 
@@ -49,13 +55,29 @@ typedef struct host_ctx {
     http_host *http; /* NULL: no server uses HTTP */
     bool oom;
     char *stream_path; /* owned; term.stream_path borrows it */
+    sb_run *run;
+    cli_journal journal;
+    /* While a journal is replayed: HTTP requests are held in resend (sent
+     * once the replay is over, unless their answer is in the journal). */
+    bool replaying;
+    cli_resend resend;
 } host_ctx;
+
+static void note(host_ctx *h, sb_jtype type, int64_t now)
+{
+    sb_jfact f = {.type = (uint8_t)type, .now_ms = now};
+    cli_journal_put(&h->journal, &f);
+}
 
 static void on_send(void *ud, const sb_run_request *req)
 {
     host_ctx *h = ud;
-    if (h->http && http_host_has(h->http, req->server))
-        http_host_send(h->http, req);
+    if (h->http && http_host_has(h->http, req->server)) {
+        if (h->replaying)
+            cli_resend_add(&h->resend, req);
+        else
+            http_host_send(h->http, req);
+    }
     else if (!embedded_push(h->emb, req))
         h->oom = true;
 }
@@ -71,7 +93,12 @@ static int on_write(void *ud, const char *name, const char *data, size_t len)
 static void on_http_answer(void *ud, uint64_t id, int status, const char *content_type, const char *session_id,
                            const char *body, size_t len)
 {
-    sb_run_on_response(ud, id, status, content_type, session_id, body, len, host_now_ms());
+    host_ctx *h = ud;
+    /* Journaled before the run sees it: an answer cannot be asked for twice. */
+    sb_jfact f = {.type = SB_J_RESPONSE, .id = id, .now_ms = host_now_ms(), .status = status,
+                  .content_type = content_type, .session_id = session_id, .body = body, .body_len = len};
+    cli_journal_put(&h->journal, &f);
+    sb_run_on_response(h->run, id, status, content_type, session_id, body, len, f.now_ms);
 }
 #endif
 
@@ -150,15 +177,6 @@ static bool parse_time(const char *s, int64_t *out_ms)
     return true;
 }
 
-typedef struct run_args {
-    const char *name, *config, *workspace, *out_dir, *clock;
-    bool stream, verbose, no_progress, seed_given, start_given;
-    int64_t start_ms;
-    uint64_t seed;
-    double time_scale;
-    sb_val inputs;
-} run_args;
-
 static int parse_args(int argc, char **argv, run_args *a)
 {
     for (int i = 0; i < argc; i++) {
@@ -202,6 +220,8 @@ static int parse_args(int argc, char **argv, run_args *a)
             a->verbose = true;
         else if (strcmp(o, "--no-progress") == 0)
             a->no_progress = true;
+        else if (strcmp(o, "--no-journal") == 0)
+            a->no_journal = true;
         else if (strcmp(o, "--seed") == 0) {
             /* digits only: strtoull alone takes " 7", "+7" and wraps "-1" */
             errno = 0;
@@ -240,7 +260,7 @@ static int parse_args(int argc, char **argv, run_args *a)
     return CLI_OK;
 }
 
-static char *sibling(const char *path, const char *name)
+char *cli_sibling(const char *path, const char *name)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -250,12 +270,13 @@ static char *sibling(const char *path, const char *name)
     return sb_buf_take(&b);
 }
 
-static int load(const char *path, bool workspace, sb_val ws, sb_val *out)
+int cli_load_config(const char *path, bool workspace, sb_val ws, sb_val *out, uint64_t *hash)
 {
     size_t len;
     char *text = cli_read_file(path, &len);
     if (!text)
         return CLI_INVALID;
+    *hash = sb_journal_hash(*hash, text, len + 1); /* with its NUL: where one file ends */
     sb_diags *d = sb_diags_new();
     bool ok = workspace ? sb_config_workspace(path, text, len, d, out) : sb_config_pipelines(path, text, len, ws, d, out);
     cli_print_diags(d);
@@ -265,8 +286,9 @@ static int load(const char *path, bool workspace, sb_val ws, sb_val *out)
 }
 
 /* Before the first job: the output folder made and shown writable, the
- * stream file created. A failure here costs nothing yet (exit 4). */
-static bool open_outputs(host_ctx *h, sb_run *run)
+ * stream file created (a resume keeps its complete lines and appends). A
+ * failure here costs nothing yet (exit 4). */
+static bool open_outputs(host_ctx *h, sb_run *run, bool resume)
 {
     char *probe = term_path(h->term.out_dir, sb_run_result_file(run));
     sb_buf tmp = SB_BUF_INIT;
@@ -291,7 +313,10 @@ static bool open_outputs(host_ctx *h, sb_run *run)
     h->term.stream_path = stream_path;
     if (!cli_path_reachable(stream_path))
         return false;
-    h->term.stream_file = fopen(stream_path, "w");
+    if (resume && !cli_stream_keep_lines(stream_path, &h->term.stream_skip))
+        return false;
+    h->term.stream_skip_total = h->term.stream_skip;
+    h->term.stream_file = fopen(stream_path, resume ? "a" : "w");
     if (!h->term.stream_file) {
         fprintf(stderr, "%s: error: cannot create the stream file: %s\n", stream_path, strerror(errno));
         return false;
@@ -310,10 +335,26 @@ static void free_host(host_ctx *h)
     http_host_free(h->http);
     embedded_free(h->emb);
     sb_services_free(h->services);
+    cli_resend_free(&h->resend);
+    cli_journal_close(&h->journal);
+}
+
+static void cancel(host_ctx *h, const char *reason, int64_t now)
+{
+    sb_jfact f = {.type = SB_J_CANCEL, .now_ms = now, .body = reason, .body_len = strlen(reason)};
+    cli_journal_put(&h->journal, &f);
+    sb_run_cancel(h->run, reason, now);
+}
+
+static const char *signal_reason(void)
+{
+    return interrupted == SIGINT_NUMBER ? "interrupted (Ctrl-C)" : "terminated (SIGTERM)";
 }
 
 /* The loop with only embedded services: everything is answered at once,
- * so the clock (virtual, or real scaled) only moves between deadlines. */
+ * so the clock (virtual, or real scaled) only moves between deadlines.
+ * Journaled: each clock reading before the timers it fires, and a cancel;
+ * the services' answers follow from the seed. */
 static void loop_embedded(host_ctx *h, sb_run *run, const run_args *a, int64_t start)
 {
     bool real = a->clock && strcmp(a->clock, "real") == 0;
@@ -322,19 +363,19 @@ static void loop_embedded(host_ctx *h, sb_run *run, const run_args *a, int64_t s
     while (!sb_run_done(run)) {
         embedded_drain(h->emb, h->services, run, now);
         if (h->oom) {
-            sb_run_cancel(run, "out of memory in the host", now);
+            cancel(h, "out of memory in the host", now);
             break;
         }
         if (sb_run_done(run))
             break;
         if (interrupted) {
-            sb_run_cancel(run, interrupted == SIGINT_NUMBER ? "interrupted (Ctrl-C)" : "terminated (SIGTERM)", now);
+            cancel(h, signal_reason(), now);
             embedded_drain(h->emb, h->services, run, now);
             break;
         }
         int64_t next = sb_run_next_deadline(run);
         if (next == INT64_MAX) {
-            sb_run_cancel(run, "internal error: the run waits for nothing", now);
+            cancel(h, "internal error: the run waits for nothing", now);
             break;
         }
         if (real) {
@@ -347,28 +388,38 @@ static void loop_embedded(host_ctx *h, sb_run *run, const run_args *a, int64_t s
         } else if (next > now) {
             now = next;
         }
+        note(h, SB_J_TIME, now);
         sb_run_on_time(run, now);
     }
     embedded_drain(h->emb, h->services, run, now); /* answer the last requests (e.g. cancel_jobs) */
 }
 
 #ifndef __wasi__
+/* In-process answers in an HTTP run come at host times the run cannot
+ * re-derive: the time is journaled before they are given. */
+static void drain_noted(host_ctx *h, sb_run *run, int64_t now)
+{
+    if (embedded_pending(h->emb))
+        note(h, SB_J_DRAIN, now);
+    embedded_drain(h->emb, h->services, run, now);
+}
+
 /* The loop with HTTP servers (and maybe embedded ones): the real clock;
  * waits in curl_multi_poll up to the run's next deadline. After a signal
  * the run is cancelled and pumped on for up to CANCEL_GRACE_MS so its
- * cancel_jobs go out and their answers come back. */
-static void loop_http(host_ctx *h, sb_run *run)
+ * cancel_jobs go out and their answers come back (give_up: when that grace
+ * ends; INT64_MAX: no cancel yet). */
+static void loop_http(host_ctx *h, sb_run *run, int64_t give_up)
 {
-    int64_t give_up = INT64_MAX;
     while (!sb_run_done(run)) {
         int64_t now = host_now_ms();
-        embedded_drain(h->emb, h->services, run, now);
+        drain_noted(h, run, now);
         if (h->oom) {
-            sb_run_cancel(run, "out of memory in the host", now);
+            cancel(h, "out of memory in the host", now);
             give_up = now; /* no grace: the host cannot keep up */
         }
         if (interrupted && give_up == INT64_MAX) {
-            sb_run_cancel(run, interrupted == SIGINT_NUMBER ? "interrupted (Ctrl-C)" : "terminated (SIGTERM)", now);
+            cancel(h, signal_reason(), now);
             give_up = now + CANCEL_GRACE_MS;
         }
         if (sb_run_done(run) || now >= give_up)
@@ -377,30 +428,86 @@ static void loop_http(host_ctx *h, sb_run *run)
             continue;
         int64_t next = sb_run_next_deadline(run);
         if (next == INT64_MAX && http_host_in_flight(h->http) == 0) {
-            sb_run_cancel(run, "internal error: the run waits for nothing", now);
+            cancel(h, "internal error: the run waits for nothing", now);
             break;
         }
         int64_t wait = next == INT64_MAX ? MAX_WAIT_MS : next - now;
         wait = wait < 0 ? 0 : wait > MAX_WAIT_MS ? MAX_WAIT_MS : wait;
-        http_host_pump(h->http, (int)wait, on_http_answer, run);
+        http_host_pump(h->http, (int)wait, on_http_answer, h);
         now = host_now_ms();
-        if (sb_run_next_deadline(run) <= now)
+        if (sb_run_next_deadline(run) <= now) {
+            note(h, SB_J_TIME, now);
             sb_run_on_time(run, now);
+        }
     }
-    embedded_drain(h->emb, h->services, run, host_now_ms());
+    drain_noted(h, run, host_now_ms());
 }
 #else
-static void loop_http(host_ctx *h, sb_run *run) /* never called: sibyl.wasm has no HTTP host */
+static void loop_http(host_ctx *h, sb_run *run, int64_t give_up) /* never called: sibyl.wasm has no HTTP host */
 {
     (void)h;
     (void)run;
+    (void)give_up;
 }
 #endif
 
-static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
+/* Feeds the journal's facts to the run in the order the live loops gave
+ * them (embedded: a drain before each; HTTP: drains where journaled),
+ * with output suppressed but for stream chunks not yet in the file. Sets
+ * *now to the last time fed and *cancelled when the journal holds a
+ * cancel. */
+static void replay(host_ctx *h, sb_run *run, const cli_resume *res, bool http, int64_t *now, bool *cancelled,
+                   bool *started)
+{
+    h->replaying = true;
+    h->term.quiet = true;
+    for (size_t i = 0; i < res->n; i++) {
+        const sb_jfact *f = &res->facts[i];
+        if (f->type == SB_J_START) {
+            *now = f->now_ms;
+            *started = true;
+            sb_run_start(run, f->now_ms);
+            continue;
+        }
+        if (!http)
+            embedded_drain(h->emb, h->services, run, *now);
+        switch (f->type) {
+        case SB_J_TIME:
+            *now = f->now_ms;
+            sb_run_on_time(run, f->now_ms);
+            break;
+        case SB_J_DRAIN:
+            *now = f->now_ms;
+            embedded_drain(h->emb, h->services, run, f->now_ms);
+            break;
+#ifndef __wasi__ /* sibyl.wasm has no HTTP runs (refused before), and leaves the HTTP answer path out */
+        case SB_J_RESPONSE:
+            *now = f->now_ms;
+            cli_resend_drop(&h->resend, f->id);
+            sb_run_on_response(run, f->id, f->status, f->content_type, f->session_id, f->body, f->body_len,
+                               f->now_ms);
+            break;
+#endif
+        case SB_J_CANCEL:
+            *now = f->now_ms;
+            sb_run_cancel(run, f->body, f->now_ms);
+            *cancelled = true;
+            if (!http)
+                embedded_drain(h->emb, h->services, run, *now);
+            break;
+        default:
+            break;
+        }
+    }
+    h->replaying = false;
+    h->term.quiet = false;
+}
+
+int cli_drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path, uint64_t files_hash, const cli_resume *res)
 {
     host_ctx h;
     memset(&h, 0, sizeof h);
+    h.journal.fd = -1;
     http_servers servers;
     if (!http_servers_from_workspace(ws, ws_path, &servers))
         return CLI_INVALID;
@@ -454,18 +561,31 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         sb_free(out_dir);
         return CLI_INTERNAL;
     }
+    if (res && (res->header->mode == SB_JMODE_HTTP) != (h.http != NULL)) {
+        fprintf(stderr, "sibyl: error: the journal's run %s HTTP servers and the workspace %s: cannot resume\n",
+                res->header->mode == SB_JMODE_HTTP ? "used" : "used no", h.http ? "has some" : "has none");
+        free_host(&h);
+        http_servers_free(&servers);
+        sb_free(out_dir);
+        return CLI_INVALID;
+    }
     sb_host host = {SB_HOST_VERSION, &h, on_send, on_event, on_write};
     /* The run id goes into idempotency keys. With embedded services each run
      * has fresh servers and "run-<seed>" keeps runs reproducible; real
-     * servers remember keys, so each run gets its own (seed and start time). */
+     * servers remember keys, so each run gets its own (seed and start time),
+     * which a resume takes from the journal: the same keys again. */
     char run_id[64];
-    if (h.http)
+    if (res && res->header->run_id)
+        snprintf(run_id, sizeof run_id, "%s", res->header->run_id);
+    else if (h.http)
         snprintf(run_id, sizeof run_id, "run-%llu-%llx", (unsigned long long)a->seed,
                  (unsigned long long)host_now_ms());
-    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, h.http ? run_id : NULL,
+    bool has_id = h.http || (res && res->header->run_id);
+    sb_run_config cfg = {ws, pl, a->name, ws_path, a->config, a->inputs, a->seed, has_id ? run_id : NULL,
                          h.term.out_dir};
     sb_diags *d = sb_diags_new();
     sb_run *run = sb_run_new(&cfg, &host, d);
+    h.run = run;
     cli_print_diags(d);
     sb_diags_free(d);
     if (!run) {
@@ -477,7 +597,40 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
     if (a->stream && !sb_run_stream_file(run))
         fprintf(stderr, "sibyl: warning: --stream given but the workspace disables streaming "
                         "(streaming.enabled: false): STREAM lines are printed, no stream file is written\n");
-    if (!open_outputs(&h, run)) {
+    bool opened = open_outputs(&h, run, res != NULL);
+    char *jpath = opened ? term_path(h.term.out_dir, CLI_JOURNAL_FILE) : NULL;
+    char *inputs_json = opened ? sb_val_to_json(a->inputs, 0) : NULL;
+    bool real = a->clock && strcmp(a->clock, "real") == 0;
+    if (opened && (!jpath || !inputs_json)) {
+        fprintf(stderr, "sibyl: error: out of memory\n");
+        opened = false;
+    } else if (opened && res) {
+        opened = cli_journal_reopen(&h.journal, jpath, res->good_len, h.http != NULL);
+    } else if (opened && a->no_journal) {
+        a->start_ms = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
+        remove(jpath); /* an earlier run's journal must not be resumed into this run's files */
+    } else if (opened) {
+        a->start_ms = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
+        double scale = a->time_scale;
+        uint64_t scale_bits = 0;
+        memcpy(&scale_bits, &scale, sizeof scale_bits);
+        sb_jfact hdr = {.type = SB_J_HEADER,
+                        .sibyl_version = SIBYL_VERSION,
+                        .config_hash = cli_config_hash(files_hash, a->name, inputs_json, a->seed),
+                        .pipeline = a->name,
+                        .pipelines_file = a->config,
+                        .workspace_file = ws_path,
+                        .inputs_json = inputs_json,
+                        .seed = a->seed,
+                        .run_id = h.http ? run_id : NULL,
+                        .mode = (uint8_t)(h.http ? SB_JMODE_HTTP : real ? SB_JMODE_REAL : SB_JMODE_VIRTUAL),
+                        .time_scale = scale_bits,
+                        .start_ms = a->start_ms};
+        opened = cli_journal_create(&h.journal, jpath, &hdr, h.http != NULL);
+    }
+    sb_free(jpath);
+    sb_free(inputs_json);
+    if (!opened) {
         if (h.term.stream_file)
             fclose(h.term.stream_file);
         sb_free(h.stream_path);
@@ -491,13 +644,40 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 #endif
+    int64_t now = 0;
+    bool cancelled = false, started = false;
+    if (res) {
+        replay(&h, run, res, h.http != NULL, &now, &cancelled, &started);
+        if (h.resend.oom)
+            fprintf(stderr, "sibyl: error: out of memory\n");
+        size_t resent = h.http ? h.resend.n : 0;
+        for (size_t i = 0; i < resent; i++)
+            http_host_send(h.http, &h.resend.v[i].req); /* in flight at the crash: their keys make this safe */
+        cli_resend_free(&h.resend);
+        fprintf(stderr,
+                "sibyl: resumed from the journal: %zu fact%s replayed, %ld stream line%s kept, %zu request%s in "
+                "flight sent again\n",
+                res->n, res->n == 1 ? "" : "s", h.term.stream_skip_total, h.term.stream_skip_total == 1 ? "" : "s",
+                resent, resent == 1 ? "" : "s");
+    }
     if (h.http) {
-        sb_run_start(run, host_now_ms());
-        loop_http(&h, run);
+        if (!started) {
+            now = host_now_ms();
+            note(&h, SB_J_START, now);
+            sb_run_start(run, now);
+        }
+        if (!sb_run_done(run))
+            loop_http(&h, run, cancelled ? host_now_ms() + CANCEL_GRACE_MS : INT64_MAX);
     } else {
-        int64_t start = a->start_given ? a->start_ms : host_now_ms() / 1000 * 1000;
-        sb_run_start(run, start);
-        loop_embedded(&h, run, a, start);
+        if (!started) {
+            now = a->start_ms;
+            note(&h, SB_J_START, now);
+            sb_run_start(run, now);
+        }
+        if (!cancelled)
+            loop_embedded(&h, run, a, now);
+        else
+            embedded_drain(h.emb, h.services, run, now);
     }
     term_clear_progress(&h.term);
     int rc = sb_run_get_status(run) == SB_RUN_SUCCEEDED ? CLI_OK : CLI_RUN_FAILED;
@@ -505,12 +685,27 @@ static int drive(run_args *a, sb_val ws, sb_val pl, const char *ws_path)
         rc = CLI_INTERNAL;
     if (h.term.write_errors)
         rc = CLI_INTERNAL;
+    if (sb_run_done(run) && rc != CLI_INTERNAL && sb_run_result_written(run)) {
+        /* The outputs are complete: a resume has nothing to do. */
+        sb_jfact end = {.type = SB_J_END, .status = (int32_t)sb_run_get_status(run)};
+        cli_journal_put(&h.journal, &end);
+    }
     sb_free(h.stream_path);
     sb_free(out_dir);
     sb_run_free(run);
     free_host(&h);
     http_servers_free(&servers);
     return rc;
+}
+
+uint64_t cli_config_hash(uint64_t files_hash, const char *pipeline, const char *inputs_json, uint64_t seed)
+{
+    uint64_t h = sb_journal_hash(files_hash, pipeline, strlen(pipeline) + 1);
+    h = sb_journal_hash(h, inputs_json, strlen(inputs_json) + 1);
+    uint8_t s[8];
+    for (int i = 0; i < 8; i++)
+        s[i] = (uint8_t)(seed >> (8 * i));
+    return sb_journal_hash(h, s, sizeof s);
 }
 
 int cli_pipeline_run(int argc, char **argv)
@@ -525,14 +720,15 @@ int cli_pipeline_run(int argc, char **argv)
     }
     if (!a.config)
         a.config = "pipelines.yaml";
-    char *ws_path = a.workspace ? sb_strdup(a.workspace) : sibling(a.config, "workspace.yaml");
+    char *ws_path = a.workspace ? sb_strdup(a.workspace) : cli_sibling(a.config, "workspace.yaml");
     sb_val ws = sb_null(), pl = sb_null();
-    rc = ws_path ? load(ws_path, true, sb_null(), &ws) : CLI_INTERNAL;
-    int rc2 = load(a.config, false, ws, &pl);
+    uint64_t hash = SB_JOURNAL_HASH_INIT;
+    rc = ws_path ? cli_load_config(ws_path, true, sb_null(), &ws, &hash) : CLI_INTERNAL;
+    int rc2 = cli_load_config(a.config, false, ws, &pl, &hash);
     if (rc == CLI_OK)
         rc = rc2;
     if (rc == CLI_OK)
-        rc = drive(&a, ws, pl, ws_path);
+        rc = cli_drive(&a, ws, pl, ws_path, hash, NULL);
     sb_val_free(ws);
     sb_val_free(pl);
     sb_val_free(a.inputs);

@@ -57,6 +57,12 @@ static void show_progress(term *t, const sb_event *ev)
 
 void term_event(term *t, const sb_event *ev)
 {
+    if (ev->kind == SB_EVENT_STREAM && t->stream_skip > 0) {
+        t->stream_skip--; /* in the file before the crash */
+        return;
+    }
+    if (t->quiet && ev->kind != SB_EVENT_STREAM)
+        return;
     switch (ev->kind) {
     case SB_EVENT_LOG:
         /* DEBUG lines (what servers say: progress, their log messages) only
@@ -89,7 +95,7 @@ void term_event(term *t, const sb_event *ev)
                 t->write_errors++;
             }
         }
-        if (t->stream)
+        if (t->stream && !t->quiet)
             print_line(t, ev->time_ms, "STREAM", ev->message);
         break;
     case SB_EVENT_PROGRESS:

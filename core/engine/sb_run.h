@@ -19,7 +19,8 @@
  * Determinism: given the same config, inputs, seed and the same sequence of
  * responses and times, a run makes the same requests and emits the same
  * events, byte for byte. Nothing else feeds it (no hidden clock, no unseeded
- * randomness), which is what a future journal-and-replay resume relies on.
+ * randomness), which is what the run journal and `sibyl pipeline resume` rely
+ * on (docs/journal.md).
  *
  * Ownership: sb_val arguments are borrowed (the run keeps references where it
  * needs them); strings are copied. */

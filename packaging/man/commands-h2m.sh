@@ -1,6 +1,6 @@
 #!/bin/sh
 # commands-h2m.sh SIBYL OUT: writes a help2man include file with a COMMANDS
-# section holding `SIBYL COMMAND --help` for each command (and `pipeline run`),
+# section holding `SIBYL COMMAND --help` for each command (and `pipeline run`, `pipeline resume`),
 # verbatim, so the man page carries the same text as the program.
 set -eu
 sibyl=$1
@@ -10,7 +10,7 @@ esc() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
 {
   echo '[COMMANDS]'
   "$sibyl" --help | awk '/^commands:/ { c = 1; next } /^$/ { c = 0 } c { print $1 }' | while read -r cmd; do
-    for words in "$cmd" $( [ "$cmd" = pipeline ] && echo "pipeline_run" ); do
+    for words in "$cmd" $( [ "$cmd" = pipeline ] && echo "pipeline_run pipeline_resume" ); do
       set -- $(echo "$words" | tr _ ' ')
       echo ".SS \"sibyl $*\""
       echo '.nf'

@@ -49,7 +49,7 @@ _sibyl_fuzz_third_party(_fz_yaml _fz_cjson)
 # templates as `pipeline validate` does), so a half-written module elsewhere
 # in the core does not stop the fuzzers from building. Extend the list when a
 # target needs more.
-set(SIBYL_FUZZ_MODULES util value json config cel)
+set(SIBYL_FUZZ_MODULES util value json config cel journal)
 string(JOIN "|" _fz_mods ${SIBYL_FUZZ_MODULES})
 get_target_property(_fz_core_sources sibyl_core SOURCES)
 list(FILTER _fz_core_sources INCLUDE REGEX "/core/(${_fz_mods})/[^/]+\\.c$")
@@ -68,8 +68,9 @@ set(_fz_seeds_yaml "${_fz_dir}/seeds-yaml" "${PROJECT_SOURCE_DIR}/tests/golden/c
     "${PROJECT_SOURCE_DIR}/examples")
 set(_fz_seeds_json "${_fz_dir}/seeds-json" "${PROJECT_SOURCE_DIR}/tests/json/cases")
 set(_fz_seeds_handle "${_fz_dir}/seeds-handle")
+set(_fz_seeds_journal "${_fz_dir}/seeds-journal")
 
-foreach(t yaml json handle)
+foreach(t yaml json handle journal)
   add_executable(fuzz_${t} "${_fz_dir}/fuzz_${t}.c")
   target_compile_options(fuzz_${t} PRIVATE ${SIBYL_WARNINGS} -fsanitize=fuzzer)
   target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)

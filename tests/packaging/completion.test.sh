@@ -52,7 +52,7 @@ t() {
 }
 t "pipeline" sibyl pi
 t "expr handle mcp pipeline schema workspace" sibyl ""
-t "run validate" sibyl pipeline ""
+t "resume run validate" sibyl pipeline ""
 t "validate" sibyl workspace v
 t "pipelines workspace" sibyl schema ""
 t "convnet_sweep_follow hyperparameter_sweep" sibyl pipeline run --config cfg/pipes.yaml ""
