@@ -144,7 +144,7 @@ static const sb_schema es_step = {.kind = SB_SK_INT, .title = "step", .has_min =
                                   .max = 1e12};
 static const sb_schema es_rungs = {.kind = SB_SK_LIST, .title = "rungs", .item = &es_step, .flags = SB_SF_NONEMPTY};
 static const sb_schema es_factor = {.kind = SB_SK_NUMBER, .title = "reduction factor", .has_min = true,
-                                    .min = 1.000001, .has_max = true, .max = 1000};
+                                    .min = 1.01, .has_max = true, .max = 1000};
 static const sb_schema es_grace = {.kind = SB_SK_INT, .title = "count", .has_min = true, .min = 0, .has_max = true,
                                    .max = 1000000};
 static const sb_schema_field es_fields[] = {
