@@ -120,7 +120,7 @@ void sb_run__estop_on_running(sb_run *r, size_t i, size_t k, sb_val rec, sb_val 
         return;
     if (stop->kind != SB_LIST)
         *stop = sb_list_new(0);
-    if (!sb_list_push(stop, sb_string_cstr(j->id))) {
+    if (stop->kind != SB_LIST || !sb_list_push(stop, sb_string_cstr(j->id))) {
         sb_run__fail(r, i, now, "out of memory");
         return;
     }
@@ -141,7 +141,7 @@ void sb_run__estop_send(sb_run *r, size_t i, sb_val stop, int64_t now)
     }
     sb_val args = sb_map_new(3);
     bool ok = sb_run__put(&args, "handle_id", sb_string_cstr(p->handle_id));
-    ok = ok && sb_run__put(&args, "job_ids", stop);
+    ok = sb_run__put(&args, "job_ids", stop) && ok; /* consumes stop, also after a failure */
     ok = ok && sb_run__put(&args, "reason", sb_string_cstr("early_stopping"));
     if (!ok || !sb_run__call(r, p->server, "cancel_jobs", args, CALL_ESTOP_CANCEL, i, 0, now))
         sb_run__fail(r, i, now, "out of memory");

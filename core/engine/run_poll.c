@@ -550,6 +550,7 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             const sb_val *hp = f.hyperparameters;
             k = adopt_job(r, p, rj->job_id, rec, hp ? *hp : sb_null());
             if (k == (size_t)-1) {
+                sb_val_free(stop);
                 sb_status_answer_clear(&a);
                 sb_run__fail(r, i, now, "out of memory");
                 return;
