@@ -72,6 +72,10 @@ typedef struct csim_job {
     int64_t full_ms;
     uint64_t curve_seed;
     double curve_rate; /* how fast it saturates: > 0, larger is faster */
+    /* External executor: the latest progress the host reported ({step,
+     * epochs?, metrics}, or null) and the sb_csim.progress_seq it came with. */
+    sb_val progress;
+    uint64_t progress_seq;
 } csim_job;
 
 /* Open addressing over 64-bit slots: high 32 bits a hash of the key, low 32
@@ -123,6 +127,7 @@ struct sb_csim {
     csim_effect *effects;
     size_t effects_head, neffects, effects_cap;
     size_t slots_used;
+    uint64_t progress_seq; /* progress reports so far (external executor): cursors carry it */
 };
 
 /* --- sb_csim_index.c --- */

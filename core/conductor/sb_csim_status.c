@@ -50,6 +50,8 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
         sb_csim__put(&m, "train_loss", sb_double(j->train_loss), &ok);
         sb_csim__put(&v, "metrics", m, &ok);
     }
+    if (s->exec && j->status == CSIM_RUNNING && j->progress.kind == SB_MAP)
+        sb_csim__put(&v, "progress", sb_val_ref(j->progress), &ok);
     int64_t step = sb_csim__step_at(s, j, s->now);
     if (step > 0) {
         double acc, loss;
@@ -138,7 +140,7 @@ static bool parse_cursor(const sb_csim *s, sb_val c, size_t nlog, size_t *pos, i
     *at = -1;
     if (*p == '@') {
         p++;
-        if (!digits(&p, &t) || (int64_t)t > s->now)
+        if (!digits(&p, &t) || (s->exec ? t > s->progress_seq : (int64_t)t > s->now))
             return false;
         *at = (int64_t)t;
     }
@@ -185,11 +187,16 @@ sb_val sb_csim__status(sb_csim *s, sb_val args)
          * since the cursor's time (all that report one, for a cursor without
          * a time). A scan of the handle's jobs: curves are for sweeps of
          * hundreds, not the 100,000-job scale. */
-        for (size_t k = 0; k < h->njobs && ok && s->opt.epochs > 0 && !s->exec; k++) {
+        for (size_t k = 0; k < h->njobs && ok && (s->opt.epochs > 0 || s->progress_seq > 0); k++) {
             uint32_t i = h->jobs[k];
             const csim_job *j = &s->jobs[i];
             if (j->status != CSIM_RUNNING || j->last_change >= from)
                 continue;
+            if (s->exec) { /* what the host reported after the cursor's sequence number */
+                if (j->progress_seq > 0 && (at < 0 || j->progress_seq > (uint64_t)at))
+                    sb_csim__push(&jobs, job_view(s, i), &ok);
+                continue;
+            }
             int64_t now_step = sb_csim__step_at(s, j, s->now);
             if (now_step > 0 && (at < 0 || now_step > step_then(s, j, at)))
                 sb_csim__push(&jobs, job_view(s, i), &ok);
@@ -200,7 +207,9 @@ sb_val sb_csim__status(sb_csim *s, sb_val args)
         sb_csim__put(&counts, sb_csim__status_names[st], sb_int((int64_t)h->counts[st]), &ok);
     sb_csim__put(&counts, "total", sb_int((int64_t)h->njobs), &ok);
     char cursor[48];
-    if (s->opt.epochs > 0 && !s->exec)
+    if (s->exec && s->progress_seq > 0)
+        snprintf(cursor, sizeof cursor, "c_%zu@%llu", h->nlog, (unsigned long long)s->progress_seq);
+    else if (s->opt.epochs > 0 && !s->exec)
         snprintf(cursor, sizeof cursor, "c_%zu@%lld", h->nlog, (long long)s->now);
     else
         snprintf(cursor, sizeof cursor, "c_%zu", h->nlog);
