@@ -10,6 +10,7 @@
  * clock from spawn to reap. */
 #define _GNU_SOURCE
 #include "backend_local.h"
+#include "epoch_progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -490,52 +491,12 @@ void local_apply(local_backend *b, sb_csim *core, int64_t core_now, const sb_csi
 
 /* --- ending --- */
 
-/* The last complete line of dir/stdout.txt that is a JSON object with an
- * integer "epoch", as progress {step, epochs?, metrics}; null if none. */
-static sb_val epoch_line(const char *dir)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/stdout.txt", dir);
-    size_t len = 0;
-    char *text = read_tail(path, 8192, &len);
-    sb_val found = sb_null();
-    while (text && len && text[len - 1] != '\n') /* a line still being written */
-        len--;
-    while (text && len) {
-        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-            text[--len] = 0;
-        char *start = text + len;
-        while (start > text && start[-1] != '\n')
-            start--;
-        sb_val v = *start == '{' ? sb_json_parse(start, strlen(start)) : sb_null();
-        const sb_val *ep = v.kind == SB_MAP ? sb_map_get_str(v, "epoch") : NULL;
-        if (ep && ep->kind == SB_INT && ep->as.i >= 1) {
-            sb_val m = sb_map_new(sb_map_len(v)), p = sb_map_new(3);
-            for (size_t k = 0; k < sb_map_len(v); k++) {
-                const sb_val *key = sb_map_key_at(v, k);
-                if (!sb_str_eq(*key, "epoch") && !sb_str_eq(*key, "epochs"))
-                    sb_map_set(&m, sb_val_ref(*key), sb_val_ref(*sb_map_val_at(v, k)));
-            }
-            const sb_val *eps = sb_map_get_str(v, "epochs");
-            sb_map_set_str(&p, "step", sb_int(ep->as.i));
-            if (eps && eps->kind == SB_INT)
-                sb_map_set_str(&p, "epochs", sb_int(eps->as.i));
-            sb_map_set_str(&p, "metrics", m);
-            sb_val_free(v);
-            found = p;
-            break;
-        }
-        sb_val_free(v);
-        len = (size_t)(start - text);
-    }
-    free(text);
-    return found;
-}
-
 void local_progress(local_backend *b, sb_csim *core)
 {
     for (size_t i = 0; i < b->ntrials; i++) {
-        sb_val p = epoch_line(b->trials[i].dir);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/stdout.txt", b->trials[i].dir);
+        sb_val p = epoch_progress(path);
         if (p.kind == SB_MAP)
             sb_csim_job_progress(core, b->trials[i].ref, p);
         sb_val_free(p);
