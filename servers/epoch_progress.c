@@ -64,4 +64,3 @@ sb_val epoch_progress(const char *path)
     free(text);
     return found;
 }
-

@@ -162,8 +162,7 @@ static double kth_best(const sb_estop *e, const double *v, size_t n, size_t k)
     return bar;
 }
 
-sb_estop_verdict sb_estop_report(sb_estop *e, uint32_t *next_rung, int64_t step, double value,
-                                 sb_estop_decision *d)
+sb_estop_verdict sb_estop_report(sb_estop *e, uint32_t *next_rung, int64_t step, double value, sb_estop_decision *d)
 {
     sb_estop_decision tmpd;
     if (!d)

@@ -39,12 +39,12 @@ typedef enum sb_estop_kind { SB_ESTOP_ASHA, SB_ESTOP_MEDIAN } sb_estop_kind;
 
 typedef struct sb_estop_rule {
     sb_estop_kind kind;
-    bool maximize;                                  /* mode: max (true) or min */
-    int64_t rungs[SB_ESTOP_MAX_LISTED_RUNGS];       /* ascending steps, >= 1 */
-    size_t nrungs;                                  /* 0: derived from min_steps */
-    int64_t min_steps;                              /* >= 1; default 1 */
-    double reduction_factor;                        /* asha: > 1; default 3 */
-    uint32_t grace;                                 /* values needed before anyone is stopped; default 3 */
+    bool maximize;                            /* mode: max (true) or min */
+    int64_t rungs[SB_ESTOP_MAX_LISTED_RUNGS]; /* ascending steps, >= 1 */
+    size_t nrungs;                            /* 0: derived from min_steps */
+    int64_t min_steps;                        /* >= 1; default 1 */
+    double reduction_factor;                  /* asha: > 1; default 3 */
+    uint32_t grace;                           /* values needed before anyone is stopped; default 3 */
 } sb_estop_rule;
 
 /* The defaults above, for kind. */
@@ -64,15 +64,14 @@ typedef enum sb_estop_verdict {
 } sb_estop_verdict;
 
 typedef struct sb_estop_decision {
-    int64_t rung;  /* the step judged at; 0 when no rung was reached */
-    double bar;    /* the value to beat there (NaN when nothing was compared) */
-    size_t n;      /* values recorded at the rung, this one included */
+    int64_t rung; /* the step judged at; 0 when no rung was reached */
+    double bar;   /* the value to beat there (NaN when nothing was compared) */
+    size_t n;     /* values recorded at the rung, this one included */
 } sb_estop_decision;
 
 /* A job reports value at step. *next_rung is the job's cursor (the first
  * rung it has not passed). d may be NULL. */
-sb_estop_verdict sb_estop_report(sb_estop *e, uint32_t *next_rung, int64_t step, double value,
-                                 sb_estop_decision *d);
+sb_estop_verdict sb_estop_report(sb_estop *e, uint32_t *next_rung, int64_t step, double value, sb_estop_decision *d);
 
 /* The step of rung k, or -1 when there is no such rung. */
 int64_t sb_estop_rung_step(const sb_estop *e, uint32_t k);

@@ -14,7 +14,10 @@
 #include "run_int.h"
 #include "sb_status_answer.h"
 
-static const char *rule_name(const sb_estop_rule *r) { return r->kind == SB_ESTOP_MEDIAN ? "median" : "asha"; }
+static const char *rule_name(const sb_estop_rule *r)
+{
+    return r->kind == SB_ESTOP_MEDIAN ? "median" : "asha";
+}
 
 bool sb_run__estop_start(sb_run *r, size_t i, int64_t now)
 {
@@ -174,8 +177,8 @@ static sb_val stopped_chunk(sb_run *r, const job *j, sb_val rec)
     ok = ok && sb_run__put(&c, "job_id", sb_string_cstr(j->id));
     if (j->attempt > 0)
         ok = ok && sb_run__put(&c, "retry_of", sb_run__job_retry_of(j));
-    ok = ok && sb_run__put(&c, "hyperparameters",
-                           f.hyperparameters ? sb_val_ref(*f.hyperparameters) : sb_val_ref(j->hyper));
+    ok = ok &&
+         sb_run__put(&c, "hyperparameters", f.hyperparameters ? sb_val_ref(*f.hyperparameters) : sb_val_ref(j->hyper));
     ok = ok && sb_run__put(&c, "reason", sb_string_cstr("early_stopping"));
     const sb_val *ep = j->progress.kind == SB_MAP ? sb_map_get_str(j->progress, "epochs") : NULL;
     const sb_val *m = j->progress.kind == SB_MAP ? sb_map_get_str(j->progress, "metrics") : NULL;

@@ -20,13 +20,17 @@ static sb_csim *cluster(int epochs)
     o.infra_failure_rate = 0;
     o.epochs = epochs;
     sb_csim *s = sb_csim_create(&o);
-    sb_val sub = call(s, 0, "submit_jobs", "{\"jobs\":[{\"hyperparameters\":" GOOD "},{\"hyperparameters\":" SLOW "}]}");
+    sb_val sub =
+        call(s, 0, "submit_jobs", "{\"jobs\":[{\"hyperparameters\":" GOOD "},{\"hyperparameters\":" SLOW "}]}");
     CHECK(sub.kind == SB_MAP);
     sb_val_free(sub);
     return s;
 }
 
-static const sb_val *progress(sb_val st, const char *id) { return get(*find_job(st, id), "progress"); }
+static const sb_val *progress(sb_val st, const char *id)
+{
+    return get(*find_job(st, id), "progress");
+}
 
 static void test_progress_follows_the_surface(void)
 {
@@ -78,9 +82,9 @@ static void test_since_cursor_reports_advanced_epochs(void)
     CHECK(contains(call_err(s, HOUR_MS + 800000, "get_jobs_status",
                             "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_2@99999999999\"}"),
                    "is not a cursor of handle h_0001"));
-    CHECK(contains(call_err(s, HOUR_MS + 800000, "get_jobs_status",
-                            "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_2@\"}"),
-                   "is not a cursor"));
+    CHECK(contains(
+        call_err(s, HOUR_MS + 800000, "get_jobs_status", "{\"handle_id\":\"h_0001\",\"since_cursor\":\"c_2@\"}"),
+        "is not a cursor"));
     sb_csim_free(s);
 }
 

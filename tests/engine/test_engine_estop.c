@@ -6,9 +6,9 @@
  * WARN lines, the breakdown), that they are never ranked, progress chunks
  * only when asked, and that nothing leaks when allocations fail. */
 #include "engine_test_util.h"
-#include "json/sb_json.h"
 #include "sb_failalloc.h"
 #include "sb_test.h"
+#include "json/sb_json.h"
 
 #define LIMIT ((int64_t)10 * 3600 * 1000)
 
@@ -37,10 +37,12 @@ static const char pipelines_fmt[] =
     "      counts: \"{{ steps.monitor.output.counts }}\"\n"
     "      breakdown: \"{{ ledger }}\"\n";
 
-#define RUN(id, step, acc) "{\"job_id\":\"" id "\",\"status\":\"running\",\"progress\":{\"step\":" #step \
-                           ",\"epochs\":10,\"metrics\":{\"val_acc\":" #acc "}}}"
-#define DONE(id, acc) "{\"job_id\":\"" id "\",\"status\":\"completed\",\"metrics\":{\"val_acc\":" #acc \
-                      "},\"duration_seconds\":100,\"cost_usd\":10}"
+#define RUN(id, step, acc)                                                                                             \
+    "{\"job_id\":\"" id "\",\"status\":\"running\",\"progress\":{\"step\":" #step                                      \
+    ",\"epochs\":10,\"metrics\":{\"val_acc\":" #acc "}}}"
+#define DONE(id, acc)                                                                                                  \
+    "{\"job_id\":\"" id "\",\"status\":\"completed\",\"metrics\":{\"val_acc\":" #acc                                   \
+    "},\"duration_seconds\":100,\"cost_usd\":10}"
 
 /* The status answers in order (the last repeats). At rung 3 (asha, keep
  * floor(n/2), grace 2): j1 58 (alone), j2 62 (keep 1: the best), j3 45 (keep
@@ -50,8 +52,10 @@ static const char pipelines_fmt[] =
 static const char *const answers[] = {
     "{\"jobs\":[" RUN("j1", 1, 50) "," RUN("j2", 1, 60) "," RUN("j3", 2, 45) "," RUN("j4", 1, 70) "]}",
     "{\"jobs\":[" RUN("j1", 3, 58) "," RUN("j2", 3, 62) "," RUN("j3", 3, 45) "," RUN("j4", 4, 71) "]}",
-    "{\"jobs\":[" RUN("j1", 5, 70) "," RUN("j2", 5, 72) ",{\"job_id\":\"j3\",\"status\":\"cancelled\","
-    "\"error_type\":\"early_stopping\",\"duration_seconds\":30,\"cost_usd\":3.5}," RUN("j4", 6, 75) "]}",
+    "{\"jobs\":[" RUN("j1", 5, 70) "," RUN(
+        "j2", 5, 72) ",{\"job_id\":\"j3\",\"status\":\"cancelled\","
+                     "\"error_type\":\"early_stopping\",\"duration_seconds\":30,\"cost_usd\":3.5}," RUN("j4", 6,
+                                                                                                        75) "]}",
     "{\"jobs\":[" DONE("j1", 80) "," DONE("j2", 81) "," DONE("j4", 84) "]}",
 };
 
@@ -118,14 +122,17 @@ static void test_the_rule_stops_a_laggard(void)
     CHECK_INT(s.cancels, 1);
     CHECK_STR(s.cancel_args, "{\"handle_id\":\"h1\",\"job_ids\":[\"j3\"],\"reason\":\"early_stopping\"}");
     CHECK_INT(fh_count(&h, "LOG INFO Stopping job j3 at rung 3 (step 3): val_acc 45 below the bar 62 of 3 at the rung "
-                           "(asha)"), 1);
+                           "(asha)"),
+              1);
     CHECK_INT(fh_count(&h, "LOG WARN Job j3 stopped early at rung 3 (early_stopping: val_acc 45, bar 62): charged "
-                           "$3.50 for what it ran"), 1);
+                           "$3.50 for what it ran"),
+              1);
     CHECK_INT(fh_count(&h, "STREAM {\"type\":\"job_stopped\",\"job_id\":\"j3\",\"hyperparameters\":null,"
                            "\"reason\":\"early_stopping\",\"step\":3,\"epochs\":10,\"rung\":3,\"bar\":62.0,"
-                           "\"metrics\":{\"val_acc\":45},\"duration_seconds\":30,\"cost_usd\":3.5}"), 1);
+                           "\"metrics\":{\"val_acc\":45},\"duration_seconds\":30,\"cost_usd\":3.5}"),
+              1);
     CHECK_INT(fh_count(&h, "Stopping job"), 1); /* j4 at rung 3 was kept, no other rung */
-    CHECK_INT(fh_count(&h, "job_progress"), 0);  /* not asked */
+    CHECK_INT(fh_count(&h, "job_progress"), 0); /* not asked */
     sb_val r = fh_result(&h);
     if (getenv("ESTOP_DEBUG")) {
         char *j = sb_val_to_json(r, 0);
@@ -164,7 +171,8 @@ static void test_progress_chunks_when_asked(void)
     /* One per new step of a running job: 4 + 4 + 3 (j3 cancelled), none for a repeat. */
     CHECK_INT(fh_count(&h, "STREAM {\"type\":\"job_progress\""), 11);
     CHECK_INT(fh_count(&h, "STREAM {\"type\":\"job_progress\",\"job_id\":\"j3\",\"step\":3,\"epochs\":10,"
-                           "\"metrics\":{\"val_acc\":45}}"), 1);
+                           "\"metrics\":{\"val_acc\":45}}"),
+              1);
     fh_free(&h);
 }
 
