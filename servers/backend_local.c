@@ -10,6 +10,7 @@
  * clock from spawn to reap. */
 #define _GNU_SOURCE
 #include "backend_local.h"
+#include "epoch_progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -432,6 +433,18 @@ void local_apply(local_backend *b, sb_csim *core, int64_t core_now, const sb_csi
 }
 
 /* --- ending --- */
+
+void local_progress(local_backend *b, sb_csim *core)
+{
+    for (size_t i = 0; i < b->ntrials; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/stdout.txt", b->trials[i].dir);
+        sb_val p = epoch_progress(path);
+        if (p.kind == SB_MAP)
+            sb_csim_job_progress(core, b->trials[i].ref, p);
+        sb_val_free(p);
+    }
+}
 
 /* The last line of stdout that is a JSON object, or null. */
 static sb_val last_json_line(const char *dir)

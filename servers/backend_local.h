@@ -43,6 +43,12 @@ void local_apply(local_backend *b, sb_csim *core, int64_t core_now, const sb_csi
  * called again (a grace deadline), or -1. */
 int64_t local_poll(local_backend *b, sb_csim *core, int64_t core_now, int64_t now_ms);
 
+/* Reads each running trial's latest per-epoch line from its stdout (the last
+ * JSON object with an integer "epoch") and reports it to the core as
+ * progress {step: epoch, epochs (when the line has it), metrics: the other
+ * keys}; called before each status answer (docs/backends.md). */
+void local_progress(local_backend *b, sb_csim *core);
+
 /* Trials whose process (group leader) has not been reaped yet. */
 size_t local_active(const local_backend *b);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend_slurm_int.h"
+#include "epoch_progress.h"
 #include "server_common.h"
 #include "slurm_cli.h"
 #include "slurm_parse.h"
@@ -248,6 +249,15 @@ void slurm_backend__query(slurm_backend *b, sb_csim *core, int64_t now_ms, int64
                 sb_csim_job_running(core, now_ms, j->ref);
             } else if (ph == SLURM_COMPLETED || ph == SLURM_FAILED || ph == SLURM_CANCELLED) {
                 ended(b, core, now_ms, host_ms, j, &rows[r]);
+            }
+            if (ph == SLURM_RUNNING) {
+                /* The trainer's latest epoch, from its stdout on the shared folder. */
+                char path[4200];
+                snprintf(path, sizeof path, "%s/" SLURM_FILE_STDOUT, j->dir);
+                sb_val pr = epoch_progress(path);
+                if (pr.kind == SB_MAP)
+                    sb_csim_job_progress(core, j->ref, pr);
+                sb_val_free(pr);
             }
         }
         accounted(b, core, now_ms, host_ms);

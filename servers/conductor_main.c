@@ -183,6 +183,8 @@ static sb_val conductor_tool(void *ud, sb_mcp_call *c, const char *tool, sb_val 
     server_log(LOG_INFO, "tool %s %s", tool, h && h->kind == SB_STRING ? sb_str(*h) : "(new handle)");
     pthread_mutex_lock(&k->lock);
     int64_t core_now = scaled(k, mono_ms() - k->mono_start);
+    if (k->local && strcmp(tool, "get_jobs_status") == 0)
+        local_progress(k->local, k->sim); /* the trials' latest epochs, read at the status call */
     /* slurm: a status call first brings the jobs up to date, with one
      * squeue for every job in flight */
     if (k->slurm && (strcmp(tool, "get_jobs_status") == 0 || strcmp(tool, "wait_jobs") == 0))

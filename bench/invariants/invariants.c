@@ -24,6 +24,12 @@
  *   3. the log agrees with the outputs: its WARN lines for jobs stopped at
  *      their cap and left unstarted, its final "All N jobs ... finished"
  *      counts and its STREAM lines match the result's numbers.
+ * With `early-stopping` as third argument every run also has the simulated
+ * Conductor's learning curves (5 to 20 epochs) and an early_stopping rule on
+ * its poll step (asha or median, rungs listed or from min_steps, random
+ * reduction factor and grace), drawn from a stream of their own; the jobs
+ * the rule stopped count among the accounted-for and cancelled jobs, and
+ * each has its WARN line.
  * Prints how many runs it checked and every seed that breaks an invariant,
  * with what broke; exits 1 if any did. The suite runs a short version
  * (tests/engine: invariants_short, 200 runs). */
@@ -99,6 +105,24 @@ static search_choice choose_search(uint64_t seed)
     return c;
 }
 
+static bool early_stopping_mode;
+
+/* The early_stopping settings and epochs of a seed (own stream). */
+static void early_stopping_yaml(uint64_t seed, sb_buf *pl, int *epochs)
+{
+    uint64_t s = seed * 0xD1B54A32D192ED03ULL + 0xe5;
+    *epochs = pick(&s, 5, 20);
+    bool asha = pick(&s, 0, 1);
+    sb_buf_printf(pl, "        early_stopping: {rule: %s, metric: val_acc, reduction_factor: %.2f, grace: %d, ",
+                  asha ? "asha" : "median", 1.5 + unit(&s) * 3, pick(&s, 0, 5));
+    if (pick(&s, 0, 1)) {
+        int a = pick(&s, 1, *epochs / 2), b = a + pick(&s, 1, *epochs / 2);
+        sb_buf_printf(pl, "rungs: [%d, %d]}\n", a, b);
+    } else {
+        sb_buf_printf(pl, "min_steps: %d}\n", pick(&s, 1, 4));
+    }
+}
+
 static void make_sweep(sweep *w, uint64_t seed)
 {
     search_choice sc = choose_search(seed);
@@ -140,6 +164,13 @@ static void make_sweep(sweep *w, uint64_t seed)
                   ", duration_jitter: %.3f, surface: {optimum: {learning_rate: %g, batch_size: %d, dropout: %.1f}, "
                   "best_value: %.2f, noise: %.3f}}\n",
                   sc.jitter, sc.opt_lr, sc.opt_batch, sc.opt_dropout, sc.best, sc.noise);
+    sb_buf es = SB_BUF_INIT;
+    if (early_stopping_mode) {
+        int epochs;
+        early_stopping_yaml(seed, &es, &epochs);
+        w->ws.len -= 2; /* "}\n" */
+        sb_buf_printf(&w->ws, ", epochs: %d}\n", epochs);
+    }
 
     sb_buf space = SB_BUF_INIT;
     bool first = true;
@@ -203,8 +234,10 @@ static void make_sweep(sweep *w, uint64_t seed)
                   "        needs: [submit]\n"
                   "        poll: \"{{ steps.submit.handle }}\"\n"
                   "        status_tool: conductor.get_jobs_status\n"
-                  "        stream: true\n",
-                  e);
+                  "        stream: true\n"
+                  "%s",
+                  e, early_stopping_mode ? sb_buf_str(&es) : "");
+    sb_buf_free(&es);
     if (sc.adaptive)
         sb_buf_printf(&w->pl,
                       "      more:\n"
@@ -254,7 +287,7 @@ typedef struct host {
     bool oom;
     /* what the log and the Conductor said */
     int64_t accepted;      /* jobs the Conductor accepted, summed over submit_jobs answers */
-    int64_t warn_stopped, warn_unstarted, stream_lines, stream_cents;
+    int64_t warn_stopped, warn_unstarted, warn_early, stream_lines, stream_cents;
     int64_t all_done[5];   /* from "All N jobs ... finished": N, completed, failed, cancelled, seen */
     int64_t suggested;     /* jobs submitted by the suggest step ("Submitted N suggested trials") */
     char *result;
@@ -287,6 +320,7 @@ static void on_event(void *ud, const sb_event *ev)
     } else if (ev->kind == SB_EVENT_LOG && ev->level == SB_LOG_WARN) {
         h->warn_stopped += strstr(ev->message, "stopped at its cost cap") != NULL;
         h->warn_unstarted += strstr(ev->message, "left unstarted") != NULL;
+        h->warn_early += strstr(ev->message, "stopped early at rung") != NULL;
     } else if (ev->kind == SB_EVENT_LOG && strncmp(ev->message, "Submitted ", 10) == 0 &&
                strstr(ev->message, " suggested trial")) {
         h->suggested += atoll(ev->message + 10);
@@ -353,6 +387,7 @@ static int failures;
 /* What the runs did, to show the invariants were exercised. */
 static struct {
     long submitted, succeeded, with_stopped, with_unstarted, with_skipped, jobs, adaptive, with_suggested;
+    long with_early, early_jobs;
     double max_use; /* highest spent / budget */
 } seen;
 
@@ -413,8 +448,9 @@ static void check_run(uint64_t seed, const sweep *w, host *h)
     /* 2. every submitted job accounted for */
     const sb_val *jp = b.kind == SB_MAP ? sb_map_get_str(b, "jobs") : NULL;
     sb_val j = jp ? *jp : sb_null();
+    int64_t early = sb_map_get_str(j, "stopped_early") ? int_of(j, "stopped_early") : 0;
     int64_t done = int_of(j, "completed") + int_of(j, "failed") + int_of(j, "cancelled") + int_of(j, "stopped_at_cap") +
-                   int_of(j, "unstarted");
+                   int_of(j, "unstarted") + early;
     if (done != h->accepted)
         broke(seed, "%lld jobs accepted, %lld accounted for in the outputs", (long long)h->accepted, (long long)done);
     if (int_of(j, "running_or_queued") != 0)
@@ -428,6 +464,14 @@ static void check_run(uint64_t seed, const sweep *w, host *h)
     if (h->warn_unstarted != int_of(j, "unstarted"))
         broke(seed, "%lld WARN lines for unstarted jobs, %lld in the outputs", (long long)h->warn_unstarted,
               (long long)int_of(j, "unstarted"));
+    if (h->warn_early != early)
+        broke(seed, "%lld WARN lines for jobs stopped early, %lld in the outputs", (long long)h->warn_early,
+              (long long)early);
+    const sb_val *se = b.kind == SB_MAP ? sb_map_get_str(b, "stopped_early") : NULL;
+    if ((se ? int_of(*se, "jobs") : 0) != early)
+        broke(seed, "stopped_early.jobs differs from jobs.stopped_early");
+    seen.with_early += early > 0;
+    seen.early_jobs += early;
     seen.with_stopped += int_of(j, "stopped_at_cap") > 0;
     seen.with_unstarted += int_of(j, "unstarted") > 0;
     const sb_val *sk = b.kind == SB_MAP ? sb_map_get_str(b, "skipped_retries") : NULL;
@@ -440,7 +484,7 @@ static void check_run(uint64_t seed, const sweep *w, host *h)
             broke(seed, "%lld 'All N jobs finished' lines", (long long)h->all_done[4]);
         else if (h->all_done[0] != h->accepted || h->all_done[1] != int_of(j, "completed") ||
                  h->all_done[2] != int_of(j, "failed") + int_of(j, "stopped_at_cap") ||
-                 h->all_done[3] != int_of(j, "cancelled") + int_of(j, "unstarted"))
+                 h->all_done[3] != int_of(j, "cancelled") + int_of(j, "unstarted") + early)
             broke(seed, "the log says %lld jobs: %lld completed, %lld failed, %lld cancelled; the outputs differ",
                   (long long)h->all_done[0], (long long)h->all_done[1], (long long)h->all_done[2],
                   (long long)h->all_done[3]);
@@ -517,8 +561,9 @@ int main(int argc, char **argv)
     long runs = argc > 1 ? atol(argv[1]) : 10000;
     uint64_t first = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
     bool verbose = getenv("SIBYL_INVARIANTS_VERBOSE") != NULL;
-    if (runs < 1) {
-        fprintf(stderr, "usage: invariants [RUNS [FIRST_SEED]]\n");
+    early_stopping_mode = argc > 3 && strcmp(argv[3], "early-stopping") == 0;
+    if (runs < 1 || (argc > 3 && !early_stopping_mode)) {
+        fprintf(stderr, "usage: invariants [RUNS [FIRST_SEED [early-stopping]]]\n");
         return 2;
     }
     int failed_runs = 0;
@@ -533,6 +578,8 @@ int main(int argc, char **argv)
            seen.max_use);
     printf("adaptive searches: %ld, with trials added by the suggest step: %ld\n", seen.adaptive,
            seen.with_suggested);
+    if (early_stopping_mode)
+        printf("early stopping: runs with jobs stopped early: %ld (%ld jobs)\n", seen.with_early, seen.early_jobs);
     printf("invariants: %ld runs checked (seeds %" PRIu64 "..%" PRIu64 "), %d broke an invariant\n", runs, first,
            first + (uint64_t)runs - 1, failed_runs);
     return failed_runs ? 1 : 0;

@@ -87,6 +87,14 @@ typedef struct sb_csim_result {
  * counts as started now. Unknown or already finished jobs are ignored. */
 bool sb_csim_job_finished(sb_csim *s, int64_t now_ms, sb_csim_job_ref job, const sb_csim_result *r);
 
+/* A running job's latest intermediate result, as the host read it (the
+ * trainer's per-epoch line): progress is a map {step: int >= 1, epochs?:
+ * int, metrics: map} (borrowed, copied). A step no later than the last one
+ * reported changes nothing; a newer one makes the job count as changed for
+ * since-cursors (docs/mcp-tools-conductor.md section 1.10). Returns false on
+ * OOM or a malformed map (nothing changed). Ignored for a job not running. */
+bool sb_csim_job_progress(sb_csim *s, sb_csim_job_ref job, sb_val progress);
+
 /* Brings the core to now_ms (kills for jobs past their cap deadline). The
  * tools do this too; a host calls it when sb_csim_next_event_ms is due. */
 void sb_csim_tick(sb_csim *s, int64_t now_ms);

@@ -35,6 +35,11 @@ typedef struct sb_csim_options {
      * from the cost model) times 1 + this, unless submit_jobs gives a cap or
      * a margin itself; default 0.10. See docs/budget.md. */
     double cap_margin_fraction;
+    /* Learning curves (the workspace's simulation.epochs): 0, the default,
+     * none; else a running job reports progress {step, epochs, metrics} in
+     * get_jobs_status, its duration spread evenly over its epochs (the job's
+     * own `epochs` hyperparameter wins over this count). */
+    int epochs;
     /* The response surface, NaN-loss rule and duration spread (the
      * workspace's `simulation:` section); all zero (as options_init leaves
      * it) means the defaults of sb_csim_surface_init. */
@@ -56,7 +61,7 @@ void sb_csim_surface_init(struct sb_csim_surface *sf);
 /* Reads a workspace `simulation:` map into o: max_concurrent,
  * infra_failure_rate, surface {optimum {learning_rate, batch_size, dropout},
  * best_value, noise}, nan_loss {learning_rate, large_batch_learning_rate,
- * large_batch_size} and duration_jitter; absent fields keep their value (the
+ * large_batch_size}, duration_jitter and epochs; absent fields keep their value (the
  * surface's start from the defaults). seed is left to the caller (--seed
  * overrides it). Returns false, changing nothing, if sim is not a map or a
  * field has the wrong type or range (the schema rejects those first). */

@@ -104,6 +104,7 @@ void sb_csim_free(sb_csim *s)
         sb_val_free(j->retry_of);
         sb_val_free(j->error);
         sb_val_free(j->metrics);
+        sb_val_free(j->progress);
     }
     sb_free(s->jobs);
     sb_free(s->effects);

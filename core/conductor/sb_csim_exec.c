@@ -182,6 +182,29 @@ static const char *class_of(const char *t)
     return NULL;
 }
 
+bool sb_csim_job_progress(sb_csim *s, sb_csim_job_ref job, sb_val progress)
+{
+    if (!s || !s->exec || job >= s->njobs)
+        return true;
+    csim_job *j = &s->jobs[job];
+    const sb_val *step = progress.kind == SB_MAP ? sb_map_get_str(progress, "step") : NULL;
+    const sb_val *m = progress.kind == SB_MAP ? sb_map_get_str(progress, "metrics") : NULL;
+    if (!step || step->kind != SB_INT || step->as.i < 1 || !m || m->kind != SB_MAP)
+        return false;
+    if (j->status != CSIM_RUNNING)
+        return true;
+    const sb_val *last = j->progress.kind == SB_MAP ? sb_map_get_str(j->progress, "step") : NULL;
+    if (last && last->kind == SB_INT && last->as.i >= step->as.i)
+        return true;
+    sb_val copy = sb_val_clone(progress);
+    if (sb_is_oom(copy) || copy.kind != SB_MAP)
+        return sb_val_free(copy), false;
+    sb_val_free(j->progress);
+    j->progress = copy;
+    j->progress_seq = ++s->progress_seq;
+    return true;
+}
+
 bool sb_csim_job_finished(sb_csim *s, int64_t now_ms, sb_csim_job_ref job, const sb_csim_result *r)
 {
     if (!s || !s->exec || job >= s->njobs || !r)

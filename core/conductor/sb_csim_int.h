@@ -58,6 +58,7 @@ typedef struct csim_job {
     int64_t cap_cents;                             /* the most it may be charged, >= 1 */
     uint8_t status, outcome;
     bool has_est;
+    bool stopped_early; /* cancelled while running with reason "early_stopping" */
     bool unstarted; /* cancelled because its cap could never fit the handle's budget */
     /* External executor only (sb_csim_exec.c): */
     bool launched;          /* the host was told to start it: holds a slot and its cap */
@@ -65,6 +66,16 @@ typedef struct csim_job {
     uint8_t kill;           /* SB_CSIM_KILL_* asked of the host, or 0 */
     const char *error_type; /* its class as the host gave it (static), or NULL */
     sb_val metrics;         /* a completed job's map, else null */
+    /* Learning curve (sim with opt.epochs only): its epochs, the full
+     * duration they are spread over, and its private noise stream. */
+    uint32_t epochs;
+    int64_t full_ms;
+    uint64_t curve_seed;
+    double curve_rate; /* how fast it saturates: > 0, larger is faster */
+    /* External executor: the latest progress the host reported ({step,
+     * epochs?, metrics}, or null) and the sb_csim.progress_seq it came with. */
+    sb_val progress;
+    uint64_t progress_seq;
 } csim_job;
 
 /* Open addressing over 64-bit slots: high 32 bits a hash of the key, low 32
@@ -116,6 +127,7 @@ struct sb_csim {
     csim_effect *effects;
     size_t effects_head, neffects, effects_cap;
     size_t slots_used;
+    uint64_t progress_seq; /* progress reports so far (external executor): cursors carry it */
 };
 
 /* --- sb_csim_index.c --- */
@@ -141,6 +153,10 @@ double sb_csim__quote(const sb_csim *s, sb_val hyper);
 /* What job j is charged for ms of running, in cents: its cost, at most its cap. */
 int64_t sb_csim__charge_cents(const sb_csim *s, const csim_job *j, int64_t ms);
 double sb_csim__round_to(double x, double unit);
+/* A running job's latest epoch at time now (0 before its first, at most
+ * epochs - 1: the last one comes with its result) and its metrics there. */
+int64_t sb_csim__step_at(const sb_csim *s, const csim_job *j, int64_t now);
+void sb_csim__curve(const sb_csim *s, const csim_job *j, int64_t step, double *val_acc, double *train_loss);
 
 /* --- sb_csim_exec.c: the external executor, reached only through this
  * table (set by sb_csim_create_external; NULL: the sim), so that the sim's

@@ -189,11 +189,12 @@ bool sb_csim_options_from_simulation(sb_csim_options *o, sb_val sim)
     if (!n.surface.set)
         sb_csim_surface_init(&n.surface);
     struct sb_csim_surface *sf = &n.surface;
-    double conc = n.max_concurrent;
+    double conc = n.max_concurrent, epochs = n.epochs;
     const sb_val *surf, *opt = NULL, *nan;
     bool ok = sim_number(sim, "max_concurrent", 1, false, 1e9, &conc) && conc == floor(conc) &&
               sim_number(sim, "infra_failure_rate", 0, false, 1, &n.infra_failure_rate) &&
               sim_number(sim, "duration_jitter", 0, false, 0.99, &sf->duration_jitter) && sim_map(sim, "surface", &surf) &&
+              sim_number(sim, "epochs", 0, false, 1e6, &epochs) && epochs == floor(epochs) &&
               sim_map(sim, "nan_loss", &nan);
     if (ok && surf)
         ok = sim_number(*surf, "best_value", -1e9, false, 1e9, &sf->best_value) &&
@@ -209,6 +210,7 @@ bool sb_csim_options_from_simulation(sb_csim_options *o, sb_val sim)
     if (!ok)
         return false;
     n.max_concurrent = (int)conc;
+    n.epochs = (int)epochs;
     *o = n;
     return true;
 }
@@ -300,6 +302,44 @@ static sb_val invalid_message(const char *why, sb_val bad)
     return str;
 }
 
+/* --- learning curves --- */
+
+int64_t sb_csim__step_at(const sb_csim *s, const csim_job *j, int64_t now)
+{
+    if (s->opt.epochs <= 0 || s->exec || j->status != CSIM_RUNNING || j->epochs < 2 || j->full_ms <= 0 ||
+        now <= j->started_ms)
+        return 0;
+    /* In doubles: ms up to 2^62 times epochs up to 10^6 overflows int64. */
+    double step = floor((double)(now - j->started_ms) * (double)j->epochs / (double)j->full_ms);
+    return step >= (double)j->epochs - 1 ? (int64_t)j->epochs - 1 : (int64_t)step;
+}
+
+/* The curve is x (1 + a) / (x + a) of the way from chance (10) to the job's
+ * final val_acc at x = step / epochs, a = 0.25 / rate: saturating, exactly
+ * the final value at the last epoch, with noise that fades as it converges
+ * (uniform, +- 1.5 points at the start). A job that will diverge (NaN loss)
+ * shows its training loss climbing instead of falling. Rational arithmetic
+ * only (see the top of this file), rounded like the final metrics. */
+void sb_csim__curve(const sb_csim *s, const csim_job *j, int64_t step, double *val_acc, double *train_loss)
+{
+    (void)s;
+    double x = (double)step / (double)(j->epochs ? j->epochs : 1);
+    double a = 0.25 / j->curve_rate;
+    double g = x * (1 + a) / (x + a);
+    uint64_t st = j->curve_seed ^ mix64((uint64_t)step + 1);
+    double u = rng_unit(&st), u2 = rng_unit(&st);
+    double acc = 10 + (j->val_acc - 10) * g + (u - 0.5) * 3 * (1 - x);
+    if (acc < 0)
+        acc = 0;
+    if (acc > 99.5)
+        acc = 99.5;
+    *val_acc = sb_csim__round_to(acc, 100);
+    double loss = 0.05 + 0.012 * (100 - acc) + (u2 - 0.5) * 0.006;
+    if (j->outcome == CSIM_OUT_NAN)
+        loss = 1.2 + 4 * x;
+    *train_loss = sb_csim__round_to(loss, 10000);
+}
+
 bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool retry_infra)
 {
     j->error = sb_null();
@@ -321,6 +361,9 @@ bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool ret
     double u_dur = rng_unit(&st), u_acc1 = rng_unit(&st), u_acc2 = rng_unit(&st), u_loss = rng_unit(&st);
     double u_infra = rng_unit(&st), u_infra_at = rng_unit(&st), u_infra_kind = rng_unit(&st);
     double u_nan_at = rng_unit(&st);
+    /* The curve's stream comes after every earlier draw, so answers without
+     * curves are what they were. */
+    j->curve_seed = mix64(st ^ 0x6a09e667f3bcc909ULL);
 
     struct sb_csim_surface def;
     const struct sb_csim_surface *sf = surface_of(s, &def);
@@ -328,6 +371,16 @@ bool sb_csim__plan_job(const sb_csim *s, csim_job *j, sb_val handle_id, bool ret
      * the same doubles as before it was configurable. */
     double seconds = estimated_hours(s, j->hyper) * 3600.0 * ((1 - sf->duration_jitter) + 2 * sf->duration_jitter * u_dur);
     int64_t dur_ms = seconds_ms(seconds);
+    j->full_ms = dur_ms;
+    j->epochs = param(j->hyper, "epochs", NULL) || s->opt.epochs <= 0 ? (uint32_t)hp.epochs : (uint32_t)s->opt.epochs;
+    /* Larger learning rates learn a little faster (and smaller slower): 15%
+     * per decade from the optimum, at most two decades either way. */
+    double decades = hp.has_lr ? (csim_ln(hp.lr) - csim_ln(sf->opt_lr)) / LN10 : 0;
+    if (decades > 2)
+        decades = 2;
+    if (decades < -2)
+        decades = -2;
+    j->curve_rate = 1 + 0.15 * decades;
 
     double acc = surface(sf, &hp) + (u_acc1 + u_acc2 - 1) * sf->noise; /* triangular, +-noise */
     if (acc < 10)

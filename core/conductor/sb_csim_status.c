@@ -50,6 +50,24 @@ static sb_val job_view(const sb_csim *s, uint32_t i)
         sb_csim__put(&m, "train_loss", sb_double(j->train_loss), &ok);
         sb_csim__put(&v, "metrics", m, &ok);
     }
+    if (s->exec && j->status == CSIM_RUNNING && j->progress.kind == SB_MAP)
+        sb_csim__put(&v, "progress", sb_val_ref(j->progress), &ok);
+    int64_t step = sb_csim__step_at(s, j, s->now);
+    if (step > 0) {
+        double acc, loss;
+        sb_csim__curve(s, j, step, &acc, &loss);
+        sb_val p = sb_map_new(3), m = sb_map_new(2);
+        sb_csim__put(&m, "val_acc", sb_double(acc), &ok);
+        sb_csim__put(&m, "train_loss", sb_double(loss), &ok);
+        sb_csim__put(&p, "step", sb_int(step), &ok);
+        sb_csim__put(&p, "epochs", sb_int(j->epochs), &ok);
+        sb_csim__put(&p, "metrics", m, &ok);
+        sb_csim__put(&v, "progress", p, &ok);
+    }
+    if (j->status == CSIM_CANCELLED && j->stopped_early) {
+        sb_csim__put(&v, "error", sb_string_cstr("stopped early by the client (reason: early_stopping)"), &ok);
+        sb_csim__put(&v, "error_type", sb_string_cstr("early_stopping"), &ok);
+    }
     if (j->status == CSIM_FAILED) {
         sb_csim__put(&v, "error", sb_val_ref(j->error), &ok);
         if (!s->exec)
@@ -90,24 +108,53 @@ static csim_handle *handle_arg(const sb_csim *s, sb_val args, const char *tool, 
     return h;
 }
 
-/* "c_<n>" with n a log position of this handle (0..nlog). */
-static bool parse_cursor(sb_val c, size_t nlog, size_t *pos)
+/* Digits up to end or '@'; false when none or too many. */
+static bool digits(const char **p, uint64_t *out)
 {
-    if (c.kind != SB_STRING || sb_str_len(c) > 20)
+    const char *q = *p;
+    uint64_t n = 0;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        if (q - *p >= 19)
+            return false;
+        n = n * 10 + (uint64_t)(*q - '0');
+    }
+    if (q == *p)
+        return false;
+    *p = q;
+    *out = n;
+    return true;
+}
+
+/* "c_<n>" with n a log position of this handle (0..nlog); with learning
+ * curves "c_<n>@<ms>", ms the sim's time when it was given (no later than
+ * now), so that a running job whose epoch advanced since counts as changed.
+ * *at is -1 without a time. */
+static bool parse_cursor(const sb_csim *s, sb_val c, size_t nlog, size_t *pos, int64_t *at)
+{
+    if (c.kind != SB_STRING || sb_str_len(c) > 42)
         return false;
     const char *p = sb_str(c);
-    if (strncmp(p, "c_", 2) != 0 || !p[2])
+    uint64_t n = 0, t = 0;
+    if (strncmp(p, "c_", 2) != 0 || !(p += 2, digits(&p, &n)) || n > nlog)
         return false;
-    uint64_t n = 0;
-    for (p += 2; *p; p++) {
-        if (*p < '0' || *p > '9')
+    *at = -1;
+    if (*p == '@') {
+        p++;
+        if (!digits(&p, &t) || (s->exec ? t > s->progress_seq : (int64_t)t > s->now))
             return false;
-        n = n * 10 + (uint64_t)(*p - '0');
+        *at = (int64_t)t;
     }
-    if (n > nlog)
+    if (*p)
         return false;
     *pos = (size_t)n;
     return true;
+}
+
+/* The epoch job j had reached at time t (it ran then as it does now: a job
+ * that is running has not been restarted). */
+static int64_t step_then(const sb_csim *s, const csim_job *j, int64_t t)
+{
+    return t < j->started_ms ? 0 : sb_csim__step_at(s, j, t);
 }
 
 sb_val sb_csim__status(sb_csim *s, sb_val args)
@@ -118,7 +165,8 @@ sb_val sb_csim__status(sb_csim *s, sb_val args)
         return err;
     const sb_val *cur = sb_map_get_str(args, "since_cursor");
     size_t from = 0;
-    if (cur && cur->kind != SB_NULL && !parse_cursor(*cur, h->nlog, &from)) {
+    int64_t at = -1;
+    if (cur && cur->kind != SB_NULL && !parse_cursor(s, *cur, h->nlog, &from, &at)) {
         if (cur->kind != SB_STRING)
             return sb_csim__fail("get_jobs_status: since_cursor must be a string");
         return sb_csim__fail("get_jobs_status: since_cursor '%s' is not a cursor of handle %s (c_0 to c_%zu)",
@@ -135,13 +183,36 @@ sb_val sb_csim__status(sb_csim *s, sb_val args)
             if (s->jobs[i].last_change == pos)
                 sb_csim__push(&jobs, job_view(s, i), &ok);
         }
+        /* With curves, running jobs not reported above whose epoch advanced
+         * since the cursor's time (all that report one, for a cursor without
+         * a time). A scan of the handle's jobs: curves are for sweeps of
+         * hundreds, not the 100,000-job scale. */
+        for (size_t k = 0; k < h->njobs && ok && (s->opt.epochs > 0 || s->progress_seq > 0); k++) {
+            uint32_t i = h->jobs[k];
+            const csim_job *j = &s->jobs[i];
+            if (j->status != CSIM_RUNNING || j->last_change >= from)
+                continue;
+            if (s->exec) { /* what the host reported after the cursor's sequence number */
+                if (j->progress_seq > 0 && (at < 0 || j->progress_seq > (uint64_t)at))
+                    sb_csim__push(&jobs, job_view(s, i), &ok);
+                continue;
+            }
+            int64_t now_step = sb_csim__step_at(s, j, s->now);
+            if (now_step > 0 && (at < 0 || now_step > step_then(s, j, at)))
+                sb_csim__push(&jobs, job_view(s, i), &ok);
+        }
     }
     sb_val counts = sb_map_new(CSIM_NSTATUS + 1);
     for (int st = 0; st < CSIM_NSTATUS; st++)
         sb_csim__put(&counts, sb_csim__status_names[st], sb_int((int64_t)h->counts[st]), &ok);
     sb_csim__put(&counts, "total", sb_int((int64_t)h->njobs), &ok);
-    char cursor[32];
-    snprintf(cursor, sizeof cursor, "c_%zu", h->nlog);
+    char cursor[48];
+    if (s->exec && s->progress_seq > 0)
+        snprintf(cursor, sizeof cursor, "c_%zu@%llu", h->nlog, (unsigned long long)s->progress_seq);
+    else if (s->opt.epochs > 0 && !s->exec)
+        snprintf(cursor, sizeof cursor, "c_%zu@%lld", h->nlog, (long long)s->now);
+    else
+        snprintf(cursor, sizeof cursor, "c_%zu", h->nlog);
     sb_val out = sb_map_new(6);
     sb_csim__put(&out, "handle_id", sb_val_ref(h->id), &ok);
     sb_csim__put(&out, "cursor", sb_string_cstr(cursor), &ok);
@@ -228,6 +299,14 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
     err = pick(s, h, args, &t, &n);
     if (err.kind != SB_NULL)
         return err;
+    /* reason "early_stopping": the client's stopping rule ended the jobs;
+     * their status says so (error_type "early_stopping"). */
+    const sb_val *reason = sb_map_get_str(args, "reason");
+    if (reason && reason->kind != SB_NULL && reason->kind != SB_STRING) {
+        sb_free(t);
+        return sb_csim__fail("cancel_jobs: reason must be a string");
+    }
+    bool early = reason && sb_str_eq(*reason, "early_stopping");
     bool ok = true;
     double charged = 0;
     sb_val ids = sb_list_new(n);
@@ -247,6 +326,7 @@ sb_val sb_csim__cancel(sb_csim *s, sb_val args)
     sb_val res = ok ? sb_csim__ok(out) : (sb_val_free(out), sb_oom());
     if (!sb_is_oom(res)) {
         for (size_t k = 0; k < n; k++) {
+            s->jobs[t[k]].stopped_early = early && s->jobs[t[k]].status == CSIM_RUNNING;
             if (s->exec)
                 s->exec->cancel(s, t[k]);
             else

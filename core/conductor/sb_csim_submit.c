@@ -275,6 +275,8 @@ static bool stage(sb_csim *s, csim_handle *h, sb_val jobs, sb_val *ids, double m
         j->retry_of = retry ? sb_val_ref(*retry) : sb_null();
         j->error = sb_null();
         j->metrics = sb_null();
+        j->progress = sb_null();
+        j->progress_seq = 0;
         const sb_val *est = opt_field(spec, "estimated_cost_usd");
         j->has_est = est && sb_val_as_double(*est, &j->est_cost);
         j->handle = h->index;

@@ -27,16 +27,18 @@ static const sb_tool_desc tools[] = {
      "\"jobs\":{\"type\":\"array\",\"minItems\":1,\"items\":" JOB_SPEC "}}}"},
     {"get_jobs_status",
      "Counts of a handle's jobs by status, and the jobs whose state changed since since_cursor (every job when "
-     "it is absent), with metrics, errors, duration and cost. Pass the returned cursor to the next call.",
+     "it is absent), with metrics, errors, duration and cost; with learning curves, also the running jobs whose "
+     "epoch advanced, with progress {step, epochs, metrics}. Pass the returned cursor to the next call.",
      "{\"type\":\"object\",\"required\":[\"handle_id\"],\"properties\":{"
      "\"handle_id\":{\"type\":\"string\"},"
-     "\"since_cursor\":{\"type\":\"string\",\"pattern\":\"^c_[0-9]+$\"}}}"},
+     "\"since_cursor\":{\"type\":\"string\",\"pattern\":\"^c_[0-9]+(@[0-9]+)?$\"}}}"},
     {"cancel_jobs",
      "Cancel queued and running jobs of a handle (all of them when job_ids is absent). Running jobs are charged "
-     "for the time they ran.",
+     "for the time they ran. reason \"early_stopping\": a stopping rule ended them (their status says so).",
      "{\"type\":\"object\",\"required\":[\"handle_id\"],\"properties\":{"
      "\"handle_id\":{\"type\":\"string\"},"
-     "\"job_ids\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}"},
+     "\"job_ids\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+     "\"reason\":{\"type\":\"string\"}}}"},
 };
 
 const sb_tool_desc *sb_csim_tools(size_t *count)

@@ -371,12 +371,25 @@ static void check_step(pctx *c, sb_val name, sb_val step)
     check_only_with(c, sname, step, "status_tool", "poll");
     check_only_with(c, sname, step, "stream", "poll");
     check_only_with(c, sname, step, "polling", "poll");
+    check_only_with(c, sname, step, "early_stopping", "poll");
+    check_only_with(c, sname, step, "stream_progress", "poll");
     const sb_val *polling = sb_map_get_str(step, "polling");
     const sb_val *ini = polling ? sb_map_get_str(*polling, "initial_delay_ms") : NULL;
     const sb_val *max = polling ? sb_map_get_str(*polling, "max_delay_ms") : NULL;
     if (ini && max && ini->kind == SB_INT && max->kind == SB_INT && ini->as.i > max->as.i)
         perr(c, *max, "steps.%s.polling.max_delay_ms: %lld is smaller than initial_delay_ms %lld", sname,
              (long long)max->as.i, (long long)ini->as.i);
+    /* early_stopping.rungs: ascending steps (the schema checks each one). */
+    const sb_val *es = sb_map_get_str(step, "early_stopping");
+    const sb_val *rungs = es && es->kind == SB_MAP ? sb_map_get_str(*es, "rungs") : NULL;
+    for (size_t k = 1; rungs && rungs->kind == SB_LIST && k < sb_list_len(*rungs); k++) {
+        const sb_val *x = sb_list_at(*rungs, k), *prev = sb_list_at(*rungs, k - 1);
+        if (x->kind == SB_INT && prev->kind == SB_INT && x->as.i <= prev->as.i) {
+            perr(c, *x, "steps.%s.early_stopping.rungs: %lld does not follow %lld (rungs must be ascending)", sname,
+                 (long long)x->as.i, (long long)prev->as.i);
+            break;
+        }
+    }
     const sb_val *handle = sb_map_get_str(step, "handle");
     const sb_val *hserver = handle ? sb_map_get_str(*handle, "server") : NULL;
     if (hserver && hserver->kind == SB_STRING && c->workspace.kind == SB_MAP) {

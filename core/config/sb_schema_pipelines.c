@@ -134,6 +134,34 @@ static const sb_schema call_retry = {
     .kind = SB_SK_OBJECT, .title = "call retry settings", .fields = call_retry_fields,
     .doc = "Repeat a call that got no usable answer (a keyed submission is, by default)."};
 
+/* early_stopping (poll steps; docs/early-stopping.md). Typed once here and
+ * compiled into sb_estop_rule by core/spec; only `enabled` is an expression
+ * (so an input can turn it on). */
+static const char *const es_rules[] = {"asha", "median", NULL};
+static const sb_schema es_rule = {.kind = SB_SK_STRING, .title = "stopping rule", .enums = es_rules};
+static const sb_schema es_mode = {.kind = SB_SK_STRING, .title = "mode", .enums = directions};
+static const sb_schema es_step = {.kind = SB_SK_INT, .title = "step", .has_min = true, .min = 1, .has_max = true,
+                                  .max = 1e12};
+static const sb_schema es_rungs = {.kind = SB_SK_LIST, .title = "rungs", .item = &es_step, .flags = SB_SF_NONEMPTY};
+static const sb_schema es_factor = {.kind = SB_SK_NUMBER, .title = "reduction factor", .has_min = true,
+                                    .min = 1.01, .has_max = true, .max = 1000};
+static const sb_schema es_grace = {.kind = SB_SK_INT, .title = "count", .has_min = true, .min = 0, .has_max = true,
+                                   .max = 1000000};
+static const sb_schema_field es_fields[] = {
+    SB_FIELD("rule", &es_rule, true, "asha (successive halving) or median."),
+    SB_FIELD("metric", &sb_schema__string, true, "The metric judged, a key of the jobs' progress metrics, e.g. val_acc."),
+    SB_FIELD_D("mode", &es_mode, "max (default): larger is better; min: smaller is.", "\"max\""),
+    SB_FIELD("rungs", &es_rungs, false, "Steps (epochs) at which jobs are judged, ascending (default: from min_steps)."),
+    SB_FIELD_D("min_steps", &es_step, "The first rung when rungs is absent (default 1).", "1"),
+    SB_FIELD_D("reduction_factor", &es_factor, "asha keeps the best 1/reduction_factor at each rung (default 3).", "3"),
+    SB_FIELD_D("grace", &es_grace, "Values a rung needs before anyone is stopped there (default 3).", "3"),
+    SB_FIELD_D("enabled", &sb_schema__expr_bool, "Whether the rule runs (default true); may be {{ expr }}.", "true"),
+    SB_FIELDS_END,
+};
+static const sb_schema early_stopping = {
+    .kind = SB_SK_OBJECT, .title = "early stopping settings", .fields = es_fields,
+    .doc = "Stop running jobs that fall below the rule's bar at a rung (docs/early-stopping.md)."};
+
 static const char *const step_kinds[] = {"call",   "poll",  "aggregate", "select", "compute",
                                          "assert", "retry", "suggest",   NULL};
 static const sb_schema_field step_fields[] = {
@@ -154,6 +182,9 @@ static const sb_schema_field step_fields[] = {
     SB_FIELD("status_tool", &tool_ref, false, "Status tool (default: the handle server's get_jobs_status)."),
     SB_FIELD_D("stream", &sb_schema__bool, "Stream one JSON chunk per finished job (default true).", "true"),
     SB_FIELD("polling", &sb_schema__polling, false, "Backoff for this poll step (default: the workspace's)."),
+    SB_FIELD("early_stopping", &early_stopping, false, "Kind poll: stop jobs below a stopping rule's bar."),
+    SB_FIELD_D("stream_progress", &sb_schema__bool,
+               "Kind poll: stream a job_progress chunk per reported epoch (default false).", "false"),
     SB_FIELD("aggregate", &aggregate, false, "Kind aggregate: rank results by a metric."),
     SB_FIELD("select", &select_, false, "Kind select: pick one item of a list."),
     SB_FIELD("compute", &compute, false, "Kind compute: named values from expressions."),

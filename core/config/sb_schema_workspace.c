@@ -72,6 +72,8 @@ static const sb_schema any_number = {.kind = SB_SK_NUMBER, .title = "number"};
 static const sb_schema non_negative = {.kind = SB_SK_NUMBER, .title = "number >= 0", .has_min = true, .min = 0};
 static const sb_schema jitter = {.kind = SB_SK_NUMBER, .title = "share", .has_min = true, .min = 0, .has_max = true,
                                  .max = 0.99};
+static const sb_schema epochs = {.kind = SB_SK_INT, .title = "epochs", .has_min = true, .min = 0, .has_max = true,
+                                 .max = 1000000};
 static const sb_schema_field optimum_fields[] = {
     SB_FIELD("learning_rate", &positive, false, "Best learning rate (default 0.001)."),
     SB_FIELD("batch_size", &positive, false, "Best batch size (default 64)."),
@@ -102,6 +104,8 @@ static const sb_schema_field sim_fields[] = {
     SB_FIELD("surface", &surface, false, "The response surface val_acc comes from."),
     SB_FIELD("nan_loss", &nan_loss, false, "Which learning rates make training diverge (NaN loss)."),
     SB_FIELD("duration_jitter", &jitter, false, "Durations vary by up to this share either way (default 0.1)."),
+    SB_FIELD("epochs", &epochs, false,
+             "Learning curves: jobs report progress over this many epochs (default 0: none)."),
     SB_FIELDS_END,
 };
 static const sb_schema simulation = {.kind = SB_SK_OBJECT, .title = "simulation settings", .fields = sim_fields};

@@ -56,6 +56,15 @@ typedef struct job {
     int status;          /* JOB_* */
     bool adopted;        /* found on a followed handle, not submitted by this run */
     sb_val record;       /* the latest record from the server */
+    /* Early stopping (run_estop.c): its rung cursor (0 for every new job, so
+     * a retry's rungs restart), its latest progress {step, epochs, metrics}
+     * (null before one), and whether the rule asked to stop it. */
+    uint32_t rung;
+    int64_t last_step;
+    sb_val progress;
+    bool stopping;
+    int64_t stop_rung;   /* the rung it was stopped at, and the bar it missed */
+    double stop_bar;
 } job;
 
 enum { JOB_QUEUED, JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED, JOB_SUBMITTING };
@@ -101,6 +110,12 @@ typedef struct poll_state {
     pending_retry *retries;
     size_t nretries, rcap;
     size_t active_retries;    /* entries not yet done */
+    /* Early stopping (run_estop.c): the rule, NULL when the step has none or
+     * it is not enabled; the stopped jobs' chunks, in finish order. */
+    sb_estop *estop;
+    bool stream_progress;
+    sb_val stopped;
+    size_t nstopped_early;
 } poll_state;
 
 typedef struct step {
@@ -138,6 +153,7 @@ typedef enum call_kind {
     CALL_POLL_STATUS,
     CALL_RETRY_SUBMIT,
     CALL_CANCEL,
+    CALL_ESTOP_CANCEL,  /* step: the poll step whose rule stopped jobs */
     CALL_SUGGEST,       /* step: the suggest step */
     CALL_SUGGEST_SUBMIT /* step: the suggest step */
 } call_kind;
@@ -316,6 +332,17 @@ void sb_run__poll_maybe_finish(sb_run *r, size_t step, int64_t now);
 sb_val sb_run__poll_output(const poll_state *p);
 void sb_run__poll_cancel_all(sb_run *r, int64_t now);
 void sb_run__poll_on_cancelled(sb_run *r, size_t step, sb_val result, int64_t now);
+/* --- run_estop.c: early stopping in poll steps --- */
+/* Sets up the step's rule (when configured and enabled); false after failing the step. */
+bool sb_run__estop_start(sb_run *r, size_t i, int64_t now);
+/* Job k of poll step i reported rec while running: streams its progress when
+ * asked and judges it; a job to stop is added to *stop (a list of ids). */
+void sb_run__estop_on_running(sb_run *r, size_t i, size_t k, sb_val rec, sb_val *stop, int64_t now);
+/* Asks the Conductor to stop the jobs in stop (consumed). */
+void sb_run__estop_send(sb_run *r, size_t i, sb_val stop, int64_t now);
+void sb_run__estop_on_cancelled(sb_run *r, size_t step, sb_val result, int64_t now);
+/* Settles job k if the rule stopped it (true), with its job_stopped chunk. */
+bool sb_run__estop_finish(sb_run *r, size_t i, size_t k, int64_t now);
 const char *sb_run__job_status_name(int status);
 
 /* run_retry.c */

@@ -153,6 +153,7 @@ static void dispatch(sb_run *r, pending_call pc, sb_val result, int64_t now)
     case CALL_POLL_STATUS: sb_run__poll_on_status(r, pc.step, result, now); break;
     case CALL_RETRY_SUBMIT: sb_run__retry_on_submitted(r, pc.step, pc.extra, result, now); break;
     case CALL_CANCEL: sb_run__poll_on_cancelled(r, pc.step, result, now); break;
+    case CALL_ESTOP_CANCEL: sb_run__estop_on_cancelled(r, pc.step, result, now); break;
     case CALL_SUGGEST: sb_run__suggest_on_answer(r, pc.step, result, now); break;
     case CALL_SUGGEST_SUBMIT: sb_run__suggest_on_submitted(r, pc.step, result, now); break;
     }

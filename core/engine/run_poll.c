@@ -46,8 +46,11 @@ void sb_run__poll_free(poll_state *p)
         sb_free(p->jobs[k].root);
         sb_val_free(p->jobs[k].hyper);
         sb_val_free(p->jobs[k].record);
+        sb_val_free(p->jobs[k].progress);
     }
     sb_free(p->jobs);
+    sb_estop_free(p->estop);
+    sb_val_free(p->stopped);
     sb_free(p->retries);
     sb_val_free(p->handle);
     sb_val_free(p->cursor);
@@ -73,6 +76,7 @@ size_t sb_run__poll_add_job(sb_run *r, poll_state *p, const char *id, sb_val hyp
     j->root = sb_strdup(root ? root : id);
     j->hyper = sb_val_ref(hyper);
     j->record = sb_null();
+    j->progress = sb_null();
     j->estimate_usd = estimate;
     j->attempt = attempt;
     j->status = status;
@@ -172,6 +176,8 @@ void sb_run__poll_start(sb_run *r, size_t i, sb_val h, int64_t now)
     p->timeout_ms = s->sp->polling.timeout_ms;
     p->stream = s->sp->stream;
     p->started_ms = now;
+    if (!sb_run__estop_start(r, i, now))
+        return;
 
     const sb_val *ids = sb_map_get_str(h, "job_ids");
     for (size_t k = 0; ids && k < sb_list_len(*ids); k++) {
@@ -316,6 +322,8 @@ static void note_best(sb_run *r, sb_val chunk)
 
 static void finish_job(sb_run *r, size_t i, size_t k, int64_t now)
 {
+    if (sb_run__estop_finish(r, i, k, now))
+        return;
     poll_state *p = r->steps[i].poll;
     job *j = &p->jobs[k];
     sb_val chunk = chunk_for(r, j, j->record);
@@ -529,6 +537,7 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
     bool answered = err.kind == SB_NULL;
     sb_val_free(err);
     size_t changed = 0;
+    sb_val stop = sb_null(); /* jobs the stopping rule ends, sent in one call after the answer */
     for (size_t n = 0; n < a.njobs; n++) {
         const sb_status_job *rj = &a.jobs[n];
         sb_val rec = rj->record;
@@ -541,6 +550,7 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             const sb_val *hp = f.hyperparameters;
             k = adopt_job(r, p, rj->job_id, rec, hp ? *hp : sb_null());
             if (k == (size_t)-1) {
+                sb_val_free(stop);
                 sb_status_answer_clear(&a);
                 sb_run__fail(r, i, now, "out of memory");
                 return;
@@ -558,6 +568,14 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
             if (hp)
                 j->hyper = sb_val_ref(*hp);
         }
+        if (status == JOB_RUNNING && !settling) {
+            sb_run__estop_on_running(r, i, k, rec, &stop, now);
+            if (s->state != ST_RUNNING) {
+                sb_val_free(stop);
+                sb_status_answer_clear(&a);
+                return;
+            }
+        }
         if (status == j->status)
             continue;
         sb_run__poll_set_status(p, k, status);
@@ -574,6 +592,7 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         if (terminal(status)) {
             finish_job(r, i, k, now);
             if (!settling && s->state != ST_RUNNING) {
+                sb_val_free(stop);
                 sb_status_answer_clear(&a);
                 return;
             }
@@ -589,6 +608,10 @@ void sb_run__poll_on_status(sb_run *r, size_t i, sb_val result, int64_t now)
         }
     }
     sb_status_answer_clear(&a);
+    if (settling)
+        sb_val_free(stop);
+    else
+        sb_run__estop_send(r, i, stop, now);
     if (settling) {
         s->output = sb_run__poll_output(p);
         sb_run__touch(r, i);
@@ -626,8 +649,13 @@ sb_val sb_run__poll_output(const poll_state *p)
     /* Counted in failed and cancelled above as well: the Conductor's states. */
     ok = ok && sb_run__put(&counts, "stopped_at_cap", sb_int((int64_t)p->nstopped));
     ok = ok && sb_run__put(&counts, "unstarted", sb_int((int64_t)p->nunstarted));
+    if (p->estop) /* counted in cancelled above as well */
+        ok = ok && sb_run__put(&counts, "stopped_early", sb_int((int64_t)p->nstopped_early));
     ok = ok && sb_run__put(&counts, "total", sb_int((int64_t)p->njobs));
     ok = sb_run__put(&out, "counts", counts) && ok;
+    /* Ranked apart: never in results, so aggregate and select skip them. */
+    if (p->estop)
+        ok = ok && sb_run__put(&out, "stopped", sb_val_ref(p->stopped));
     if (!ok) {
         sb_val_free(out);
         return sb_oom();
@@ -652,7 +680,12 @@ void sb_run__poll_maybe_finish(sb_run *r, size_t i, int64_t now)
         sb_run__fail(r, i, now, "out of memory");
         return;
     }
-    if (p->nstopped || p->nunstarted)
+    if (p->estop)
+        sb_run__log(r, SB_LOG_INFO,
+                    "All %zu jobs on handle %s finished: %zu completed, %zu failed, %zu cancelled (%zu stopped early by "
+                    "the rule, %zu left unstarted by the budget) (%u polls)",
+                    p->njobs, p->handle_id, done[0], done[1], done[2], p->nstopped_early, p->nunstarted, p->polls);
+    else if (p->nstopped || p->nunstarted)
         sb_run__log(r, SB_LOG_INFO,
                     "All %zu jobs on handle %s finished: %zu completed, %zu failed (%zu stopped at their cost cap), "
                     "%zu cancelled (%zu left unstarted by the budget) (%u polls)",

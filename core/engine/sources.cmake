@@ -3,6 +3,7 @@ list(APPEND SIBYL_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/handle_watch.c
   ${CMAKE_CURRENT_LIST_DIR}/run.c
   ${CMAKE_CURRENT_LIST_DIR}/run_budget.c
+  ${CMAKE_CURRENT_LIST_DIR}/run_estop.c
   ${CMAKE_CURRENT_LIST_DIR}/run_log.c
   ${CMAKE_CURRENT_LIST_DIR}/run_mcp.c
   ${CMAKE_CURRENT_LIST_DIR}/run_notify.c

@@ -66,8 +66,9 @@ struct sb_ledger {
      * at 10: by category (completed originals, failed or cancelled originals,
      * retries) and by outcome. */
     int64_t settled_micro[3];
-    int64_t outcomes[SB_LEDGER_UNSTARTED + 1];
+    int64_t outcomes[SB_LEDGER_STOPPED_EARLY + 1];
     int64_t stopped_micro;
+    int64_t stopped_early_micro; /* charged to jobs the stopping rule ended */
     int64_t nsettled, nretries;
     int64_t nadopted, adopted_micro; /* adopted jobs, and what those settled cost */
 };
@@ -354,6 +355,8 @@ bool sb_ledger_settle(sb_ledger *l, const char *handle_id, const char *job_id, d
     hs->spent = lg_add(hs->spent, j->actual);
     if (outcome == SB_LEDGER_STOPPED)
         l->stopped_micro = lg_add(l->stopped_micro, j->actual);
+    if (outcome == SB_LEDGER_STOPPED_EARLY)
+        l->stopped_early_micro = lg_add(l->stopped_early_micro, j->actual);
     if (outcome == SB_LEDGER_UNSTARTED)
         l->unstarted_estimate = lg_add(l->unstarted_estimate, j->estimate > 0 ? j->estimate : j->cap);
     int cat = j->is_retry ? LG_RETRY : outcome == SB_LEDGER_COMPLETED ? LG_OK : LG_FAILED;
@@ -458,6 +461,8 @@ static sb_val lg_jobs_map(const sb_ledger *l)
     ok = lg_put(&m, ok, "cancelled", sb_int(n[SB_LEDGER_CANCELLED]));
     ok = lg_put(&m, ok, "stopped_at_cap", sb_int(n[SB_LEDGER_STOPPED]));
     ok = lg_put(&m, ok, "unstarted", sb_int(n[SB_LEDGER_UNSTARTED]));
+    if (n[SB_LEDGER_STOPPED_EARLY]) /* only with early stopping: other breakdowns read as before */
+        ok = lg_put(&m, ok, "stopped_early", sb_int(n[SB_LEDGER_STOPPED_EARLY]));
     ok = lg_put(&m, ok, "retries", sb_int(retries));
     ok = lg_put(&m, ok, "running_or_queued", sb_int(open));
     if (!ok) {
@@ -509,6 +514,9 @@ sb_val sb_ledger_breakdown(const sb_ledger *l)
                 ok ? lg_pair(l->outcomes[SB_LEDGER_STOPPED], "cost_usd", l->stopped_micro) : sb_null());
     ok = lg_put(&m, ok, "unstarted",
                 ok ? lg_pair(l->outcomes[SB_LEDGER_UNSTARTED], "estimated_cost_usd", l->unstarted_estimate) : sb_null());
+    if (l->outcomes[SB_LEDGER_STOPPED_EARLY])
+        ok = lg_put(&m, ok, "stopped_early",
+                    ok ? lg_pair(l->outcomes[SB_LEDGER_STOPPED_EARLY], "cost_usd", l->stopped_early_micro) : sb_null());
     ok = lg_put(&m, ok, "skipped_retries", ok ? lg_skips_list(l) : sb_null());
     if (l->nadopted) {
         /* Only for a run that followed jobs it did not submit, so the

@@ -30,7 +30,8 @@ typedef enum sb_ledger_outcome {
     SB_LEDGER_FAILED,
     SB_LEDGER_CANCELLED,
     SB_LEDGER_STOPPED,  /* failed: the Conductor stopped it at its cost cap */
-    SB_LEDGER_UNSTARTED /* cancelled before it started: its cap never fit the budget */
+    SB_LEDGER_UNSTARTED, /* cancelled before it started: its cap never fit the budget */
+    SB_LEDGER_STOPPED_EARLY /* cancelled by the poll step's stopping rule: what it ran is charged */
 } sb_ledger_outcome;
 
 /* budget_usd = INFINITY: no budget. Every estimate then fits, remaining is

@@ -300,6 +300,8 @@ void sb_spec_free(sb_spec *s)
         sb_tmpl_free(t->handle_jobs);
         sb_free(t->handle_server);
         sb_free(t->status_tool);
+        sb_free(t->estop_metric);
+        sb_tmpl_free(t->estop_enabled);
         sb_tmpl_free(t->from);
         sb_tmpl_free(t->metric);
         sb_tmpl_free(t->direction);

@@ -22,6 +22,7 @@
 #include "../cel/sb_template.h"
 #include "../sched/sb_backoff.h"
 #include "../util/sb_diag.h"
+#include "../earlystop/sb_earlystop.h"
 #include "../value/sb_value.h"
 
 typedef enum sb_spec_kind {
@@ -76,6 +77,11 @@ typedef struct sb_spec_step {
     char *status_tool;                /* NULL: the handle's */
     sb_spec_polling polling;
     bool stream;
+    bool stream_progress;             /* a job_progress chunk per reported epoch */
+    /* early_stopping (docs/early-stopping.md): NULL estop_metric without one */
+    char *estop_metric;
+    sb_estop_rule estop;
+    sb_tmpl *estop_enabled;           /* bool or {{ expr }}, evaluated when the step starts */
     /* aggregate (from, metric, direction, top_k) and select (from, index) */
     sb_tmpl *from, *metric, *direction, *top_k, *index;
     /* assert */

@@ -77,6 +77,52 @@ static void call_step(spec_ctx *c, sb_spec_step *t, sb_val def, sb_val ref)
         t->handle_server = dup(c, sb_str(*srv), sb_str_len(*srv));
 }
 
+/* early_stopping, validated by the schema: the rule as typed settings. */
+static void early_stopping(spec_ctx *c, sb_spec_step *t, sb_val es)
+{
+    const sb_val *rule = sb_map_get_str(es, "rule"), *metric = sb_map_get_str(es, "metric");
+    if (!rule || !metric || metric->kind != SB_STRING)
+        return;
+    sb_estop_rule *r = &t->estop;
+    sb_estop_rule_init(r, sb_str_eq(*rule, "median") ? SB_ESTOP_MEDIAN : SB_ESTOP_ASHA);
+    sb_val hold;
+    const sb_val *v = field_or_default(es, "mode", "early_stopping.mode", &hold);
+    r->maximize = !v || !sb_str_eq(*v, "min");
+    sb_val_free(hold);
+    v = field_or_default(es, "min_steps", "early_stopping.min_steps", &hold);
+    if (v && v->kind == SB_INT)
+        r->min_steps = v->as.i;
+    sb_val_free(hold);
+    v = field_or_default(es, "reduction_factor", "early_stopping.reduction_factor", &hold);
+    if (v)
+        sb_val_as_double(*v, &r->reduction_factor);
+    sb_val_free(hold);
+    v = field_or_default(es, "grace", "early_stopping.grace", &hold);
+    if (v && v->kind == SB_INT)
+        r->grace = (uint32_t)v->as.i;
+    sb_val_free(hold);
+    const sb_val *rungs = sb_map_get_str(es, "rungs");
+    if (rungs && sb_list_len(*rungs) > SB_ESTOP_MAX_LISTED_RUNGS) {
+        sb_diags_add(c->d, c->pl_file, rungs->line, rungs->col, "early_stopping.rungs: at most %d rungs",
+                     SB_ESTOP_MAX_LISTED_RUNGS);
+        c->ok = false;
+        return;
+    }
+    for (size_t k = 0; rungs && k < sb_list_len(*rungs); k++) {
+        const sb_val *x = sb_list_at(*rungs, k);
+        r->rungs[r->nrungs++] = x->kind == SB_INT ? x->as.i : 1;
+        if (k && r->rungs[k] <= r->rungs[k - 1]) {
+            sb_diags_add(c->d, c->pl_file, x->line, x->col,
+                         "early_stopping.rungs must be ascending: %lld does not follow %lld", (long long)r->rungs[k],
+                         (long long)r->rungs[k - 1]);
+            c->ok = false;
+            return;
+        }
+    }
+    compile_field(c, es, "enabled", "early_stopping.enabled", &t->estop_enabled);
+    t->estop_metric = dup(c, sb_str(*metric), sb_str_len(*metric));
+}
+
 static void poll_step(spec_ctx *c, sb_spec_step *t, sb_val def, sb_val body)
 {
     sb_spec__compile(c, body, &t->body);
@@ -97,6 +143,11 @@ static void poll_step(spec_ctx *c, sb_spec_step *t, sb_val def, sb_val body)
     const sb_val *stream = field_or_default(def, "stream", "stream", &hold);
     t->stream = stream && stream->kind == SB_BOOL && stream->as.b;
     sb_val_free(hold);
+    const sb_val *sp = sb_map_get_str(def, "stream_progress");
+    t->stream_progress = sp && sp->kind == SB_BOOL && sp->as.b;
+    const sb_val *es = sb_map_get_str(def, "early_stopping");
+    if (es && es->kind == SB_MAP)
+        early_stopping(c, t, *es);
 }
 
 static void assert_step(spec_ctx *c, sb_spec_step *t, sb_val list)

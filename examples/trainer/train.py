@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import sys
+import time
 
 import importlib.util
 import os
@@ -34,6 +35,8 @@ def parse_args(argv):
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--metrics-file", default="metrics.json")
+    p.add_argument("--epoch-seconds", type=float, default=0,
+                   help="sleep this long after each epoch (a slower run, for watching progress)")
     a = p.parse_args(argv)
     if not (a.learning_rate > 0 and math.isfinite(a.learning_rate)):
         p.error("--learning-rate must be a number > 0")
@@ -122,6 +125,8 @@ def main(argv):
             hv = np.maximum(xv @ w1 + b1, 0)
             acc = float(np.mean(np.argmax(hv @ w2 + b2, axis=1) == yv)) * 100
             print(json.dumps({"epoch": epoch, "train_loss": round(loss, 4), "val_acc": round(acc, 2)}), flush=True)
+            if a.epoch_seconds > 0:
+                time.sleep(a.epoch_seconds)
     metrics = {"val_acc": round(acc, 2), "train_loss": round(loss, 4)}
     with open(a.metrics_file, "w") as f:
         json.dump(metrics, f)

@@ -13,3 +13,7 @@ add_test(NAME conductor_surface_wasm
 add_test(NAME conductor_exec_wasm
   COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
           "${SIBYL_WASI_DIR}/tests/wasm-units/conductor_exec.wasm")
+sibyl_unit_test(conductor_curves "${CMAKE_CURRENT_LIST_DIR}/test_conductor_curves.c")
+add_test(NAME conductor_curves_wasm
+  COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+          "${SIBYL_WASI_DIR}/tests/wasm-units/conductor_curves.wasm")

@@ -98,3 +98,9 @@ endforeach()
 foreach(part guard tool-error grid)
   sibyl_e2e(suggest_${part} suggest.mjs ${part})
 endforeach()
+
+# Early stopping inside the budget (issue 16): the headline with the sim's
+# learning curves, without and with the rule, over a few seeds here (the long
+# run: bench/search/run.sh); native == wasm with stopped jobs.
+sibyl_e2e(early_stopping early-stopping.mjs acceptance 10)
+sibyl_e2e(early_stopping_wasm early-stopping.mjs wasm 2)

@@ -46,3 +46,10 @@ set_tests_properties(engine_suggest PROPERTIES WORKING_DIRECTORY "${_engine_dir}
 add_test(NAME engine_suggest_wasm
   COMMAND bash "${_engine_dir}/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}" "${_engine_wasm_dir}/engine_suggest.wasm")
 set_tests_properties(engine_suggest_wasm PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS "engine;wasm" TIMEOUT 600)
+
+# Early stopping in poll steps, as data: a scripted Conductor's answers and the engine's decisions.
+sibyl_unit_test(engine_estop "${_engine_dir}/test_engine_estop.c" ${_engine_fake})
+set_tests_properties(engine_estop PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS engine TIMEOUT 600)
+add_test(NAME engine_estop_wasm
+  COMMAND bash "${_engine_dir}/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}" "${_engine_wasm_dir}/engine_estop.wasm")
+set_tests_properties(engine_estop_wasm PROPERTIES WORKING_DIRECTORY "${_engine_dir}" LABELS "engine;wasm" TIMEOUT 600)

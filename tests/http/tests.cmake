@@ -68,3 +68,8 @@ foreach(p follow watch-cancel sdk-task)
   set_tests_properties(http_handles_${_n} PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 180
                        SKIP_RETURN_CODE 77)
 endforeach()
+# Early stopping with real training (issue 16): the local backend reads the
+# trainer's per-epoch lines; asha stops the slow learner at rung 3.
+add_test(NAME http_early_stopping_local COMMAND ${SIBYL_NODE} --no-warnings "${_http}/early_stopping_local.mjs"
+         $<TARGET_FILE:sibyl-conductor>)
+set_tests_properties(http_early_stopping_local PROPERTIES ENVIRONMENT "${_http_env}" LABELS "http" TIMEOUT 300)

@@ -6,3 +6,6 @@ target_include_directories(invariants_short PRIVATE "${PROJECT_SOURCE_DIR}/core"
 target_compile_options(invariants_short PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(invariants_short PRIVATE sibyl_core)
 add_test(NAME invariants_short COMMAND invariants_short 200)
+# The same with learning curves and an early-stopping rule on every run (the
+# 10,000-run check: bench/invariants/run.sh 10000 1 early-stopping).
+add_test(NAME invariants_short_early_stopping COMMAND invariants_short 200 1 early-stopping)

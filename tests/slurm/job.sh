@@ -6,7 +6,16 @@
 #     fail   sleeps SECONDS, "invalid config" on stderr, exit 1
 #     nan    fails with "NaN loss detected at epoch 3" (transient) when LR >= 0.01, else as ok
 #     file   as ok, but the metrics go to $SIBYL_METRICS_FILE only (on several lines)
+#     epochs 10 epochs of SECONDS each, one {"epoch": k, "val_acc": ...} line per epoch, then the metrics
 mode=$1 secs=$2 lr=$3
+if [ "$mode" = epochs ]; then
+  for k in 1 2 3 4 5 6 7 8 9 10; do
+    sleep "$secs"
+    printf '{"epoch": %s, "epochs": 10, "val_acc": %s}\n' "$k" "$((50 + k * 3))"
+  done
+  printf '{"val_acc": 80, "train_loss": 0.25}\n'
+  exit 0
+fi
 sleep "$secs"
 case "$mode" in
   fail) echo "invalid config: this job always fails" >&2; exit 1 ;;

@@ -24,7 +24,7 @@ set_tests_properties(slurm.config PROPERTIES LABELS "slurm;servers" TIMEOUT 60)
 set(_slurm_marker "${CMAKE_CURRENT_BINARY_DIR}/slurm-started-by-tests")
 set(_slurm_env "SLURM_UP_STARTED=${_slurm_marker}" "SIBYL_NATIVE=$<TARGET_FILE:sibyl>"
     "SIBYL_WASM=${SIBYL_WASM}" "SIBYL_NODE_WASI=${SIBYL_NODE_WASI}" "SIBYL_REPO=${PROJECT_SOURCE_DIR}")
-foreach(t basics throttle cap retry gone headline)
+foreach(t basics throttle cap retry gone headline progress)
   add_test(NAME slurm.${t} COMMAND ${SIBYL_NODE} "${CMAKE_CURRENT_LIST_DIR}/${t}.mjs")
   set_tests_properties(slurm.${t} PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 300 RESOURCE_LOCK slurm
                        FIXTURES_REQUIRED slurm_cluster ENVIRONMENT "${_slurm_env}")

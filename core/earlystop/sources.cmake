@@ -1,0 +1,3 @@
+list(APPEND SIBYL_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/sb_earlystop.c
+)
