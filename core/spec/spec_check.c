@@ -83,6 +83,12 @@ static const sb_cel_type *fixed_output(ckctx *k, const sb_spec_step *t)
 {
     switch (t->kind) {
     case SB_SPEC_POLL:
+        /* run_poll.c's sb_run__poll_output; `stopped` and
+         * counts.stopped_early only with early_stopping */
+        if (t->estop_metric)
+            return T(k, "{handle: dyn, results: list(dyn), failed: list(dyn), stopped: list(dyn), polls: int, "
+                        "counts: {completed: int, failed: int, cancelled: int, stopped_at_cap: int, unstarted: int, "
+                        "stopped_early: int, total: int}}");
         return T(k, "{handle: dyn, results: list(dyn), failed: list(dyn), polls: int, counts: {completed: int, "
                     "failed: int, cancelled: int, stopped_at_cap: int, unstarted: int, total: int}}");
     case SB_SPEC_AGGREGATE:
