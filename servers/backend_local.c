@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "backend_local.h"
 #include "epoch_progress.h"
+#include "file_tail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,24 +96,6 @@ static void folder_name(char *out, size_t n, const char *id)
     out[k] = 0;
     if (k == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
         snprintf(out, n, "_%s", k ? out : "");
-}
-
-static char *read_tail(const char *path, size_t max, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    long from = size > (long)max ? size - (long)max : 0;
-    fseek(f, from, SEEK_SET);
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max, f) : 0;
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
-    *len = n;
-    return buf;
 }
 
 /* The last non-empty line of text (in place), at most 300 bytes. */
@@ -451,27 +434,7 @@ static sb_val last_json_line(const char *dir)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/stdout.txt", dir);
-    size_t len = 0;
-    char *text = read_tail(path, 65536, &len);
-    sb_val found = sb_null();
-    while (text && len) {
-        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-            text[--len] = 0;
-        char *start = text + len;
-        while (start > text && start[-1] != '\n')
-            start--;
-        if (*start == '{') {
-            sb_val v = sb_json_parse(start, strlen(start));
-            if (v.kind == SB_MAP) {
-                found = v;
-                break;
-            }
-            sb_val_free(v);
-        }
-        len = (size_t)(start - text);
-    }
-    free(text);
-    return found;
+    return file_last_json_object(path, 65536, false, NULL);
 }
 
 static sb_val read_metrics(const local_backend *b, const char *dir)
@@ -479,7 +442,7 @@ static sb_val read_metrics(const local_backend *b, const char *dir)
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, b->metrics_file);
     size_t len = 0;
-    char *text = read_tail(path, 1 << 20, &len);
+    char *text = file_tail(path, 1 << 20, &len);
     sb_val v = text ? sb_json_parse(text, len) : sb_null();
     free(text);
     if (v.kind == SB_MAP)
@@ -510,7 +473,7 @@ static void finish(local_backend *b, sb_csim *core, int64_t core_now, const tria
     char path[4200], why[600];
     snprintf(path, sizeof path, "%s/stderr.txt", t->dir);
     size_t len = 0;
-    char *tail = read_tail(path, 4096, &len);
+    char *tail = file_tail(path, 4096, &len);
     const char *line = tail ? last_line(tail, len) : "";
     if (WIFEXITED(status))
         snprintf(why, sizeof why, "exit status %d: %s", WEXITSTATUS(status), *line ? line : "(stderr empty)");
