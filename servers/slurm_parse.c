@@ -157,7 +157,13 @@ static bool parse_row(const char *line, size_t len, slurm_row *r, const char **w
     return true;
 }
 
-long slurm_parse_squeue(const char *text, size_t len, slurm_row *rows, size_t max, char *err, size_t errlen)
+typedef bool (*row_fn)(const char *line, size_t len, slurm_row *r, const char **what);
+
+/* One row per line of a command's output; lines that are empty (or, with
+ * spaces_blank, only spaces) are skipped. -1 with err naming the tool and the
+ * line on the first bad row. */
+static long parse_rows(const char *tool, row_fn row, bool spaces_blank, const char *text, size_t len,
+                       slurm_row *rows, size_t max, char *err, size_t errlen)
 {
     size_t n = 0, lineno = 0;
     for (size_t i = 0; i < len;) {
@@ -169,22 +175,27 @@ long slurm_parse_squeue(const char *text, size_t len, slurm_row *rows, size_t ma
         if (k > i && text[k - 1] == '\r')
             k--;
         bool blank = true;
-        for (size_t m = i; m < k; m++)
-            blank = blank && text[m] == ' ';
+        for (size_t m = i; blank && m < k; m++)
+            blank = spaces_blank && text[m] == ' ';
         if (!blank) {
             const char *what = NULL;
             if (n == max)
                 what = "more rows than jobs asked for";
-            else if (parse_row(text + i, k - i, &rows[n], &what))
+            else if (row(text + i, k - i, &rows[n], &what))
                 n++;
             if (what) {
-                snprintf(err, errlen, "squeue output line %zu: %s", lineno, what);
+                snprintf(err, errlen, "%s output line %zu: %s", tool, lineno, what);
                 return -1;
             }
         }
         i = j + 1;
     }
     return (long)n;
+}
+
+long slurm_parse_squeue(const char *text, size_t len, slurm_row *rows, size_t max, char *err, size_t errlen)
+{
+    return parse_rows("squeue", parse_row, true, text, len, rows, max, err, errlen);
 }
 
 /* "id|STATE|exit:signal" */
@@ -223,29 +234,7 @@ static bool parse_sacct_row(const char *line, size_t len, slurm_row *r, const ch
 
 long slurm_parse_sacct(const char *text, size_t len, slurm_row *rows, size_t max, char *err, size_t errlen)
 {
-    size_t n = 0, lineno = 0;
-    for (size_t i = 0; i < len;) {
-        size_t j = i;
-        while (j < len && text[j] != '\n')
-            j++;
-        lineno++;
-        size_t k = j;
-        if (k > i && text[k - 1] == '\r')
-            k--;
-        if (k > i) {
-            const char *what = NULL;
-            if (n == max)
-                what = "more rows than jobs asked for";
-            else if (parse_sacct_row(text + i, k - i, &rows[n], &what))
-                n++;
-            if (what) {
-                snprintf(err, errlen, "sacct output line %zu: %s", lineno, what);
-                return -1;
-            }
-        }
-        i = j + 1;
-    }
-    return (long)n;
+    return parse_rows("sacct", parse_sacct_row, false, text, len, rows, max, err, errlen);
 }
 
 bool slurm_config_has_accounting(const char *text, size_t len)
