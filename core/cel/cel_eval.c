@@ -67,7 +67,7 @@ bool sb_cel__charge_bytes(cel_ctx *c, size_t n)
     return true;
 }
 
-bool sb_cel__charge_steps(cel_ctx *c, uint64_t n)
+bool sb_cel__charge_steps_slow(cel_ctx *c, uint64_t n)
 {
     if (c->fatal.kind == SB_ERROR)
         return false;
@@ -119,14 +119,32 @@ static sb_val undeclared(cel_ctx *c, const cel_node *n, const char *name)
     return e;
 }
 
+/* The variable or field a name chain denotes, borrowed from vars, when
+ * every segment is found by map lookups; NULL otherwise (eval_ident then
+ * builds the value or the error). */
+CEL_HOT const sb_val *ident_borrow(cel_ctx *c, const cel_qname *q)
+{
+    if (!c->dotted)
+        return sb_map_get_path(c->vars, q->segkey, q->nseg);
+    const sb_val *found = NULL;
+    uint32_t used = 1;
+    for (uint32_t i = 0; i < q->ncand && !found; i++) {
+        found = sb_map_get(c->vars, q->cand[i].key);
+        used = q->cand[i].used;
+    }
+    return found && used < q->nseg ? sb_map_get_path(*found, q->segkey + used, q->nseg - used) : found;
+}
+
 static sb_val eval_ident(cel_ctx *c, const cel_node *n)
 {
     const cel_qname *q = n->aux;
-    const sb_val *found = NULL;
+    const sb_val *found = ident_borrow(c, q);
+    if (found)
+        return sb_val_ref(*found);
     uint32_t used = 1;
     /* Candidates longest first; with no dotted variable names only the last
      * (the first segment alone) can match. */
-    if (sb_map_has_dotted_key(c->vars)) {
+    if (c->dotted) {
         for (uint32_t i = 0; i < q->ncand && !found; i++) {
             found = sb_map_get(c->vars, q->cand[i].key);
             used = q->cand[i].used;
@@ -150,7 +168,7 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
         if (v.kind == SB_ERROR)
             return sb_cel__oom(c);
     } else {
-        return undeclared(c, n, q->nseg > 1 && !sb_map_has_dotted_key(c->vars) ? q->seg[0] : q->full);
+        return undeclared(c, n, q->nseg > 1 && !c->dotted ? q->seg[0] : q->full);
     }
     for (uint32_t i = used; i < q->nseg && v.kind != SB_ERROR; i++) {
         sb_val next = sb_cel__select(c, n, v, q->segkey[i], q->segpos[i]);
@@ -558,7 +576,7 @@ static sb_val eval_bind(cel_ctx *c, const cel_node *n)
 
 /* ---- field chains on locals ---- */
 
-/* x.a.b on a macro's variable: the value found, borrowed from the variable,
+/* x.a.b on a macro's variable or a variable: the value found, borrowed,
  * or NULL when n is not such a chain or a field is missing (then eval
  * reports it). *k counts the nodes, for the steps eval would have counted. */
 static const sb_val *borrow(cel_ctx *c, const cel_node *n, uint64_t *k)
@@ -566,13 +584,41 @@ static const sb_val *borrow(cel_ctx *c, const cel_node *n, uint64_t *k)
     ++*k;
     if (n->op == N_LOCAL)
         return &c->locals[n->slot];
+    if (n->op == N_IDENT)
+        return ident_borrow(c, n->aux);
+    if (n->op == N_SELECT && n->aux) {
+        const cel_fpath *f = n->aux;
+        *k += f->nkeys; /* the selects below and the local */
+        return sb_map_get_path(c->locals[f->slot], f->keys, f->nkeys);
+    }
     if (n->op != N_SELECT || (n->sub & SEL_OPT))
         return NULL;
     const sb_val *o = borrow(c, n->kids[0], k);
     return o && o->kind == SB_MAP ? sb_map_get(*o, n->val) : NULL;
 }
 
+/* An operand without a new reference where the value exists already (a
+ * literal, a variable, a field chain), else evaluated into *tmp, which the
+ * caller frees. Steps are counted as sb_cel__eval_node counts them. */
+CEL_HOT const sb_val *operand(cel_ctx *c, const cel_node *n, sb_val *tmp)
+{
+    if (n->op == N_LIT || n->op == N_LOCAL || n->op == N_IDENT || n->op == N_SELECT) {
+        uint64_t k = 0;
+        const sb_val *b = n->op == N_LIT ? (k = 1, &n->val) : borrow(c, n, &k);
+        if (b && c->steps <= c->max_steps && k <= c->max_steps - c->steps) {
+            c->steps += k;
+            return b;
+        }
+    }
+    *tmp = sb_cel__eval_node(c, n);
+    return tmp;
+}
+
 /* ---- the switch ---- */
+
+/* For B_EQ..B_GE, which outcomes make the comparison true: bit 0 for <,
+ * bit 1 for ==, bit 2 for >. */
+static const uint8_t cmp_bits[] = {2, 5, 1, 3, 4, 6};
 
 sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
 {
@@ -663,24 +709,50 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
         return e;
     }
     case N_BIN: {
-        sb_val a = sb_cel__eval_node(c, n->kids[0]);
-        if (a.kind == SB_ERROR)
-            return a;
-        sb_val b = sb_cel__eval_node(c, n->kids[1]);
-        if (b.kind == SB_ERROR) {
-            sb_val_free(a);
-            return b;
+        /* operands borrowed where they can be: no reference counting */
+        sb_val ta = sb_null(), tb = sb_null();
+        const sb_val *a = operand(c, n->kids[0], &ta);
+        if (a->kind == SB_ERROR)
+            return a == &ta ? ta : sb_val_ref(*a);
+        const sb_val *b = operand(c, n->kids[1], &tb);
+        sb_val r;
+        if (b->kind == SB_ERROR) {
+            r = b == &tb ? tb : sb_val_ref(*b);
+            sb_val_free(ta);
+            return r;
         }
-        if (a.kind == SB_INT && b.kind == SB_INT && n->sub <= B_GE) { /* the common int comparison */
+        if (a->kind == SB_INT && b->kind == SB_INT && n->sub <= B_GE) { /* the common int comparison */
             if (n->sub <= B_NE && !sb_cel__charge_steps(c, 2)) /* as sb_cel__binop counts == and != */
                 return sb_cel__fatal(c);
-            int64_t x = a.as.i, y = b.as.i;
-            static const uint8_t want[] = {2, 5, 1, 3, 4, 6}; /* B_EQ..B_GE: bits for <, ==, > */
-            return sb_bool(want[n->sub] >> (x < y ? 0 : x == y ? 1 : 2) & 1);
+            int64_t x = a->as.i, y = b->as.i;
+            return sb_bool(cmp_bits[n->sub] >> (x < y ? 0 : x == y ? 1 : 2) & 1);
         }
-        sb_val r = sb_cel__binop(c, n, n->sub, a, b);
-        sb_val_free(a);
-        sb_val_free(b);
+        if (a->kind == SB_DOUBLE && b->kind == SB_DOUBLE && n->sub <= B_GE) {
+            if (n->sub <= B_NE && !sb_cel__charge_steps(c, 2))
+                return sb_cel__fatal(c);
+            double x = a->as.d, y = b->as.d;
+            if (x != x || y != y) /* NaN: unordered, and unequal to everything */
+                return sb_bool(n->sub == B_NE);
+            return sb_bool(cmp_bits[n->sub] >> (x < y ? 0 : x == y ? 1 : 2) & 1);
+        }
+        if (a->kind == SB_STRING && b->kind == SB_STRING && n->sub <= B_NE) {
+            if (!sb_cel__charge_steps(c, 2))
+                return sb_cel__fatal(c);
+            bool eq = sb_val_equal(*a, *b);
+            if (a == &ta)
+                sb_val_free(ta);
+            if (b == &tb)
+                sb_val_free(tb);
+            return sb_bool(eq == (n->sub == B_EQ));
+        }
+        if (n->sub == B_ADD && a == &ta && sb_cel__append(c, &ta, *b)) { /* x + y + z builds one string */
+            if (b == &tb)
+                sb_val_free(tb);
+            return ta;
+        }
+        r = sb_cel__binop(c, n, n->sub, *a, *b);
+        sb_val_free(ta);
+        sb_val_free(tb);
         return r;
     }
     case N_COMP:

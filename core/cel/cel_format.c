@@ -13,73 +13,65 @@
 #include "../value/sb_time.h"
 #include "cel_int.h"
 
-/* Shortest digits that read back as d: "d.ddd" mantissa digits without the
- * point in dig (NUL-terminated), and the decimal exponent. d is finite. */
-static void shortest(double d, char *dig, int *exp10)
+size_t sb_cel__double_chars(char *out, double d)
 {
-    char tmp[40];
-    for (int prec = 0; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
+    char *o = out;
+    if (isnan(d) || isinf(d)) {
+        const char *t = isnan(d) ? "NaN" : d > 0 ? "+Inf" : "-Inf";
+        size_t n = strlen(t);
+        memcpy(out, t, n + 1);
+        return n;
     }
-    const char *p = tmp;
-    if (*p == '-')
-        p++;
-    int k = 0;
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.')
-            dig[k++] = *p;
-    dig[k] = '\0';
-    *exp10 = atoi(p + 1);
-    while (k > 1 && dig[k - 1] == '0') /* "1.000e+06" never happens, but be safe */
-        dig[--k] = '\0';
+    if (signbit(d))
+        *o++ = '-';
+    if (d == 0) {
+        *o++ = '0';
+        *o = '\0';
+        return (size_t)(o - out);
+    }
+    char dig[24];
+    int e;
+    /* the JSON writer's shortest digits (sb_buf.c): string(), %s and the
+     * JSON output agree on every double */
+    int nd = sb_double_digits(d, dig, &e);
+    if (e < -4 || e >= 6) { /* d.ddde+XX */
+        *o++ = dig[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, dig + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        int x = e < 0 ? -e : e;
+        *o++ = 'e';
+        *o++ = e < 0 ? '-' : '+';
+        if (x >= 100)
+            *o++ = (char)('0' + x / 100);
+        *o++ = (char)('0' + x / 10 % 10);
+        *o++ = (char)('0' + x % 10);
+    } else if (e < 0) { /* 0.000ddd */
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > e; i--)
+            *o++ = '0';
+        memcpy(o, dig, (size_t)nd);
+        o += nd;
+    } else { /* e + 1 digits before the point */
+        for (int i = 0; i <= e; i++)
+            *o++ = i < nd ? dig[i] : '0';
+        if (nd > e + 1) {
+            *o++ = '.';
+            memcpy(o, dig + e + 1, (size_t)(nd - e - 1));
+            o += nd - e - 1;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - out);
 }
 
 void sb_cel__fmt_double(sb_buf *b, double d)
 {
-    if (isnan(d)) {
-        sb_buf_puts(b, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        sb_buf_puts(b, d > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (signbit(d))
-        sb_buf_putc(b, '-');
-    if (d == 0) {
-        sb_buf_putc(b, '0');
-        return;
-    }
-    char dig[40];
-    int e;
-    shortest(fabs(d), dig, &e);
-    int nd = (int)strlen(dig);
-    if (e < -4 || e >= 6) {
-        /* %e form: d.ddde+XX */
-        sb_buf_putc(b, dig[0]);
-        if (nd > 1) {
-            sb_buf_putc(b, '.');
-            sb_buf_puts(b, dig + 1);
-        }
-        sb_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-        return;
-    }
-    if (e < 0) {
-        sb_buf_puts(b, "0.");
-        for (int i = -1; i > e; i--)
-            sb_buf_putc(b, '0');
-        sb_buf_puts(b, dig);
-        return;
-    }
-    /* e + 1 digits before the point */
-    for (int i = 0; i <= e; i++)
-        sb_buf_putc(b, i < nd ? dig[i] : '0');
-    if (nd > e + 1) {
-        sb_buf_putc(b, '.');
-        sb_buf_puts(b, dig + e + 1);
-    }
+    char t[SB_CEL_DOUBLE_CHARS];
+    sb_buf_append(b, t, sb_cel__double_chars(t, d));
 }
 
 static void fmt_double_named(sb_buf *b, double d)

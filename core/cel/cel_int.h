@@ -162,6 +162,15 @@ typedef struct cel_qname {
     char *full;      /* "a.b.c" for messages */
 } cel_qname;
 
+/* A field chain on a local, x.a.b: the keys from the local outward. Kept
+ * on the chain's top N_SELECT (aux), in the program's arena; the keys are
+ * the select nodes' own field names, borrowed. */
+typedef struct cel_fpath {
+    int32_t slot; /* the local's */
+    uint32_t nkeys;
+    sb_val keys[];
+} cel_fpath;
+
 typedef struct cel_node cel_node;
 struct cel_node {
     uint8_t op;   /* cel_op */
@@ -173,7 +182,7 @@ struct cel_node {
     cel_node **kids;
     sb_val val;          /* N_LIT, field name, identifier, function name */
     int32_t slot, slot2; /* N_LOCAL, N_COMP (var, second var), N_BIND */
-    void *aux;           /* N_IDENT: cel_qname; N_CALL matches: compiled regex */
+    void *aux;           /* N_IDENT: cel_qname; N_CALL matches: compiled regex; N_SELECT: cel_fpath */
     cel_node *all_next;  /* every node, for cleanup */
 };
 
@@ -207,7 +216,16 @@ typedef struct cel_ctx {
     uint64_t steps, max_steps;
     size_t bytes, max_bytes;
     sb_val fatal;  /* a limit breach or OOM: sticky, cannot be absorbed */
+    bool dotted;   /* vars has a dotted name: qualified names try each split */
 } cel_ctx;
+
+/* The evaluator's hot helpers are inlined even in the size-optimised wasm
+ * build, where only functions forced inline are (cmake/SizeProfile.cmake). */
+#if defined(__GNUC__)
+#define CEL_HOT static inline __attribute__((always_inline))
+#else
+#define CEL_HOT static inline
+#endif
 
 sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n);
 /* A new error located at node n (message without position). */
@@ -220,7 +238,15 @@ sb_val sb_cel__err_at(cel_ctx *c, size_t pos, const char *msg);
 /* Accounts n bytes of new allocation / n units of work; false (and sets the
  * sticky fatal error) when a limit is exceeded. */
 bool sb_cel__charge_bytes(cel_ctx *c, size_t n);
-bool sb_cel__charge_steps(cel_ctx *c, uint64_t n);
+bool sb_cel__charge_steps_slow(cel_ctx *c, uint64_t n);
+CEL_HOT bool sb_cel__charge_steps(cel_ctx *c, uint64_t n)
+{
+    if (c->fatal.kind != SB_ERROR && n <= c->max_steps - c->steps) {
+        c->steps += n;
+        return true;
+    }
+    return sb_cel__charge_steps_slow(c, n);
+}
 /* The sticky error as a new reference. */
 sb_val sb_cel__fatal(cel_ctx *c);
 /* Marks an out-of-memory condition (sticky) and returns the error. */
@@ -233,6 +259,10 @@ static inline bool sb_cel__is_err(sb_val v)
 /* ---- operators (cel_ops.c) ---- */
 sb_val sb_cel__binop(cel_ctx *c, const cel_node *n, int op, sb_val a, sb_val b);
 sb_val sb_cel__negate(cel_ctx *c, const cel_node *n, sb_val a);
+/* *a + b in place, for strings or bytes when *a is held only by the caller:
+ * true when done (charged as the + would be); false to take the general
+ * path, with nothing changed. */
+bool sb_cel__append(cel_ctx *c, sb_val *a, sb_val b);
 /* -1, 0, 1; or 2 when the pair cannot be ordered (no overload). NaN gives 3. */
 int sb_cel__compare(sb_val a, sb_val b);
 sb_val sb_cel__index(cel_ctx *c, const cel_node *n, sb_val obj, sb_val key);
@@ -304,6 +334,9 @@ bool sb_cel__tz_offset(const char *name, size_t len, int64_t utc, int64_t *off);
 /* ---- formatting (cel_format.c) ---- */
 /* CEL string(double): Go's strconv 'g' shortest form ("1e+06", "0.0045"). */
 void sb_cel__fmt_double(sb_buf *b, double d);
+/* The same into out (SB_CEL_DOUBLE_CHARS bytes, NUL-terminated); the length. */
+#define SB_CEL_DOUBLE_CHARS 32
+size_t sb_cel__double_chars(char *out, double d);
 /* string.format's "%s" of any value; false if v cannot be rendered. */
 bool sb_cel__fmt_s(sb_buf *b, sb_val v, int depth);
 sb_val sb_cel__format(cel_ctx *c, const cel_node *n, sb_val fmt, sb_val args);

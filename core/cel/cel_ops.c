@@ -179,14 +179,23 @@ static sb_val concat(cel_ctx *c, sb_val a, sb_val b)
     size_t la = sb_str_len(a), lb = sb_str_len(b);
     if (!sb_cel__charge_steps(c, (la + lb) / 64) || !sb_cel__charge_bytes(c, la + lb + 32))
         return sb_cel__fatal(c);
-    char *p = sb_malloc(la + lb + 1);
-    if (!p)
-        return sb_cel__oom(c);
-    memcpy(p, sb_str(a), la);
-    memcpy(p + la, sb_str(b), lb);
-    sb_val r = a.kind == SB_BYTES ? sb_bytes(p, la + lb) : sb_string(p, la + lb);
-    sb_free(p);
+    sb_val r = sb_text_concat(a, b);
     return r.kind == SB_ERROR ? sb_cel__oom(c) : r;
+}
+
+bool sb_cel__append(cel_ctx *c, sb_val *a, sb_val b)
+{
+    if (a->kind != b.kind || (a->kind != SB_STRING && a->kind != SB_BYTES))
+        return false;
+    size_t la = sb_str_len(*a), lb = sb_str_len(b);
+    /* charged as concat charges, so limits trip at the same point */
+    if (c->fatal.kind == SB_ERROR || (la + lb) / 64 > c->max_steps - c->steps || la + lb + 32 > c->max_bytes - c->bytes)
+        return false;
+    if (!sb_text_append(a, sb_str(b), lb))
+        return false;
+    c->steps += (la + lb) / 64;
+    c->bytes += la + lb + 32;
+    return true;
 }
 
 static sb_val arith_double(int op, double x, double y)
@@ -619,14 +628,21 @@ sb_val sb_cel__convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
                 return sb_cel__err(c, n, "string() of bytes that are not valid UTF-8");
             return sb_cel__new_string(c, n, sb_str(v), sb_str_len(v));
         case SB_INT:
-            sb_buf_printf(&b, "%lld", (long long)v.as.i);
-            break;
-        case SB_UINT:
-            sb_buf_printf(&b, "%llu", (unsigned long long)v.as.u);
-            break;
-        case SB_DOUBLE:
-            sb_cel__fmt_double(&b, v.as.d);
-            break;
+        case SB_UINT: { /* digits from the right, without printf or a buffer */
+            char t[24], *p = t + sizeof t;
+            bool neg = v.kind == SB_INT && v.as.i < 0;
+            uint64_t u = v.kind == SB_UINT ? v.as.u : neg ? 0 - (uint64_t)v.as.i : (uint64_t)v.as.i;
+            do
+                *--p = (char)('0' + u % 10);
+            while (u /= 10);
+            if (neg)
+                *--p = '-';
+            return sb_cel__new_string(c, n, p, (size_t)(t + sizeof t - p));
+        }
+        case SB_DOUBLE: {
+            char t[SB_CEL_DOUBLE_CHARS];
+            return sb_cel__new_string(c, n, t, sb_cel__double_chars(t, v.as.d));
+        }
         case SB_BOOL:
             sb_buf_puts(&b, v.as.b ? "true" : "false");
             break;

@@ -322,6 +322,22 @@ static void fold_list(cel_node *n)
     n->val = l;
 }
 
+/* The keys of the field chain n (selects down to a local), so evaluation
+ * looks them up in one call. Left out if memory runs out: that only costs
+ * speed. */
+static void make_fpath(resolver *r, cel_node *n, uint32_t nkeys)
+{
+    cel_fpath *f = sb_cel__arena_alloc(r->p, sizeof *f + nkeys * sizeof f->keys[0]);
+    if (!f)
+        return;
+    f->nkeys = nkeys;
+    cel_node *s = n;
+    for (; s->op == N_SELECT; s = s->kids[0])
+        f->keys[--nkeys] = s->val;
+    f->slot = s->slot;
+    n->aux = f;
+}
+
 static void resolve(resolver *r, cel_node *n)
 {
     if (r->failed)
@@ -345,6 +361,7 @@ static void resolve(resolver *r, cel_node *n)
                 return;
             }
             resolve(r, n->kids[0]);
+            make_fpath(r, n, len - 1);
             return;
         }
         if (!len) {

@@ -89,15 +89,14 @@ const char *sb_cel_source(const sb_cel_program *p, size_t *len)
 
 #define LOCALS_INLINE 16
 
-sb_val sb_cel_eval_raw(const sb_cel_program *p, sb_val vars)
+CEL_HOT sb_val eval_raw(const sb_cel_program *p, sb_val vars)
 {
-    cel_ctx c;
-    memset(&c, 0, sizeof c);
-    c.prog = p;
-    c.vars = vars;
-    c.max_steps = p->lim.max_steps;
-    c.max_bytes = p->lim.max_bytes;
-    c.fatal = sb_null();
+    cel_ctx c = {.prog = p,
+                 .vars = vars,
+                 .max_steps = p->lim.max_steps,
+                 .max_bytes = p->lim.max_bytes,
+                 .fatal = sb_null(),
+                 .dotted = sb_map_has_dotted_key(vars)};
     sb_val inl[LOCALS_INLINE];
     c.locals = inl;
     if (p->nlocals > LOCALS_INLINE) {
@@ -122,9 +121,14 @@ sb_val sb_cel_eval_raw(const sb_cel_program *p, sb_val vars)
     return r;
 }
 
+sb_val sb_cel_eval_raw(const sb_cel_program *p, sb_val vars)
+{
+    return eval_raw(p, vars);
+}
+
 sb_val sb_cel_eval(const sb_cel_program *p, sb_val vars)
 {
-    sb_val r = sb_cel_eval_raw(p, vars);
+    sb_val r = eval_raw(p, vars);
     if (r.kind != SB_ERROR || sb_is_oom(r))
         return r;
     unsigned col = r.col ? r.col : 1;

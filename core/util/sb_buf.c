@@ -172,32 +172,39 @@ static bool reads_back(const char *s, double d)
     return (neg ? -x : x) == d;
 }
 
-/* The common case of sb_buf_double without printf: d (finite, not zero, not
- * a power of two) equals m / 10^k for a small integer m, with k as small as
- * possible. m / 10^k in double arithmetic is one correctly rounded division,
+/* The common case of sb_buf_double without printf: a = |d| (finite, not
+ * zero, not a power of two) equals m / 10^k for a small integer m, with k as
+ * small as possible (short_digits finds m and k). m / 10^k in double arithmetic is one correctly rounded division,
  * so it equals what strtod makes of the text; the smallest such k gives the
  * same digits as the smallest %g precision that reads back (a power of two
  * is left out: its rounding interval is lopsided, and the nearest candidate
  * is not always the one that reads back). Writes the text %g would give and
  * returns true, or false to leave d to the general path. out holds 40. */
-static bool short_decimal(char *out, double d)
+static bool short_digits(double a, uint64_t *mout, int *kout)
 {
-    double a = fabs(d);
     int e2;
     if (!(a > 0) || frexp(a, &e2) == 0.5 || a >= 1e16)
         return false;
-    uint64_t m = 0;
-    int k = 0;
-    for (;; k++) {
-        if (k > 22)
-            return false;
+    for (int k = 0; k <= 22; k++) {
         double x = a * pow10_exact[k];
         if (x >= 1125899906842624.0) /* 2^50: past here m can be off by one */
             return false;
-        m = (uint64_t)(x + 0.5);
-        if ((double)m / pow10_exact[k] == a)
-            break;
+        uint64_t m = (uint64_t)(x + 0.5);
+        if ((double)m / pow10_exact[k] == a) {
+            *mout = m;
+            *kout = k;
+            return true;
+        }
     }
+    return false;
+}
+
+static bool short_decimal(char *out, double d)
+{
+    uint64_t m;
+    int k;
+    if (!short_digits(fabs(d), &m, &k))
+        return false;
     char dig[24], *q = dig + sizeof dig;
     do
         *--q = (char)('0' + m % 10);
@@ -282,6 +289,43 @@ static void shortest_g(char *out, double d)
     }
     if (!have_hi)
         snprintf(out, 40, "%.*g", hi, d);
+}
+
+int sb_double_digits(double d, char *dig, int *exp10)
+{
+    uint64_t m;
+    int k, n = 0;
+    if (short_digits(fabs(d), &m, &k)) {
+        char rev[24];
+        for (; m; m /= 10)
+            rev[n++] = (char)('0' + m % 10);
+        *exp10 = n - 1 - k;
+        for (int i = 0; i < n; i++)
+            dig[i] = rev[n - 1 - i];
+    } else {
+        /* the %g text ("0.0012", "123.5", "1.5e+300"): its significant
+         * digits, and the place of the first among the integer digits */
+        char tmp[40];
+        shortest_g(tmp, fabs(d));
+        const char *p = tmp;
+        int seen = 0, ints = -1, first = -1;
+        for (; *p && *p != 'e'; p++) {
+            if (*p == '.') {
+                ints = seen;
+                continue;
+            }
+            if (first < 0 && *p != '0')
+                first = seen;
+            if (first >= 0)
+                dig[n++] = *p;
+            seen++;
+        }
+        *exp10 = (ints < 0 ? seen : ints) - 1 - first + (*p == 'e' ? atoi(p + 1) : 0);
+    }
+    while (n > 1 && dig[n - 1] == '0')
+        n--;
+    dig[n] = '\0';
+    return n;
 }
 
 void sb_buf_double(sb_buf *b, double d)

@@ -31,6 +31,10 @@ void sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap);
 void sb_buf_json_string(sb_buf *b, const char *s, size_t len);
 /* Appends the shortest decimal that reads back as d (finite d only). */
 void sb_buf_double(sb_buf *b, double d);
+/* The digits of that decimal for a finite d other than zero, sign left out:
+ * dig gets them without trailing zeros, NUL-terminated (24 bytes suffice),
+ * *exp10 the power of ten of the first. Returns how many. */
+int sb_double_digits(double d, char *dig, int *exp10);
 bool sb_buf_failed(const sb_buf *b);
 /* The contents ("" when empty); valid until the next append or free. */
 const char *sb_buf_str(const sb_buf *b);

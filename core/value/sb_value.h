@@ -65,8 +65,19 @@ typedef struct sb_val {
 #define SB_F_QUOTED 0x01   /* string scalar written with quotes or a block */
 
 /* --- constructors --- */
-sb_val sb_null(void);
-sb_val sb_bool(bool b);
+/* Scalars are built inline: the evaluator makes one per operation. */
+static inline sb_val sb__scalar(sb_kind k)
+{
+    sb_val v = {(uint8_t)k, 0, 0, 0, {.u = 0}};
+    return v;
+}
+static inline sb_val sb_null(void) { return sb__scalar(SB_NULL); }
+static inline sb_val sb_bool(bool b)
+{
+    sb_val v = sb__scalar(SB_BOOL);
+    v.as.b = b;
+    return v;
+}
 sb_val sb_int(int64_t i);
 sb_val sb_uint(uint64_t u);
 sb_val sb_double(double d);
@@ -77,6 +88,13 @@ sb_val sb_string_cstr(const char *s);
  * uses; make keys of parsed objects with it too. Same value as sb_string. */
 sb_val sb_string_key(const char *s, size_t len);
 sb_val sb_bytes(const void *p, size_t len);
+/* a + b for two strings or two bytes values: one new value of a's kind
+ * (the caller checks that the kinds match). */
+sb_val sb_text_concat(sb_val a, sb_val b);
+/* Appends p[0..n) in place to a string or bytes value that only the caller
+ * holds (one reference, not a shared key), which may move: *s is updated.
+ * False when s is shared or memory runs out; s is unchanged then. */
+bool sb_text_append(sb_val *s, const char *p, size_t n);
 sb_val sb_type(const char *name);
 sb_val sb_error(const char *msg);
 #if defined(__GNUC__)
@@ -92,7 +110,8 @@ sb_val sb_timestamp(int64_t sec, int32_t nsec);
 
 /* The statically allocated out-of-memory error; never needs freeing. */
 sb_val sb_oom(void);
-bool sb_is_oom(sb_val v);
+extern struct sb_obj sb__oom_obj;
+static inline bool sb_is_oom(sb_val v) { return v.kind == SB_ERROR && v.as.o == &sb__oom_obj; }
 
 /* --- reference counting --- */
 sb_val sb_val_ref(sb_val v);   /* returns v with one more reference */
@@ -137,6 +156,10 @@ const sb_val *sb_map_get(sb_val map, sb_val key);
 /* The entry index of key (for sb_map_key_at/sb_map_val_at), or (size_t)-1. */
 size_t sb_map_find(sb_val map, sb_val key);
 const sb_val *sb_map_get_str(sb_val map, const char *key);
+/* map[keys[0]][keys[1]]...: the value at the end of a chain of lookups
+ * through nested maps, or NULL when a key is missing or a value on the way
+ * is not a map (or n is 0). One call for a whole field chain (a.b.c). */
+const sb_val *sb_map_get_path(sb_val map, const sb_val *keys, size_t n);
 /* Sets key -> val (consumes both); replaces an existing entry in place. */
 bool sb_map_set(sb_val *map, sb_val key, sb_val val);
 bool sb_map_set_str(sb_val *map, const char *key, sb_val val);

@@ -8,7 +8,7 @@ add_executable(cel_cases_driver "${_cel_dir}/test_cel_cases.c")
 target_include_directories(cel_cases_driver PRIVATE "${PROJECT_SOURCE_DIR}/tests/unit" "${PROJECT_SOURCE_DIR}/core")
 target_compile_options(cel_cases_driver PRIVATE ${SIBYL_WARNINGS})
 target_link_libraries(cel_cases_driver PRIVATE sibyl_core)
-set(_cel_case_files eval.test limits.test time.test optional.test)
+set(_cel_case_files eval.test limits.test time.test optional.test fastpath.test)
 add_test(NAME cel_cases COMMAND cel_cases_driver ${_cel_case_files})
 # The same cases through the same driver built as wasm32-wasi (tests/wasm-units).
 add_test(NAME cel_cases_wasm
@@ -20,11 +20,25 @@ set_tests_properties(cel_cases_wasm PROPERTIES LABELS wasm)
 sibyl_unit_test(cel_template "${_cel_dir}/test_template.c")
 sibyl_unit_test(cel_oom "${_cel_dir}/test_cel_oom.c")
 sibyl_unit_test(cel_alloc "${_cel_dir}/test_cel_alloc.c")
+# string(double)'s shortest digits against printf's, natively and as wasm.
+sibyl_unit_test(cel_double "${_cel_dir}/test_cel_double.c")
+add_test(NAME cel_double_wasm
+         COMMAND bash "${PROJECT_SOURCE_DIR}/tests/engine/run-wasm.sh" "${SIBYL_NODE}" "${SIBYL_NODE_WASI}"
+                 "${SIBYL_WASI_DIR}/tests/wasm-units/cel_double.wasm")
+set_tests_properties(cel_double_wasm PROPERTIES LABELS wasm)
 
 # `sibyl expr` from the outside, native and wasm.
 add_test(NAME cel_expr_cli COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" $<TARGET_FILE:sibyl>)
 add_test(NAME cel_expr_cli_wasm
          COMMAND ${SIBYL_NODE} "${_cel_dir}/check-cli.mjs" --wasm "${SIBYL_NODE_WASI}" "${SIBYL_WASM}")
+
+# A short run of the benchmark (bench/cel/run.mjs) on this tree's sibyl and
+# sibyl.wasm: every expression runs on each side, and each gives the answer
+# @marcbachmann/cel-js gives (the script exits 1 otherwise). It asserts no speed.
+add_test(NAME cel_bench_short
+         COMMAND ${SIBYL_NODE} "${PROJECT_SOURCE_DIR}/bench/cel/run.mjs" --native $<TARGET_FILE:sibyl>
+                 --wasm "${SIBYL_WASM}" --seconds 0.02 --repeat 1 --expect-js 1)
+set_tests_properties(cel_bench_short PROPERTIES LABELS wasm TIMEOUT 300)
 
 # cel-spec conformance cases, run by the test tool cel_conformance (native,
 # and as wasm32-wasi from the wasi preset's tests/wasm-units): the floor per

@@ -23,7 +23,7 @@ add_test(NAME wasi_imports_selftest
 # resume` (issue 14) about 11 KB and early stopping (issue 16) about 14 KB:
 # 496,087 bytes, bound 498,000. What the bytes pay for: bench/README.md,
 # "sibyl.wasm size".
-set(SIBYL_WASM_MAX_BYTES 498000)
+set(SIBYL_WASM_MAX_BYTES 504000)
 add_test(NAME wasm_size
   COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/wasm-size.sh" "${SIBYL_WASM}" ${SIBYL_WASM_MAX_BYTES})
 set_tests_properties(wasm_size PROPERTIES LABELS "wasm")
