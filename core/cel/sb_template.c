@@ -352,6 +352,18 @@ static sb_val placed(const sb_tmpl *t, const tnode *n, const char *snippet, sb_v
     return sb_at_pos(e, n->line, n->col);
 }
 
+/* An optional leaves CEL as the JSON writer shows it: its value, or null
+ * for none (`{{ metrics.?val_acc }}`, `'acc {{ m.?a }}'`). Consumes r. */
+static sb_val unwrap_optional(sb_val r)
+{
+    if (r.kind != SB_OPTIONAL)
+        return r;
+    const sb_val *in = sb_optional_value(r);
+    sb_val v = in ? sb_val_ref(*in) : sb_null();
+    sb_val_free(r);
+    return v;
+}
+
 static sb_val eval_node(const sb_tmpl *t, const tnode *n, sb_val vars)
 {
     switch (n->kind) {
@@ -361,7 +373,7 @@ static sb_val eval_node(const sb_tmpl *t, const tnode *n, sb_val vars)
         sb_val r = sb_cel_eval_raw(n->segs[0].prog, vars);
         if (r.kind == SB_ERROR)
             return placed(t, n, n->segs[0].snippet, r);
-        return sb_at_pos(r, n->line, n->col);
+        return sb_at_pos(unwrap_optional(r), n->line, n->col);
     }
     case TK_STR: {
         sb_buf b = SB_BUF_INIT;
@@ -376,6 +388,7 @@ static sb_val eval_node(const sb_tmpl *t, const tnode *n, sb_val vars)
                 sb_buf_free(&b);
                 return placed(t, n, s->snippet, r);
             }
+            r = unwrap_optional(r);
             sb_cel_render(&b, r);
             sb_val_free(r);
         }
@@ -441,6 +454,13 @@ sb_val sb_tmpl_eval_bool(const sb_tmpl *t, sb_val vars)
 
 /* --- type checking --- */
 
+/* What a template gives where CEL gave r: an optional is unwrapped at
+ * evaluation (its value's type, or null), which only dyn describes. */
+static const sb_cel_type *unwrapped_type(sb_cel_env *env, const sb_cel_type *r)
+{
+    return r && sb_cel_type_kind(r) == SB_CT_OPTIONAL ? sb_cel_type_basic(env, SB_CT_DYN) : r;
+}
+
 static const sb_cel_type *check_node(const sb_tmpl *t, const tnode *n, sb_cel_env *env, sb_diags *d, bool *bad)
 {
     switch (n->kind) {
@@ -465,7 +485,7 @@ static const sb_cel_type *check_node(const sb_tmpl *t, const tnode *n, sb_cel_en
         const sb_cel_type *el = NULL;
         bool mixed = false;
         for (size_t i = 0; i < n->n; i++) {
-            const sb_cel_type *k = check_node(t, &n->kids[i], env, d, bad);
+            const sb_cel_type *k = unwrapped_type(env, check_node(t, &n->kids[i], env, d, bad));
             if (k && el && k != el)
                 mixed = true;
             el = el ? el : k;
@@ -475,7 +495,7 @@ static const sb_cel_type *check_node(const sb_tmpl *t, const tnode *n, sb_cel_en
     case TK_MAP: {
         sb_cel_type *o = sb_cel_type_object(env);
         for (size_t i = 0; i < n->n; i++) {
-            const sb_cel_type *k = check_node(t, &n->kids[i], env, d, bad);
+            const sb_cel_type *k = unwrapped_type(env, check_node(t, &n->kids[i], env, d, bad));
             if (o && n->keys[i].kind == SB_STRING)
                 sb_cel_type_add_field(env, o, sb_str(n->keys[i]), k ? k : sb_cel_type_basic(env, SB_CT_DYN));
         }
@@ -507,5 +527,5 @@ const sb_cel_type *sb_tmpl_check(const sb_tmpl *t, sb_cel_env *env, bool want_bo
         sb_buf_free(&b);
         return NULL;
     }
-    return r;
+    return unwrapped_type(env, r); /* a condition's optional(bool) stays an error above: none is no bool */
 }

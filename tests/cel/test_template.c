@@ -1,5 +1,6 @@
 /* {{ }} templates over YAML trees: typed whole-value expressions, string
  * templates, when: booleans, positioned errors, and compile-once reuse. */
+#include "cel/sb_cel_check.h"
 #include "cel/sb_template.h"
 #include "config/sb_yaml.h"
 #include "sb_test.h"
@@ -65,6 +66,50 @@ static void test_typed_and_string(void)
     CHECK_INT(lr->col, 18);
     sb_val_free(r);
     sb_val_free(vars2);
+    sb_val_free(vars);
+    sb_tmpl_free(t);
+    sb_diags_free(d);
+    sb_val_free(v);
+}
+
+/* An optional leaves a template as the JSON writer shows it: its value, or
+ * null for none, whole or inside a string. */
+static void test_optionals_unwrapped(void)
+{
+    sb_val v = yaml("acc: '{{ m.?val_acc }}'\n"
+                    "loss: '{{ m.?loss }}'\n"
+                    "note: 'acc {{ m.?val_acc }}, loss {{ m.?loss }}'\n"
+                    "list: ['{{ m.?val_acc }}', '{{ optional.none() }}']\n"
+                    "nested: '{{ [m.?val_acc] }}'\n");
+    sb_diags *d = sb_diags_new();
+    sb_tmpl *t = sb_tmpl_compile(v, "pipelines.yaml", NULL, d);
+    CHECK(t != NULL);
+    sb_val vars = json("{\"m\": {\"val_acc\": 91.5}}");
+    /* only the template's own result is unwrapped: inside a list it stays CEL's */
+    check_eval(t, vars,
+               "{\"acc\":91.5,\"loss\":null,\"note\":\"acc 91.5, loss null\",\"list\":[91.5,null],"
+               "\"nested\":[91.5]}");
+    sb_val r = sb_tmpl_eval(t, vars);
+    const sb_val *acc = sb_map_get_str(r, "acc");
+    CHECK(acc && acc->kind == SB_DOUBLE);
+    sb_val_free(r);
+    /* checked as what evaluation gives: dyn (the value or null); a condition
+     * that is an optional is still refused, none being no bool */
+    sb_cel_env *e = sb_cel_env_new(false);
+    CHECK(sb_cel_env_declare(e, "m", sb_cel_type_parse(e, "map(string, double)")));
+    const sb_cel_type *ty = sb_tmpl_check(t, e, false, d);
+    sb_buf b = SB_BUF_INIT;
+    if (ty)
+        sb_cel_type_render(&b, ty);
+    CHECK_STR(sb_buf_str(&b), "{acc: dyn, loss: dyn, note: string, list: list(dyn), nested: list(optional(double))}");
+    sb_buf_free(&b);
+    sb_val w = yaml("when: '{{ m.?ok }}'\n");
+    sb_tmpl *tw = sb_tmpl_compile(*sb_map_get_str(w, "when"), "c.yaml", NULL, d);
+    CHECK(tw && !sb_tmpl_check(tw, e, true, d));
+    CHECK(sb_diags_count(d) == 1);
+    sb_tmpl_free(tw);
+    sb_val_free(w);
+    sb_cel_env_free(e);
     sb_val_free(vars);
     sb_tmpl_free(t);
     sb_diags_free(d);
@@ -186,5 +231,5 @@ static void test_scan(void)
     sb_diags_free(d);
 }
 
-SB_TEST_MAIN(TEST(test_typed_and_string) TEST(test_errors_are_positioned) TEST(test_when_bool)
+SB_TEST_MAIN(TEST(test_typed_and_string) TEST(test_optionals_unwrapped) TEST(test_errors_are_positioned) TEST(test_when_bool)
                  TEST(test_mixed_numeric_option) TEST(test_scan))
