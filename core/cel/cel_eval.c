@@ -736,14 +736,12 @@ sb_val sb_cel__eval_node(cel_ctx *c, const cel_node *n)
             return sb_bool(cmp_bits[n->sub] >> (x < y ? 0 : x == y ? 1 : 2) & 1);
         }
         if (a->kind == SB_STRING && b->kind == SB_STRING && n->sub <= B_NE) {
-            if (!sb_cel__charge_steps(c, 2))
-                return sb_cel__fatal(c);
-            bool eq = sb_val_equal(*a, *b);
+            r = sb_cel__charge_steps(c, 2) ? sb_bool(sb_val_equal(*a, *b) == (n->sub == B_EQ)) : sb_cel__fatal(c);
             if (a == &ta)
                 sb_val_free(ta);
             if (b == &tb)
                 sb_val_free(tb);
-            return sb_bool(eq == (n->sub == B_EQ));
+            return r;
         }
         if (n->sub == B_ADD && a == &ta && sb_cel__append(c, &ta, *b)) { /* x + y + z builds one string */
             if (b == &tb)
