@@ -1,5 +1,6 @@
 # The browser console (web/). web_console_units: its DOM-free modules under
-# Node; web_console_server: scripts/console.mjs. The others drive the console in headless Chromium (Debian's
+# Node (web_console_live: per-epoch progress and early stopping in them);
+# web_console_server: scripts/console.mjs. The others drive the console in headless Chromium (Debian's
 # /usr/bin/chromium through npm playwright-core), each serving web/ with
 # scripts/console.mjs on a free port; they need web/dist/ filled by the web
 # build's console_dist target (scripts/build-all.sh web) and write
@@ -8,11 +9,13 @@
 set(_console "${CMAKE_CURRENT_LIST_DIR}")
 add_test(NAME web_console_units
   COMMAND ${SIBYL_NODE} --no-warnings "${_console}/units.test.mjs" "${PROJECT_SOURCE_DIR}")
+add_test(NAME web_console_live
+  COMMAND ${SIBYL_NODE} --no-warnings "${_console}/live.test.mjs" "${PROJECT_SOURCE_DIR}")
 add_test(NAME web_console_size
   COMMAND ${SIBYL_NODE} --no-warnings "${_console}/size.test.mjs")
 add_test(NAME web_console_server
   COMMAND ${SIBYL_NODE} --no-warnings "${_console}/server.test.mjs")
-set_tests_properties(web_console_units web_console_size web_console_server PROPERTIES LABELS "web")
+set_tests_properties(web_console_units web_console_live web_console_size web_console_server PROPERTIES LABELS "web")
 
 foreach(_t embedded servers invalid cancel large)
   add_test(NAME web_console_${_t}
