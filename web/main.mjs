@@ -265,7 +265,6 @@ let lastSummary = 0;
 const pending = { progress: false, steps: false, log: [] };
 let tableRows = true;   // rows were added or changed state since the table's last draw
 
-
 function onEvents(events) {
   const c = timed('events', () => model.applyAll(events));
   pending.progress ||= c.progress;
@@ -276,7 +275,6 @@ function onEvents(events) {
     if (c.live) frames.mark('table');       // the charts and parcoords draw finished jobs only
     if (c.progress) frames.mark('charts');
   } else frames.schedule();
-  else frames.schedule();
 }
 
 // Log, steps and summary: cheap, every frame. Returns the ms until the
