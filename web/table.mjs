@@ -172,6 +172,7 @@ export class ResultsTable {
       td.append((c.text ? c.text(r) : c.fmt(v)) ?? '');
       if (c.key === 'status' && r.error) td.title = `${r.errorType ?? 'error'}: ${r.error}`;
       else if (c.key === 'status' && r.status === 'stopped') td.title = stoppedTitle(r);
+      else if (c.key === 'status' && r.live) td.title = 'still running: the metrics are its latest epoch\'s, not a result';
       tr.append(td);
     }
     return tr;

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
-import { check, launch, log, main, openPage, repo, requireBuilt, screenshot, startConsole, tempDir, waitDone } from './lib.mjs';
+import { artefacts, check, launch, log, main, openPage, repo, requireBuilt, screenshot, startConsole, tempDir, waitDone } from './lib.mjs';
 
 const sibyl = resolve(process.argv[2] ?? '');
 const FIX = join(repo, 'tests/web/console/fixtures/early-stopping');
@@ -123,6 +123,7 @@ await main('web_console_estop', async () => {
     return tr ? `${tr.dataset.job}: ${tr.cells[1].textContent} (${tr.className})` : false;
   }, maxRows, { timeout: 60000, polling: 50 }).then((h) => h.jsonValue());
   log(`while running: ${live}`);
+  await page.locator('#table-scroll').screenshot({ path: join(artefacts, 'estop-live.png') });
   check(/^job_\d+: running, epoch \d+\/10 \(live\)$/.test(live), `a live row: ${live}`);
   check(await waitDone(page, 60000) === 'succeeded', `real-clock run: ${await page.textContent('#summary')}`);
   const end = await rows(page);
