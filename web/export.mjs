@@ -1,11 +1,16 @@
 // What the console hands out: the run's files (sweep_output.json and the
 // stream .jsonl exactly as the core wrote them) and a CSV of the table.
 
-// One CSV line per trial; text fields are quoted (RFC 4180), and a field a
-// spreadsheet would read as a formula (= + - @ first) gets a leading '.
+// One CSV line per job, in its last state (a job still running, or whose run
+// ended first, with its last epoch's metrics); text fields are quoted (RFC
+// 4180), and a field a spreadsheet would read as a formula (= + - @ first)
+// gets a leading '. When chunks said where jobs were (per-epoch progress,
+// early stopping), step, epochs, rung and bar follow.
 export function toCsv(model) {
-  const head = ['job_id', 'status', 'retry_of', ...model.params, ...model.metrics, 'cost_usd', 'duration_seconds',
-    'error_type', 'error'];
+  const metrics = [...model.metrics, ...model.liveMetrics];
+  const steps = model.hasSteps ? ['step', 'epochs', 'rung', 'bar'] : [];
+  const head = ['job_id', 'status', 'retry_of', ...model.params, ...metrics, 'cost_usd', 'duration_seconds',
+    'error_type', 'error', ...steps];
   const q = (v) => {
     if (v == null) return '';
     if (typeof v === 'number') return String(v);
@@ -15,8 +20,8 @@ export function toCsv(model) {
   };
   const lines = [head.map(q).join(',')];
   for (const r of model.rows)
-    lines.push([r.id, r.status, r.retryOf, ...model.params.map((p) => r.hp[p]), ...model.metrics.map((m) => r.metrics[m]),
-      r.cost, r.duration, r.errorType, r.error].map(q).join(','));
+    lines.push([r.id, r.status, r.retryOf, ...model.params.map((p) => r.hp[p]), ...metrics.map((m) => r.metrics[m]),
+      r.cost, r.duration, r.errorType, r.error, ...steps.map((k) => r[k])].map(q).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -31,7 +36,7 @@ export function runFiles(result, model, resultName = 'sweep_output.json') {
   const jsonl = Object.keys(files).find((f) => f.endsWith('.jsonl'));
   out.jsonlName = jsonl ? jsonl.split('/').pop() : 'sweep_output_stream.jsonl';
   out.jsonl = jsonl ? files[jsonl]
-    : (result?.stream ?? model.rows.map((r) => r.chunk)).map((c) => `${JSON.stringify(c)}\n`).join('');
+    : (result?.stream ?? model.chunks).map((c) => `${JSON.stringify(c)}\n`).join('');
   return out;
 }
 

@@ -55,6 +55,14 @@ export function showFinal({ best, top3, cost }, out, metric) {
 
   const b = out?.cost_breakdown ?? {};
   const costRows = COST_ROWS.filter(([k]) => typeof b[k] === 'number').map(([k, label]) => kvRow(label, fmtUsd(b[k])));
+  // Only when jobs were stopped early (the breakdown then has the entry);
+  // their money is also in "failed jobs (partial)" or "retries".
+  const se = b.stopped_early;
+  if (se && typeof se.jobs === 'number' && typeof se.cost_usd === 'number') {
+    const row = kvRow('stopped early', `${se.jobs} job${se.jobs === 1 ? '' : 's'}, ${fmtUsd(se.cost_usd)}`);
+    row.id = 'stopped-early-cost';
+    costRows.push(row);
+  }
   if (typeof b.utilization === 'number') costRows.push(kvRow('utilization', `${(b.utilization * 100).toFixed(1)}%`));
   if (typeof out?.total_cost === 'number') {
     const total = kvRow('total', fmtUsd(out.total_cost));

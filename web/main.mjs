@@ -222,6 +222,7 @@ async function start() {
     space: all.param_space ?? all.parameter_space ?? null });
   model.status = 'running';
   table.setModel(model);
+  tableRows = true;
   charts.reset(metric);
   log.clear();
   dag.reset();
@@ -245,7 +246,10 @@ async function start() {
 
 const frames = new Frames({
   table: { minMs: 0, perRow: 0.01, draw: () => {
-    table.render();
+    // Rows added or ended: filter and sort again; only live rows' epochs
+    // moved: the rows on screen (table.update).
+    if (tableRows) table.render(); else table.update();
+    tableRows = false;
     ui.rowCount.textContent = `${table.view.length} of ${model.rows.length} trials shown`;
   } },
   charts: { minMs: 250, perRow: 0.1, draw: () => charts.update(model) },
@@ -259,15 +263,18 @@ const frames = new Frames({
 const SUMMARY_MS = 1000;   // the summary is a live region: at most one update a second
 let lastSummary = 0;
 const pending = { progress: false, steps: false, log: [] };
+let tableRows = true;   // rows were added or changed state since the table's last draw
 
 function onEvents(events) {
   const c = timed('events', () => model.applyAll(events));
   pending.progress ||= c.progress;
   pending.steps ||= c.steps;
   if (c.log.length) pending.log.push(...c.log);
-  if (c.rows) frames.mark('table', 'charts', 'parcoords');
-  else if (c.progress) frames.mark('charts');
-  else frames.schedule();
+  if (c.rows) { tableRows = true; frames.mark('table', 'charts', 'parcoords'); }
+  else if (c.live || c.progress) {
+    if (c.live) frames.mark('table');       // the charts and parcoords draw finished jobs only
+    if (c.progress) frames.mark('charts');
+  } else frames.schedule();
 }
 
 // Log, steps and summary: cheap, every frame. Returns the ms until the
@@ -290,11 +297,18 @@ function summary() {
   const m = model.metric;
   const parts = [];
   if (p) {
-    parts.push(`${p.done ?? model.rows.length}${p.total ? ` of ${p.total}` : ''} trials finished (${p.completed ?? model.counts.completed} completed, ${
-      p.failed ?? model.counts.failed} failed${p.cancelled ? `, ${p.cancelled} cancelled` : ''}), ${p.running ?? 0} running, ${p.queued ?? 0} queued`);
+    // The core counts a job stopped early as cancelled (the Conductor's
+    // state); the console names them apart, from their job_stopped chunks.
+    const stopped = model.counts.stopped;
+    const cancelled = Math.max(0, (p.cancelled ?? 0) - stopped);
+    parts.push(`${p.done ?? model.rows.length - model.live}${p.total ? ` of ${p.total}` : ''} trials finished (${
+      p.completed ?? model.counts.completed} completed, ${p.failed ?? model.counts.failed} failed${
+      stopped ? `, ${stopped} stopped early` : ''}${cancelled ? `, ${cancelled} cancelled` : ''}), ${
+      p.running ?? model.live} running, ${p.queued ?? 0} queued`);
     ui.progress.max = Math.max(1, p.total ?? 0);
     ui.progress.value = p.done ?? 0;
-  } else parts.push(`${model.rows.length} trials finished`);
+  } else parts.push(`${model.rows.length - model.live} trials finished${
+    model.counts.stopped ? ` (${model.counts.stopped} stopped early)` : ''}`);
   if (model.best) parts.push(`best ${m} ${fmtNum(model.best.metrics[m])} (${model.best.id})`);
   if (p && typeof p.spent_usd === 'number') {
     const c = p.committed_usd ?? 0;
@@ -314,7 +328,8 @@ function summary() {
 function onDone(result) {
   running = false;
   lastResult = result;
-  model.status = result?.status ?? 'failed';
+  model.end(result?.status ?? 'failed');   // rows still live end as unfinished
+  tableRows = true;
   // Log, steps, the table and the summary at once (the table draws only the
   // rows on screen), so the page is consistent when it says the run is over;
   // the charts follow in the next frames.
@@ -384,6 +399,7 @@ for (const el of [ui.seed, ui.clock, ui.timeScale, ui.conductor, ui.solver]) el.
 ui.clock.addEventListener('change', showMode);
 ui.filter.addEventListener('change', () => {
   table.filter = ui.filter.value;
+  tableRows = true;
   frames.now('table');                  // at once: the user is looking at it
   frames.views.parcoords.last = 0;
   frames.mark('parcoords');

@@ -1,9 +1,10 @@
-// The live results table: one row per finished job, sortable by any column
-// (aria-sort on the header), filtered by state, virtualised so 10k+ rows cost
-// only the rows on screen (spacer rows above and below keep the scroll
-// height; aria-rowcount / aria-rowindex keep the true positions). Columns:
-// job, state, retry of, each hyperparameter (log-spaced ones with a bar on a
-// log scale), each metric, cost, duration.
+// The live results table: one row per job (a running job's live row shows
+// its epoch and latest metrics until its final chunk replaces it), sortable
+// by any column (aria-sort on the header), filtered by state, virtualised so
+// 10k+ rows cost only the rows on screen (spacer rows above and below keep
+// the scroll height; aria-rowcount / aria-rowindex keep the true positions).
+// Columns: job, state, retry of, each hyperparameter (log-spaced ones with a
+// bar on a log scale), each metric, cost, duration.
 import { fmtNum, fmtUsd } from './format.mjs';
 
 const OVERSCAN = 8;
@@ -28,14 +29,14 @@ export class ResultsTable {
     const m = this.model;
     const cols = [
       { key: 'id', label: 'job', get: (r) => r.id, fmt: (v) => v },
-      { key: 'status', label: 'state', get: (r) => r.status, fmt: (v) => v },
+      { key: 'status', label: 'state', get: (r) => r.status, fmt: (v) => v, text: stateText },
       { key: 'retryOf', label: 'retry of', get: (r) => r.retryOf ?? '', fmt: (v) => v },
     ];
     for (const p of m.params) {
       const log = m.logParams.has(p);
       cols.push({ key: `hp.${p}`, label: p, scale: log ? 'log' : '', param: p, log, get: (r) => r.hp[p], fmt: fmtNum });
     }
-    for (const k of m.metrics) cols.push({ key: `m.${k}`, label: k, get: (r) => r.metrics[k], fmt: fmtNum });
+    for (const k of [...m.metrics, ...m.liveMetrics]) cols.push({ key: `m.${k}`, label: k, get: (r) => r.metrics[k], fmt: fmtNum });
     cols.push({ key: 'cost', label: 'cost', get: (r) => r.cost, fmt: (v) => (v == null ? '' : fmtUsd(v)) });
     cols.push({ key: 'duration', label: 'hours', get: (r) => r.duration, fmt: (v) => (v == null ? '' : (v / 3600).toFixed(2)) });
     return cols;
@@ -46,6 +47,17 @@ export class ResultsTable {
     this.colKey = '';
     this.dirty = true;
     this.scroller.scrollTop = 0;
+  }
+
+  // Redraws after only live rows' epochs and metrics changed: their place in
+  // the view is kept (their state and filter match do not change), so unless
+  // the view is sorted by a metric or a new column came, only the rows on
+  // screen are drawn again, as on a scroll.
+  update() {
+    if (!this.model || !this.cols) return;
+    const key = this.columns().map((c) => c.key).join('|');
+    if (key !== this.colKey || this.sort?.key.startsWith('m.')) this.render();
+    else this.#renderRows();
   }
 
   // Redraws after the model changed (rows arrive: the sort and filter are
@@ -143,7 +155,9 @@ export class ResultsTable {
     const tr = document.createElement('tr');
     tr.setAttribute('aria-rowindex', String(i + 2));
     tr.dataset.job = r.id;
-    if (r.status !== 'completed') tr.className = 'failed';
+    if (r.live) tr.className = 'live';
+    else if (r.status === 'stopped') tr.className = 'stopped';
+    else if (r.status !== 'completed') tr.className = 'failed';
     if (r === best) tr.className = 'best';
     for (const c of this.cols) {
       const td = document.createElement('td');
@@ -155,12 +169,32 @@ export class ResultsTable {
         bar.style.width = `${hi > lo ? 0.3 + 2.2 * (Math.log10(v) - lo) / (hi - lo) : 1}em`;
         td.append(bar);
       }
-      td.append(c.fmt(v) ?? '');
+      td.append((c.text ? c.text(r) : c.fmt(v)) ?? '');
       if (c.key === 'status' && r.error) td.title = `${r.errorType ?? 'error'}: ${r.error}`;
+      else if (c.key === 'status' && r.status === 'stopped') td.title = stoppedTitle(r);
+      else if (c.key === 'status' && r.live) td.title = 'still running: the metrics are its latest epoch\'s, not a result';
       tr.append(td);
     }
     return tr;
   }
+}
+
+// The state cell: where a live, stopped or unfinished job got to.
+export function stateText(r) {
+  const at = r.step == null ? '' : `epoch ${r.step}${r.epochs == null ? '' : `/${r.epochs}`}`;
+  if (r.live) return at ? `running, ${at}` : 'running';
+  if (r.status === 'stopped')
+    return `stopped early${r.step == null ? '' : ` at epoch ${r.step}`}${r.bar == null ? '' : ` (bar ${fmtNum(r.bar)})`}`;
+  if (r.status === 'unfinished' && at) return `unfinished, ${at}`;
+  return r.status;
+}
+
+export function stoppedTitle(r) {
+  const parts = [`stopped by ${r.reason ?? 'the early-stopping rule'}`];
+  if (r.rung != null) parts.push(`rung ${r.rung}`);
+  if (r.step != null) parts.push(`epoch ${r.step}${r.epochs == null ? '' : ` of ${r.epochs}`}`);
+  if (r.bar != null) parts.push(`bar ${fmtNum(r.bar)}`);
+  return parts.join(', ');
 }
 
 function spacer(h, cols) {
