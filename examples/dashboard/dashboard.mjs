@@ -1,11 +1,15 @@
 // The dashboard's script: only the public API of sibyl's web module
 // (host-web/sibyl-api.mjs). Text from the run is inserted as text, never HTML.
-// The module's folder: ?module=URL, else the web build tree.
-const moduleUrl = new URLSearchParams(location.search).get('module') ?? '../../build/web/host-web/sibyl-api.mjs';
+// The module's folder: ?module=URL, else the web build tree. The files run:
+// ?config=FOLDER/ (its workspace.yaml and pipelines.yaml) and ?pipeline=NAME,
+// else the bundled example's hyperparameter_sweep.
+const params = new URLSearchParams(location.search);
+const moduleUrl = params.get('module') ?? '../../build/web/host-web/sibyl-api.mjs';
 const { Sibyl } = await import(new URL(moduleUrl, location.href).href);
 
 const $ = (id) => document.getElementById(id);
-const example = '../companies/vertex_foundry/config/';
+const example = params.get('config') ?? '../companies/vertex_foundry/config/';
+const pipelineName = params.get('pipeline') ?? 'hyperparameter_sweep';
 const text = async (name) => {
   const r = await fetch(new URL(example + name, location.href));
   if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
@@ -23,14 +27,23 @@ function cell(row, value, cls) {
   if (cls) td.className = cls;
 }
 
-// One streamed row: a run's chunk (design §5) or a watched job's record.
+// One row per job: a run's chunk (design §5) or a watched job's record. With
+// stream_progress, a job's job_progress chunks (one per epoch, no
+// hyperparameters) update its row until its final chunk replaces them.
+const rowOf = new Map();
 function addRow(c) {
-  const row = $('rows').insertRow();
+  let row = rowOf.get(c.job_id);
+  if (row) {
+    row.replaceChildren();
+  } else {
+    row = $('rows').insertRow();
+    if (c.job_id != null) rowOf.set(c.job_id, row);
+  }
   const failed = c.type === 'job_failed' || c.status === 'failed';
-  if (failed) row.className = 'failed';
+  row.className = failed ? 'failed' : '';
   const metric = c.metrics ? Object.entries(c.metrics)[0] : null;
   cell(row, c.job_id ?? '');
-  cell(row, c.type ?? c.status ?? '');
+  cell(row, c.type === 'job_progress' ? `running, epoch ${c.step}/${c.epochs ?? '?'}` : c.type ?? c.status ?? '');
   cell(row, c.hyperparameters ? JSON.stringify(c.hyperparameters) : '');
   cell(row, metric ? `${metric[0]} ${metric[1]}` : (c.error ?? ''), 'num');
   cell(row, typeof c.cost_usd === 'number' ? c.cost_usd.toFixed(2) : '', 'num');
@@ -47,6 +60,7 @@ function showProgress(p) {
 let current = null;
 function begin(cancelButton, stop) {
   $('rows').replaceChildren();
+  rowOf.clear();
   $('summary').textContent = '';
   $('run').disabled = $('watch').disabled = true;
   $(cancelButton).disabled = false;
@@ -61,7 +75,7 @@ function end(cancelButton) {
 $('run-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   if (current) return;
-  const run = sibyl.run({ workspace, pipelines, pipeline: 'hyperparameter_sweep', seed: Number($('seed').value),
+  const run = sibyl.run({ workspace, pipelines, pipeline: pipelineName, seed: Number($('seed').value),
                           inputs: { budget_usd: Number($('budget').value) } });
   current = run;
   begin('cancel', () => run.cancel('cancelled from the dashboard'));

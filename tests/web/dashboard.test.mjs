@@ -83,6 +83,38 @@ test('the dashboard runs the example and shows its rows, best and total', async 
   assert.match(await page.textContent('#status'), /of \$400\.00/);
 });
 
+test('the dashboard keeps one row per job when a run streams per-epoch progress', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const fixture = 'tests/web/console/fixtures/early-stopping';
+  await page.goto(`http://127.0.0.1:${server.address().port}/examples/dashboard/` +
+                  `?module=/module/sibyl-api.mjs&config=/${fixture}/&pipeline=estop_sweep`);
+  await page.waitForFunction(() => /loaded/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+  await page.fill('#budget', '400');
+  await page.fill('#seed', '1');
+  await page.click('#run');
+  await page.waitForFunction(() => document.getElementById('summary').textContent !== '', null, { timeout: 60000 });
+  const rows = await page.$$eval('#rows tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+  assert.deepEqual(errors, []);
+
+  // the same run under Node: each job's row holds its final chunk, in the
+  // order the jobs first appeared in the stream (progress chunks included)
+  const { Sibyl } = await import(pathToFileURL(join(dir, 'sibyl-api.mjs')).href);
+  const r = await (await Sibyl.load()).run({
+    workspace: { file: 'workspace.yaml', text: readFileSync(join(sourceDir, fixture, 'workspace.yaml'), 'utf8') },
+    pipelines: { file: 'pipelines.yaml', text: readFileSync(join(sourceDir, fixture, 'pipelines.yaml'), 'utf8') },
+    pipeline: 'estop_sweep', seed: 1, inputs: { budget_usd: 400 },
+  }).done;
+  assert.equal(r.status, 'succeeded');
+  const final = new Map();
+  for (const c of r.stream) if (!final.has(c.job_id)) final.set(c.job_id, c.type);
+  for (const c of r.stream) if (c.type !== 'job_progress') final.set(c.job_id, c.type);
+  assert.ok(r.stream.filter((c) => c.type === 'job_progress').length > final.size, 'the fixture streams progress');
+  assert.ok([...final.values()].includes('job_stopped'), 'the fixture stops jobs early');
+  assert.deepEqual(rows, [...final]);
+});
+
 test('the API runs in a browser module Web Worker', async () => {
   const page = await browser.newPage();
   const origin = `http://127.0.0.1:${server.address().port}`;
