@@ -174,11 +174,12 @@ static bool reads_back(const char *s, double d)
 
 /* The common case of sb_buf_double without printf: a = |d| (finite, not
  * zero, not a power of two) equals m / 10^k for a small integer m, with k as
- * small as possible (short_digits finds m and k). m / 10^k in double arithmetic is one correctly rounded division,
- * so it equals what strtod makes of the text; the smallest such k gives the
- * same digits as the smallest %g precision that reads back (a power of two
- * is left out: its rounding interval is lopsided, and the nearest candidate
- * is not always the one that reads back). Writes the text %g would give and
+ * small as possible (short_digits finds m and k). m / 10^k in double
+ * arithmetic is one correctly rounded division, so it equals what strtod
+ * makes of the text; the smallest such k gives the same digits as the
+ * smallest %g precision that reads back (a power of two is left out: its
+ * rounding interval is lopsided, and the nearest candidate is not always the
+ * one that reads back). short_decimal writes the text %g would give and
  * returns true, or false to leave d to the general path. out holds 40. */
 static bool short_digits(double a, uint64_t *mout, int *kout)
 {

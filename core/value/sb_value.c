@@ -72,7 +72,6 @@ sb_val sb_oom(void)
     return v;
 }
 
-
 static inline sb_val mk(sb_kind k)
 {
     sb_val v;

@@ -99,9 +99,22 @@ static void test_shortest_digits(void)
         check(x + y);
         check(60 + (double)((i * 37) % 400) / 10 + 0.5);
     }
-    static const double edges[] = {DBL_MIN,   DBL_TRUE_MIN, DBL_MAX, 1e15,  999999999999999.0, 1e15 + 2,
-                                   1e16,      0.1 + 0.2,    1e-7,    5e-324, 123456789012345.0, 1.7976931348623157e308,
-                                   2.2250738585072009e-308, 0.3, 1e23, 9007199254740993.0};
+    static const double edges[] = {DBL_MIN,
+                                   DBL_TRUE_MIN,
+                                   DBL_MAX,
+                                   1e15,
+                                   999999999999999.0,
+                                   1e15 + 2,
+                                   1e16,
+                                   0.1 + 0.2,
+                                   1e-7,
+                                   5e-324,
+                                   123456789012345.0,
+                                   1.7976931348623157e308,
+                                   2.2250738585072009e-308,
+                                   0.3,
+                                   1e23,
+                                   9007199254740993.0};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
         check(edges[i]);
         check(-edges[i]);

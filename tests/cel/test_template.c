@@ -231,5 +231,5 @@ static void test_scan(void)
     sb_diags_free(d);
 }
 
-SB_TEST_MAIN(TEST(test_typed_and_string) TEST(test_optionals_unwrapped) TEST(test_errors_are_positioned) TEST(test_when_bool)
-                 TEST(test_mixed_numeric_option) TEST(test_scan))
+SB_TEST_MAIN(TEST(test_typed_and_string) TEST(test_optionals_unwrapped) TEST(test_errors_are_positioned)
+                 TEST(test_when_bool) TEST(test_mixed_numeric_option) TEST(test_scan))
