@@ -122,16 +122,28 @@ static sb_val undeclared(cel_ctx *c, const cel_node *n, const char *name)
 /* The variable or field a name chain denotes, borrowed from vars, when
  * every segment is found by map lookups; NULL otherwise (eval_ident then
  * builds the value or the error). */
-CEL_HOT const sb_val *ident_borrow(cel_ctx *c, const cel_qname *q)
+/* The variable a name chain starts from, and in *used how many of its
+ * segments that variable's name covers. Candidates are tried longest first;
+ * with no dotted variable names only the first segment alone can match. */
+static const sb_val *ident_root(cel_ctx *c, const cel_qname *q, uint32_t *used)
 {
+    *used = 1;
     if (!c->dotted)
-        return sb_map_get_path(c->vars, q->segkey, q->nseg);
+        return sb_map_get(c->vars, q->segkey[0]);
     const sb_val *found = NULL;
-    uint32_t used = 1;
     for (uint32_t i = 0; i < q->ncand && !found; i++) {
         found = sb_map_get(c->vars, q->cand[i].key);
-        used = q->cand[i].used;
+        *used = q->cand[i].used;
     }
+    return found;
+}
+
+CEL_HOT const sb_val *ident_borrow(cel_ctx *c, const cel_qname *q)
+{
+    if (!c->dotted) /* the whole chain in one call */
+        return sb_map_get_path(c->vars, q->segkey, q->nseg);
+    uint32_t used;
+    const sb_val *found = ident_root(c, q, &used);
     return found && used < q->nseg ? sb_map_get_path(*found, q->segkey + used, q->nseg - used) : found;
 }
 
@@ -141,17 +153,9 @@ static sb_val eval_ident(cel_ctx *c, const cel_node *n)
     const sb_val *found = ident_borrow(c, q);
     if (found)
         return sb_val_ref(*found);
-    uint32_t used = 1;
-    /* Candidates longest first; with no dotted variable names only the last
-     * (the first segment alone) can match. */
-    if (c->dotted) {
-        for (uint32_t i = 0; i < q->ncand && !found; i++) {
-            found = sb_map_get(c->vars, q->cand[i].key);
-            used = q->cand[i].used;
-        }
-    } else {
-        found = sb_map_get(c->vars, q->segkey[0]);
-    }
+    /* not all found: as far as maps go, then the error or a type name */
+    uint32_t used;
+    found = ident_root(c, q, &used);
     /* the fields of maps found, borrowed: one reference at the end */
     for (; found && used < q->nseg && found->kind == SB_MAP; used++) {
         const sb_val *f = sb_map_get(*found, q->segkey[used]);

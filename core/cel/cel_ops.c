@@ -628,16 +628,9 @@ sb_val sb_cel__convert(cel_ctx *c, const cel_node *n, const char *to, sb_val v)
                 return sb_cel__err(c, n, "string() of bytes that are not valid UTF-8");
             return sb_cel__new_string(c, n, sb_str(v), sb_str_len(v));
         case SB_INT:
-        case SB_UINT: { /* digits from the right, without printf or a buffer */
-            char t[24], *p = t + sizeof t;
-            bool neg = v.kind == SB_INT && v.as.i < 0;
-            uint64_t u = v.kind == SB_UINT ? v.as.u : neg ? 0 - (uint64_t)v.as.i : (uint64_t)v.as.i;
-            do
-                *--p = (char)('0' + u % 10);
-            while (u /= 10);
-            if (neg)
-                *--p = '-';
-            return sb_cel__new_string(c, n, p, (size_t)(t + sizeof t - p));
+        case SB_UINT: { /* without printf or a heap buffer */
+            char t[SB_INT_CHARS];
+            return sb_cel__new_string(c, n, t, v.kind == SB_INT ? sb_int_chars(t, v.as.i) : sb_uint_chars(t, v.as.u));
         }
         case SB_DOUBLE: {
             char t[SB_CEL_DOUBLE_CHARS];

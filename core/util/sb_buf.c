@@ -42,16 +42,34 @@ void sb_buf_putc(sb_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
-void sb_buf_int(sb_buf *b, int64_t v)
+/* u in decimal, a '-' before it if neg, into out; the length. */
+static size_t decimal_chars(char *out, uint64_t u, bool neg)
 {
-    char tmp[24], *p = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char tmp[SB_INT_CHARS], *p = tmp + sizeof tmp;
     do
         *--p = (char)('0' + u % 10);
     while (u /= 10);
-    if (v < 0)
+    if (neg)
         *--p = '-';
-    sb_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(out, p, n);
+    return n;
+}
+
+size_t sb_int_chars(char *out, int64_t v)
+{
+    return decimal_chars(out, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+}
+
+size_t sb_uint_chars(char *out, uint64_t v)
+{
+    return decimal_chars(out, v, false);
+}
+
+void sb_buf_int(sb_buf *b, int64_t v)
+{
+    char tmp[SB_INT_CHARS];
+    sb_buf_append(b, tmp, sb_int_chars(tmp, v));
 }
 
 void sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap)
@@ -297,12 +315,8 @@ int sb_double_digits(double d, char *dig, int *exp10)
     uint64_t m;
     int k, n = 0;
     if (short_digits(fabs(d), &m, &k)) {
-        char rev[24];
-        for (; m; m /= 10)
-            rev[n++] = (char)('0' + m % 10);
+        n = (int)sb_uint_chars(dig, m);
         *exp10 = n - 1 - k;
-        for (int i = 0; i < n; i++)
-            dig[i] = rev[n - 1 - i];
     } else {
         /* the %g text ("0.0012", "123.5", "1.5e+300"): its significant
          * digits, and the place of the first among the integer digits */

@@ -21,6 +21,10 @@ void sb_buf_append(sb_buf *b, const void *data, size_t len);
 void sb_buf_puts(sb_buf *b, const char *s);
 /* v in decimal, as %lld writes it (without printf's cost). */
 void sb_buf_int(sb_buf *b, int64_t v);
+/* The same digits into out (SB_INT_CHARS bytes, no NUL); the length. */
+#define SB_INT_CHARS 24
+size_t sb_int_chars(char *out, int64_t v);
+size_t sb_uint_chars(char *out, uint64_t v);
 void sb_buf_putc(sb_buf *b, char c);
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
